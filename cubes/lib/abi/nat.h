@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* NAT cube: SNAT, masquerade and DNAT with connection tracking. */
+#ifndef CUBENET_ABI_NAT_H
+#define CUBENET_ABI_NAT_H
+
+#include <linux/types.h>
+#include "addr.h"
+
+#define NAT_PORT_OUT 0
+
+/* A tuple as seen on the wire; the connection-table key. */
+struct nat_tuple {
+	union cube_addr saddr;
+	union cube_addr daddr;
+	__be16 sport; /* ICMP echo: identifier */
+	__be16 dport; /* ICMP echo: 0 */
+	__u8 proto;
+	__u8 family;
+	__u16 pad;
+};
+
+enum nat_conn_flags {
+	NAT_CONN_F_REPLY = 1 << 0,     /* this entry matches the reply direction */
+	NAT_CONN_F_SEEN_REPLY = 1 << 1,
+	NAT_CONN_F_CLOSING = 1 << 2,   /* FIN or RST seen: short timeout */
+};
+
+/* What to write into a packet matching the key; twin is the other
+ * direction's key, refreshed with this one. */
+struct nat_conn {
+	struct nat_tuple rewrite;
+	struct nat_tuple twin;
+	__u64 last_seen_ns;
+	__u32 flags;
+	__u32 pad;
+};
+
+struct nat_dnat_key {
+	union cube_addr daddr;
+	__be16 dport;
+	__u8 proto;
+	__u8 family;
+};
+
+enum nat_dnat_flags {
+	NAT_DNAT_F_VALID = 1 << 0, /* an empty array slot has no flags */
+};
+
+struct nat_dnat_target {
+	union cube_addr addr;
+	__be16 port;  /* 0: keep the destination port */
+	__u16 flags;  /* enum nat_dnat_flags */
+};
+
+struct nat_snat_lpm4_key {
+	__u32 prefixlen;
+	__be32 saddr;
+};
+
+struct nat_snat_lpm6_key {
+	__u32 prefixlen;
+	__u8 saddr[16];
+};
+
+enum nat_snat_flags {
+	NAT_SNAT_F_MASQUERADE = 1 << 0, /* address follows the outside interface */
+};
+
+struct nat_snat_target {
+	union cube_addr addr;
+	__u32 flags;
+};
+
+/* Slot 0 of "nat_cfg". A zero field takes the default in nat_consts.h. */
+struct nat_cfg {
+	__u16 port_min;
+	__u16 port_max;
+	__u32 timeout_tcp_established_s;
+	__u32 timeout_tcp_transitory_s;
+	__u32 timeout_udp_s;
+	__u32 timeout_icmp_s;
+};
+
+#endif

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * One cube source, two hooks: this header maps the little a cube needs from
+ * its context onto XDP (struct xdp_md) or TC clsact (struct __sk_buff).
+ * Build with -DCUBE_TC for TC; XDP is the default.
+ */
+#ifndef CUBENET_CTX_H
+#define CUBENET_CTX_H
+
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#ifdef CUBE_TC
+#define CUBE_CTX       struct __sk_buff
+#define CUBE_SECTION   "tc"
+#define CUBE_RET_PASS  TC_ACT_OK
+#define CUBE_RET_DROP  TC_ACT_SHOT
+#else
+#define CUBE_CTX       struct xdp_md
+/* Multi-buffer aware: a cube reads only headers, which sit in the first
+ * buffer, so jumbo frames on a veth with XDP need no special case. */
+#define CUBE_SECTION   "xdp.frags"
+#define CUBE_RET_PASS  XDP_PASS
+#define CUBE_RET_DROP  XDP_DROP
+#endif
+
+/* How many header bytes a TC cube makes linear before reading them. */
+#define CUBE_TC_PULL_LEN 256
+
+#define CUBE_ENTRY(name) SEC(CUBE_SECTION) int name(CUBE_CTX *ctx)
+
+static __always_inline void *ctx_data(CUBE_CTX *ctx)
+{
+	return (void *)(long)ctx->data;
+}
+
+static __always_inline void *ctx_data_end(CUBE_CTX *ctx)
+{
+	return (void *)(long)ctx->data_end;
+}
+
+/* Length of the whole frame, all buffers included. */
+static __always_inline __u32 ctx_len(CUBE_CTX *ctx)
+{
+#ifdef CUBE_TC
+	return ctx->len;
+#else
+	return bpf_xdp_get_buff_len(ctx);
+#endif
+}
+
+static __always_inline __u32 ctx_ingress_ifindex(CUBE_CTX *ctx)
+{
+#ifdef CUBE_TC
+	return ctx->ingress_ifindex ? ctx->ingress_ifindex : ctx->ifindex;
+#else
+	return ctx->ingress_ifindex;
+#endif
+}
+
+/* Make the headers readable through direct packet access. */
+static __always_inline void ctx_pull_headers(CUBE_CTX *ctx)
+{
+#ifdef CUBE_TC
+	__u32 len = ctx->len < CUBE_TC_PULL_LEN ? ctx->len : CUBE_TC_PULL_LEN;
+
+	if (ctx_data_end(ctx) - ctx_data(ctx) < len)
+		bpf_skb_pull_data(ctx, len);
+#else
+	(void)ctx;
+#endif
+}
+
+static __always_inline int ctx_load_bytes(CUBE_CTX *ctx, __u32 off, void *to, __u32 len)
+{
+#ifdef CUBE_TC
+	return bpf_skb_load_bytes(ctx, off, to, len);
+#else
+	return bpf_xdp_load_bytes(ctx, off, to, len);
+#endif
+}
+
+/* Transmit back out of the netdev the frame came in on. */
+static __always_inline int ctx_tx_verdict(CUBE_CTX *ctx)
+{
+#ifdef CUBE_TC
+	return bpf_redirect(ctx->ifindex, 0);
+#else
+	(void)ctx;
+	return XDP_TX;
+#endif
+}
+
+#endif

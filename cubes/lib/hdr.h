@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Packet header layouts the uapi headers do not give us, and bounds checks. */
+#ifndef CUBENET_HDR_H
+#define CUBENET_HDR_H
+
+#include <linux/types.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/in.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <linux/icmp.h>
+#include <linux/icmpv6.h>
+
+struct vlan_tag {
+	__be16 tci;
+	__be16 encap_proto;
+};
+
+#define VLAN_VID_MASK 0x0fff
+
+/* ARP for Ethernet and IPv4, the only kind we answer. */
+struct arp_eth_ipv4 {
+	__be16 htype;
+	__be16 ptype;
+	__u8 hlen;
+	__u8 plen;
+	__be16 op;
+	__u8 sha[ETH_ALEN];
+	__be32 spa;
+	__u8 tha[ETH_ALEN];
+	__be32 tpa;
+} __attribute__((packed));
+
+#define ARP_OP_REQUEST 1
+#define ARP_OP_REPLY   2
+
+struct ipv6_opt_hdr_min {
+	__u8 nexthdr;
+	__u8 hdrlen;
+};
+
+struct ipv6_frag_hdr {
+	__u8 nexthdr;
+	__u8 reserved;
+	__be16 frag_off; /* offset << 3 | M */
+	__be32 identification;
+};
+
+#define IPV4_FRAG_MF     0x2000
+#define IPV4_FRAG_OFFSET 0x1fff
+#define IPV6_FRAG_MF     0x0001
+#define IPV6_FRAG_OFFSET 0xfff8
+
+/* True when [p, p + len) lies inside the packet. */
+#define hdr_fits(p, len, end) ((void *)(p) + (len) <= (void *)(end))
+
+static __always_inline void mac_copy(__u8 *dst, const __u8 *src)
+{
+	__builtin_memcpy(dst, src, ETH_ALEN);
+}
+
+#endif

@@ -1,0 +1,433 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * nat: SNAT, masquerade and DNAT with connection tracking.
+ *
+ * A connection is two entries in an LRU table, one per direction, each
+ * keyed by the tuple as it appears on the wire and holding the tuple to
+ * rewrite it to. A packet that matches neither is checked against the rules
+ * (DNAT by destination or by the backend a load balancer chose; SNAT by
+ * source prefix) and, if one applies, opens a connection. Packets no rule
+ * covers go on untouched, as do protocols the NAT does not translate.
+ * TCP, UDP and ICMP echo are translated with L3 and L4 checksums updated.
+ */
+#include "lib/chain.h"
+#include "lib/hdr.h"
+#include "lib/csum.h"
+#include "lib/nat_consts.h"
+#include "lib/abi/nat.h"
+
+#define NAT_DEFAULT_CONNS    (1 << 17)
+#define NAT_DEFAULT_RULES    4096
+#define NAT_DEFAULT_BACKENDS 65536
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, NAT_DEFAULT_CONNS);
+	__type(key, struct nat_tuple);
+	__type(value, struct nat_conn);
+} nat_conns SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NAT_DEFAULT_RULES);
+	__type(key, struct nat_dnat_key);
+	__type(value, struct nat_dnat_target);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} nat_dnat SEC(".maps");
+
+/* DNAT to the backend a maglev cube chose (meta.backend_id). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, NAT_DEFAULT_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct nat_dnat_target);
+} nat_backends SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, NAT_DEFAULT_RULES);
+	__type(key, struct nat_snat_lpm4_key);
+	__type(value, struct nat_snat_target);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} nat_snat4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, NAT_DEFAULT_RULES);
+	__type(key, struct nat_snat_lpm6_key);
+	__type(value, struct nat_snat_target);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} nat_snat6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nat_cfg);
+} nat_cfg SEC(".maps");
+
+#define NAT_OFF_MASK 0x1ff
+
+static __always_inline int is_icmp(__u8 proto)
+{
+	return proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6;
+}
+
+/* The tuple a reply to t carries. ICMP echo replies keep the identifier. */
+static __always_inline void tuple_reverse(struct nat_tuple *out, const struct nat_tuple *t)
+{
+	out->saddr = t->daddr;
+	out->daddr = t->saddr;
+	out->proto = t->proto;
+	out->family = t->family;
+	out->pad = 0;
+	if (is_icmp(t->proto)) {
+		out->sport = t->sport;
+		out->dport = 0;
+	} else {
+		out->sport = t->dport;
+		out->dport = t->sport;
+	}
+}
+
+/* Only ICMP echo carries an identifier we can translate. */
+static __always_inline int translatable(CUBE_CTX *ctx, struct cube_meta *meta)
+{
+	struct icmphdr *icmp;
+
+	if (!(meta->flags & CUBE_META_F_L4))
+		return 0;
+	if (meta->l4_proto == IPPROTO_TCP || meta->l4_proto == IPPROTO_UDP)
+		return 1;
+	if (!is_icmp(meta->l4_proto))
+		return 0;
+	icmp = ctx_data(ctx) + (meta->l4_off & NAT_OFF_MASK);
+	if (!hdr_fits(icmp, sizeof(*icmp), ctx_data_end(ctx)))
+		return 0;
+	return icmp->type == ICMP_ECHO || icmp->type == ICMP_ECHOREPLY ||
+	       icmp->type == ICMPV6_ECHO_REQUEST || icmp->type == ICMPV6_ECHO_REPLY;
+}
+
+static __always_inline __u64 timeout_ns(const struct nat_cfg *cfg, const struct nat_conn *conn,
+					__u8 proto)
+{
+	__u32 s;
+
+	if (proto == IPPROTO_TCP) {
+		if ((conn->flags & NAT_CONN_F_SEEN_REPLY) && !(conn->flags & NAT_CONN_F_CLOSING))
+			s = cfg && cfg->timeout_tcp_established_s ? cfg->timeout_tcp_established_s
+								  : NAT_DEFAULT_TCP_ESTABLISHED_S;
+		else
+			s = cfg && cfg->timeout_tcp_transitory_s ? cfg->timeout_tcp_transitory_s
+								 : NAT_DEFAULT_TCP_TRANSITORY_S;
+	} else if (proto == IPPROTO_UDP) {
+		s = cfg && cfg->timeout_udp_s ? cfg->timeout_udp_s : NAT_DEFAULT_UDP_S;
+	} else {
+		s = cfg && cfg->timeout_icmp_s ? cfg->timeout_icmp_s : NAT_DEFAULT_ICMP_S;
+	}
+	return (__u64)s * NS_PER_SEC;
+}
+
+static __always_inline struct nat_dnat_target *dnat_rule(struct cube_meta *meta,
+							 const struct nat_tuple *t)
+{
+	struct nat_dnat_target *target;
+	struct nat_dnat_key key = {};
+
+	if (meta->flags & CUBE_META_F_BACKEND) {
+		__u32 backend_id = meta->backend_id;
+
+		target = bpf_map_lookup_elem(&nat_backends, &backend_id);
+		if (target && (target->flags & NAT_DNAT_F_VALID))
+			return target;
+	}
+	key.daddr = t->daddr;
+	key.dport = t->dport;
+	key.proto = t->proto;
+	key.family = t->family;
+	return bpf_map_lookup_elem(&nat_dnat, &key);
+}
+
+static __always_inline struct nat_snat_target *snat_rule(const struct nat_tuple *t)
+{
+	if (t->family == CUBE_AF_INET) {
+		struct nat_snat_lpm4_key k4 = {.prefixlen = 32, .saddr = t->saddr.ip4};
+
+		return bpf_map_lookup_elem(&nat_snat4, &k4);
+	}
+	struct nat_snat_lpm6_key k6 = {.prefixlen = 128};
+
+	__builtin_memcpy(k6.saddr, t->saddr.bytes, 16);
+	return bpf_map_lookup_elem(&nat_snat6, &k6);
+}
+
+/*
+ * Open a connection for t if a rule covers it. Returns 0 with *out set, 0
+ * with *out NULL if no rule applies, or a drop reason.
+ */
+static __always_inline int conn_create(struct cube_meta *meta, const struct nat_tuple *t,
+				       const struct nat_cfg *cfg, __u64 now,
+				       struct nat_conn **out)
+{
+	struct nat_dnat_target *dnat = dnat_rule(meta, t);
+	struct nat_snat_target *snat = snat_rule(t);
+	struct nat_conn orig = {}, reply = {};
+	struct nat_tuple x = *t;
+	__u32 port_min, port_max, i;
+
+	*out = NULL;
+	if (!dnat && !snat)
+		return 0;
+	if (dnat) {
+		x.daddr = dnat->addr;
+		if (dnat->port && !is_icmp(t->proto))
+			x.dport = dnat->port;
+	}
+	if (snat)
+		x.saddr = snat->addr;
+	tuple_reverse(&orig.twin, &x);
+
+	if (snat) {
+		port_min = cfg && cfg->port_min ? cfg->port_min : NAT_DEFAULT_PORT_MIN;
+		port_max = cfg && cfg->port_max ? cfg->port_max : NAT_DEFAULT_PORT_MAX;
+		if (port_max < port_min)
+			port_max = port_min;
+		/* Keep the original port when it is free, else draw at random. */
+		for (i = 0; i < NAT_PORT_TRIES; i++) {
+			if (!bpf_map_lookup_elem(&nat_conns, &orig.twin))
+				break;
+			x.sport = bpf_htons(port_min + bpf_get_prandom_u32() % (port_max - port_min + 1));
+			tuple_reverse(&orig.twin, &x);
+		}
+		if (i == NAT_PORT_TRIES)
+			return CUBE_DROP_NAT_NO_PORT;
+	}
+	orig.rewrite = x;
+	orig.last_seen_ns = now;
+	tuple_reverse(&reply.rewrite, t);
+	reply.twin = *t;
+	reply.last_seen_ns = now;
+	reply.flags = NAT_CONN_F_REPLY;
+	if (bpf_map_update_elem(&nat_conns, &orig.twin, &reply, BPF_NOEXIST))
+		return CUBE_DROP_NAT_NO_PORT;
+	if (bpf_map_update_elem(&nat_conns, t, &orig, BPF_ANY)) {
+		bpf_map_delete_elem(&nat_conns, &orig.twin);
+		return CUBE_DROP_NAT_NO_PORT;
+	}
+	*out = bpf_map_lookup_elem(&nat_conns, t);
+	return 0;
+}
+
+/* Keep the other direction alive (and re-create it if the LRU took it). */
+static __always_inline void twin_refresh(const struct nat_tuple *t, struct nat_conn *conn,
+					 __u64 now)
+{
+	struct nat_conn *twin = bpf_map_lookup_elem(&nat_conns, &conn->twin);
+
+	if (twin) {
+		twin->last_seen_ns = now;
+		twin->flags |= conn->flags & (NAT_CONN_F_SEEN_REPLY | NAT_CONN_F_CLOSING);
+		return;
+	}
+	struct nat_conn fresh = {.twin = *t, .last_seen_ns = now};
+
+	tuple_reverse(&fresh.rewrite, t);
+	fresh.flags = (conn->flags & ~NAT_CONN_F_REPLY) | (~conn->flags & NAT_CONN_F_REPLY);
+	bpf_map_update_elem(&nat_conns, &conn->twin, &fresh, BPF_NOEXIST);
+}
+
+/* Write the tuple `to` over `from` in the packet, fixing checksums. */
+static __always_inline int rewrite_v4(CUBE_CTX *ctx, struct cube_meta *meta,
+				      const struct nat_tuple *from, const struct nat_tuple *to)
+{
+	void *data = ctx_data(ctx), *end = ctx_data_end(ctx);
+	struct iphdr *ip = data + (meta->l3_off & 0x3f);
+	void *l4 = data + (meta->l4_off & NAT_OFF_MASK);
+	__u16 *l4_check = NULL;
+	__be16 *sport = NULL, *dport = NULL;
+
+	if (!hdr_fits(ip, sizeof(*ip), end))
+		return CUBE_DROP_IPV4_TRUNCATED;
+	if (from->proto == IPPROTO_TCP) {
+		struct tcphdr *tcp = l4;
+
+		if (!hdr_fits(tcp, sizeof(*tcp), end))
+			return CUBE_DROP_TCP_TRUNCATED;
+		l4_check = &tcp->check;
+		sport = &tcp->source;
+		dport = &tcp->dest;
+	} else if (from->proto == IPPROTO_UDP) {
+		struct udphdr *udp = l4;
+
+		if (!hdr_fits(udp, sizeof(*udp), end))
+			return CUBE_DROP_UDP_TRUNCATED;
+		if (udp->check) /* 0: sender did not checksum (IPv4 only) */
+			l4_check = &udp->check;
+		sport = &udp->source;
+		dport = &udp->dest;
+	} else {
+		struct icmphdr *icmp = l4;
+
+		if (!hdr_fits(icmp, sizeof(*icmp), end))
+			return CUBE_DROP_ICMP_TRUNCATED;
+		/* ICMPv4 has no pseudo-header: only the identifier counts. */
+		if (from->sport != to->sport) {
+			csum_replace2(&icmp->checksum, from->sport, to->sport);
+			icmp->un.echo.id = to->sport;
+		}
+		goto l3;
+	}
+	if (from->sport != to->sport) {
+		if (l4_check)
+			csum_replace2(l4_check, from->sport, to->sport);
+		*sport = to->sport;
+	}
+	if (from->dport != to->dport) {
+		if (l4_check)
+			csum_replace2(l4_check, from->dport, to->dport);
+		*dport = to->dport;
+	}
+	if (l4_check) {
+		csum_replace4(l4_check, from->saddr.ip4, to->saddr.ip4);
+		csum_replace4(l4_check, from->daddr.ip4, to->daddr.ip4);
+		if (from->proto == IPPROTO_UDP && *l4_check == 0)
+			*l4_check = 0xffff; /* 0 would mean "no checksum" */
+	}
+l3:
+	csum_replace4(&ip->check, from->saddr.ip4, to->saddr.ip4);
+	csum_replace4(&ip->check, from->daddr.ip4, to->daddr.ip4);
+	ip->saddr = to->saddr.ip4;
+	ip->daddr = to->daddr.ip4;
+	return 0;
+}
+
+static __always_inline int rewrite_v6(CUBE_CTX *ctx, struct cube_meta *meta,
+				      const struct nat_tuple *from, const struct nat_tuple *to)
+{
+	void *data = ctx_data(ctx), *end = ctx_data_end(ctx);
+	struct ipv6hdr *ip6 = data + (meta->l3_off & 0x3f);
+	void *l4 = data + (meta->l4_off & NAT_OFF_MASK);
+	__be16 *sport = NULL, *dport = NULL;
+	__u16 *l4_check;
+
+	if (!hdr_fits(ip6, sizeof(*ip6), end))
+		return CUBE_DROP_IPV6_TRUNCATED;
+	if (from->proto == IPPROTO_TCP) {
+		struct tcphdr *tcp = l4;
+
+		if (!hdr_fits(tcp, sizeof(*tcp), end))
+			return CUBE_DROP_TCP_TRUNCATED;
+		l4_check = &tcp->check;
+		sport = &tcp->source;
+		dport = &tcp->dest;
+	} else if (from->proto == IPPROTO_UDP) {
+		struct udphdr *udp = l4;
+
+		if (!hdr_fits(udp, sizeof(*udp), end))
+			return CUBE_DROP_UDP_TRUNCATED;
+		l4_check = &udp->check;
+		sport = &udp->source;
+		dport = &udp->dest;
+	} else {
+		struct icmp6hdr *icmp6 = l4;
+
+		if (!hdr_fits(icmp6, sizeof(*icmp6), end))
+			return CUBE_DROP_ICMP_TRUNCATED;
+		l4_check = &icmp6->icmp6_cksum;
+		if (from->sport != to->sport) {
+			csum_replace2(l4_check, from->sport, to->sport);
+			icmp6->icmp6_identifier = to->sport;
+		}
+	}
+	if (sport && from->sport != to->sport) {
+		csum_replace2(l4_check, from->sport, to->sport);
+		*sport = to->sport;
+	}
+	if (dport && from->dport != to->dport) {
+		csum_replace2(l4_check, from->dport, to->dport);
+		*dport = to->dport;
+	}
+	/* Every IPv6 L4 checksum covers the pseudo-header. */
+	csum_replace16(l4_check, from->saddr.ip6, to->saddr.ip6);
+	csum_replace16(l4_check, from->daddr.ip6, to->daddr.ip6);
+	__builtin_memcpy(&ip6->saddr, to->saddr.bytes, 16);
+	__builtin_memcpy(&ip6->daddr, to->daddr.bytes, 16);
+	return 0;
+}
+
+static __always_inline void track_tcp_flags(CUBE_CTX *ctx, struct cube_meta *meta,
+					    struct nat_conn *conn)
+{
+	struct tcphdr *tcp = ctx_data(ctx) + (meta->l4_off & NAT_OFF_MASK);
+
+	if (meta->l4_proto == IPPROTO_TCP && hdr_fits(tcp, sizeof(*tcp), ctx_data_end(ctx)) &&
+	    (tcp->fin || tcp->rst))
+		conn->flags |= NAT_CONN_F_CLOSING;
+}
+
+CUBE_ENTRY(cube_nat)
+{
+	struct cube_stats *st = cube_stats_get();
+	struct cube_meta *meta = cube_meta_get();
+	struct nat_conn *conn;
+	struct nat_tuple t = {};
+	struct nat_cfg *cfg;
+	__u32 zero = 0, old_flags;
+	__u64 now, last;
+	int reason;
+
+	if (!meta)
+		return cube_drop(st, CUBE_DROP_NO_META);
+	cube_count_rx(st, meta->pkt_len);
+	if (!meta->ip_version)
+		return cube_out(ctx, st, NAT_PORT_OUT);
+	if (meta->flags & CUBE_META_F_FRAGMENT)
+		return cube_drop(st, CUBE_DROP_FRAGMENT);
+	if (!translatable(ctx, meta))
+		return cube_out(ctx, st, NAT_PORT_OUT);
+
+	t.saddr = meta->saddr;
+	t.daddr = meta->daddr;
+	t.sport = meta->sport;
+	t.dport = is_icmp(meta->l4_proto) ? 0 : meta->dport;
+	t.proto = meta->l4_proto;
+	t.family = meta->ip_version;
+	cfg = bpf_map_lookup_elem(&nat_cfg, &zero);
+	now = bpf_ktime_get_coarse_ns();
+
+	conn = bpf_map_lookup_elem(&nat_conns, &t);
+	if (conn && now - conn->last_seen_ns > timeout_ns(cfg, conn, t.proto)) {
+		bpf_map_delete_elem(&nat_conns, &conn->twin);
+		bpf_map_delete_elem(&nat_conns, &t);
+		conn = NULL;
+	}
+	if (!conn) {
+		reason = conn_create(meta, &t, cfg, now, &conn);
+		if (reason)
+			return cube_drop(st, reason);
+		if (!conn)
+			return cube_out(ctx, st, NAT_PORT_OUT);
+	}
+
+	old_flags = conn->flags;
+	last = conn->last_seen_ns;
+	if (conn->flags & NAT_CONN_F_REPLY)
+		conn->flags |= NAT_CONN_F_SEEN_REPLY;
+	track_tcp_flags(ctx, meta, conn);
+	conn->last_seen_ns = now;
+	if (conn->flags != old_flags || now - last > NAT_TWIN_REFRESH_NS)
+		twin_refresh(&t, conn, now);
+
+	if (t.family == CUBE_AF_INET)
+		reason = rewrite_v4(ctx, meta, &t, &conn->rewrite);
+	else
+		reason = rewrite_v6(ctx, meta, &t, &conn->rewrite);
+	if (reason)
+		return cube_drop(st, reason);
+	meta->saddr = conn->rewrite.saddr;
+	meta->daddr = conn->rewrite.daddr;
+	meta->sport = conn->rewrite.sport;
+	if (!is_icmp(t.proto))
+		meta->dport = conn->rewrite.dport;
+	return cube_out(ctx, st, NAT_PORT_OUT);
+}
