@@ -19,36 +19,46 @@ struct {
 	__type(value, struct l2rewrite_target);
 } l2rewrite_targets SEC(".maps");
 
+/* Whether the outer tag sits in the packet bytes (not in skb->vlan_tci). */
+static __always_inline int tag_in_data(CUBE_CTX *ctx)
+{
+	struct ethhdr *eth = ctx_data(ctx);
+
+	return hdr_fits(eth, sizeof(*eth), ctx_data_end(ctx)) && vlan_is_tpid(eth->h_proto);
+}
+
+/* Apply the VLAN action and move the metadata offsets by what moved in the
+ * packet: a tag pushed by TC lives out of band and moves nothing. */
 static __always_inline int apply_vlan(CUBE_CTX *ctx, struct cube_meta *meta,
 				      const struct l2rewrite_target *t)
 {
-	int had_tag = vlan_has_tag(ctx);
+	int in_data = tag_in_data(ctx);
 	int delta = 0;
 
 	switch (t->vlan_action) {
 	case L2REWRITE_VLAN_SET:
 		if (vlan_set_vid(ctx, t->vlan_id))
 			return -1;
+#ifndef CUBE_TC
+		if (!in_data)
+			delta = (int)sizeof(struct vlan_tag);
+#endif
 		meta->flags |= CUBE_META_F_VLAN;
 		meta->vlan_id = t->vlan_id;
-		delta = had_tag ? 0 : (int)sizeof(struct vlan_tag);
 		break;
 	case L2REWRITE_VLAN_POP:
-		if (!had_tag)
+		if (!vlan_has_tag(ctx))
 			return 0;
 		if (vlan_pop(ctx))
 			return -1;
+		if (in_data)
+			delta = -(int)sizeof(struct vlan_tag);
 		meta->flags &= ~(CUBE_META_F_VLAN | CUBE_META_F_VLAN_HWACCEL);
 		meta->vlan_id = 0;
-		delta = -(int)sizeof(struct vlan_tag);
 		break;
 	default:
 		return 0;
 	}
-#ifdef CUBE_TC
-	/* The kernel keeps a pushed tag out of band: offsets do not move. */
-	delta = 0;
-#endif
 	meta->l3_off += delta;
 	meta->l4_off += delta;
 	meta->pkt_len += delta;

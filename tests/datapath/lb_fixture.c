@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+#include <stdio.h>
+#include <bpf/bpf.h>
+#include "lb_fixture.h"
+#include "maglev.h"
+#include "maglev_map.h"
+
+static int set_miss(struct cube *cube, void *arg)
+{
+	return cube_set_const(cube, "classifier_miss", arg, sizeof(uint32_t));
+}
+
+int lb_chain_build(struct lb_chain *lb, enum cube_hook hook, uint32_t miss_verdict)
+{
+	lb->hook = hook;
+	lb->parser = harness_cube("parser", hook, NULL, NULL);
+	lb->classifier = harness_cube("classifier", hook, set_miss, &miss_verdict);
+	lb->maglev = harness_cube("maglev", hook, NULL, NULL);
+	lb->l2rewrite = harness_cube("l2rewrite", hook, NULL, NULL);
+	if (!lb->parser || !lb->classifier || !lb->maglev || !lb->l2rewrite)
+		return -EINVAL;
+	/* Wire back to front, so no cube is reachable before what follows it. */
+	if (cube_connect_port(lb->l2rewrite, L2REWRITE_PORT_OUT, CUBE_PORT_TX, 0) ||
+	    cube_connect_cube(lb->maglev, MAGLEV_PORT_OUT, lb->l2rewrite) ||
+	    cube_connect_cube(lb->classifier, CLASSIFIER_PORT_HIT, lb->maglev) ||
+	    cube_connect_cube(lb->parser, 0, lb->classifier))
+		return -EIO;
+	return 0;
+}
+
+void lb_chain_destroy(struct lb_chain *lb)
+{
+	cube_destroy(lb->parser);
+	cube_destroy(lb->classifier);
+	cube_destroy(lb->maglev);
+	cube_destroy(lb->l2rewrite);
+}
+
+int lb_add_vip(struct lb_chain *lb, union cube_addr vip, uint8_t family, uint16_t port,
+	       uint8_t proto, uint16_t vlan, uint32_t service_id)
+{
+	struct classifier_key key = {
+		.vip = vip, .port = htons(port), .proto = proto, .family = family, .vlan_id = vlan};
+	struct classifier_value val = {.service_id = service_id};
+
+	return bpf_map_update_elem(cube_map_fd(lb->classifier, "classifier_services"), &key, &val,
+				   BPF_ANY)
+		       ? -errno
+		       : 0;
+}
+
+int lb_set_cfg(struct lb_chain *lb, uint32_t classifier_flags)
+{
+	struct classifier_cfg cfg = {.flags = classifier_flags};
+	uint32_t zero = 0;
+
+	return bpf_map_update_elem(cube_map_fd(lb->classifier, "classifier_cfg"), &zero, &cfg,
+				   BPF_ANY)
+		       ? -errno
+		       : 0;
+}
+
+int lb_set_service(struct lb_chain *lb, uint32_t service_id, uint32_t flags)
+{
+	struct maglev_service svc = {.flags = flags};
+
+	return bpf_map_update_elem(cube_map_fd(lb->maglev, "maglev_services"), &service_id, &svc,
+				   BPF_ANY)
+		       ? -errno
+		       : 0;
+}
+
+int lb_set_backend(struct lb_chain *lb, uint32_t backend_id, uint32_t state, const char *mac,
+		   uint8_t vlan_action, uint16_t vlan_id)
+{
+	struct maglev_backend b = {.state = state};
+	struct l2rewrite_target t = {
+		.vlan_id = vlan_id, .vlan_action = vlan_action, .flags = L2REWRITE_F_VALID};
+
+	pkt_mac(t.dmac, mac);
+	if (bpf_map_update_elem(cube_map_fd(lb->maglev, "maglev_backends"), &backend_id, &b,
+				BPF_ANY))
+		return -errno;
+	if (bpf_map_update_elem(cube_map_fd(lb->l2rewrite, "l2rewrite_targets"), &backend_id, &t,
+				BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int lb_install_ring(struct lb_chain *lb, uint32_t service_id, const uint32_t *ids,
+		    const uint32_t *weights, size_t n, uint32_t size, uint32_t *table_out)
+{
+	struct maglev_backend_spec specs[256];
+	static uint32_t table[MAGLEV_SIZE_MAX];
+	int err;
+
+	if (n > 256)
+		return -E2BIG;
+	for (size_t i = 0; i < n; i++) {
+		specs[i].id = ids[i];
+		specs[i].weight = weights ? weights[i] : 1;
+		specs[i].key_len = (size_t)snprintf((char *)specs[i].key, MAGLEV_KEY_MAX,
+						    "backend-%u", ids[i]);
+	}
+	err = maglev_build(specs, n, size, table);
+	if (err)
+		return err;
+	if (table_out)
+		memcpy(table_out, table, size * sizeof(*table));
+	return maglev_ring_install(cube_map_fd(lb->maglev, "maglev_rings"), service_id, table,
+				   size);
+}
