@@ -176,6 +176,8 @@ static __always_inline int conn_create(struct cube_meta *meta, const struct nat_
 	__u32 port_min, port_max, i;
 
 	*out = NULL;
+	/* Keep clang from OR-ing the two pointers, which the verifier refuses. */
+	barrier_var(dnat);
 	if (!dnat && !snat)
 		return 0;
 	if (dnat) {

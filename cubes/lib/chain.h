@@ -195,7 +195,7 @@ static __always_inline int cube_slowpath_out(CUBE_CTX *ctx, struct cube_stats *s
 {
 	struct cube_slowpath_hdr *rec;
 	__u32 len = ctx_len(ctx);
-	__u32 cap = len < CUBE_SLOWPATH_SNAPLEN ? len : CUBE_SLOWPATH_SNAPLEN;
+	__u64 cap = len; /* 64-bit, so the verifier keeps the bounds below */
 
 	rec = bpf_ringbuf_reserve(&cube_slowpath, sizeof(*rec), 0);
 	if (!rec)
@@ -209,8 +209,10 @@ static __always_inline int cube_slowpath_out(CUBE_CTX *ctx, struct cube_stats *s
 	__builtin_memset(rec->nexthop, 0, sizeof(rec->nexthop));
 	if (nexthop)
 		__builtin_memcpy(rec->nexthop, nexthop->bytes, sizeof(rec->nexthop));
-	if (cap > 0 && cap <= CUBE_SLOWPATH_SNAPLEN && ctx_load_bytes(ctx, 0, rec->data, cap) == 0)
-		rec->cap_len = cap;
+	if (cap > CUBE_SLOWPATH_SNAPLEN)
+		cap = CUBE_SLOWPATH_SNAPLEN;
+	if (cap > 0 && ctx_load_bytes(ctx, 0, rec->data, cap) == 0)
+		rec->cap_len = (__u32)cap;
 	bpf_ringbuf_submit(rec, 0);
 	cube_count_verdict(st, CUBE_VERDICT_SLOWPATH);
 	return CUBE_RET_DROP;

@@ -1,0 +1,363 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * nat cube behind a parser: SNAT, masquerade-style port allocation and DNAT
+ * in both directions, TCP, UDP and ICMP echo, IPv4 and IPv6. Every
+ * translated frame must equal the same frame built from scratch with the
+ * new addresses and ports, which checks the incremental checksum updates
+ * against a full recomputation.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include "harness.h"
+#include "test.h"
+#include "lib/abi/nat.h"
+
+static enum cube_hook hook;
+static struct cube *parser, *nat;
+
+static void setup(void)
+{
+	parser = harness_cube("parser", hook, NULL, NULL);
+	nat = harness_cube("nat", hook, NULL, NULL);
+	if (!parser || !nat)
+		return;
+	cube_connect_cube(parser, 0, nat);
+	cube_connect_port(nat, NAT_PORT_OUT, CUBE_PORT_TX, 0);
+}
+
+static void teardown(void)
+{
+	cube_destroy(parser);
+	cube_destroy(nat);
+}
+
+static void snat4(const char *prefix, uint32_t plen, const char *to)
+{
+	struct nat_snat_lpm4_key k = {.prefixlen = plen, .saddr = pkt_ip4(prefix).ip4};
+	struct nat_snat_target t = {.addr = pkt_ip4(to), .flags = NAT_SNAT_F_MASQUERADE};
+
+	bpf_map_update_elem(cube_map_fd(nat, "nat_snat4"), &k, &t, BPF_ANY);
+}
+
+static void snat6(const char *prefix, uint32_t plen, const char *to)
+{
+	struct nat_snat_lpm6_key k = {.prefixlen = plen};
+	struct nat_snat_target t = {.addr = pkt_ip6(to)};
+
+	memcpy(k.saddr, pkt_ip6(prefix).bytes, 16);
+	bpf_map_update_elem(cube_map_fd(nat, "nat_snat6"), &k, &t, BPF_ANY);
+}
+
+static void dnat4(const char *vip, uint16_t vport, uint8_t proto, const char *to, uint16_t port)
+{
+	struct nat_dnat_key k = {
+		.daddr = pkt_ip4(vip), .dport = htons(vport), .proto = proto, .family = 4};
+	struct nat_dnat_target t = {
+		.addr = pkt_ip4(to), .port = htons(port), .flags = NAT_DNAT_F_VALID};
+
+	bpf_map_update_elem(cube_map_fd(nat, "nat_dnat"), &k, &t, BPF_ANY);
+}
+
+static struct pkt_spec tcp4(const char *src, uint16_t sport, const char *dst, uint16_t dport)
+{
+	struct pkt_spec s = {.family = 4,
+			     .saddr = pkt_ip4(src),
+			     .daddr = pkt_ip4(dst),
+			     .proto = IPPROTO_TCP,
+			     .sport = sport,
+			     .dport = dport,
+			     .payload_len = 33};
+	pkt_mac(s.dmac, "02:00:00:00:00:01");
+	pkt_mac(s.smac, "02:00:00:00:00:02");
+	return s;
+}
+
+/* Run s; the output must be exactly `want` built from scratch. Returns the
+ * translated frame's source port (host order) for the caller to follow. */
+static uint16_t expect_translated(struct pkt_spec s, struct pkt_spec want)
+{
+	uint8_t f[PKT_MAX], w[PKT_MAX];
+	size_t len = pkt_build(&s, f), wlen;
+	struct run_result res;
+	int l4;
+	uint8_t proto;
+
+	harness_run(parser, f, len, &res);
+	CHECK_EQ(res.err, 0);
+	CHECK_EQ(res.retval, hook_ret_tx(hook));
+	CHECK_EQ(res.out_len, len);
+	l4 = pkt_l4_off(res.out, res.out_len, &proto);
+	if (l4 < 0)
+		return 0;
+	uint16_t out_sport = (uint16_t)(res.out[l4] << 8 | res.out[l4 + 1]);
+
+	if (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6)
+		out_sport = (uint16_t)(res.out[l4 + 4] << 8 | res.out[l4 + 5]);
+	if (want.sport == 0 && (proto == IPPROTO_TCP || proto == IPPROTO_UDP))
+		want.sport = out_sport; /* allocated by the NAT: take it, check the rest */
+	if (want.icmp_id == 0 && (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6))
+		want.icmp_id = out_sport;
+	wlen = pkt_build(&want, w);
+	CHECK_EQ(wlen, len);
+	CHECK_MEM(res.out, w, len);
+	if (s.family == 4)
+		CHECK(pkt_ipv4_csum_ok(res.out, res.out_len), "IPv4 checksum");
+	CHECK(pkt_l4_csum_ok(res.out, res.out_len), "L4 checksum");
+	return out_sport;
+}
+
+static void expect_untouched(struct pkt_spec s)
+{
+	uint8_t f[PKT_MAX];
+	size_t len = pkt_build(&s, f);
+	struct run_result res;
+
+	harness_run(parser, f, len, &res);
+	CHECK_EQ(res.retval, hook_ret_tx(hook));
+	CHECK_MEM(res.out, f, len);
+}
+
+static uint32_t conn_count(void)
+{
+	struct nat_tuple key, next;
+	uint32_t n = 0;
+	int fd = cube_map_fd(nat, "nat_conns");
+
+	for (int err = bpf_map_get_next_key(fd, NULL, &key); !err;
+	     err = bpf_map_get_next_key(fd, &key, &next), key = next)
+		n++;
+	return n;
+}
+
+TEST(snat_both_directions_and_port_collisions)
+{
+	setup();
+	REQUIRE(parser && nat, "load");
+	snat4("10.0.0.0", 24, "192.0.2.1");
+
+	/* Outbound: source becomes 192.0.2.1, port kept while free. */
+	struct pkt_spec out = tcp4("10.0.0.2", 40000, "198.51.100.9", 80);
+	struct pkt_spec want = tcp4("192.0.2.1", 40000, "198.51.100.9", 80);
+
+	CHECK_EQ(expect_translated(out, want), 40000);
+	/* Reply: back to the inside host. */
+	CHECK_EQ(expect_translated(tcp4("198.51.100.9", 80, "192.0.2.1", 40000),
+				   tcp4("198.51.100.9", 80, "10.0.0.2", 40000)),
+		 80);
+	CHECK_EQ(conn_count(), 2);
+
+	/* A second host with the same source port gets another port. */
+	want = tcp4("192.0.2.1", 0, "198.51.100.9", 80);
+	uint16_t p2 = expect_translated(tcp4("10.0.0.3", 40000, "198.51.100.9", 80), want);
+
+	CHECK(p2 != 40000 && p2 >= 1024, "second host got port %u", p2);
+	CHECK_EQ(expect_translated(tcp4("198.51.100.9", 80, "192.0.2.1", p2),
+				   tcp4("198.51.100.9", 80, "10.0.0.3", 40000)),
+		 80);
+	/* And the first connection still maps back to the first host. */
+	expect_translated(tcp4("198.51.100.9", 80, "192.0.2.1", 40000),
+			  tcp4("198.51.100.9", 80, "10.0.0.2", 40000));
+	CHECK_EQ(conn_count(), 4);
+
+	/* Outside the SNAT prefix, nothing happens and nothing is tracked. */
+	expect_untouched(tcp4("10.0.1.2", 40000, "198.51.100.9", 80));
+	CHECK_EQ(conn_count(), 4);
+	CHECK_EQ(harness_stats(nat).verdict[CUBE_VERDICT_TX], 6);
+	teardown();
+}
+
+TEST(dnat_both_directions)
+{
+	setup();
+	REQUIRE(parser && nat, "load");
+	dnat4("203.0.113.10", 80, IPPROTO_TCP, "10.0.0.5", 8080);
+	expect_translated(tcp4("198.51.100.7", 5555, "203.0.113.10", 80),
+			  tcp4("198.51.100.7", 5555, "10.0.0.5", 8080));
+	expect_translated(tcp4("10.0.0.5", 8080, "198.51.100.7", 5555),
+			  tcp4("203.0.113.10", 80, "198.51.100.7", 5555));
+	/* Another port of the VIP has no rule. */
+	expect_untouched(tcp4("198.51.100.7", 5555, "203.0.113.10", 81));
+
+	/* DNAT to the backend a load balancer picked (meta.backend_id). */
+	struct nat_dnat_target t = {
+		.addr = pkt_ip4("10.0.0.6"), .port = htons(9090), .flags = NAT_DNAT_F_VALID};
+	uint32_t id = 3;
+
+	bpf_map_update_elem(cube_map_fd(nat, "nat_backends"), &id, &t, BPF_ANY);
+	struct cube_meta m;
+	uint8_t f[PKT_MAX];
+	struct pkt_spec s = tcp4("198.51.100.8", 6000, "203.0.113.20", 80);
+	size_t len = pkt_build(&s, f);
+	struct run_result res;
+
+	/* Run the parser, then the nat on the same metadata with a backend set. */
+	cube_disconnect(parser, 0);
+	cube_connect_port(parser, 0, CUBE_PORT_TX, 0);
+	harness_run(parser, f, len, &res);
+	harness_meta(&m);
+	m.backend_id = 3;
+	m.flags |= CUBE_META_F_BACKEND;
+	harness_meta_set(&m);
+	harness_run(nat, f, len, &res);
+	CHECK_EQ(res.retval, hook_ret_tx(hook));
+	struct pkt_spec w = tcp4("198.51.100.8", 6000, "10.0.0.6", 9090);
+	uint8_t wf[PKT_MAX];
+
+	pkt_build(&w, wf);
+	CHECK_MEM(res.out, wf, len);
+	teardown();
+}
+
+TEST(udp_icmp_and_ipv6)
+{
+	setup();
+	REQUIRE(parser && nat, "load");
+	snat4("10.0.0.0", 8, "192.0.2.1");
+	snat6("fd00::", 64, "2001:db8::1");
+
+	struct pkt_spec u = tcp4("10.0.0.2", 5353, "198.51.100.53", 53);
+
+	u.proto = IPPROTO_UDP;
+	struct pkt_spec uw = u;
+
+	uw.saddr = pkt_ip4("192.0.2.1");
+	expect_translated(u, uw);
+	/* UDP without a checksum stays without one. */
+	u.sport = 5354;
+	u.udp_no_csum = true;
+	uw.sport = 5354;
+	uw.udp_no_csum = true;
+	expect_translated(u, uw);
+
+	/* ICMP echo: the identifier is the port; a colliding id is remapped. */
+	struct pkt_spec e = tcp4("10.0.0.2", 0, "198.51.100.1", 0);
+
+	e.proto = IPPROTO_ICMP;
+	e.icmp_type = 8;
+	e.icmp_id = 777;
+	e.payload_len = 16;
+	struct pkt_spec ew = e;
+
+	ew.saddr = pkt_ip4("192.0.2.1");
+	CHECK_EQ(expect_translated(e, ew), 777);
+	e.saddr = pkt_ip4("10.0.0.3");
+	ew.icmp_id = 0;
+	uint16_t id2 = expect_translated(e, ew);
+
+	CHECK(id2 != 777, "second echo id %u", id2);
+	struct pkt_spec r = ew;
+
+	r.icmp_type = 0;
+	r.saddr = ew.daddr;
+	r.daddr = ew.saddr;
+	r.icmp_id = id2;
+	struct pkt_spec rw = r;
+
+	rw.daddr = pkt_ip4("10.0.0.3");
+	rw.icmp_id = 777;
+	expect_translated(r, rw);
+
+	/* IPv6 UDP and TCP: pseudo-header checksums follow the addresses. */
+	struct pkt_spec v6 = {.family = 6,
+			      .saddr = pkt_ip6("fd00::2"),
+			      .daddr = pkt_ip6("2001:db8:9::9"),
+			      .proto = IPPROTO_UDP,
+			      .sport = 1111,
+			      .dport = 2222,
+			      .payload_len = 9};
+	struct pkt_spec v6w = v6;
+
+	v6w.saddr = pkt_ip6("2001:db8::1");
+	expect_translated(v6, v6w);
+	v6.proto = v6w.proto = IPPROTO_TCP;
+	expect_translated(v6, v6w);
+	struct pkt_spec v6r = v6w, v6rw;
+
+	v6r.saddr = v6w.daddr;
+	v6r.daddr = v6w.saddr;
+	v6r.sport = 2222;
+	v6r.dport = 1111;
+	v6rw = v6r;
+	v6rw.daddr = pkt_ip6("fd00::2");
+	expect_translated(v6r, v6rw);
+	teardown();
+}
+
+TEST(untranslatable_and_fragments)
+{
+	setup();
+	REQUIRE(parser && nat, "load");
+	snat4("10.0.0.0", 8, "192.0.2.1");
+	struct pkt_spec s = tcp4("10.0.0.2", 1, "198.51.100.1", 2);
+	uint8_t f[PKT_MAX];
+	struct run_result res;
+
+	s.proto = 47; /* GRE: no ports to translate, forwarded as is */
+	expect_untouched(s);
+	s.proto = IPPROTO_ICMP;
+	s.icmp_type = 3; /* an ICMP error: left alone */
+	expect_untouched(s);
+	struct pkt_spec arp = {.ethertype = 0x0806, .payload_len = 28};
+
+	expect_untouched(arp);
+	s.proto = IPPROTO_UDP;
+	s.ipv4_frag = 0x2000;
+	harness_run(parser, f, pkt_build(&s, f), &res);
+	CHECK_EQ(res.retval, hook_ret_drop(hook));
+	CHECK_EQ(harness_stats(nat).drop[CUBE_DROP_FRAGMENT], 1);
+	CHECK_EQ(conn_count(), 0);
+	teardown();
+}
+
+TEST(timeouts_expire_connections)
+{
+	struct nat_cfg cfg = {.timeout_udp_s = 1};
+	uint32_t zero = 0;
+
+	setup();
+	REQUIRE(parser && nat, "load");
+	snat4("10.0.0.0", 8, "192.0.2.1");
+	bpf_map_update_elem(cube_map_fd(nat, "nat_cfg"), &zero, &cfg, BPF_ANY);
+	struct pkt_spec u = tcp4("10.0.0.2", 4000, "198.51.100.53", 53), uw, r, rw;
+
+	u.proto = IPPROTO_UDP;
+	uw = u;
+	uw.saddr = pkt_ip4("192.0.2.1");
+	expect_translated(u, uw);
+	r = uw;
+	r.saddr = uw.daddr;
+	r.daddr = uw.saddr;
+	r.sport = 53;
+	r.dport = 4000;
+	rw = r;
+	rw.daddr = u.saddr;
+	expect_translated(r, rw); /* within the timeout */
+	usleep(1300 * 1000);
+	expect_untouched(r); /* expired: the reply no longer maps back */
+	CHECK_EQ(conn_count(), 0);
+	teardown();
+}
+
+static const struct test_case cases[] = {
+	TEST_ENTRY(snat_both_directions_and_port_collisions),
+	TEST_ENTRY(dnat_both_directions),
+	TEST_ENTRY(udp_icmp_and_ipv6),
+	TEST_ENTRY(untranslatable_and_fragments),
+	TEST_ENTRY(timeouts_expire_connections),
+};
+
+int main(void)
+{
+	int rc = 0;
+
+	harness_init("nat");
+	for (hook = 0; hook < CUBE_HOOK_MAX; hook++) {
+		char suite[32];
+
+		snprintf(suite, sizeof(suite), "nat-%s", hook_name(hook));
+		rc |= test_run_all(suite, cases, sizeof(cases) / sizeof(cases[0]));
+	}
+	return rc;
+}

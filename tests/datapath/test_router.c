@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * router cube behind a parser: longest prefix wins, TTL and checksum
+ * (verified by recomputing from scratch), neighbour miss to the slow path,
+ * ARP replies for its own address, defined verdicts for the rest.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <bpf/bpf.h>
+#include "harness.h"
+#include "test.h"
+#include "lib/abi/router.h"
+
+static enum cube_hook hook;
+static struct cube *parser, *router;
+
+/* Test runs arrive on loopback (ifindex 1): that is the router's port 0. */
+#define PORT_IN  0
+#define PORT_A   1
+#define PORT_B   2
+#define IFINDEX_A 1001 /* redirect targets; a test run does not follow them */
+#define IFINDEX_B 1002
+
+static const char *mac_in = "02:00:00:00:10:00", *mac_a = "02:00:00:00:10:01",
+		  *mac_b = "02:00:00:00:10:02";
+static const char *mac_gw = "02:00:00:00:99:01", *mac_host = "02:00:00:00:99:02",
+		  *mac_gw6 = "02:00:00:00:99:06";
+
+static void set_port(uint32_t port, uint32_t ifindex, const char *mac, const char *ip4,
+		     uint8_t plen4, const char *ip6, uint8_t plen6)
+{
+	struct router_port p = {.ifindex = ifindex, .plen4 = plen4, .plen6 = plen6, .enabled = 1};
+
+	pkt_mac(p.mac, mac);
+	if (ip4)
+		p.ip4 = pkt_ip4(ip4).ip4;
+	if (ip6)
+		memcpy(p.ip6, pkt_ip6(ip6).bytes, 16);
+	bpf_map_update_elem(cube_map_fd(router, "router_ports"), &port, &p, BPF_ANY);
+	bpf_map_update_elem(cube_map_fd(router, "router_ifindex"), &ifindex, &port, BPF_ANY);
+	cube_connect_port(router, port, CUBE_PORT_NETDEV, ifindex);
+}
+
+static void add_route4(const char *prefix, uint32_t plen, uint32_t port, const char *gw)
+{
+	struct router_lpm4_key k = {.prefixlen = plen, .addr = pkt_ip4(prefix).ip4};
+	struct router_route r = {.port = port};
+
+	if (gw) {
+		r.nexthop = pkt_ip4(gw);
+		r.flags = ROUTER_ROUTE_F_GATEWAY;
+	}
+	bpf_map_update_elem(cube_map_fd(router, "router_routes4"), &k, &r, BPF_ANY);
+}
+
+static void add_route6(const char *prefix, uint32_t plen, uint32_t port, const char *gw)
+{
+	struct router_lpm6_key k = {.prefixlen = plen};
+	struct router_route r = {.port = port};
+
+	memcpy(k.addr, pkt_ip6(prefix).bytes, 16);
+	if (gw) {
+		r.nexthop = pkt_ip6(gw);
+		r.flags = ROUTER_ROUTE_F_GATEWAY;
+	}
+	bpf_map_update_elem(cube_map_fd(router, "router_routes6"), &k, &r, BPF_ANY);
+}
+
+static void add_neigh(union cube_addr addr, uint32_t family, const char *mac)
+{
+	struct router_neigh_key k = {.addr = addr, .family = family};
+	struct router_neigh n = {0};
+
+	pkt_mac(n.mac, mac);
+	bpf_map_update_elem(cube_map_fd(router, "router_neighs"), &k, &n, BPF_ANY);
+}
+
+static struct pkt_spec to(const char *dst)
+{
+	struct pkt_spec s = {.family = 4,
+			     .saddr = pkt_ip4("10.0.0.5"),
+			     .daddr = pkt_ip4(dst),
+			     .proto = IPPROTO_UDP,
+			     .sport = 1000,
+			     .dport = 2000,
+			     .payload_len = 20,
+			     .ttl = 64};
+	pkt_mac(s.dmac, mac_in);
+	pkt_mac(s.smac, "02:00:00:00:00:05");
+	return s;
+}
+
+/* Forwarded frame: new MACs, TTL - 1, IPv4 checksum valid, all else equal. */
+static void expect_routed(struct pkt_spec s, const char *dmac, const char *smac)
+{
+	uint8_t f[PKT_MAX], want[PKT_MAX];
+	size_t len = pkt_build(&s, f);
+	struct run_result res;
+
+	harness_run(parser, f, len, &res);
+	CHECK_EQ(res.err, 0);
+	CHECK_EQ(res.retval, hook_ret_redirect(hook));
+	CHECK_EQ(res.out_len, len);
+	s.ttl--;
+	pkt_build(&s, want);
+	pkt_mac(want, dmac);
+	pkt_mac(want + 6, smac);
+	CHECK_MEM(res.out, want, len);
+	if (s.family == 4)
+		CHECK(pkt_ipv4_csum_ok(res.out, res.out_len), "IPv4 header checksum");
+	CHECK(pkt_l4_csum_ok(res.out, res.out_len), "L4 checksum untouched and valid");
+}
+
+static void setup(void)
+{
+	parser = harness_cube("parser", hook, NULL, NULL);
+	router = harness_cube("router", hook, NULL, NULL);
+	cube_connect_cube(parser, 0, router);
+	set_port(PORT_IN, 1, mac_in, "10.0.0.1", 24, "2001:db8::1", 64);
+	set_port(PORT_A, IFINDEX_A, mac_a, "10.0.1.1", 24, "2001:db8:1::1", 64);
+	set_port(PORT_B, IFINDEX_B, mac_b, "10.1.2.1", 24, NULL, 0);
+	add_route4("10.0.0.0", 24, PORT_IN, NULL);
+	add_route4("10.1.0.0", 16, PORT_A, "10.0.1.254");
+	add_route4("10.1.2.0", 24, PORT_B, NULL);
+	add_route4("0.0.0.0", 0, PORT_A, "10.0.1.253");
+	add_route6("2001:db8:2::", 48, PORT_A, "2001:db8:1::fe");
+	add_neigh(pkt_ip4("10.0.1.254"), CUBE_AF_INET, mac_gw);
+	add_neigh(pkt_ip4("10.1.2.7"), CUBE_AF_INET, mac_host);
+	add_neigh(pkt_ip6("2001:db8:1::fe"), CUBE_AF_INET6, mac_gw6);
+}
+
+TEST(longest_prefix_wins)
+{
+	setup();
+	REQUIRE(parser && router, "load");
+	expect_routed(to("10.1.2.7"), mac_host, mac_b); /* /24 direct beats /16 */
+	expect_routed(to("10.1.9.9"), mac_gw, mac_a);   /* /16 via gateway */
+	struct pkt_spec s = to("10.1.9.9");
+
+	s.proto = IPPROTO_TCP;
+	s.ttl = 2;
+	expect_routed(s, mac_gw, mac_a);
+
+	struct cube_stats st = harness_stats(router);
+
+	CHECK_EQ(st.verdict[CUBE_VERDICT_REDIRECT], 3);
+	CHECK_EQ(st.port_out[PORT_B], 1);
+	CHECK_EQ(st.port_out[PORT_A], 2);
+	cube_destroy(parser);
+	cube_destroy(router);
+}
+
+TEST(ipv6_forwarding)
+{
+	setup();
+	REQUIRE(parser && router, "load");
+	struct pkt_spec s = to("10.0.0.9");
+
+	s.family = 6;
+	s.saddr = pkt_ip6("2001:db8::5");
+	s.daddr = pkt_ip6("2001:db8:2::42");
+	expect_routed(s, mac_gw6, mac_a);
+	s.daddr = pkt_ip6("2001:db8:3::42");
+	uint8_t f[PKT_MAX];
+	struct run_result res;
+
+	harness_run(parser, f, pkt_build(&s, f), &res);
+	CHECK_EQ(res.retval, hook_ret_drop(hook));
+	CHECK_EQ(harness_stats(router).drop[CUBE_DROP_NO_ROUTE], 1);
+	cube_destroy(parser);
+	cube_destroy(router);
+}
+
+TEST(defined_verdicts)
+{
+	uint8_t f[PKT_MAX];
+	struct run_result res;
+	struct pkt_spec s;
+
+	setup();
+	REQUIRE(parser && router, "load");
+	/* TTL 1 would expire here. */
+	s = to("10.1.2.7");
+	s.ttl = 1;
+	harness_run(parser, f, pkt_build(&s, f), &res);
+	CHECK_EQ(res.retval, hook_ret_drop(hook));
+	/* To the router itself: the kernel stack. */
+	s = to("10.0.0.1");
+	harness_run(parser, f, pkt_build(&s, f), &res);
+	CHECK_EQ(res.retval, hook_ret_pass(hook));
+	CHECK_MEM(res.out, f, res.out_len);
+	/* No route at all once the default is gone. */
+	struct router_lpm4_key k = {.prefixlen = 0};
+
+	bpf_map_delete_elem(cube_map_fd(router, "router_routes4"), &k);
+	s = to("192.0.2.1");
+	harness_run(parser, f, pkt_build(&s, f), &res);
+	CHECK_EQ(res.retval, hook_ret_drop(hook));
+	/* Not IP, not ARP. */
+	struct pkt_spec lldp = {.ethertype = 0x88cc, .payload_len = 46};
+
+	harness_run(parser, f, pkt_build(&lldp, f), &res);
+	CHECK_EQ(res.retval, hook_ret_drop(hook));
+
+	struct cube_stats st = harness_stats(router);
+
+	CHECK_EQ(st.drop[CUBE_DROP_TTL_EXCEEDED], 1);
+	CHECK_EQ(st.drop[CUBE_DROP_NO_ROUTE], 1);
+	CHECK_EQ(st.drop[CUBE_DROP_NOT_IP], 1);
+	CHECK_EQ(st.verdict[CUBE_VERDICT_PASS], 1);
+	cube_destroy(parser);
+	cube_destroy(router);
+}
+
+TEST(neighbour_miss_goes_to_slow_path)
+{
+	struct cube_slowpath_hdr rec;
+	uint8_t f[PKT_MAX];
+	struct run_result res;
+	struct pkt_spec s;
+	size_t len;
+
+	setup();
+	REQUIRE(parser && router, "load");
+	while (harness_slowpath_next(&rec) == 0)
+		; /* drain what earlier cases left */
+	s = to("10.1.2.99"); /* on port B's subnet, not in the neighbour table */
+	len = pkt_build(&s, f);
+	harness_run(parser, f, len, &res);
+	CHECK_EQ(res.retval, hook_ret_drop(hook));
+	REQUIRE(harness_slowpath_next(&rec) == 0, "no slow-path record");
+	CHECK_EQ(rec.reason, CUBE_SLOWPATH_NEIGH_MISS);
+	CHECK_EQ(rec.cube_id, router->id);
+	CHECK_EQ(rec.port, PORT_B);
+	CHECK_EQ(rec.ifindex, 1);
+	CHECK_EQ(rec.pkt_len, len);
+	CHECK_EQ(rec.cap_len, len);
+	CHECK_MEM(rec.nexthop, pkt_ip4("10.1.2.99").bytes, 16);
+	CHECK_MEM(rec.data, f, len); /* untouched: TTL not yet decremented */
+	CHECK(harness_slowpath_next(&rec) != 0, "one record per packet");
+
+	/* Once the daemon learns the neighbour, the same packet is routed. */
+	add_neigh(pkt_ip4("10.1.2.99"), CUBE_AF_INET, mac_host);
+	expect_routed(s, mac_host, mac_b);
+	struct cube_stats st = harness_stats(router);
+
+	CHECK_EQ(st.verdict[CUBE_VERDICT_SLOWPATH], 1);
+	CHECK_EQ(st.verdict[CUBE_VERDICT_DROP], 0);
+	cube_destroy(parser);
+	cube_destroy(router);
+}
+
+static size_t build_arp(uint8_t *f, uint16_t op, const char *sha, const char *spa,
+			const char *tpa)
+{
+	struct pkt_spec s = {.ethertype = 0x0806, .payload_len = 28};
+	size_t len = pkt_build(&s, f);
+	uint8_t *a = f + 14;
+
+	memset(f, 0xff, 6);
+	pkt_mac(f + 6, sha);
+	a[0] = 0, a[1] = 1, a[2] = 0x08, a[3] = 0, a[4] = 6, a[5] = 4;
+	a[6] = 0, a[7] = (uint8_t)op;
+	pkt_mac(a + 8, sha);
+	memcpy(a + 14, pkt_ip4(spa).bytes, 4);
+	memset(a + 18, 0, 6);
+	memcpy(a + 24, pkt_ip4(tpa).bytes, 4);
+	return len;
+}
+
+TEST(arp_for_own_address)
+{
+	uint8_t f[PKT_MAX], want[PKT_MAX];
+	struct cube_slowpath_hdr rec;
+	struct run_result res;
+	size_t len;
+
+	setup();
+	REQUIRE(parser && router, "load");
+	while (harness_slowpath_next(&rec) == 0)
+		;
+	len = build_arp(f, 1, "02:00:00:00:00:05", "10.0.0.5", "10.0.0.1");
+	harness_run(parser, f, len, &res);
+	CHECK_EQ(res.retval, hook_ret_tx(hook));
+	/* The reply, built independently. */
+	memcpy(want, f, len);
+	pkt_mac(want, "02:00:00:00:00:05");
+	pkt_mac(want + 6, mac_in);
+	want[14 + 7] = 2;
+	pkt_mac(want + 14 + 8, mac_in);
+	memcpy(want + 14 + 14, pkt_ip4("10.0.0.1").bytes, 4);
+	pkt_mac(want + 14 + 18, "02:00:00:00:00:05");
+	memcpy(want + 14 + 24, pkt_ip4("10.0.0.5").bytes, 4);
+	CHECK_EQ(res.out_len, len);
+	CHECK_MEM(res.out, want, len);
+
+	/* Someone else's address, or our port B address asked on port 0: not ours to answer. */
+	len = build_arp(f, 1, "02:00:00:00:00:05", "10.0.0.5", "10.0.0.77");
+	harness_run(parser, f, len, &res);
+	CHECK_EQ(res.retval, hook_ret_pass(hook));
+	len = build_arp(f, 1, "02:00:00:00:00:05", "10.0.0.5", "10.1.2.1");
+	harness_run(parser, f, len, &res);
+	CHECK_EQ(res.retval, hook_ret_pass(hook));
+
+	/* A reply goes to the daemon to learn from. */
+	len = build_arp(f, 2, "02:00:00:00:00:06", "10.0.0.6", "10.0.0.1");
+	harness_run(parser, f, len, &res);
+	CHECK_EQ(res.retval, hook_ret_drop(hook));
+	REQUIRE(harness_slowpath_next(&rec) == 0, "ARP reply not queued");
+	CHECK_EQ(rec.reason, CUBE_SLOWPATH_ARP_REPLY);
+	CHECK_MEM(rec.data, f, len);
+	cube_destroy(parser);
+	cube_destroy(router);
+}
+
+static const struct test_case cases[] = {
+	TEST_ENTRY(longest_prefix_wins),
+	TEST_ENTRY(ipv6_forwarding),
+	TEST_ENTRY(defined_verdicts),
+	TEST_ENTRY(neighbour_miss_goes_to_slow_path),
+	TEST_ENTRY(arp_for_own_address),
+};
+
+int main(void)
+{
+	int rc = 0;
+
+	harness_init("router");
+	for (hook = 0; hook < CUBE_HOOK_MAX; hook++) {
+		char suite[32];
+
+		snprintf(suite, sizeof(suite), "router-%s", hook_name(hook));
+		rc |= test_run_all(suite, cases, sizeof(cases) / sizeof(cases[0]));
+	}
+	return rc;
+}
