@@ -9,7 +9,8 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <bpf/bpf.h>
-#include "lb_fixture.h"
+#include "harness.h"
+#include "lb_chain.h"
 #include "test.h"
 #include "lib/hash.h"
 
@@ -20,6 +21,24 @@ static enum cube_hook hook;
 
 static const char *backend_macs[] = {"02:be:00:00:00:00", "02:be:00:00:00:01",
 				     "02:be:00:00:00:02", "02:be:00:00:00:03"};
+
+/* Build the chain on the test's shared maps. */
+static int chain(struct lb_chain *lb, enum cube_hook h, uint32_t miss)
+{
+	static uint32_t next_id = 100;
+
+	next_id += 4;
+	return lb_chain_build(lb, h, miss, &harness_shared, next_id);
+}
+
+static int backend(struct lb_chain *lb, uint32_t id, uint32_t state, const char *mac,
+		   uint8_t vlan_action, uint16_t vlan_id)
+{
+	uint8_t m[6];
+
+	pkt_mac(m, mac);
+	return lb_set_backend(lb, id, state, m, NULL, vlan_action, vlan_id);
+}
 
 static struct pkt_spec flow(uint32_t i, const char *vip, uint16_t dport)
 {
@@ -58,10 +77,10 @@ TEST(chain_rewrites_to_maglev_choice)
 	uint16_t vids[3] = {101, 102, 103};
 	const uint32_t flows = 300;
 
-	REQUIRE(lb_chain_build(&lb, hook, CLASSIFIER_MISS_PASS) == 0, "chain");
+	REQUIRE(chain(&lb, hook, CLASSIFIER_MISS_PASS) == 0, "chain");
 	CHECK_EQ(lb_add_vip(&lb, pkt_ip4(VIP4), CUBE_AF_INET, 80, IPPROTO_TCP, 0, 1), 0);
 	for (int i = 0; i < 3; i++)
-		CHECK_EQ(lb_set_backend(&lb, ids[i], MAGLEV_BACKEND_ACTIVE, backend_macs[i],
+		CHECK_EQ(backend(&lb, ids[i], MAGLEV_BACKEND_ACTIVE, backend_macs[i],
 					L2REWRITE_VLAN_SET, vids[i]),
 			 0);
 	CHECK_EQ(lb_install_ring(&lb, 1, ids, NULL, 3, 257, table), 0);
@@ -127,7 +146,7 @@ TEST(non_vip_takes_miss_verdict)
 	size_t len = pkt_build(&s, f);
 	struct run_result res;
 
-	REQUIRE(lb_chain_build(&lb, hook, CLASSIFIER_MISS_PASS) == 0, "chain");
+	REQUIRE(chain(&lb, hook, CLASSIFIER_MISS_PASS) == 0, "chain");
 	CHECK_EQ(lb_add_vip(&lb, pkt_ip4(VIP4), CUBE_AF_INET, 80, IPPROTO_TCP, 0, 1), 0);
 	harness_run(lb.parser, f, len, &res);
 	CHECK_EQ(res.retval, hook_ret_pass(hook));
@@ -156,7 +175,7 @@ TEST(non_vip_takes_miss_verdict)
 	lb_chain_destroy(&lb);
 
 	/* Miss verdict "drop" and "port". */
-	REQUIRE(lb_chain_build(&lb, hook, CLASSIFIER_MISS_DROP) == 0, "chain");
+	REQUIRE(chain(&lb, hook, CLASSIFIER_MISS_DROP) == 0, "chain");
 	s = flow(1, "10.100.0.99", 80);
 	len = pkt_build(&s, f);
 	harness_run(lb.parser, f, len, &res);
@@ -164,7 +183,7 @@ TEST(non_vip_takes_miss_verdict)
 	CHECK_EQ(harness_stats(lb.classifier).drop[CUBE_DROP_CLASSIFIER_MISS], 1);
 	lb_chain_destroy(&lb);
 
-	REQUIRE(lb_chain_build(&lb, hook, CLASSIFIER_MISS_PORT) == 0, "chain");
+	REQUIRE(chain(&lb, hook, CLASSIFIER_MISS_PORT) == 0, "chain");
 	harness_run(lb.parser, f, len, &res);
 	CHECK_EQ(res.retval, hook_ret_drop(hook)); /* miss port not wired yet */
 	CHECK_EQ(harness_stats(lb.classifier).drop[CUBE_DROP_PORT_UNCONNECTED], 1);
@@ -186,8 +205,8 @@ TEST(classifier_ipv6_vlan_and_wildcard)
 	uint8_t f[PKT_MAX];
 	uint32_t ids[1] = {0};
 
-	REQUIRE(lb_chain_build(&lb, hook, CLASSIFIER_MISS_PASS) == 0, "chain");
-	lb_set_backend(&lb, 0, MAGLEV_BACKEND_ACTIVE, backend_macs[0], L2REWRITE_VLAN_KEEP, 0);
+	REQUIRE(chain(&lb, hook, CLASSIFIER_MISS_PASS) == 0, "chain");
+	backend(&lb, 0, MAGLEV_BACKEND_ACTIVE, backend_macs[0], L2REWRITE_VLAN_KEEP, 0);
 	for (uint32_t svc = 1; svc <= 4; svc++)
 		CHECK_EQ(lb_install_ring(&lb, svc, ids, NULL, 1, 251, NULL), 0);
 	CHECK_EQ(lb_add_vip(&lb, pkt_ip6(VIP6), CUBE_AF_INET6, 53, IPPROTO_UDP, 0, 2), 0);
@@ -255,10 +274,10 @@ TEST(connection_table_keeps_flows)
 	uint32_t ids[4] = {0, 1, 2, 3}, first[200], rv;
 	static uint32_t table[1031];
 
-	REQUIRE(lb_chain_build(&lb, hook, CLASSIFIER_MISS_PASS) == 0, "chain");
+	REQUIRE(chain(&lb, hook, CLASSIFIER_MISS_PASS) == 0, "chain");
 	lb_add_vip(&lb, pkt_ip4(VIP4), CUBE_AF_INET, 80, IPPROTO_TCP, 0, 1);
 	for (uint32_t i = 0; i < 4; i++)
-		lb_set_backend(&lb, i, MAGLEV_BACKEND_ACTIVE, backend_macs[i], L2REWRITE_VLAN_KEEP,
+		backend(&lb, i, MAGLEV_BACKEND_ACTIVE, backend_macs[i], L2REWRITE_VLAN_KEEP,
 			       0);
 	lb_set_service(&lb, 1, MAGLEV_SVC_F_CONN_TABLE);
 	CHECK_EQ(lb_install_ring(&lb, 1, ids, NULL, 3, 1031, table), 0); /* 0..2 */
@@ -277,7 +296,7 @@ TEST(connection_table_keeps_flows)
 	CHECK(new_on_3 > 20, "new flows on the added backend: %u", new_on_3);
 
 	/* Drain backend 0: out of the ring, its flows stay, no new flows go there. */
-	lb_set_backend(&lb, 0, MAGLEV_BACKEND_DRAINING, backend_macs[0], L2REWRITE_VLAN_KEEP, 0);
+	backend(&lb, 0, MAGLEV_BACKEND_DRAINING, backend_macs[0], L2REWRITE_VLAN_KEEP, 0);
 	CHECK_EQ(lb_install_ring(&lb, 1, ids + 1, NULL, 3, 1031, table), 0);
 	kept = 0;
 	for (uint32_t i = 0; i < 200; i++)
@@ -287,7 +306,7 @@ TEST(connection_table_keeps_flows)
 		CHECK(run_backend(&lb, i, &rv) != 0, "new flow %u went to a draining backend", i);
 
 	/* Remove backend 0: its flows are re-balanced, the others stay. */
-	lb_set_backend(&lb, 0, MAGLEV_BACKEND_ABSENT, backend_macs[0], L2REWRITE_VLAN_KEEP, 0);
+	backend(&lb, 0, MAGLEV_BACKEND_ABSENT, backend_macs[0], L2REWRITE_VLAN_KEEP, 0);
 	for (uint32_t i = 0; i < 200; i++) {
 		uint32_t now = run_backend(&lb, i, &rv);
 
@@ -311,10 +330,10 @@ TEST(source_hash_affinity_and_errors)
 	uint32_t ids[3] = {0, 1, 2}, rv, b0;
 	uint32_t empty_ids[1] = {0}, zero_weight[1] = {0};
 
-	REQUIRE(lb_chain_build(&lb, hook, CLASSIFIER_MISS_PASS) == 0, "chain");
+	REQUIRE(chain(&lb, hook, CLASSIFIER_MISS_PASS) == 0, "chain");
 	lb_add_vip(&lb, pkt_ip4(VIP4), CUBE_AF_INET, 80, IPPROTO_TCP, 0, 1);
 	for (uint32_t i = 0; i < 3; i++)
-		lb_set_backend(&lb, i, MAGLEV_BACKEND_ACTIVE, backend_macs[i], L2REWRITE_VLAN_KEEP,
+		backend(&lb, i, MAGLEV_BACKEND_ACTIVE, backend_macs[i], L2REWRITE_VLAN_KEEP,
 			       0);
 
 	/* No ring for the service yet. */

@@ -3,32 +3,57 @@
 #include <errno.h>
 #include <string.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <bpf/bpf.h>
-#include "lb_fixture.h"
+#include "lb_chain.h"
 #include "maglev.h"
 #include "maglev_map.h"
 
-static int set_miss(struct cube *cube, void *arg)
+static int load_one(struct cube **out, const char *type, enum cube_hook hook, uint32_t id,
+		    const struct cube_shared *shared, const uint32_t *miss_verdict)
 {
-	return cube_set_const(cube, "classifier_miss", arg, sizeof(uint32_t));
+	int err = cube_open(out, type, hook, id);
+
+	if (err)
+		return err;
+	if (miss_verdict)
+		err = cube_set_const(*out, "classifier_miss", miss_verdict, sizeof(*miss_verdict));
+	if (!err)
+		err = cube_load(*out, shared);
+	if (err) {
+		cube_destroy(*out);
+		*out = NULL;
+	}
+	return err;
 }
 
-int lb_chain_build(struct lb_chain *lb, enum cube_hook hook, uint32_t miss_verdict)
+int lb_chain_build(struct lb_chain *lb, enum cube_hook hook, uint32_t miss_verdict,
+		   const struct cube_shared *shared, uint32_t first_id)
 {
+	int err;
+
+	memset(lb, 0, sizeof(*lb));
 	lb->hook = hook;
-	lb->parser = harness_cube("parser", hook, NULL, NULL);
-	lb->classifier = harness_cube("classifier", hook, set_miss, &miss_verdict);
-	lb->maglev = harness_cube("maglev", hook, NULL, NULL);
-	lb->l2rewrite = harness_cube("l2rewrite", hook, NULL, NULL);
-	if (!lb->parser || !lb->classifier || !lb->maglev || !lb->l2rewrite)
-		return -EINVAL;
+	err = load_one(&lb->parser, "parser", hook, first_id, shared, NULL);
+	if (!err)
+		err = load_one(&lb->classifier, "classifier", hook, first_id + 1, shared,
+			       &miss_verdict);
+	if (!err)
+		err = load_one(&lb->maglev, "maglev", hook, first_id + 2, shared, NULL);
+	if (!err)
+		err = load_one(&lb->l2rewrite, "l2rewrite", hook, first_id + 3, shared, NULL);
 	/* Wire back to front, so no cube is reachable before what follows it. */
-	if (cube_connect_port(lb->l2rewrite, L2REWRITE_PORT_OUT, CUBE_PORT_TX, 0) ||
-	    cube_connect_cube(lb->maglev, MAGLEV_PORT_OUT, lb->l2rewrite) ||
-	    cube_connect_cube(lb->classifier, CLASSIFIER_PORT_HIT, lb->maglev) ||
-	    cube_connect_cube(lb->parser, 0, lb->classifier))
-		return -EIO;
-	return 0;
+	if (!err)
+		err = cube_connect_port(lb->l2rewrite, L2REWRITE_PORT_OUT, CUBE_PORT_TX, 0);
+	if (!err)
+		err = cube_connect_cube(lb->maglev, MAGLEV_PORT_OUT, lb->l2rewrite);
+	if (!err)
+		err = cube_connect_cube(lb->classifier, CLASSIFIER_PORT_HIT, lb->maglev);
+	if (!err)
+		err = cube_connect_cube(lb->parser, 0, lb->classifier);
+	if (err)
+		lb_chain_destroy(lb);
+	return err;
 }
 
 void lb_chain_destroy(struct lb_chain *lb)
@@ -37,6 +62,7 @@ void lb_chain_destroy(struct lb_chain *lb)
 	cube_destroy(lb->classifier);
 	cube_destroy(lb->maglev);
 	cube_destroy(lb->l2rewrite);
+	lb->parser = lb->classifier = lb->maglev = lb->l2rewrite = NULL;
 }
 
 int lb_add_vip(struct lb_chain *lb, union cube_addr vip, uint8_t family, uint16_t port,
@@ -73,14 +99,19 @@ int lb_set_service(struct lb_chain *lb, uint32_t service_id, uint32_t flags)
 		       : 0;
 }
 
-int lb_set_backend(struct lb_chain *lb, uint32_t backend_id, uint32_t state, const char *mac,
-		   uint8_t vlan_action, uint16_t vlan_id)
+int lb_set_backend(struct lb_chain *lb, uint32_t backend_id, uint32_t state,
+		   const uint8_t mac[6], const uint8_t *smac, uint8_t vlan_action,
+		   uint16_t vlan_id)
 {
 	struct maglev_backend b = {.state = state};
 	struct l2rewrite_target t = {
 		.vlan_id = vlan_id, .vlan_action = vlan_action, .flags = L2REWRITE_F_VALID};
 
-	pkt_mac(t.dmac, mac);
+	memcpy(t.dmac, mac, sizeof(t.dmac));
+	if (smac) {
+		memcpy(t.smac, smac, sizeof(t.smac));
+		t.flags |= L2REWRITE_F_SET_SMAC;
+	}
 	if (bpf_map_update_elem(cube_map_fd(lb->maglev, "maglev_backends"), &backend_id, &b,
 				BPF_ANY))
 		return -errno;
@@ -93,12 +124,12 @@ int lb_set_backend(struct lb_chain *lb, uint32_t backend_id, uint32_t state, con
 int lb_install_ring(struct lb_chain *lb, uint32_t service_id, const uint32_t *ids,
 		    const uint32_t *weights, size_t n, uint32_t size, uint32_t *table_out)
 {
-	struct maglev_backend_spec specs[256];
-	static uint32_t table[MAGLEV_SIZE_MAX];
-	int err;
+	struct maglev_backend_spec *specs = calloc(n ? n : 1, sizeof(*specs));
+	uint32_t *table = calloc(size ? size : 1, sizeof(*table));
+	int err = -ENOMEM;
 
-	if (n > 256)
-		return -E2BIG;
+	if (!specs || !table)
+		goto cleanup;
 	for (size_t i = 0; i < n; i++) {
 		specs[i].id = ids[i];
 		specs[i].weight = weights ? weights[i] : 1;
@@ -107,9 +138,13 @@ int lb_install_ring(struct lb_chain *lb, uint32_t service_id, const uint32_t *id
 	}
 	err = maglev_build(specs, n, size, table);
 	if (err)
-		return err;
+		goto cleanup;
 	if (table_out)
 		memcpy(table_out, table, size * sizeof(*table));
-	return maglev_ring_install(cube_map_fd(lb->maglev, "maglev_rings"), service_id, table,
-				   size);
+	err = maglev_ring_install(cube_map_fd(lb->maglev, "maglev_rings"), service_id, table,
+				  size);
+cleanup:
+	free(specs);
+	free(table);
+	return err;
 }

@@ -1,0 +1,6 @@
+#!/bin/bash
+# Configure and build into build/ (incremental).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$(nproc)"

@@ -1,0 +1,32 @@
+#!/bin/bash
+# Install what cubenet needs to build, test and run, from Debian's archive.
+# Idempotent: does nothing (and needs no network) when all is installed.
+set -euo pipefail
+
+PACKAGES=(
+	build-essential cmake pkg-config clang llvm
+	libbpf-dev bpftool libelf-dev zlib1g-dev
+	libyang2-dev libyang2-tools libmicrohttpd-dev libjansson-dev
+	libnl-3-dev libnl-route-3-dev
+	iproute2 ethtool iptables curl python3 tcpdump bc
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+	echo "cubenet: installing ${missing[*]}"
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "cubenet: run as root (apt-get, BPF and namespaces need it)" >&2
+		exit 1
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# bpffs for pinned state; present on most systems, mounted here if not.
+if ! mountpoint -q /sys/fs/bpf; then
+	mount -t bpf bpf /sys/fs/bpf
+fi
