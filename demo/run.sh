@@ -70,7 +70,7 @@ done
 # The client reaches the VIP through the lb node.
 ip -n "$NS_CLI" route add "$VIP/32" via 10.77.0.2
 # Native XDP_TX on a veth reaches the peer only if the peer runs XDP too.
-ip -n "$NS_FAB" link set dev lb xdpdrv obj build/xdp_pass.bpf.o sec xdp
+ip -n "$NS_FAB" link set dev lb xdpdrv obj build/pass.bpf.o sec xdp
 
 step "starting cubenet's L2DSR chain on the lb node"
 backend_args=()

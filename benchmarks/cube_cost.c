@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * cube-cost: nanoseconds per packet of each cube and of the whole L2DSR
+ * chain, from BPF_PROG_TEST_RUN (in-kernel timing over `repeat` runs of one
+ * frame). Each cube runs on the frame it is built for, on the path it takes
+ * in the chain, with its out port set to a fallback verdict.
+ *
+ *   cube-cost [REPEAT]    (default 1000000)
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <bpf/bpf.h>
+#include "harness.h"
+#include "lb_chain.h"
+#include "lib/abi/nat.h"
+#include "lib/abi/router.h"
+
+static uint32_t repeat = 1000000;
+
+static struct pkt_spec vip_flow(void)
+{
+	struct pkt_spec s = {.family = 4,
+			     .saddr = pkt_ip4("198.18.0.7"),
+			     .daddr = pkt_ip4("10.100.0.1"),
+			     .proto = IPPROTO_UDP,
+			     .sport = 40000,
+			     .dport = 80,
+			     .payload_len = 18}; /* a 64-byte frame with FCS */
+	pkt_mac(s.dmac, "02:00:00:00:00:01");
+	pkt_mac(s.smac, "02:00:00:00:00:02");
+	return s;
+}
+
+/* Median of five timed runs, in ns per packet. */
+static uint32_t time_cube(const struct cube *c, const uint8_t *f, size_t len,
+			  const struct cube_meta *meta)
+{
+	uint32_t t[5];
+
+	for (int i = 0; i < 5; i++) {
+		if (meta)
+			harness_meta_set(meta);
+		t[i] = harness_time(c, f, len, repeat);
+	}
+	for (int i = 0; i < 5; i++)
+		for (int j = i + 1; j < 5; j++)
+			if (t[j] < t[i]) {
+				uint32_t x = t[i];
+
+				t[i] = t[j];
+				t[j] = x;
+			}
+	return t[2];
+}
+
+/* An empty program's run: the fixed cost inside every figure. */
+static uint32_t run_overhead(enum cube_hook hook, const uint8_t *f, size_t len)
+{
+	struct bpf_object *obj = bpf_object__open_file(PASS_BPF_OBJ, NULL);
+	struct bpf_program *prog;
+	uint32_t ns = 0;
+
+	if (!obj || bpf_object__load(obj))
+		return 0;
+	prog = bpf_object__find_program_by_name(obj, hook == CUBE_HOOK_TC ? "tc_pass" : "xdp_pass");
+	if (prog) {
+		struct cube fake = {.prog_fd = bpf_program__fd(prog)};
+
+		ns = time_cube(&fake, f, len, NULL);
+	}
+	bpf_object__close(obj);
+	return ns;
+}
+
+static void row(const char *what, enum cube_hook hook, uint32_t ns)
+{
+	printf("| %-44s | %-3s | %5u |\n", what, hook_name(hook), ns);
+	fflush(stdout);
+}
+
+static void bench_hook(enum cube_hook hook)
+{
+	struct pkt_spec s = vip_flow();
+	uint8_t f[PKT_MAX];
+	size_t len = pkt_build(&s, f);
+	struct lb_chain lb;
+	struct cube_meta meta;
+	struct run_result res;
+	uint32_t ids[3] = {0, 1, 2}, sum = 0, chain_ns, ns;
+	uint8_t mac[6] = {2, 0xbe, 0, 0, 0, 1};
+
+	if (lb_chain_build(&lb, hook, CLASSIFIER_MISS_PASS, &harness_shared, 1000 + hook * 10)) {
+		fprintf(stderr, "cannot build the chain\n");
+		exit(1);
+	}
+	lb_add_vip(&lb, s.daddr, CUBE_AF_INET, 80, IPPROTO_UDP, 0, 1);
+	for (uint32_t i = 0; i < 3; i++)
+		lb_set_backend(&lb, i, MAGLEV_BACKEND_ACTIVE, mac, mac, L2REWRITE_VLAN_KEEP, 0);
+	lb_install_ring(&lb, 1, ids, NULL, 3, 65537, NULL);
+	chain_ns = time_cube(lb.parser, f, len, NULL);
+	harness_run(lb.parser, f, len, &res);
+	harness_meta(&meta);
+
+	/* Each cube alone: cut its out port to a fallback verdict. */
+	cube_connect_port(lb.parser, 0, CUBE_PORT_TX, 0);
+	cube_connect_port(lb.classifier, CLASSIFIER_PORT_HIT, CUBE_PORT_TX, 0);
+	cube_connect_port(lb.maglev, MAGLEV_PORT_OUT, CUBE_PORT_TX, 0);
+	ns = time_cube(lb.parser, f, len, NULL);
+	row("parser (IPv4/UDP, 64 B)", hook, ns);
+	sum += ns;
+	ns = time_cube(lb.classifier, f, len, &meta);
+	row("classifier (hit)", hook, ns);
+	sum += ns;
+	ns = time_cube(lb.maglev, f, len, &meta);
+	row("maglev (M=65537, no connection table)", hook, ns);
+	sum += ns;
+	ns = time_cube(lb.l2rewrite, f, len, &meta);
+	row("l2rewrite (dmac + smac)", hook, ns);
+	sum += ns;
+	lb_set_service(&lb, 1, MAGLEV_SVC_F_CONN_TABLE);
+	row("maglev (connection table hit)", hook, time_cube(lb.maglev, f, len, &meta));
+	row("**L2DSR chain, 4 cubes, 3 tail calls**", hook, chain_ns);
+	/* chain = run + cubes + 3 hops; sum = 4 runs + cubes (+ 3 port-config
+	 * lookups of the fallback verdicts, a few ns, left in). */
+	ns = run_overhead(hook, f, len);
+	row("empty program (test-run overhead)", hook, ns);
+	printf("| %-44s | %-3s | %5d |\n", "tail-call hop ((chain - sum) / 3 + overhead)",
+	       hook_name(hook), ((int)chain_ns - (int)sum) / 3 + (int)ns);
+	lb_chain_destroy(&lb);
+
+	/* Router: forward to a netdev port. */
+	struct cube *router = harness_cube("router", hook, NULL, NULL);
+	struct router_port port = {.ifindex = 1, .plen4 = 24, .enabled = 1};
+	struct router_lpm4_key k = {.prefixlen = 16, .addr = pkt_ip4("10.100.0.0").ip4};
+	struct router_route r = {.port = 1};
+	struct router_neigh_key nk = {.addr = s.daddr, .family = CUBE_AF_INET};
+	struct router_neigh n = {.mac = {2, 0, 0, 0, 0, 9}};
+	uint32_t p1 = 1;
+
+	bpf_map_update_elem(cube_map_fd(router, "router_ports"), &p1, &port, BPF_ANY);
+	bpf_map_update_elem(cube_map_fd(router, "router_routes4"), &k, &r, BPF_ANY);
+	bpf_map_update_elem(cube_map_fd(router, "router_neighs"), &nk, &n, BPF_ANY);
+	cube_connect_port(router, 1, CUBE_PORT_NETDEV, 1);
+	row("router (LPM + neighbour + TTL, redirect)", hook, time_cube(router, f, len, &meta));
+	cube_destroy(router);
+
+	/* NAT: an established SNAT connection. */
+	struct cube *nat = harness_cube("nat", hook, NULL, NULL);
+	struct nat_snat_lpm4_key sk = {.prefixlen = 8, .saddr = pkt_ip4("198.0.0.0").ip4};
+	struct nat_snat_target st = {.addr = pkt_ip4("192.0.2.1")};
+
+	bpf_map_update_elem(cube_map_fd(nat, "nat_snat4"), &sk, &st, BPF_ANY);
+	cube_connect_port(nat, NAT_PORT_OUT, CUBE_PORT_TX, 0);
+	harness_meta_set(&meta);
+	harness_run(nat, f, len, &res); /* opens the connection */
+	row("nat (SNAT, established connection)", hook, time_cube(nat, f, len, &meta));
+	cube_destroy(nat);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1)
+		repeat = (uint32_t)strtoul(argv[1], NULL, 10);
+	harness_init("cube-cost");
+	printf("ns per packet, BPF_PROG_TEST_RUN, repeat %u, median of 5\n\n", repeat);
+	printf("| %-44s | %-3s | %5s |\n|---|---|---|\n", "what", "hook", "ns");
+	for (enum cube_hook h = 0; h < CUBE_HOOK_MAX; h++)
+		bench_hook(h);
+	return 0;
+}
