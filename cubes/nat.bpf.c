@@ -238,122 +238,102 @@ static __always_inline void twin_refresh(const struct nat_tuple *t, struct nat_c
 	bpf_map_update_elem(&nat_conns, &conn->twin, &fresh, BPF_NOEXIST);
 }
 
-/* Write the tuple `to` over `from` in the packet, fixing checksums. */
-static __always_inline int rewrite_v4(CUBE_CTX *ctx, struct cube_meta *meta,
-				      const struct nat_tuple *from, const struct nat_tuple *to)
-{
-	void *data = ctx_data(ctx), *end = ctx_data_end(ctx);
-	struct iphdr *ip = data + (meta->l3_off & 0x3f);
-	void *l4 = data + (meta->l4_off & NAT_OFF_MASK);
-	__u16 *l4_check = NULL;
-	__be16 *sport = NULL, *dport = NULL;
+/* Where a translatable L4 header keeps its checksum and ports. */
+struct l4_fields {
+	__u16 *check;  /* NULL: no checksum to update (IPv4 UDP sent without one) */
+	__be16 *sport; /* ICMP echo: the identifier */
+	__be16 *dport; /* NULL for ICMP echo */
+	int pseudo;    /* the checksum covers the IP addresses */
+};
 
-	if (!hdr_fits(ip, sizeof(*ip), end))
-		return CUBE_DROP_IPV4_TRUNCATED;
-	if (from->proto == IPPROTO_TCP) {
+static __always_inline int l4_locate(void *l4, void *end, __u8 proto, __u8 family,
+				     struct l4_fields *f)
+{
+	if (proto == IPPROTO_TCP) {
 		struct tcphdr *tcp = l4;
 
 		if (!hdr_fits(tcp, sizeof(*tcp), end))
 			return CUBE_DROP_TCP_TRUNCATED;
-		l4_check = &tcp->check;
-		sport = &tcp->source;
-		dport = &tcp->dest;
-	} else if (from->proto == IPPROTO_UDP) {
+		f->check = &tcp->check;
+		f->sport = &tcp->source;
+		f->dport = &tcp->dest;
+		f->pseudo = 1;
+	} else if (proto == IPPROTO_UDP) {
 		struct udphdr *udp = l4;
 
 		if (!hdr_fits(udp, sizeof(*udp), end))
 			return CUBE_DROP_UDP_TRUNCATED;
-		if (udp->check) /* 0: sender did not checksum (IPv4 only) */
-			l4_check = &udp->check;
-		sport = &udp->source;
-		dport = &udp->dest;
+		/* 0: the sender did not checksum, which only IPv4 allows. */
+		f->check = (udp->check || family == CUBE_AF_INET6) ? &udp->check : NULL;
+		f->sport = &udp->source;
+		f->dport = &udp->dest;
+		f->pseudo = 1;
 	} else {
+		/* ICMP and ICMPv6 echo share the layout: type, code, checksum, id. */
 		struct icmphdr *icmp = l4;
 
 		if (!hdr_fits(icmp, sizeof(*icmp), end))
 			return CUBE_DROP_ICMP_TRUNCATED;
-		/* ICMPv4 has no pseudo-header: only the identifier counts. */
-		if (from->sport != to->sport) {
-			csum_replace2(&icmp->checksum, from->sport, to->sport);
-			icmp->un.echo.id = to->sport;
-		}
-		goto l3;
+		f->check = &icmp->checksum;
+		f->sport = &icmp->un.echo.id;
+		f->dport = NULL;
+		f->pseudo = family == CUBE_AF_INET6; /* ICMPv4 has no pseudo-header */
 	}
-	if (from->sport != to->sport) {
-		if (l4_check)
-			csum_replace2(l4_check, from->sport, to->sport);
-		*sport = to->sport;
-	}
-	if (from->dport != to->dport) {
-		if (l4_check)
-			csum_replace2(l4_check, from->dport, to->dport);
-		*dport = to->dport;
-	}
-	if (l4_check) {
-		csum_replace4(l4_check, from->saddr.ip4, to->saddr.ip4);
-		csum_replace4(l4_check, from->daddr.ip4, to->daddr.ip4);
-		if (from->proto == IPPROTO_UDP && *l4_check == 0)
-			*l4_check = 0xffff; /* 0 would mean "no checksum" */
-	}
-l3:
-	csum_replace4(&ip->check, from->saddr.ip4, to->saddr.ip4);
-	csum_replace4(&ip->check, from->daddr.ip4, to->daddr.ip4);
-	ip->saddr = to->saddr.ip4;
-	ip->daddr = to->daddr.ip4;
 	return 0;
 }
 
-static __always_inline int rewrite_v6(CUBE_CTX *ctx, struct cube_meta *meta,
-				      const struct nat_tuple *from, const struct nat_tuple *to)
+static __always_inline void port_rewrite(__be16 *field, __u16 *check, __be16 from, __be16 to)
+{
+	if (!field || from == to)
+		return;
+	if (check)
+		csum_replace2(check, from, to);
+	*field = to;
+}
+
+/* Write the tuple `to` over `from` in the packet, fixing checksums. */
+static __always_inline int rewrite(CUBE_CTX *ctx, struct cube_meta *meta,
+				   const struct nat_tuple *from, const struct nat_tuple *to)
 {
 	void *data = ctx_data(ctx), *end = ctx_data_end(ctx);
-	struct ipv6hdr *ip6 = data + (meta->l3_off & 0x3f);
-	void *l4 = data + (meta->l4_off & NAT_OFF_MASK);
-	__be16 *sport = NULL, *dport = NULL;
-	__u16 *l4_check;
+	void *l3 = data + (meta->l3_off & 0x3f);
+	struct l4_fields f;
+	int reason;
 
-	if (!hdr_fits(ip6, sizeof(*ip6), end))
-		return CUBE_DROP_IPV6_TRUNCATED;
-	if (from->proto == IPPROTO_TCP) {
-		struct tcphdr *tcp = l4;
+	reason = l4_locate(data + (meta->l4_off & NAT_OFF_MASK), end, from->proto, from->family,
+			   &f);
+	if (reason)
+		return reason;
+	port_rewrite(f.sport, f.check, from->sport, to->sport);
+	port_rewrite(f.dport, f.check, from->dport, to->dport);
 
-		if (!hdr_fits(tcp, sizeof(*tcp), end))
-			return CUBE_DROP_TCP_TRUNCATED;
-		l4_check = &tcp->check;
-		sport = &tcp->source;
-		dport = &tcp->dest;
-	} else if (from->proto == IPPROTO_UDP) {
-		struct udphdr *udp = l4;
+	if (from->family == CUBE_AF_INET) {
+		struct iphdr *ip = l3;
 
-		if (!hdr_fits(udp, sizeof(*udp), end))
-			return CUBE_DROP_UDP_TRUNCATED;
-		l4_check = &udp->check;
-		sport = &udp->source;
-		dport = &udp->dest;
-	} else {
-		struct icmp6hdr *icmp6 = l4;
-
-		if (!hdr_fits(icmp6, sizeof(*icmp6), end))
-			return CUBE_DROP_ICMP_TRUNCATED;
-		l4_check = &icmp6->icmp6_cksum;
-		if (from->sport != to->sport) {
-			csum_replace2(l4_check, from->sport, to->sport);
-			icmp6->icmp6_identifier = to->sport;
+		if (!hdr_fits(ip, sizeof(*ip), end))
+			return CUBE_DROP_IPV4_TRUNCATED;
+		if (f.check && f.pseudo) {
+			csum_replace4(f.check, from->saddr.ip4, to->saddr.ip4);
+			csum_replace4(f.check, from->daddr.ip4, to->daddr.ip4);
 		}
+		csum_replace4(&ip->check, from->saddr.ip4, to->saddr.ip4);
+		csum_replace4(&ip->check, from->daddr.ip4, to->daddr.ip4);
+		ip->saddr = to->saddr.ip4;
+		ip->daddr = to->daddr.ip4;
+	} else {
+		struct ipv6hdr *ip6 = l3;
+
+		if (!hdr_fits(ip6, sizeof(*ip6), end))
+			return CUBE_DROP_IPV6_TRUNCATED;
+		if (f.check) {
+			csum_replace16(f.check, from->saddr.ip6, to->saddr.ip6);
+			csum_replace16(f.check, from->daddr.ip6, to->daddr.ip6);
+		}
+		__builtin_memcpy(&ip6->saddr, to->saddr.bytes, 16);
+		__builtin_memcpy(&ip6->daddr, to->daddr.bytes, 16);
 	}
-	if (sport && from->sport != to->sport) {
-		csum_replace2(l4_check, from->sport, to->sport);
-		*sport = to->sport;
-	}
-	if (dport && from->dport != to->dport) {
-		csum_replace2(l4_check, from->dport, to->dport);
-		*dport = to->dport;
-	}
-	/* Every IPv6 L4 checksum covers the pseudo-header. */
-	csum_replace16(l4_check, from->saddr.ip6, to->saddr.ip6);
-	csum_replace16(l4_check, from->daddr.ip6, to->daddr.ip6);
-	__builtin_memcpy(&ip6->saddr, to->saddr.bytes, 16);
-	__builtin_memcpy(&ip6->daddr, to->daddr.bytes, 16);
+	if (from->proto == IPPROTO_UDP && f.check && *f.check == 0)
+		*f.check = 0xffff; /* a computed 0 is sent as all ones */
 	return 0;
 }
 
@@ -420,10 +400,7 @@ CUBE_ENTRY(cube_nat)
 	if (conn->flags != old_flags || now - last > NAT_TWIN_REFRESH_NS)
 		twin_refresh(&t, conn, now);
 
-	if (t.family == CUBE_AF_INET)
-		reason = rewrite_v4(ctx, meta, &t, &conn->rewrite);
-	else
-		reason = rewrite_v6(ctx, meta, &t, &conn->rewrite);
+	reason = rewrite(ctx, meta, &t, &conn->rewrite);
 	if (reason)
 		return cube_drop(st, reason);
 	meta->saddr = conn->rewrite.saddr;

@@ -527,14 +527,5 @@ static const struct test_case cases[] = {
 
 int main(void)
 {
-	int rc = 0;
-
-	harness_init("lb_chain");
-	for (hook = 0; hook < CUBE_HOOK_MAX; hook++) {
-		char suite[32];
-
-		snprintf(suite, sizeof(suite), "lb_chain-%s", hook_name(hook));
-		rc |= test_run_all(suite, cases, sizeof(cases) / sizeof(cases[0]));
-	}
-	return rc;
+	return harness_run_hooks("lb_chain", cases, sizeof(cases) / sizeof(cases[0]), &hook);
 }

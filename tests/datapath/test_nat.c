@@ -350,14 +350,5 @@ static const struct test_case cases[] = {
 
 int main(void)
 {
-	int rc = 0;
-
-	harness_init("nat");
-	for (hook = 0; hook < CUBE_HOOK_MAX; hook++) {
-		char suite[32];
-
-		snprintf(suite, sizeof(suite), "nat-%s", hook_name(hook));
-		rc |= test_run_all(suite, cases, sizeof(cases) / sizeof(cases[0]));
-	}
-	return rc;
+	return harness_run_hooks("nat", cases, sizeof(cases) / sizeof(cases[0]), &hook);
 }

@@ -323,14 +323,5 @@ static const struct test_case cases[] = {
 
 int main(void)
 {
-	int rc = 0;
-
-	harness_init("router");
-	for (hook = 0; hook < CUBE_HOOK_MAX; hook++) {
-		char suite[32];
-
-		snprintf(suite, sizeof(suite), "router-%s", hook_name(hook));
-		rc |= test_run_all(suite, cases, sizeof(cases) / sizeof(cases[0]));
-	}
-	return rc;
+	return harness_run_hooks("router", cases, sizeof(cases) / sizeof(cases[0]), &hook);
 }

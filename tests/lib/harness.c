@@ -224,3 +224,18 @@ const char *hook_name(enum cube_hook hook)
 {
 	return hook == CUBE_HOOK_TC ? "tc" : "xdp";
 }
+
+int harness_run_hooks(const char *suite, const struct test_case *cases, size_t n,
+		      enum cube_hook *hook)
+{
+	int rc = 0;
+
+	harness_init(suite);
+	for (*hook = 0; *hook < CUBE_HOOK_MAX; (*hook)++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "%s-%s", suite, hook_name(*hook));
+		rc |= test_run_all(name, cases, n);
+	}
+	return rc;
+}

@@ -50,6 +50,11 @@ uint32_t hook_ret_tx(enum cube_hook hook);
 uint32_t hook_ret_redirect(enum cube_hook hook);
 const char *hook_name(enum cube_hook hook);
 
+/* Run every case once per hook, with *hook set for each pass; the exit code. */
+struct test_case;
+int harness_run_hooks(const char *suite, const struct test_case *cases, size_t n,
+		      enum cube_hook *hook);
+
 /* Percpu array element sum for a u64-only value struct, at key. */
 int harness_percpu_sum(int map_fd, uint32_t key, void *out, size_t size);
 
