@@ -20,7 +20,7 @@ int cube_shared_create(struct cube_shared *shared)
 	if (shared->meta_fd < 0)
 		return -errno;
 	shared->slowpath_fd =
-		bpf_map_create(BPF_MAP_TYPE_RINGBUF, "cube_slowpath", 0, 0, SLOWPATH_RING_BYTES, NULL);
+	    bpf_map_create(BPF_MAP_TYPE_RINGBUF, "cube_slowpath", 0, 0, SLOWPATH_RING_BYTES, NULL);
 	if (shared->slowpath_fd < 0) {
 		int err = -errno;
 
@@ -99,7 +99,8 @@ static struct bpf_map *find_rodata(struct bpf_object *obj)
 {
 	struct bpf_map *map;
 
-	bpf_object__for_each_map(map, obj) {
+	bpf_object__for_each_map(map, obj)
+	{
 		const char *name = bpf_map__name(map);
 		size_t len = strlen(name);
 

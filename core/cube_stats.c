@@ -41,13 +41,13 @@ cleanup:
 
 static const char *const drop_names[] = {
 #define CUBE_DROP_NAME(code, name, text) [code] = #name,
-	CUBE_DROP_REASONS(CUBE_DROP_NAME)
+    CUBE_DROP_REASONS(CUBE_DROP_NAME)
 #undef CUBE_DROP_NAME
 };
 
 static const char *const drop_texts[] = {
 #define CUBE_DROP_TEXT(code, name, text) [code] = text,
-	CUBE_DROP_REASONS(CUBE_DROP_TEXT)
+    CUBE_DROP_REASONS(CUBE_DROP_TEXT)
 #undef CUBE_DROP_TEXT
 };
 
@@ -64,9 +64,9 @@ const char *cube_drop_reason_text(unsigned int reason)
 const char *cube_verdict_name(unsigned int verdict)
 {
 	static const char *const names[CUBE_VERDICT_MAX] = {
-		[CUBE_VERDICT_FORWARD] = "forward", [CUBE_VERDICT_REDIRECT] = "redirect",
-		[CUBE_VERDICT_TX] = "tx",           [CUBE_VERDICT_PASS] = "pass",
-		[CUBE_VERDICT_DROP] = "drop",       [CUBE_VERDICT_SLOWPATH] = "slowpath",
+	    [CUBE_VERDICT_FORWARD] = "forward", [CUBE_VERDICT_REDIRECT] = "redirect",
+	    [CUBE_VERDICT_TX] = "tx",		[CUBE_VERDICT_PASS] = "pass",
+	    [CUBE_VERDICT_DROP] = "drop",	[CUBE_VERDICT_SLOWPATH] = "slowpath",
 	};
 
 	return verdict < CUBE_VERDICT_MAX ? names[verdict] : "unknown";

@@ -19,17 +19,17 @@
 #define CUBE_TYPE(n, desc)                                                                         \
 	{                                                                                          \
 		.name = #n, .description = desc, .prog_name = "cube_" #n,                          \
-		.elf_bytes = {[CUBE_HOOK_XDP] = n##_xdp__elf_bytes,                                \
-			      [CUBE_HOOK_TC] = n##_tc__elf_bytes},                                 \
+		.elf_bytes = {                                                                     \
+		    [CUBE_HOOK_XDP] = n##_xdp__elf_bytes, [CUBE_HOOK_TC] = n##_tc__elf_bytes},     \
 	}
 
 static const struct cube_type cube_types[] = {
-	CUBE_TYPE(parser, "validates and parses L2-L4 headers, writes per-packet metadata"),
-	CUBE_TYPE(classifier, "maps (VIP, port, protocol[, VLAN]) to a service id"),
-	CUBE_TYPE(maglev, "picks a backend through the service's Maglev table"),
-	CUBE_TYPE(l2rewrite, "rewrites MACs and VLAN tag to the chosen backend (L2DSR)"),
-	CUBE_TYPE(router, "LPM routing with neighbours, TTL and ARP for its addresses"),
-	CUBE_TYPE(nat, "SNAT, masquerade and DNAT with connection tracking"),
+    CUBE_TYPE(parser, "validates and parses L2-L4 headers, writes per-packet metadata"),
+    CUBE_TYPE(classifier, "maps (VIP, port, protocol[, VLAN]) to a service id"),
+    CUBE_TYPE(maglev, "picks a backend through the service's Maglev table"),
+    CUBE_TYPE(l2rewrite, "rewrites MACs and VLAN tag to the chosen backend (L2DSR)"),
+    CUBE_TYPE(router, "LPM routing with neighbours, TTL and ARP for its addresses"),
+    CUBE_TYPE(nat, "SNAT, masquerade and DNAT with connection tracking"),
 };
 
 const struct cube_type *cube_type_find(const char *name)

@@ -69,13 +69,13 @@ int lb_add_vip(struct lb_chain *lb, union cube_addr vip, uint8_t family, uint16_
 	       uint8_t proto, uint16_t vlan, uint32_t service_id)
 {
 	struct classifier_key key = {
-		.vip = vip, .port = htons(port), .proto = proto, .family = family, .vlan_id = vlan};
+	    .vip = vip, .port = htons(port), .proto = proto, .family = family, .vlan_id = vlan};
 	struct classifier_value val = {.service_id = service_id};
 
 	return bpf_map_update_elem(cube_map_fd(lb->classifier, "classifier_services"), &key, &val,
 				   BPF_ANY)
-		       ? -errno
-		       : 0;
+		   ? -errno
+		   : 0;
 }
 
 int lb_set_cfg(struct lb_chain *lb, uint32_t classifier_flags)
@@ -85,8 +85,8 @@ int lb_set_cfg(struct lb_chain *lb, uint32_t classifier_flags)
 
 	return bpf_map_update_elem(cube_map_fd(lb->classifier, "classifier_cfg"), &zero, &cfg,
 				   BPF_ANY)
-		       ? -errno
-		       : 0;
+		   ? -errno
+		   : 0;
 }
 
 int lb_set_service(struct lb_chain *lb, uint32_t service_id, uint32_t flags)
@@ -95,17 +95,16 @@ int lb_set_service(struct lb_chain *lb, uint32_t service_id, uint32_t flags)
 
 	return bpf_map_update_elem(cube_map_fd(lb->maglev, "maglev_services"), &service_id, &svc,
 				   BPF_ANY)
-		       ? -errno
-		       : 0;
+		   ? -errno
+		   : 0;
 }
 
-int lb_set_backend(struct lb_chain *lb, uint32_t backend_id, uint32_t state,
-		   const uint8_t mac[6], const uint8_t *smac, uint8_t vlan_action,
-		   uint16_t vlan_id)
+int lb_set_backend(struct lb_chain *lb, uint32_t backend_id, uint32_t state, const uint8_t mac[6],
+		   const uint8_t *smac, uint8_t vlan_action, uint16_t vlan_id)
 {
 	struct maglev_backend b = {.state = state};
 	struct l2rewrite_target t = {
-		.vlan_id = vlan_id, .vlan_action = vlan_action, .flags = L2REWRITE_F_VALID};
+	    .vlan_id = vlan_id, .vlan_action = vlan_action, .flags = L2REWRITE_F_VALID};
 
 	memcpy(t.dmac, mac, sizeof(t.dmac));
 	if (smac) {
@@ -133,16 +132,15 @@ int lb_install_ring(struct lb_chain *lb, uint32_t service_id, const uint32_t *id
 	for (size_t i = 0; i < n; i++) {
 		specs[i].id = ids[i];
 		specs[i].weight = weights ? weights[i] : 1;
-		specs[i].key_len = (size_t)snprintf((char *)specs[i].key, MAGLEV_KEY_MAX,
-						    "backend-%u", ids[i]);
+		specs[i].key_len =
+		    (size_t)snprintf((char *)specs[i].key, MAGLEV_KEY_MAX, "backend-%u", ids[i]);
 	}
 	err = maglev_build(specs, n, size, table);
 	if (err)
 		goto cleanup;
 	if (table_out)
 		memcpy(table_out, table, size * sizeof(*table));
-	err = maglev_ring_install(cube_map_fd(lb->maglev, "maglev_rings"), service_id, table,
-				  size);
+	err = maglev_ring_install(cube_map_fd(lb->maglev, "maglev_rings"), service_id, table, size);
 cleanup:
 	free(specs);
 	free(table);

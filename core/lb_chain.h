@@ -29,9 +29,8 @@ int lb_set_cfg(struct lb_chain *lb, uint32_t classifier_flags);
 int lb_set_service(struct lb_chain *lb, uint32_t service_id, uint32_t flags);
 /* smac: the source MAC to write (the LB's own, so switches do not learn the
  * client's MAC on the LB's port), or NULL to leave it. */
-int lb_set_backend(struct lb_chain *lb, uint32_t backend_id, uint32_t state,
-		   const uint8_t mac[6], const uint8_t *smac, uint8_t vlan_action,
-		   uint16_t vlan_id);
+int lb_set_backend(struct lb_chain *lb, uint32_t backend_id, uint32_t state, const uint8_t mac[6],
+		   const uint8_t *smac, uint8_t vlan_action, uint16_t vlan_id);
 /* Build a Maglev table over ids[0..n) (weights 1 unless given) and install it;
  * the table is returned in table_out if not NULL. */
 int lb_install_ring(struct lb_chain *lb, uint32_t service_id, const uint32_t *ids,

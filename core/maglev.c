@@ -57,7 +57,7 @@ static int by_key(const void *a, const void *b)
 struct permutation {
 	uint32_t offset;
 	uint32_t skip;
-	uint32_t next;   /* how far along its permutation the backend is */
+	uint32_t next;	 /* how far along its permutation the backend is */
 	uint64_t credit; /* accumulated weight */
 };
 
@@ -98,7 +98,8 @@ int maglev_build(const struct maglev_backend_spec *backends, size_t n, uint32_t 
 			goto cleanup;
 		}
 		perm[i].offset = key_hash(order[i]->key, order[i]->key_len, OFFSET_SEED) % size;
-		perm[i].skip = key_hash(order[i]->key, order[i]->key_len, SKIP_SEED) % (size - 1) + 1;
+		perm[i].skip =
+		    key_hash(order[i]->key, order[i]->key_len, SKIP_SEED) % (size - 1) + 1;
 	}
 	if (max_weight == 0)
 		goto cleanup; /* everything drained: the table stays empty */

@@ -20,14 +20,14 @@
 #include <stdint.h>
 
 /* Slot value when no backend can take traffic (all weights 0). */
-#define MAGLEV_EMPTY 0xffffffffu
+#define MAGLEV_EMPTY	0xffffffffu
 #define MAGLEV_SIZE_MIN 3
 #define MAGLEV_SIZE_MAX 131071
-#define MAGLEV_KEY_MAX 64
+#define MAGLEV_KEY_MAX	64
 
 struct maglev_backend_spec {
-	uint32_t id;     /* what the table stores */
-	uint32_t weight; /* 0 = drained */
+	uint32_t id;		     /* what the table stores */
+	uint32_t weight;	     /* 0 = drained */
 	uint8_t key[MAGLEV_KEY_MAX]; /* identity hashed for offset and skip */
 	size_t key_len;
 };

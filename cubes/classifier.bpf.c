@@ -30,7 +30,7 @@ struct {
 } classifier_cfg SEC(".maps");
 
 static __always_inline struct classifier_value *lookup(struct classifier_key *key, __u32 flags,
-							  __u16 vlan_id)
+						       __u16 vlan_id)
 {
 	struct classifier_value *v;
 

@@ -14,7 +14,7 @@
  * handed out by userspace, so state and counters are arrays. */
 #define MAGLEV_DEFAULT_SERVICES 4096
 #define MAGLEV_DEFAULT_BACKENDS 65536
-#define MAGLEV_DEFAULT_CONNS    (1 << 20)
+#define MAGLEV_DEFAULT_CONNS	(1 << 20)
 
 /* The template for every service's ring; real rings are made by userspace
  * with their own size (BPF_F_INNER_MAP lets sizes differ). */
@@ -145,8 +145,8 @@ CUBE_ENTRY(cube_maglev)
 
 	if (flags & MAGLEV_SVC_F_CONN_TABLE) {
 		struct maglev_conn fresh = {
-			.backend_id = backend_id,
-			.last_seen_ns = bpf_ktime_get_coarse_ns(),
+		    .backend_id = backend_id,
+		    .last_seen_ns = bpf_ktime_get_coarse_ns(),
 		};
 
 		bpf_map_update_elem(&maglev_conns, &ckey, &fresh, BPF_ANY);

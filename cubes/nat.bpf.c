@@ -166,8 +166,7 @@ static __always_inline struct nat_snat_target *snat_rule(const struct nat_tuple 
  * with *out NULL if no rule applies, or a drop reason.
  */
 static __always_inline int conn_create(struct cube_meta *meta, const struct nat_tuple *t,
-				       const struct nat_cfg *cfg, __u64 now,
-				       struct nat_conn **out)
+				       const struct nat_cfg *cfg, __u64 now, struct nat_conn **out)
 {
 	struct nat_dnat_target *dnat = dnat_rule(meta, t);
 	struct nat_snat_target *snat = snat_rule(t);
@@ -198,7 +197,8 @@ static __always_inline int conn_create(struct cube_meta *meta, const struct nat_
 		for (i = 0; i < NAT_PORT_TRIES; i++) {
 			if (!bpf_map_lookup_elem(&nat_conns, &orig.twin))
 				break;
-			x.sport = bpf_htons(port_min + bpf_get_prandom_u32() % (port_max - port_min + 1));
+			x.sport =
+			    bpf_htons(port_min + bpf_get_prandom_u32() % (port_max - port_min + 1));
 			tuple_reverse(&orig.twin, &x);
 		}
 		if (i == NAT_PORT_TRIES)
@@ -300,8 +300,8 @@ static __always_inline int rewrite(CUBE_CTX *ctx, struct cube_meta *meta,
 	struct l4_fields f;
 	int reason;
 
-	reason = l4_locate(data + (meta->l4_off & NAT_OFF_MASK), end, from->proto, from->family,
-			   &f);
+	reason =
+	    l4_locate(data + (meta->l4_off & NAT_OFF_MASK), end, from->proto, from->family, &f);
 	if (reason)
 		return reason;
 	port_rewrite(f.sport, f.check, from->sport, to->sport);

@@ -46,9 +46,9 @@ CUBE_ENTRY(cube_parser)
 		return cube_drop(st, reason);
 
 	if (meta->ip_version)
-		meta->flow_hash = cube_flow_hash(meta->ip_version, &meta->saddr, &meta->daddr,
-						 meta->sport, meta->dport, meta->l4_proto,
-						 meta->vlan_id);
+		meta->flow_hash =
+		    cube_flow_hash(meta->ip_version, &meta->saddr, &meta->daddr, meta->sport,
+				   meta->dport, meta->l4_proto, meta->vlan_id);
 	/* Valid only now: a frame dropped above leaves no metadata behind. */
 	meta->version = CUBE_META_VERSION;
 	return cube_out(ctx, st, PARSER_PORT_OUT);

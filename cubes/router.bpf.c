@@ -64,8 +64,7 @@ static __always_inline struct router_port *ingress_port(CUBE_CTX *ctx)
 }
 
 /* Answer "who has <our address>" on the interface it was asked on. */
-static __always_inline int handle_arp(CUBE_CTX *ctx, struct cube_stats *st,
-				      struct cube_meta *meta)
+static __always_inline int handle_arp(CUBE_CTX *ctx, struct cube_stats *st, struct cube_meta *meta)
 {
 	void *data = ctx_data(ctx), *end = ctx_data_end(ctx);
 	struct arp_eth_ipv4 *arp = data + (meta->l3_off & 0x3f);
@@ -80,8 +79,7 @@ static __always_inline int handle_arp(CUBE_CTX *ctx, struct cube_stats *st,
 	if (arp->op == bpf_htons(ARP_OP_REPLY))
 		return cube_slowpath_out(ctx, st, CUBE_SLOWPATH_ARP_REPLY, ~0u, NULL);
 	port = ingress_port(ctx);
-	if (arp->op != bpf_htons(ARP_OP_REQUEST) || !port || !port->plen4 ||
-	    arp->tpa != port->ip4)
+	if (arp->op != bpf_htons(ARP_OP_REQUEST) || !port || !port->plen4 || arp->tpa != port->ip4)
 		return cube_pass(st);
 
 	asker = arp->spa;

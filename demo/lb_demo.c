@@ -23,8 +23,8 @@
 #include "netdev_attach.h"
 #include "lib/abi/maglev.h"
 
-#define DEMO_SERVICE_ID 1
-#define DEMO_RING_SIZE  65537 /* prime, >= 100 x backends for an even spread */
+#define DEMO_SERVICE_ID	  1
+#define DEMO_RING_SIZE	  65537 /* prime, >= 100 x backends for an even spread */
 #define DEMO_MAX_BACKENDS 16
 
 struct demo_backend {

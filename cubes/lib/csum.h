@@ -16,7 +16,7 @@ static __always_inline __u16 csum_fold32(__u32 sum)
 
 static __always_inline void csum_replace2(__u16 *check, __u16 from, __u16 to)
 {
-	__u32 sum = (__u16)~*check;
+	__u32 sum = (__u16) ~*check;
 
 	sum += (__u16)~from;
 	sum += to;

@@ -13,17 +13,17 @@
 #include <bpf/bpf_endian.h>
 
 #ifdef CUBE_TC
-#define CUBE_CTX       struct __sk_buff
-#define CUBE_SECTION   "tc"
-#define CUBE_RET_PASS  TC_ACT_OK
-#define CUBE_RET_DROP  TC_ACT_SHOT
+#define CUBE_CTX      struct __sk_buff
+#define CUBE_SECTION  "tc"
+#define CUBE_RET_PASS TC_ACT_OK
+#define CUBE_RET_DROP TC_ACT_SHOT
 #else
-#define CUBE_CTX       struct xdp_md
+#define CUBE_CTX      struct xdp_md
 /* Multi-buffer aware: a cube reads only headers, which sit in the first
  * buffer, so jumbo frames on a veth with XDP need no special case. */
-#define CUBE_SECTION   "xdp.frags"
-#define CUBE_RET_PASS  XDP_PASS
-#define CUBE_RET_DROP  XDP_DROP
+#define CUBE_SECTION  "xdp.frags"
+#define CUBE_RET_PASS XDP_PASS
+#define CUBE_RET_DROP XDP_DROP
 #endif
 
 /* How many header bytes a TC cube makes linear before reading them. */

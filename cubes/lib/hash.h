@@ -120,8 +120,8 @@ CUBE_HASH_INLINE __u32 cube_flow_hash(__u8 family, const union cube_addr *saddr,
 		return jhash_3words(saddr->ip4, daddr->ip4, ports, CUBE_FLOW_HASH_SEED ^ extra);
 
 	__u32 words[10] = {
-		saddr->ip6[0], saddr->ip6[1], saddr->ip6[2], saddr->ip6[3], daddr->ip6[0],
-		daddr->ip6[1], daddr->ip6[2], daddr->ip6[3], ports,         extra,
+	    saddr->ip6[0], saddr->ip6[1], saddr->ip6[2], saddr->ip6[3], daddr->ip6[0],
+	    daddr->ip6[1], daddr->ip6[2], daddr->ip6[3], ports,		extra,
 	};
 	return jhash2(words, 10, CUBE_FLOW_HASH_SEED);
 }

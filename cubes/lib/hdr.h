@@ -48,9 +48,9 @@ struct ipv6_frag_hdr {
 	__be32 identification;
 };
 
-#define IPV4_FRAG_MF     0x2000
+#define IPV4_FRAG_MF	 0x2000
 #define IPV4_FRAG_OFFSET 0x1fff
-#define IPV6_FRAG_MF     0x0001
+#define IPV6_FRAG_MF	 0x0001
 #define IPV6_FRAG_OFFSET 0xfff8
 
 /* True when [p, p + len) lies inside the packet. */

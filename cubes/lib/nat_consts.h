@@ -12,11 +12,11 @@
 /* RFC 5382 asks at least 2 h 4 min for established TCP. */
 #define NAT_DEFAULT_TCP_ESTABLISHED_S 7440
 /* RFC 5382: 4 min for connections being opened or closed (2 MSL). */
-#define NAT_DEFAULT_TCP_TRANSITORY_S 240
+#define NAT_DEFAULT_TCP_TRANSITORY_S  240
 /* RFC 4787 REQ-5: at least 2 min for UDP. */
-#define NAT_DEFAULT_UDP_S 120
+#define NAT_DEFAULT_UDP_S	      120
 /* RFC 5508 REQ-1: at least 60 s for ICMP queries. */
-#define NAT_DEFAULT_ICMP_S 60
+#define NAT_DEFAULT_ICMP_S	      60
 
 /* Refresh the other direction's entry at most this often, so a one-way
  * stream keeps its reply path without a second update per packet. */

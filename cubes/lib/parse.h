@@ -24,8 +24,8 @@
 struct parse_cursor {
 	void *data;
 	void *end;
-	__u32 off;  /* of the next header */
-	__u32 len;  /* whole frame */
+	__u32 off; /* of the next header */
+	__u32 len; /* whole frame */
 };
 
 /* TCP, UDP, ICMP; l4_len is what the IP header says is left for L4. */

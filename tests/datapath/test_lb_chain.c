@@ -19,8 +19,8 @@ static enum cube_hook hook;
 #define VIP4 "10.100.0.1"
 #define VIP6 "2001:db8:100::1"
 
-static const char *backend_macs[] = {"02:be:00:00:00:00", "02:be:00:00:00:01",
-				     "02:be:00:00:00:02", "02:be:00:00:00:03"};
+static const char *backend_macs[] = {"02:be:00:00:00:00", "02:be:00:00:00:01", "02:be:00:00:00:02",
+				     "02:be:00:00:00:03"};
 
 /* Build the chain on the test's shared maps. */
 static int chain(struct lb_chain *lb, enum cube_hook h, uint32_t miss)
@@ -43,15 +43,15 @@ static int backend(struct lb_chain *lb, uint32_t id, uint32_t state, const char 
 static struct pkt_spec flow(uint32_t i, const char *vip, uint16_t dport)
 {
 	struct pkt_spec s = {
-		.family = 4,
-		.saddr.ip4 = htonl(0xc6120000u + i), /* 198.18.x.y */
-		.daddr = pkt_ip4(vip),
-		.proto = IPPROTO_TCP,
-		.sport = (uint16_t)(1024 + i * 7),
-		.dport = dport,
-		.nvlan = 1,
-		.vlan_tci = {(3 << 13) | 10}, /* PCP 3, VID 10: the client's VLAN */
-		.payload_len = 16,
+	    .family = 4,
+	    .saddr.ip4 = htonl(0xc6120000u + i), /* 198.18.x.y */
+	    .daddr = pkt_ip4(vip),
+	    .proto = IPPROTO_TCP,
+	    .sport = (uint16_t)(1024 + i * 7),
+	    .dport = dport,
+	    .nvlan = 1,
+	    .vlan_tci = {(3 << 13) | 10}, /* PCP 3, VID 10: the client's VLAN */
+	    .payload_len = 16,
 	};
 	pkt_mac(s.dmac, "02:1b:00:00:00:01");
 	pkt_mac(s.smac, "02:c1:00:00:00:01");
@@ -81,7 +81,7 @@ TEST(chain_rewrites_to_maglev_choice)
 	CHECK_EQ(lb_add_vip(&lb, pkt_ip4(VIP4), CUBE_AF_INET, 80, IPPROTO_TCP, 0, 1), 0);
 	for (int i = 0; i < 3; i++)
 		CHECK_EQ(backend(&lb, ids[i], MAGLEV_BACKEND_ACTIVE, backend_macs[i],
-					L2REWRITE_VLAN_SET, vids[i]),
+				 L2REWRITE_VLAN_SET, vids[i]),
 			 0);
 	CHECK_EQ(lb_install_ring(&lb, 1, ids, NULL, 3, 257, table), 0);
 
@@ -277,8 +277,7 @@ TEST(connection_table_keeps_flows)
 	REQUIRE(chain(&lb, hook, CLASSIFIER_MISS_PASS) == 0, "chain");
 	lb_add_vip(&lb, pkt_ip4(VIP4), CUBE_AF_INET, 80, IPPROTO_TCP, 0, 1);
 	for (uint32_t i = 0; i < 4; i++)
-		backend(&lb, i, MAGLEV_BACKEND_ACTIVE, backend_macs[i], L2REWRITE_VLAN_KEEP,
-			       0);
+		backend(&lb, i, MAGLEV_BACKEND_ACTIVE, backend_macs[i], L2REWRITE_VLAN_KEEP, 0);
 	lb_set_service(&lb, 1, MAGLEV_SVC_F_CONN_TABLE);
 	CHECK_EQ(lb_install_ring(&lb, 1, ids, NULL, 3, 1031, table), 0); /* 0..2 */
 	for (uint32_t i = 0; i < 200; i++)
@@ -333,8 +332,7 @@ TEST(source_hash_affinity_and_errors)
 	REQUIRE(chain(&lb, hook, CLASSIFIER_MISS_PASS) == 0, "chain");
 	lb_add_vip(&lb, pkt_ip4(VIP4), CUBE_AF_INET, 80, IPPROTO_TCP, 0, 1);
 	for (uint32_t i = 0; i < 3; i++)
-		backend(&lb, i, MAGLEV_BACKEND_ACTIVE, backend_macs[i], L2REWRITE_VLAN_KEEP,
-			       0);
+		backend(&lb, i, MAGLEV_BACKEND_ACTIVE, backend_macs[i], L2REWRITE_VLAN_KEEP, 0);
 
 	/* No ring for the service yet. */
 	run_backend(&lb, 1, &rv);
@@ -516,13 +514,10 @@ TEST(contract_unwired_and_failed_jumps)
 }
 
 static const struct test_case cases[] = {
-	TEST_ENTRY(chain_rewrites_to_maglev_choice),
-	TEST_ENTRY(non_vip_takes_miss_verdict),
-	TEST_ENTRY(classifier_ipv6_vlan_and_wildcard),
-	TEST_ENTRY(connection_table_keeps_flows),
-	TEST_ENTRY(source_hash_affinity_and_errors),
-	TEST_ENTRY(l2rewrite_vlan_actions),
-	TEST_ENTRY(contract_unwired_and_failed_jumps),
+    TEST_ENTRY(chain_rewrites_to_maglev_choice),   TEST_ENTRY(non_vip_takes_miss_verdict),
+    TEST_ENTRY(classifier_ipv6_vlan_and_wildcard), TEST_ENTRY(connection_table_keeps_flows),
+    TEST_ENTRY(source_hash_affinity_and_errors),   TEST_ENTRY(l2rewrite_vlan_actions),
+    TEST_ENTRY(contract_unwired_and_failed_jumps),
 };
 
 int main(void)

@@ -53,9 +53,9 @@ static void snat6(const char *prefix, uint32_t plen, const char *to)
 static void dnat4(const char *vip, uint16_t vport, uint8_t proto, const char *to, uint16_t port)
 {
 	struct nat_dnat_key k = {
-		.daddr = pkt_ip4(vip), .dport = htons(vport), .proto = proto, .family = 4};
+	    .daddr = pkt_ip4(vip), .dport = htons(vport), .proto = proto, .family = 4};
 	struct nat_dnat_target t = {
-		.addr = pkt_ip4(to), .port = htons(port), .flags = NAT_DNAT_F_VALID};
+	    .addr = pkt_ip4(to), .port = htons(port), .flags = NAT_DNAT_F_VALID};
 
 	bpf_map_update_elem(cube_map_fd(nat, "nat_dnat"), &k, &t, BPF_ANY);
 }
@@ -182,7 +182,7 @@ TEST(dnat_both_directions)
 
 	/* DNAT to the backend a load balancer picked (meta.backend_id). */
 	struct nat_dnat_target t = {
-		.addr = pkt_ip4("10.0.0.6"), .port = htons(9090), .flags = NAT_DNAT_F_VALID};
+	    .addr = pkt_ip4("10.0.0.6"), .port = htons(9090), .flags = NAT_DNAT_F_VALID};
 	uint32_t id = 3;
 
 	bpf_map_update_elem(cube_map_fd(nat, "nat_backends"), &id, &t, BPF_ANY);
@@ -341,11 +341,11 @@ TEST(timeouts_expire_connections)
 }
 
 static const struct test_case cases[] = {
-	TEST_ENTRY(snat_both_directions_and_port_collisions),
-	TEST_ENTRY(dnat_both_directions),
-	TEST_ENTRY(udp_icmp_and_ipv6),
-	TEST_ENTRY(untranslatable_and_fragments),
-	TEST_ENTRY(timeouts_expire_connections),
+    TEST_ENTRY(snat_both_directions_and_port_collisions),
+    TEST_ENTRY(dnat_both_directions),
+    TEST_ENTRY(udp_icmp_and_ipv6),
+    TEST_ENTRY(untranslatable_and_fragments),
+    TEST_ENTRY(timeouts_expire_connections),
 };
 
 int main(void)

@@ -41,12 +41,12 @@ static void probe_run_limits(void)
 static struct pkt_spec base_tcp4(void)
 {
 	struct pkt_spec s = {
-		.family = 4,
-		.saddr = pkt_ip4("192.0.2.10"),
-		.daddr = pkt_ip4("198.51.100.1"),
-		.proto = IPPROTO_TCP,
-		.sport = 40000,
-		.dport = 80,
+	    .family = 4,
+	    .saddr = pkt_ip4("192.0.2.10"),
+	    .daddr = pkt_ip4("198.51.100.1"),
+	    .proto = IPPROTO_TCP,
+	    .sport = 40000,
+	    .dport = 80,
 	};
 	pkt_mac(s.dmac, "02:00:00:00:00:01");
 	pkt_mac(s.smac, "02:00:00:00:00:02");
@@ -56,13 +56,13 @@ static struct pkt_spec base_tcp4(void)
 static struct pkt_spec base_udp6(void)
 {
 	struct pkt_spec s = {
-		.family = 6,
-		.saddr = pkt_ip6("2001:db8::10"),
-		.daddr = pkt_ip6("2001:db8:1::1"),
-		.proto = IPPROTO_UDP,
-		.sport = 5353,
-		.dport = 53,
-		.payload_len = 12,
+	    .family = 6,
+	    .saddr = pkt_ip6("2001:db8::10"),
+	    .daddr = pkt_ip6("2001:db8:1::1"),
+	    .proto = IPPROTO_UDP,
+	    .sport = 5353,
+	    .dport = 53,
+	    .payload_len = 12,
 	};
 	pkt_mac(s.dmac, "02:00:00:00:00:01");
 	pkt_mac(s.smac, "02:00:00:00:00:02");
@@ -98,9 +98,9 @@ static void expect_drop(const uint8_t *frame, size_t len, enum cube_drop_reason 
 	if (res.err) {
 		/* The kernel refuses to run frames below its minimum, and skb test
 		 * runs whose IP header is cut short; nothing else may be refused. */
-		bool kernel_refuses = len < run_min ||
-				      (hook == CUBE_HOOK_TC && (reason == CUBE_DROP_IPV4_TRUNCATED ||
-								reason == CUBE_DROP_IPV6_TRUNCATED));
+		bool kernel_refuses =
+		    len < run_min || (hook == CUBE_HOOK_TC && (reason == CUBE_DROP_IPV4_TRUNCATED ||
+							       reason == CUBE_DROP_IPV6_TRUNCATED));
 
 		CHECK(kernel_refuses, "test run refused a %zu-byte frame: %d", len, res.err);
 		kernel_refused++;
@@ -469,17 +469,17 @@ TEST(counters_match)
 }
 
 static const struct test_case cases[] = {
-	TEST_ENTRY(ipv4_tcp),
-	TEST_ENTRY(ipv4_options_udp_padding),
-	TEST_ENTRY(vlan_and_qinq),
-	TEST_ENTRY(vlan_hash_differs_per_vlan),
-	TEST_ENTRY(ipv6_udp_and_extensions),
-	TEST_ENTRY(fragments_hash_on_l3),
-	TEST_ENTRY(icmp_echo_id_and_arp_and_other_ethertypes),
-	TEST_ENTRY(truncated_at_every_boundary),
-	TEST_ENTRY(bad_header_fields),
-	TEST_ENTRY(jumbo_frame),
-	TEST_ENTRY(counters_match),
+    TEST_ENTRY(ipv4_tcp),
+    TEST_ENTRY(ipv4_options_udp_padding),
+    TEST_ENTRY(vlan_and_qinq),
+    TEST_ENTRY(vlan_hash_differs_per_vlan),
+    TEST_ENTRY(ipv6_udp_and_extensions),
+    TEST_ENTRY(fragments_hash_on_l3),
+    TEST_ENTRY(icmp_echo_id_and_arp_and_other_ethertypes),
+    TEST_ENTRY(truncated_at_every_boundary),
+    TEST_ENTRY(bad_header_fields),
+    TEST_ENTRY(jumbo_frame),
+    TEST_ENTRY(counters_match),
 };
 
 int main(void)

@@ -15,9 +15,9 @@ static enum cube_hook hook;
 static struct cube *parser, *router;
 
 /* Test runs arrive on loopback (ifindex 1): that is the router's port 0. */
-#define PORT_IN  0
-#define PORT_A   1
-#define PORT_B   2
+#define PORT_IN	  0
+#define PORT_A	  1
+#define PORT_B	  2
 #define IFINDEX_A 1001 /* redirect targets; a test run does not follow them */
 #define IFINDEX_B 1002
 
@@ -134,7 +134,7 @@ TEST(longest_prefix_wins)
 	setup();
 	REQUIRE(parser && router, "load");
 	expect_routed(to("10.1.2.7"), mac_host, mac_b); /* /24 direct beats /16 */
-	expect_routed(to("10.1.9.9"), mac_gw, mac_a);   /* /16 via gateway */
+	expect_routed(to("10.1.9.9"), mac_gw, mac_a);	/* /16 via gateway */
 	struct pkt_spec s = to("10.1.9.9");
 
 	s.proto = IPPROTO_TCP;
@@ -223,7 +223,7 @@ TEST(neighbour_miss_goes_to_slow_path)
 	setup();
 	REQUIRE(parser && router, "load");
 	while (harness_slowpath_next(&rec) == 0)
-		; /* drain what earlier cases left */
+		;	     /* drain what earlier cases left */
 	s = to("10.1.2.99"); /* on port B's subnet, not in the neighbour table */
 	len = pkt_build(&s, f);
 	harness_run(parser, f, len, &res);
@@ -250,8 +250,7 @@ TEST(neighbour_miss_goes_to_slow_path)
 	cube_destroy(router);
 }
 
-static size_t build_arp(uint8_t *f, uint16_t op, const char *sha, const char *spa,
-			const char *tpa)
+static size_t build_arp(uint8_t *f, uint16_t op, const char *sha, const char *spa, const char *tpa)
 {
 	struct pkt_spec s = {.ethertype = 0x0806, .payload_len = 28};
 	size_t len = pkt_build(&s, f);
@@ -314,11 +313,9 @@ TEST(arp_for_own_address)
 }
 
 static const struct test_case cases[] = {
-	TEST_ENTRY(longest_prefix_wins),
-	TEST_ENTRY(ipv6_forwarding),
-	TEST_ENTRY(defined_verdicts),
-	TEST_ENTRY(neighbour_miss_goes_to_slow_path),
-	TEST_ENTRY(arp_for_own_address),
+    TEST_ENTRY(longest_prefix_wins), TEST_ENTRY(ipv6_forwarding),
+    TEST_ENTRY(defined_verdicts),    TEST_ENTRY(neighbour_miss_goes_to_slow_path),
+    TEST_ENTRY(arp_for_own_address),
 };
 
 int main(void)

@@ -55,8 +55,7 @@ void harness_init(const char *suite)
 		test_skip(suite, "cannot open the slow-path ring buffer");
 }
 
-struct cube *harness_cube(const char *type, enum cube_hook hook, harness_setup_fn setup,
-			  void *arg)
+struct cube *harness_cube(const char *type, enum cube_hook hook, harness_setup_fn setup, void *arg)
 {
 	static uint32_t next_id = 1;
 	struct cube *cube = NULL;

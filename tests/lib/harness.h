@@ -19,12 +19,11 @@ void harness_init(const char *suite);
 
 /* Open, configure (optional hook), load; NULL on failure (reported). */
 typedef int (*harness_setup_fn)(struct cube *cube, void *arg);
-struct cube *harness_cube(const char *type, enum cube_hook hook, harness_setup_fn setup,
-			  void *arg);
+struct cube *harness_cube(const char *type, enum cube_hook hook, harness_setup_fn setup, void *arg);
 
 struct run_result {
-	int err;          /* from bpf_prog_test_run_opts */
-	uint32_t retval;  /* the program's return code */
+	int err;	 /* from bpf_prog_test_run_opts */
+	uint32_t retval; /* the program's return code */
 	uint8_t out[PKT_MAX];
 	uint32_t out_len;
 };

@@ -16,24 +16,24 @@
 struct pkt_spec {
 	uint8_t dmac[6];
 	uint8_t smac[6];
-	int nvlan;            /* 0, 1 or 2 (or more for negative tests) */
-	uint16_t vlan_tpid[3];/* 0: 0x8100 */
+	int nvlan;	       /* 0, 1 or 2 (or more for negative tests) */
+	uint16_t vlan_tpid[3]; /* 0: 0x8100 */
 	uint16_t vlan_tci[3];
-	int family;           /* 4, 6, or 0 for a raw ethertype */
-	uint16_t ethertype;   /* family 0 */
+	int family;	    /* 4, 6, or 0 for a raw ethertype */
+	uint16_t ethertype; /* family 0 */
 	union cube_addr saddr, daddr;
-	uint8_t proto;        /* IPPROTO_TCP, _UDP, _ICMP, _ICMPV6, other */
-	uint16_t sport, dport;/* host order */
-	uint8_t ttl;          /* 0: 64 */
-	uint8_t tcp_flags;    /* 0: ACK */
+	uint8_t proto;	       /* IPPROTO_TCP, _UDP, _ICMP, _ICMPV6, other */
+	uint16_t sport, dport; /* host order */
+	uint8_t ttl;	       /* 0: 64 */
+	uint8_t tcp_flags;     /* 0: ACK */
 	uint8_t icmp_type;
-	uint16_t icmp_id;     /* host order */
-	uint8_t ipv4_opt_words;  /* IHL beyond 5 */
-	uint16_t ipv4_frag;      /* host order frag_off field (MF | offset) */
-	int ipv6_ext;            /* hop-by-hop and destination options headers to add */
-	bool ipv6_frag;          /* add a fragment header */
-	uint16_t ipv6_frag_off;  /* host order, offset << 3 | M */
-	bool udp_no_csum;        /* IPv4 UDP with checksum 0 */
+	uint16_t icmp_id;	/* host order */
+	uint8_t ipv4_opt_words; /* IHL beyond 5 */
+	uint16_t ipv4_frag;	/* host order frag_off field (MF | offset) */
+	int ipv6_ext;		/* hop-by-hop and destination options headers to add */
+	bool ipv6_frag;		/* add a fragment header */
+	uint16_t ipv6_frag_off; /* host order, offset << 3 | M */
+	bool udp_no_csum;	/* IPv4 UDP with checksum 0 */
 	size_t payload_len;
 };
 

@@ -12,8 +12,9 @@ static void make_backends(struct maglev_backend_spec *b, size_t n, uint32_t firs
 	for (size_t i = 0; i < n; i++) {
 		b[i].id = first_id + (uint32_t)i;
 		b[i].weight = 1;
-		b[i].key_len = (size_t)snprintf((char *)b[i].key, MAGLEV_KEY_MAX, "10.%zu.%zu.%zu:80",
-						 (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff);
+		b[i].key_len =
+		    (size_t)snprintf((char *)b[i].key, MAGLEV_KEY_MAX, "10.%zu.%zu.%zu:80",
+				     (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff);
 	}
 }
 
@@ -68,7 +69,8 @@ TEST(weights_are_ratios)
 	b[1].weight = 2;
 	REQUIRE(maglev_build(b, 2, size, table) == 0, "build");
 	count_slots(table, size, counts, 2, 0);
-	printf("# weights 1:2 -> %.4f : %.4f\n", counts[0] / (double)size, counts[1] / (double)size);
+	printf("# weights 1:2 -> %.4f : %.4f\n", counts[0] / (double)size,
+	       counts[1] / (double)size);
 	CHECK(abs((int)counts[0] - (int)(size / 3)) <= (int)(size / 100), "1:2 got %u", counts[0]);
 	CHECK(abs((int)counts[1] - (int)(2 * size / 3)) <= (int)(size / 100), "1:2 got %u",
 	      counts[1]);
@@ -123,7 +125,7 @@ TEST(disruption)
 	static const struct {
 		size_t n;
 		uint32_t size;
-	} runs[] = {{5, 4099},    {20, 16411},  {50, 65537},   {100, 65537},
+	} runs[] = {{5, 4099},	   {20, 16411},	 {50, 65537},	{100, 65537},
 		    {100, 131071}, {255, 65537}, {255, 131071}, {1000, 131071}};
 
 	for (size_t r = 0; r < sizeof(runs) / sizeof(runs[0]); r++) {
@@ -210,9 +212,9 @@ TEST(bad_input)
 }
 
 static const struct test_case cases[] = {
-	TEST_ENTRY(balance_equal_weights), TEST_ENTRY(weights_are_ratios),
-	TEST_ENTRY(weight_zero_drains),    TEST_ENTRY(disruption),
-	TEST_ENTRY(deterministic),         TEST_ENTRY(bad_input),
+    TEST_ENTRY(balance_equal_weights), TEST_ENTRY(weights_are_ratios),
+    TEST_ENTRY(weight_zero_drains),    TEST_ENTRY(disruption),
+    TEST_ENTRY(deterministic),	       TEST_ENTRY(bad_input),
 };
 
 int main(void)

@@ -12,10 +12,10 @@
 
 struct classifier_key {
 	union cube_addr vip;
-	__be16 port;    /* 0: every port of this VIP (and IP fragments) */
-	__u8 proto;     /* IPPROTO_TCP, IPPROTO_UDP, ... */
-	__u8 family;    /* CUBE_AF_INET or CUBE_AF_INET6 */
-	__u16 vlan_id;  /* 0: any VLAN */
+	__be16 port;   /* 0: every port of this VIP (and IP fragments) */
+	__u8 proto;    /* IPPROTO_TCP, IPPROTO_UDP, ... */
+	__u8 family;   /* CUBE_AF_INET or CUBE_AF_INET6 */
+	__u16 vlan_id; /* 0: any VLAN */
 	__u16 pad;
 };
 
@@ -26,8 +26,8 @@ struct classifier_value {
 /* What an unmatched packet gets; the const volatile "classifier_miss". */
 enum classifier_miss_verdict {
 	CLASSIFIER_MISS_PASS = 0, /* to the kernel stack untouched */
-	CLASSIFIER_MISS_PORT,     /* out of CLASSIFIER_PORT_MISS */
-	CLASSIFIER_MISS_DROP,     /* counted as CUBE_DROP_CLASSIFIER_MISS */
+	CLASSIFIER_MISS_PORT,	  /* out of CLASSIFIER_PORT_MISS */
+	CLASSIFIER_MISS_DROP,	  /* counted as CUBE_DROP_CLASSIFIER_MISS */
 };
 
 /* Slot 0 of "classifier_cfg": which wider lookups can match at all, kept up

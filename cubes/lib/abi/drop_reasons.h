@@ -33,7 +33,7 @@
 	X(19, UDP_BAD_LEN, "UDP length below 8 or longer than the IP payload")                     \
 	X(20, ICMP_TRUNCATED, "frame ends inside the ICMP header")                                 \
 	X(21, ARP_TRUNCATED, "frame ends inside the ARP header")                                   \
-	X(22, CLASSIFIER_MISS, "no service for this destination (miss verdict is drop)")          \
+	X(22, CLASSIFIER_MISS, "no service for this destination (miss verdict is drop)")           \
 	X(23, NO_SERVICE, "service id has no Maglev table")                                        \
 	X(24, NO_BACKEND, "service has no active backend")                                         \
 	X(25, NO_L2_TARGET, "no MAC/VLAN rewrite entry for the chosen backend")                    \
@@ -48,11 +48,13 @@
 	X(34, SLOWPATH, "handed to the daemon through the slow path (not lost)")                   \
 	X(35, FRAGMENT, "fragment where whole packets are needed")
 
+/* clang-format off: it cannot see that the macro expands to enumerators */
 enum cube_drop_reason {
 #define CUBE_DROP_ENUM(code, name, text) CUBE_DROP_##name = code,
 	CUBE_DROP_REASONS(CUBE_DROP_ENUM)
 #undef CUBE_DROP_ENUM
 	CUBE_DROP_MAX,
 };
+/* clang-format on */
 
 #endif

@@ -10,8 +10,8 @@
 
 enum l2rewrite_vlan_action {
 	L2REWRITE_VLAN_KEEP = 0, /* leave tags as they are */
-	L2REWRITE_VLAN_SET,      /* rewrite the outer VID, or push a tag if untagged */
-	L2REWRITE_VLAN_POP,      /* remove the outer tag if there is one */
+	L2REWRITE_VLAN_SET,	 /* rewrite the outer VID, or push a tag if untagged */
+	L2REWRITE_VLAN_POP,	 /* remove the outer tag if there is one */
 };
 
 enum l2rewrite_target_flags {
@@ -22,9 +22,9 @@ enum l2rewrite_target_flags {
 struct l2rewrite_target {
 	__u8 dmac[6];
 	__u8 smac[6];
-	__u16 vlan_id;     /* host order, for L2REWRITE_VLAN_SET */
-	__u8 vlan_action;  /* enum l2rewrite_vlan_action */
-	__u8 flags;        /* enum l2rewrite_target_flags */
+	__u16 vlan_id;	  /* host order, for L2REWRITE_VLAN_SET */
+	__u8 vlan_action; /* enum l2rewrite_vlan_action */
+	__u8 flags;	  /* enum l2rewrite_target_flags */
 };
 
 #endif

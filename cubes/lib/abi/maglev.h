@@ -15,11 +15,11 @@
  * table travel together, so one update of the outer map swaps both.
  */
 #define MAGLEV_RING_HDR_SLOTS 1
-#define MAGLEV_RING_MAX       131071 /* largest prime size we accept */
+#define MAGLEV_RING_MAX	      131071 /* largest prime size we accept */
 
 enum maglev_service_flags {
 	MAGLEV_SVC_F_CONN_TABLE = 1 << 0, /* pin flows to their backend */
-	MAGLEV_SVC_F_HASH_SRC = 1 << 1,   /* hash the source address only (client affinity) */
+	MAGLEV_SVC_F_HASH_SRC = 1 << 1,	  /* hash the source address only (client affinity) */
 };
 
 struct maglev_service {

@@ -21,36 +21,36 @@
 #define CUBE_NO_SERVICE 0u
 
 enum cube_meta_flags {
-	CUBE_META_F_VLAN = 1 << 0,       /* vlan_id is valid (outer tag) */
-	CUBE_META_F_QINQ = 1 << 1,       /* two tags; vlan_inner is valid */
-	CUBE_META_F_FRAGMENT = 1 << 2,   /* IP fragment: no L4 ports, hashed on L3 only */
-	CUBE_META_F_L4 = 1 << 3,         /* l4_off, sport and dport are valid */
-	CUBE_META_F_IPV4_OPTS = 1 << 4,  /* IPv4 header carries options */
-	CUBE_META_F_IPV6_EXT = 1 << 5,   /* IPv6 extension headers were walked */
+	CUBE_META_F_VLAN = 1 << 0,	   /* vlan_id is valid (outer tag) */
+	CUBE_META_F_QINQ = 1 << 1,	   /* two tags; vlan_inner is valid */
+	CUBE_META_F_FRAGMENT = 1 << 2,	   /* IP fragment: no L4 ports, hashed on L3 only */
+	CUBE_META_F_L4 = 1 << 3,	   /* l4_off, sport and dport are valid */
+	CUBE_META_F_IPV4_OPTS = 1 << 4,	   /* IPv4 header carries options */
+	CUBE_META_F_IPV6_EXT = 1 << 5,	   /* IPv6 extension headers were walked */
 	CUBE_META_F_VLAN_HWACCEL = 1 << 6, /* (TC) outer tag is in skb->vlan_tci, not in data */
-	CUBE_META_F_BACKEND = 1 << 7,    /* backend_id was chosen by a load balancer */
-	CUBE_META_F_ARP = 1 << 8,        /* ARP frame; l3_off points at it */
+	CUBE_META_F_BACKEND = 1 << 7,	   /* backend_id was chosen by a load balancer */
+	CUBE_META_F_ARP = 1 << 8,	   /* ARP frame; l3_off points at it */
 };
 
 struct cube_meta {
-	__u16 version;    /* CUBE_META_VERSION when valid */
-	__u16 flags;      /* enum cube_meta_flags */
+	__u16 version; /* CUBE_META_VERSION when valid */
+	__u16 flags;   /* enum cube_meta_flags */
 	__u32 ingress_ifindex;
-	__u32 pkt_len;    /* whole frame, all fragments of an XDP multi-buffer */
-	__u16 l3_off;     /* from the start of the frame */
+	__u32 pkt_len; /* whole frame, all fragments of an XDP multi-buffer */
+	__u16 l3_off;  /* from the start of the frame */
 	__u16 l4_off;
 	__be16 l3_proto;  /* ethertype after any VLAN tags */
-	__u8 l4_proto;    /* IPPROTO_*, after IPv6 extension headers */
+	__u8 l4_proto;	  /* IPPROTO_*, after IPv6 extension headers */
 	__u8 ip_version;  /* CUBE_AF_INET, CUBE_AF_INET6 or 0 */
-	__u16 vlan_id;    /* outer VID, host order */
+	__u16 vlan_id;	  /* outer VID, host order */
 	__u16 vlan_inner; /* inner VID for QinQ, host order */
-	__be16 sport;     /* ICMP echo: identifier; otherwise L4 source port */
-	__be16 dport;     /* ICMP echo: 0 */
+	__be16 sport;	  /* ICMP echo: identifier; otherwise L4 source port */
+	__be16 dport;	  /* ICMP echo: 0 */
 	union cube_addr saddr;
 	union cube_addr daddr;
-	__u32 flow_hash;  /* jhash of the 5-tuple and VLAN ID (cubes/lib/hash.h) */
-	__u32 service_id; /* set by the classifier, CUBE_NO_SERVICE if none */
-	__u32 backend_id; /* set by maglev, CUBE_NO_BACKEND if none */
+	__u32 flow_hash;   /* jhash of the 5-tuple and VLAN ID (cubes/lib/hash.h) */
+	__u32 service_id;  /* set by the classifier, CUBE_NO_SERVICE if none */
+	__u32 backend_id;  /* set by maglev, CUBE_NO_BACKEND if none */
 	__u32 reserved[2]; /* keeps the size a multiple of 8, as per-CPU values are */
 };
 

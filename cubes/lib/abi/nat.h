@@ -20,9 +20,9 @@ struct nat_tuple {
 };
 
 enum nat_conn_flags {
-	NAT_CONN_F_REPLY = 1 << 0,     /* this entry matches the reply direction */
+	NAT_CONN_F_REPLY = 1 << 0, /* this entry matches the reply direction */
 	NAT_CONN_F_SEEN_REPLY = 1 << 1,
-	NAT_CONN_F_CLOSING = 1 << 2,   /* FIN or RST seen: short timeout */
+	NAT_CONN_F_CLOSING = 1 << 2, /* FIN or RST seen: short timeout */
 };
 
 /* What to write into a packet matching the key; twin is the other
@@ -48,8 +48,8 @@ enum nat_dnat_flags {
 
 struct nat_dnat_target {
 	union cube_addr addr;
-	__be16 port;  /* 0: keep the destination port */
-	__u16 flags;  /* enum nat_dnat_flags */
+	__be16 port; /* 0: keep the destination port */
+	__u16 flags; /* enum nat_dnat_flags */
 };
 
 struct nat_snat_lpm4_key {

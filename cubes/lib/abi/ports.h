@@ -16,11 +16,11 @@
 
 enum cube_port_kind {
 	CUBE_PORT_UNCONNECTED = 0, /* forwarding here is a counted drop */
-	CUBE_PORT_CUBE,            /* tail call into cube_ports[port] */
-	CUBE_PORT_NETDEV,          /* redirect to ifindex */
-	CUBE_PORT_TX,              /* transmit back out of the ingress netdev */
-	CUBE_PORT_PASS,            /* hand to the kernel stack */
-	CUBE_PORT_DROP,            /* drop silently on purpose (counted as a verdict) */
+	CUBE_PORT_CUBE,		   /* tail call into cube_ports[port] */
+	CUBE_PORT_NETDEV,	   /* redirect to ifindex */
+	CUBE_PORT_TX,		   /* transmit back out of the ingress netdev */
+	CUBE_PORT_PASS,		   /* hand to the kernel stack */
+	CUBE_PORT_DROP,		   /* drop silently on purpose (counted as a verdict) */
 };
 
 struct cube_port_cfg {

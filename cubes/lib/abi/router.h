@@ -8,9 +8,9 @@
 
 /* Router ports are its interfaces: port N of the cube is interface N. */
 struct router_port {
-	__u32 ifindex;     /* netdev the port is attached to (ingress match) */
+	__u32 ifindex; /* netdev the port is attached to (ingress match) */
 	__u8 mac[6];
-	__u8 plen4;        /* prefix length of ip4, 0 = no IPv4 address */
+	__u8 plen4; /* prefix length of ip4, 0 = no IPv4 address */
 	__u8 plen6;
 	__be32 ip4;
 	__u8 ip6[16];

@@ -20,12 +20,12 @@ enum cube_slowpath_reason {
 };
 
 struct cube_slowpath_hdr {
-	__u32 cube_id;  /* the sending instance's id (set at load) */
-	__u32 reason;   /* enum cube_slowpath_reason */
-	__u32 port;     /* cube port the packet was bound for, or ~0 */
-	__u32 ifindex;  /* ingress netdev */
-	__u32 pkt_len;  /* original length */
-	__u32 cap_len;  /* bytes that follow in data[] */
+	__u32 cube_id; /* the sending instance's id (set at load) */
+	__u32 reason;  /* enum cube_slowpath_reason */
+	__u32 port;    /* cube port the packet was bound for, or ~0 */
+	__u32 ifindex; /* ingress netdev */
+	__u32 pkt_len; /* original length */
+	__u32 cap_len; /* bytes that follow in data[] */
 	union {
 		__u8 nexthop[16]; /* NEIGH_MISS: the address to resolve */
 	};

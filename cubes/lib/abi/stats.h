@@ -14,11 +14,11 @@
 /* What a cube did with a packet. */
 enum cube_verdict {
 	CUBE_VERDICT_FORWARD = 0, /* out of one of its ports, into another cube */
-	CUBE_VERDICT_REDIRECT,    /* out of a port wired to a netdev */
-	CUBE_VERDICT_TX,          /* transmitted back out of the ingress netdev */
-	CUBE_VERDICT_PASS,        /* handed to the kernel stack */
-	CUBE_VERDICT_DROP,        /* dropped; the reason is counted in drop[] */
-	CUBE_VERDICT_SLOWPATH,    /* queued to the daemon */
+	CUBE_VERDICT_REDIRECT,	  /* out of a port wired to a netdev */
+	CUBE_VERDICT_TX,	  /* transmitted back out of the ingress netdev */
+	CUBE_VERDICT_PASS,	  /* handed to the kernel stack */
+	CUBE_VERDICT_DROP,	  /* dropped; the reason is counted in drop[] */
+	CUBE_VERDICT_SLOWPATH,	  /* queued to the daemon */
 	CUBE_VERDICT_MAX,
 };
 
