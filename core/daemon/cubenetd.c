@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * cubenetd: loads, wires and serves cubes through a YANG-modelled RESTCONF
+ * API. Listens on a root-only unix socket; on TCP only when asked, and then
+ * only with a bearer token.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "datastore.h"
+#include "restconf.h"
+#include "runtime.h"
+
+#define DEFAULT_SOCKET	  "/run/cubenet/cubenetd.sock"
+#define DEFAULT_STATE_DIR "/var/lib/cubenet"
+
+static const char *const modules[] = {"cubenet-core", NULL};
+
+struct options {
+	const char *socket_path;
+	const char *tcp; /* "ADDR:PORT" or NULL */
+	const char *token_file;
+	const char *state_dir;
+	const char *yang_dir;
+};
+
+static const struct option long_options[] = {
+    {"socket", required_argument, NULL, 's'},
+    {"tcp", required_argument, NULL, 't'},
+    {"token-file", required_argument, NULL, 'k'},
+    {"state-dir", required_argument, NULL, 'd'},
+    {"yang-dir", required_argument, NULL, 'y'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static const char *const option_help[] = {
+    "unix socket to listen on (default " DEFAULT_SOCKET ", mode 0600)",
+    "also listen on TCP ADDR:PORT (needs --token-file)",
+    "file holding the bearer token TCP clients must send",
+    "where the running config is saved (default " DEFAULT_STATE_DIR ")",
+    "where the YANG modules are (default " CUBENET_YANG_DIR ")",
+    "this help",
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: cubenetd [options]\n\n");
+	for (size_t i = 0; long_options[i].name; i++)
+		fprintf(f, "  --%-12s %s%s\n", long_options[i].name,
+			long_options[i].has_arg ? "ARG  " : "     ", option_help[i]);
+}
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static int listen_unix(const char *path)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	char dir[sizeof(addr.sun_path)];
+	int fd;
+
+	if (strlen(path) >= sizeof(addr.sun_path))
+		return -ENAMETOOLONG;
+	snprintf(dir, sizeof(dir), "%s", path);
+	if (strrchr(dir, '/')) {
+		*strrchr(dir, '/') = '\0';
+		if (dir[0])
+			mkdir(dir, 0700);
+	}
+	strcpy(addr.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(path); /* a stale socket from a previous run */
+	/* Root only: the socket is created 0600 under a 0077 umask. */
+	mode_t old = umask(0077);
+	int rc = bind(fd, (struct sockaddr *)&addr, sizeof(addr));
+
+	umask(old);
+	if (rc || chmod(path, 0600) || listen(fd, 64)) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+static int listen_tcp(const char *spec)
+{
+	struct sockaddr_in addr = {.sin_family = AF_INET};
+	char host[64];
+	const char *colon = strrchr(spec, ':');
+	int fd, one = 1;
+
+	if (!colon || colon - spec >= (long)sizeof(host))
+		return -EINVAL;
+	snprintf(host, sizeof(host), "%.*s", (int)(colon - spec), spec);
+	addr.sin_port = htons((uint16_t)atoi(colon + 1));
+	if (inet_pton(AF_INET, host, &addr.sin_addr) != 1 || !addr.sin_port)
+		return -EINVAL;
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) || listen(fd, 64)) {
+		int rc = -errno;
+
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+static char *read_token(const char *path)
+{
+	char buf[256] = {0};
+	FILE *f = fopen(path, "r");
+
+	if (!f || !fgets(buf, sizeof(buf), f)) {
+		if (f)
+			fclose(f);
+		return NULL;
+	}
+	fclose(f);
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return strlen(buf) >= 16 ? strdup(buf) : NULL; /* refuse guessable tokens */
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = {DEFAULT_SOCKET, NULL, NULL, DEFAULT_STATE_DIR, CUBENET_YANG_DIR};
+	struct restconf_server unix_srv = {0}, tcp_srv = {0};
+	struct cn_error err = {0};
+	struct datastore ds;
+	struct runtime *rt = calloc(1, sizeof(*rt));
+	char save_path[256];
+	char *token = NULL;
+	int opt, ufd = -1, tfd = -1, rc = 1;
+
+	while ((opt = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			o.socket_path = optarg;
+			break;
+		case 't':
+			o.tcp = optarg;
+			break;
+		case 'k':
+			o.token_file = optarg;
+			break;
+		case 'd':
+			o.state_dir = optarg;
+			break;
+		case 'y':
+			o.yang_dir = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (o.tcp && !o.token_file) {
+		fprintf(stderr,
+			"cubenetd: --tcp needs --token-file: TCP clients must authenticate\n");
+		return 2;
+	}
+	if (o.token_file && !(token = read_token(o.token_file))) {
+		fprintf(stderr, "cubenetd: %s: need a token of at least 16 characters\n",
+			o.token_file);
+		return 2;
+	}
+	mkdir(o.state_dir, 0700);
+	snprintf(save_path, sizeof(save_path), "%s/running.json", o.state_dir);
+
+	if (!rt || runtime_init(rt, &err) || ds_init(&ds, o.yang_dir, modules, save_path, &err)) {
+		fprintf(stderr, "cubenetd: %s\n", err.message);
+		return 1;
+	}
+	ds.apply = runtime_apply;
+	ds.apply_arg = rt;
+	if (ds_restore(&ds, &err)) {
+		fprintf(stderr, "cubenetd: restoring %s: %s (%s)\n", save_path, err.message,
+			err.path);
+		goto cleanup;
+	}
+
+	ufd = listen_unix(o.socket_path);
+	if (ufd < 0) {
+		fprintf(stderr, "cubenetd: %s: %s\n", o.socket_path, strerror(-ufd));
+		goto cleanup;
+	}
+	unix_srv = (struct restconf_server){.ds = &ds, .rt = rt};
+	if (restconf_start(&unix_srv, ufd)) {
+		fprintf(stderr, "cubenetd: cannot serve on %s\n", o.socket_path);
+		goto cleanup;
+	}
+	if (o.tcp) {
+		tfd = listen_tcp(o.tcp);
+		tcp_srv = (struct restconf_server){.ds = &ds, .rt = rt, .token = token};
+		if (tfd < 0 || restconf_start(&tcp_srv, tfd)) {
+			fprintf(stderr, "cubenetd: cannot listen on %s: %s\n", o.tcp,
+				strerror(tfd < 0 ? -tfd : EIO));
+			goto cleanup;
+		}
+	}
+	printf("cubenetd: serving RESTCONF on %s%s%s\n", o.socket_path, o.tcp ? " and " : "",
+	       o.tcp ? o.tcp : "");
+	fflush(stdout);
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	while (!stop)
+		sleep(1);
+	rc = 0;
+cleanup:
+	restconf_stop(&tcp_srv);
+	restconf_stop(&unix_srv);
+	if (ufd >= 0) {
+		close(ufd);
+		unlink(o.socket_path);
+	}
+	if (tfd >= 0)
+		close(tfd);
+	runtime_destroy(rt);
+	ds_destroy(&ds);
+	free(rt);
+	free(token);
+	return rc;
+}

@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "runtime.h"
+
+/* What the config asks for, read out of a data tree. */
+struct want {
+	struct want_cube {
+		char name[32];
+		char type[16];
+		enum cube_hook hook;
+		struct rt_port ports[CUBE_MAX_PORTS];
+		struct cube *cube; /* the instance it will be: kept or newly loaded */
+		int fresh;	   /* newly loaded by this apply */
+	} cubes[RT_MAX_CUBES];
+	size_t n_cubes;
+	struct rt_attachment attachments[RT_MAX_ATTACHMENTS];
+	size_t n_attachments;
+};
+
+static const char *leaf(const struct lyd_node *parent, const char *name)
+{
+	struct lyd_node *n = NULL;
+
+	if (lyd_find_path(parent, name, 0, &n) != LY_SUCCESS || !n)
+		return NULL;
+	return lyd_get_value(n);
+}
+
+static int read_want(const struct lyd_node *tree, struct want *w, struct cn_error *err)
+{
+	struct ly_set *set = NULL;
+
+	memset(w, 0, sizeof(*w));
+	if (tree && !lyd_find_xpath(tree, "/cubenet-core:cubes/cube", &set)) {
+		for (uint32_t i = 0; i < set->count; i++) {
+			const struct lyd_node *c = set->dnodes[i];
+			struct want_cube *wc;
+			struct ly_set *ports = NULL;
+
+			if (w->n_cubes == RT_MAX_CUBES) {
+				ly_set_free(set, NULL);
+				return cn_fail(err, CN_ERR_TOO_BIG, "/cubenet-core:cubes",
+					       "at most %d cubes", RT_MAX_CUBES);
+			}
+			wc = &w->cubes[w->n_cubes++];
+			snprintf(wc->name, sizeof(wc->name), "%s", leaf(c, "name"));
+			snprintf(wc->type, sizeof(wc->type), "%s", leaf(c, "type"));
+			wc->hook = strcmp(leaf(c, "hook") ?: "xdp", "tc") == 0 ? CUBE_HOOK_TC
+									       : CUBE_HOOK_XDP;
+			if (lyd_find_xpath(c, "port", &ports))
+				continue;
+			for (uint32_t p = 0; p < ports->count; p++) {
+				const struct lyd_node *pn = ports->dnodes[p];
+				struct rt_port *port =
+				    &wc->ports[atoi(leaf(pn, "id")) % CUBE_MAX_PORTS];
+				const char *v;
+
+				if ((v = leaf(pn, "cube"))) {
+					port->kind = CUBE_PORT_CUBE;
+				} else if ((v = leaf(pn, "netdev"))) {
+					port->kind = CUBE_PORT_NETDEV;
+				} else if ((v = leaf(pn, "verdict"))) {
+					port->kind = strcmp(v, "tx") == 0     ? CUBE_PORT_TX
+						     : strcmp(v, "pass") == 0 ? CUBE_PORT_PASS
+									      : CUBE_PORT_DROP;
+				}
+				snprintf(port->peer, sizeof(port->peer), "%s", v ? v : "");
+			}
+			ly_set_free(ports, NULL);
+		}
+		ly_set_free(set, NULL);
+	}
+	if (tree && !lyd_find_xpath(tree, "/cubenet-core:attachments/attachment", &set)) {
+		for (uint32_t i = 0; i < set->count && w->n_attachments < RT_MAX_ATTACHMENTS; i++) {
+			const struct lyd_node *a = set->dnodes[i];
+			struct rt_attachment *at = &w->attachments[w->n_attachments++];
+			const char *mode = leaf(a, "mode");
+
+			snprintf(at->netdev, sizeof(at->netdev), "%s", leaf(a, "netdev"));
+			snprintf(at->cube, sizeof(at->cube), "%s", leaf(a, "cube"));
+			at->mode = strcmp(mode, "xdp-generic") == 0  ? ATTACH_XDP_GENERIC
+				   : strcmp(mode, "tc-ingress") == 0 ? ATTACH_TC_INGRESS
+				   : strcmp(mode, "tc-egress") == 0  ? ATTACH_TC_EGRESS
+								     : ATTACH_XDP_NATIVE;
+		}
+		ly_set_free(set, NULL);
+	}
+	return 0;
+}
+
+static struct rt_cube *rt_find(struct runtime *rt, const char *name)
+{
+	for (size_t i = 0; i < rt->n_cubes; i++)
+		if (strcmp(rt->cubes[i].name, name) == 0)
+			return &rt->cubes[i];
+	return NULL;
+}
+
+static struct want_cube *want_find(struct want *w, const char *name)
+{
+	for (size_t i = 0; i < w->n_cubes; i++)
+		if (strcmp(w->cubes[i].name, name) == 0)
+			return &w->cubes[i];
+	return NULL;
+}
+
+static void drop_fresh(struct want *w)
+{
+	for (size_t i = 0; i < w->n_cubes; i++)
+		if (w->cubes[i].fresh) {
+			cube_destroy(w->cubes[i].cube);
+			w->cubes[i].cube = NULL;
+		}
+}
+
+static char cube_path[128];
+
+static const char *path_of(const char *name)
+{
+	snprintf(cube_path, sizeof(cube_path), "/cubenet-core:cubes/cube[name='%s']", name);
+	return cube_path;
+}
+
+/* Load what is new or changed type/hook; check every reference. Nothing
+ * live is touched here. */
+static int prepare(struct runtime *rt, struct want *w, struct cn_error *err)
+{
+	for (size_t i = 0; i < w->n_cubes; i++) {
+		struct want_cube *wc = &w->cubes[i];
+		struct rt_cube *have = rt_find(rt, wc->name);
+		int e;
+
+		if (have && strcmp(have->cube->type->name, wc->type) == 0 &&
+		    have->cube->hook == wc->hook) {
+			wc->cube = have->cube;
+			continue;
+		}
+		e = cube_open(&wc->cube, wc->type, wc->hook, ++rt->next_id);
+		if (!e)
+			e = cube_load(wc->cube, &rt->shared);
+		if (e) {
+			cube_destroy(wc->cube);
+			wc->cube = NULL;
+			return cn_fail(err, CN_ERR_OPERATION_FAILED, path_of(wc->name),
+				       "cannot load a %s cube: %s", wc->type, strerror(-e));
+		}
+		wc->fresh = 1;
+	}
+	for (size_t i = 0; i < w->n_cubes; i++) {
+		struct want_cube *wc = &w->cubes[i];
+
+		for (int p = 0; p < CUBE_MAX_PORTS; p++) {
+			struct rt_port *port = &wc->ports[p];
+
+			if (port->kind == CUBE_PORT_CUBE) {
+				struct want_cube *peer = want_find(w, port->peer);
+
+				if (!peer || peer->hook != wc->hook)
+					return cn_fail(err, CN_ERR_INVALID_VALUE, path_of(wc->name),
+						       "port %d: cube '%s' is not a %s cube", p,
+						       port->peer,
+						       wc->hook == CUBE_HOOK_TC ? "tc" : "xdp");
+			} else if (port->kind == CUBE_PORT_NETDEV && !if_nametoindex(port->peer)) {
+				return cn_fail(err, CN_ERR_INVALID_VALUE, path_of(wc->name),
+					       "port %d: no netdev '%s'", p, port->peer);
+			}
+		}
+	}
+	for (size_t i = 0; i < w->n_attachments; i++) {
+		struct rt_attachment *at = &w->attachments[i];
+		struct want_cube *head = want_find(w, at->cube);
+		int xdp = at->mode == ATTACH_XDP_NATIVE || at->mode == ATTACH_XDP_GENERIC;
+
+		at->ifindex = if_nametoindex(at->netdev);
+		if (!at->ifindex)
+			return cn_fail(err, CN_ERR_INVALID_VALUE, "/cubenet-core:attachments",
+				       "no netdev '%s'", at->netdev);
+		if (!head || (head->hook == CUBE_HOOK_XDP) != xdp)
+			return cn_fail(err, CN_ERR_INVALID_VALUE, "/cubenet-core:attachments",
+				       "cube '%s' cannot attach in %s mode", at->cube,
+				       attach_mode_name(at->mode));
+	}
+	return 0;
+}
+
+static int wire(struct want *w, struct cn_error *err)
+{
+	for (size_t i = 0; i < w->n_cubes; i++) {
+		struct want_cube *wc = &w->cubes[i];
+
+		for (uint32_t p = 0; p < CUBE_MAX_PORTS; p++) {
+			struct rt_port *port = &wc->ports[p];
+			int e;
+
+			if (port->kind == CUBE_PORT_CUBE)
+				e = cube_connect_cube(wc->cube, p, want_find(w, port->peer)->cube);
+			else if (port->kind == CUBE_PORT_NETDEV)
+				e = cube_connect_port(wc->cube, p, CUBE_PORT_NETDEV,
+						      if_nametoindex(port->peer));
+			else
+				e = cube_connect_port(wc->cube, p, port->kind, 0);
+			if (e)
+				return cn_fail(err, CN_ERR_OPERATION_FAILED, path_of(wc->name),
+					       "cannot wire port %u: %s", p, strerror(-e));
+		}
+	}
+	return 0;
+}
+
+static int attach(struct runtime *rt, struct want *w, struct cn_error *err)
+{
+	for (size_t i = 0; i < w->n_attachments; i++) {
+		struct rt_attachment *at = &w->attachments[i];
+		int e = netdev_attach(want_find(w, at->cube)->cube, at->ifindex, at->mode);
+
+		if (e)
+			return cn_fail(err, CN_ERR_INVALID_VALUE, "/cubenet-core:attachments",
+				       "cannot attach '%s' to %s in %s mode: %s", at->cube,
+				       at->netdev, attach_mode_name(at->mode), strerror(-e));
+	}
+	/* Attachments that are gone. */
+	for (size_t i = 0; i < rt->n_attachments; i++) {
+		struct rt_attachment *old = &rt->attachments[i];
+		int kept = 0;
+
+		for (size_t j = 0; j < w->n_attachments; j++)
+			kept |= old->ifindex == w->attachments[j].ifindex &&
+				old->mode == w->attachments[j].mode;
+		if (!kept)
+			netdev_detach(old->ifindex, old->mode);
+	}
+	return 0;
+}
+
+/* Everything is wired to the new instances: unload what nothing uses. */
+static void commit_runtime(struct runtime *rt, struct want *w)
+{
+	for (size_t i = 0; i < rt->n_cubes; i++) {
+		struct want_cube *wc = want_find(w, rt->cubes[i].name);
+
+		if (!wc || wc->cube != rt->cubes[i].cube)
+			cube_destroy(rt->cubes[i].cube);
+	}
+	rt->n_cubes = w->n_cubes;
+	for (size_t i = 0; i < w->n_cubes; i++) {
+		struct rt_cube *c = &rt->cubes[i];
+
+		snprintf(c->name, sizeof(c->name), "%s", w->cubes[i].name);
+		c->cube = w->cubes[i].cube;
+		memcpy(c->ports, w->cubes[i].ports, sizeof(c->ports));
+	}
+	rt->n_attachments = w->n_attachments;
+	memcpy(rt->attachments, w->attachments, w->n_attachments * sizeof(w->attachments[0]));
+}
+
+int runtime_apply(void *arg, const struct lyd_node *running, const struct lyd_node *candidate,
+		  struct cn_error *err)
+{
+	struct runtime *rt = arg;
+	struct want *w = calloc(1, sizeof(*w));
+	int rc = -1;
+
+	if (!w)
+		return cn_fail(err, CN_ERR_OPERATION_FAILED, "", "out of memory");
+	if (read_want(candidate, w, err) || prepare(rt, w, err)) {
+		drop_fresh(w);
+		goto out;
+	}
+	if (wire(w, err) || attach(rt, w, err)) {
+		/* Put the old wiring back, then forget what was loaded for this. */
+		struct want *old = calloc(1, sizeof(*old));
+		struct cn_error ignored = {0};
+
+		if (old && !read_want(running, old, &ignored) && !prepare(rt, old, &ignored)) {
+			wire(old, &ignored);
+			attach(rt, old, &ignored);
+		}
+		free(old);
+		drop_fresh(w);
+		goto out;
+	}
+	commit_runtime(rt, w);
+	rc = 0;
+out:
+	free(w);
+	return rc;
+}
+
+static void add_u64(struct lyd_node *tree, const char *base, const char *leaf_path, uint64_t v)
+{
+	char path[256], value[32];
+
+	snprintf(path, sizeof(path), "%s/statistics/%s", base, leaf_path);
+	snprintf(value, sizeof(value), "%llu", (unsigned long long)v);
+	lyd_new_path(tree, NULL, path, value, LYD_NEW_PATH_UPDATE, NULL);
+}
+
+void runtime_state(void *arg, struct lyd_node *tree)
+{
+	struct runtime *rt = arg;
+
+	for (size_t i = 0; i < rt->n_cubes; i++) {
+		struct cube_stats st;
+		char base[128], lp[96];
+
+		if (cube_read_stats(rt->cubes[i].cube, &st))
+			continue;
+		snprintf(base, sizeof(base), "/cubenet-core:cubes/cube[name='%s']",
+			 rt->cubes[i].name);
+		add_u64(tree, base, "rx-packets", st.rx_packets);
+		add_u64(tree, base, "rx-bytes", st.rx_bytes);
+		for (int v = 0; v < CUBE_VERDICT_MAX; v++) {
+			snprintf(lp, sizeof(lp), "verdict[name='%s']/packets",
+				 cube_verdict_name(v));
+			add_u64(tree, base, lp, st.verdict[v]);
+		}
+		for (int r = 1; r < CUBE_DROP_MAX; r++) {
+			if (!st.drop[r])
+				continue;
+			snprintf(lp, sizeof(lp), "drop[reason='%s']/packets",
+				 cube_drop_reason_name(r));
+			add_u64(tree, base, lp, st.drop[r]);
+		}
+	}
+}
+
+int runtime_init(struct runtime *rt, struct cn_error *err)
+{
+	int e;
+
+	memset(rt, 0, sizeof(*rt));
+	e = cube_shared_create(&rt->shared);
+	if (e)
+		return cn_fail(err, CN_ERR_OPERATION_FAILED, "", "cannot create BPF maps: %s",
+			       strerror(-e));
+	return 0;
+}
+
+void runtime_destroy(struct runtime *rt)
+{
+	for (size_t i = 0; i < rt->n_attachments; i++)
+		netdev_detach(rt->attachments[i].ifindex, rt->attachments[i].mode);
+	for (size_t i = 0; i < rt->n_cubes; i++)
+		cube_destroy(rt->cubes[i].cube);
+	cube_shared_close(&rt->shared);
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The datapath as configured by cubenet-core: cube instances, their port
+ * wiring and netdev attachments, kept in step with the config by
+ * reconciling: prepare what is new (load), check every reference, then
+ * wire, attach, and only at the end unload what is gone.
+ */
+#ifndef CUBENETD_RUNTIME_H
+#define CUBENETD_RUNTIME_H
+
+#include <libyang/libyang.h>
+#include "cube.h"
+#include "netdev_attach.h"
+#include "error.h"
+
+#define RT_MAX_CUBES	   256
+#define RT_MAX_ATTACHMENTS 64
+
+struct rt_port {
+	uint8_t kind;  /* enum cube_port_kind, CUBE_PORT_UNCONNECTED if none */
+	char peer[32]; /* cube name or netdev name */
+};
+
+struct rt_cube {
+	char name[32];
+	struct cube *cube;
+	struct rt_port ports[CUBE_MAX_PORTS];
+};
+
+struct rt_attachment {
+	uint32_t ifindex;
+	enum attach_mode mode;
+	char netdev[16];
+	char cube[32];
+};
+
+struct runtime {
+	struct cube_shared shared;
+	struct rt_cube cubes[RT_MAX_CUBES];
+	size_t n_cubes;
+	struct rt_attachment attachments[RT_MAX_ATTACHMENTS];
+	size_t n_attachments;
+	uint32_t next_id;
+};
+
+int runtime_init(struct runtime *rt, struct cn_error *err);
+void runtime_destroy(struct runtime *rt);
+
+/* ds_apply_fn: make the datapath match `candidate`. */
+int runtime_apply(void *rt, const struct lyd_node *running, const struct lyd_node *candidate,
+		  struct cn_error *err);
+/* ds_state_fn: add counters to a copy of the config. */
+void runtime_state(void *rt, struct lyd_node *tree);
+
+#endif

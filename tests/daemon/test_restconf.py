@@ -1,0 +1,309 @@
+# SPDX-License-Identifier: Apache-2.0
+"""cubenetd's RESTCONF API driven by a real HTTP client over its unix socket:
+status codes, bodies, the datapath state that follows, persistence and
+concurrency. Needs root (BPF, namespaces); exits 77 (skip) without it."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import unittest
+import uuid
+
+sys.path.insert(0, os.path.dirname(__file__))
+from restconf_client import Client, Daemon  # noqa: E402
+
+CUBES = "/restconf/data/cubenet-core:cubes"
+ATTACH = "/restconf/data/cubenet-core:attachments"
+YANG_DIR = os.path.join(os.path.dirname(__file__), "../../services/core")
+
+
+def sh(*cmd, check=True):
+    return subprocess.run(cmd, check=check, capture_output=True, text=True)
+
+
+class RestconfTest(unittest.TestCase):
+    def setUp(self):
+        self.daemon = Daemon().start()
+        self.c = self.daemon.client()
+
+    def tearDown(self):
+        self.daemon.cleanup()
+
+    def assertError(self, r, status, tag, path_part=None, msg_part=None):
+        self.assertEqual(r.status, status, r.body)
+        self.assertEqual(r.headers.get("Content-Type"), "application/yang-data+json")
+        e = r.error()
+        self.assertEqual(e["error-tag"], tag, e)
+        self.assertIn(e["error-type"], ("protocol", "application"))
+        if path_part:
+            self.assertIn(path_part, e.get("error-path", ""), e)
+        if msg_part:
+            self.assertIn(msg_part, e["error-message"], e)
+
+    def test_root_library_and_schema(self):
+        r = self.c.get("/restconf")
+        self.assertEqual(r.status, 200)
+        self.assertIn("ietf-restconf:restconf", r.json())
+        r = self.c.get("/restconf/data/ietf-yang-library:yang-library")
+        self.assertEqual(r.status, 200)
+        mods = r.json()["ietf-yang-library:yang-library"]["module-set"][0]["module"]
+        core = [m for m in mods if m["name"] == "cubenet-core"]
+        self.assertEqual(len(core), 1)
+        self.assertEqual(core[0]["revision"], "2026-11-23")
+        r = self.c.get("/restconf/yang/cubenet-core@2026-11-23")
+        self.assertEqual(r.status, 200)
+        self.assertIn("module cubenet-core", r.body)
+        self.assertError(self.c.get("/restconf/yang/nope"), 404, "data-missing")
+        self.assertError(self.c.get("/nope"), 404, "data-missing")
+        self.assertEqual(self.c.get("/restconf/data").json(), {})
+
+    def test_create_read_replace_merge_delete(self):
+        r = self.c.post("/restconf/data", {"cubenet-core:cubes": {"cube": [
+            {"name": "p0", "type": "parser"}]}})
+        self.assertEqual(r.status, 201, r.body)
+        self.assertEqual(r.headers["Location"], "/restconf/data/cubenet-core:cubes")
+        r = self.c.post(CUBES, {"cubenet-core:cube": [{"name": "c-1", "type": "classifier"}]})
+        self.assertEqual(r.status, 201, r.body)
+        self.assertEqual(r.headers["Location"], CUBES + "/cube=c-1")
+        self.assertError(self.c.post(CUBES, {"cubenet-core:cube": [
+            {"name": "c-1", "type": "classifier"}]}), 409, "data-exists", "c-1")
+
+        r = self.c.get(CUBES + "/cube=c-1?content=config")
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.json(), {"cubenet-core:cube": [{"name": "c-1", "type": "classifier"}]})
+
+        # PUT a port (new: 201), replace it (204), PATCH the cube (204).
+        r = self.c.put(CUBES + "/cube=p0/port=0", {"cubenet-core:port": [{"id": 0, "cube": "c-1"}]})
+        self.assertEqual(r.status, 201, r.body)
+        r = self.c.put(CUBES + "/cube=p0/port=0", {"cubenet-core:port": [{"id": 0, "verdict": "tx"}]})
+        self.assertEqual(r.status, 204, r.body)
+        r = self.c.patch(CUBES + "/cube=c-1", {"cubenet-core:cube": [
+            {"name": "c-1", "port": [{"id": 1, "verdict": "pass"}]}]})
+        self.assertEqual(r.status, 204, r.body)
+        self.assertEqual(self.c.config(), {"cubenet-core:cubes": {"cube": [
+            {"name": "p0", "type": "parser", "port": [{"id": 0, "verdict": "tx"}]},
+            {"name": "c-1", "type": "classifier", "port": [{"id": 1, "verdict": "pass"}]}]}})
+
+        # State: every loaded cube reports its counters.
+        r = self.c.get(CUBES + "/cube=p0")
+        stats = r.json()["cubenet-core:cube"][0]["statistics"]
+        self.assertEqual(stats["rx-packets"], "0")
+        self.assertEqual({v["name"] for v in stats["verdict"]},
+                         {"forward", "redirect", "tx", "pass", "drop", "slowpath"})
+
+        self.assertEqual(self.c.delete(CUBES + "/cube=c-1/port=1").status, 204)
+        self.assertEqual(self.c.delete(CUBES + "/cube=c-1").status, 204)
+        self.assertError(self.c.delete(CUBES + "/cube=c-1"), 404, "data-missing")
+        self.assertEqual(self.c.config(), {"cubenet-core:cubes": {"cube": [
+            {"name": "p0", "type": "parser", "port": [{"id": 0, "verdict": "tx"}]}]}})
+
+    def test_bad_input_changes_nothing(self):
+        self.c.post("/restconf/data", {"cubenet-core:cubes": {"cube": [
+            {"name": "p0", "type": "parser", "port": [{"id": 0, "verdict": "drop"}]}]}})
+        before = self.c.config()
+        cases = [
+            (self.c.post(CUBES, raw="{bad json"), 400, "malformed-message", None),
+            (self.c.post(CUBES, {"cubenet-core:cube": [{"name": "x", "type": "parser",
+                                                          "colour": "red"}]}),
+             400, "unknown-element", None),
+            (self.c.post(CUBES, {"cubenet-core:cube": [{"name": "x", "type": "teleporter"}]}),
+             400, "invalid-value", None),
+            (self.c.post(CUBES, {"cubenet-core:cube": [{"name": "x", "type": 7}]}),
+             400, "invalid-value", None),
+            (self.c.post(CUBES, {"cubenet-core:cube": [{"name": "9bad", "type": "parser"}]}),
+             400, "invalid-value", None),
+            (self.c.put(CUBES + "/cube=p0/port=9", {"cubenet-core:port": [
+                {"id": 9, "verdict": "tx"}]}), 400, "invalid-value", None),
+            (self.c.post(CUBES, {"cubenet-core:cube": [{"type": "parser"}]}),
+             400, None, None),
+            (self.c.post(CUBES, {"cubenet-core:cube": [{"name": "x"}]}),
+             400, "missing-element", None),
+            (self.c.put(CUBES + "/cube=p0/port=1", {"cubenet-core:port": [
+                {"id": 1, "cube": "ghost"}]}), 400, "invalid-value", None),
+            (self.c.put(CUBES + "/cube=p0/port=1", {"cubenet-core:port": [
+                {"id": 1, "netdev": "nosuchdev0"}]}), 400, "invalid-value", "nosuchdev0"),
+            (self.c.post(ATTACH, {"cubenet-core:attachment": [
+                {"netdev": "nosuchdev0", "mode": "xdp", "cube": "p0"}]}),
+             400, "invalid-value", "nosuchdev0"),
+            (self.c.put(CUBES + "/cube=p0", {"cubenet-core:cube": [
+                {"name": "other", "type": "parser"}]}), 400, "invalid-value", None),
+            (self.c.get("/restconf/data/cubenet-core:nothing"), 404, "data-missing", None),
+            (self.c.get("/restconf/data/nomodule:cubes"), 404, "data-missing", None),
+            (self.c.get(CUBES + "/cube=p0/port=5"), 404, "data-missing", None),
+            (self.c.post(CUBES + "/cube=zz", {"cubenet-core:port": [{"id": 1, "verdict": "tx"}]}),
+             404, "data-missing", None),
+            (self.c.delete("/restconf/data"), 405, "operation-not-supported", None),
+            (self.c.put(CUBES + "/cube=p0/statistics", {"cubenet-core:statistics": {}}),
+             405, "operation-not-supported", None),
+            (self.c.request("TRACE", CUBES), 405, "operation-not-supported", None),
+            (self.c.post(CUBES, raw="x" * (9 << 20)), 413, "too-big", None),
+            (self.c.post(CUBES, raw="{}", headers={"Content-Type": "text/plain"}),
+             400, "invalid-value", "media type"),
+            (self.c.post(CUBES, raw=""), 400, "malformed-message", None),
+        ]
+        for i, (r, status, tag, msg) in enumerate(cases):
+            with self.subTest(case=i):
+                self.assertEqual(r.status, status, r.body)
+                if tag:
+                    self.assertError(r, status, tag, msg_part=msg)
+        self.assertEqual(self.c.config(), before)
+
+    def test_yanglint_validates_get(self):
+        self.c.post("/restconf/data", {"cubenet-core:cubes": {"cube": [
+            {"name": "p0", "type": "parser", "port": [{"id": 0, "verdict": "drop"}]},
+            {"name": "r0", "type": "router", "hook": "tc"}]}})
+        r = self.c.get("/restconf/data")
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            f.write(r.body)
+        out = sh("yanglint", "-t", "data", os.path.join(YANG_DIR, "cubenet-core.yang"), f.name,
+                 check=False)
+        os.unlink(f.name)
+        self.assertEqual(out.returncode, 0, out.stderr)
+
+    def test_config_survives_restart(self):
+        body = {"cubenet-core:cubes": {"cube": [
+            {"name": "p0", "type": "parser", "port": [{"id": 0, "cube": "c0"}]},
+            {"name": "c0", "type": "classifier", "port": [{"id": 1, "verdict": "pass"}]}]}}
+        self.assertEqual(self.c.post("/restconf/data", body).status, 201)
+        before = self.c.config()
+        self.daemon.stop()
+        self.daemon.start()
+        self.assertEqual(self.c.config(), before)
+        r = self.c.get(CUBES + "/cube=c0")
+        self.assertIn("statistics", r.json()["cubenet-core:cube"][0])
+
+    def test_concurrent_writers(self):
+        errors = []
+
+        def writer(w):
+            c = self.daemon.client()
+            for i in range(6):
+                r = c.post(CUBES, {"cubenet-core:cube": [{"name": f"w{w}-{i}", "type": "parser"}]})
+                if r.status != 201:
+                    errors.append((w, i, r.status, r.body))
+
+        # The container exists before the eight writers add to it at once.
+        self.c.post("/restconf/data", {"cubenet-core:cubes": {"cube": [
+            {"name": "seed", "type": "parser"}]}})
+        threads = [threading.Thread(target=writer, args=(w,)) for w in range(1, 9)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(errors, [])
+        names = {c["name"] for c in self.c.config()["cubenet-core:cubes"]["cube"]}
+        self.assertEqual(names, {"seed"} | {f"w{w}-{i}" for w in range(1, 9) for i in range(6)})
+        # Every configured cube is loaded: each reports counters.
+        cubes = self.c.get(CUBES).json()["cubenet-core:cubes"]["cube"]
+        self.assertTrue(all("statistics" in c for c in cubes))
+
+
+class DatapathTest(unittest.TestCase):
+    """Config through the API, effect on real packets between namespaces."""
+
+    def setUp(self):
+        self.tag = "cnt" + uuid.uuid4().hex[:6]
+        self.ns = self.tag + "-ns"
+        self.host_if = self.tag + "h"
+        sh("ip", "netns", "add", self.ns)
+        sh("ip", "link", "add", self.host_if, "type", "veth", "peer", "name", "eth0",
+           "netns", self.ns)
+        sh("ip", "addr", "add", "10.91.0.1/30", "dev", self.host_if)
+        sh("ip", "link", "set", self.host_if, "up")
+        sh("ip", "-n", self.ns, "addr", "add", "10.91.0.2/30", "dev", "eth0")
+        sh("ip", "-n", self.ns, "link", "set", "eth0", "up")
+        self.daemon = Daemon().start()
+        self.c = self.daemon.client()
+
+    def tearDown(self):
+        self.daemon.cleanup()
+        sh("ip", "link", "del", self.host_if, check=False)
+        sh("ip", "netns", "del", self.ns, check=False)
+
+    def ping(self):
+        return sh("ip", "netns", "exec", self.ns, "ping", "-c", "2", "-i", "0.2", "-W", "1",
+                  "10.91.0.1", check=False).returncode == 0
+
+    def stats(self, name):
+        r = self.c.get(CUBES + "/cube=" + name)
+        st = r.json()["cubenet-core:cube"][0]["statistics"]
+        return int(st["rx-packets"]), {v["name"]: int(v["packets"]) for v in st["verdict"]}
+
+    def xdp_attached(self):
+        return "xdp" in sh("ip", "link", "show", self.host_if).stdout
+
+    def test_api_drives_the_datapath(self):
+        self.assertTrue(self.ping(), "baseline ping")
+        r = self.c.post("/restconf/data", {
+            "cubenet-core:cubes": {"cube": [
+                {"name": "p0", "type": "parser", "port": [{"id": 0, "verdict": "drop"}]}]},
+            "cubenet-core:attachments": {"attachment": [
+                {"netdev": self.host_if, "mode": "xdp", "cube": "p0"}]}})
+        self.assertEqual(r.status, 201, r.body)
+        self.assertTrue(self.xdp_attached())
+        self.assertFalse(self.ping(), "the parser's port 0 drops everything")
+        rx, verdicts = self.stats("p0")
+        self.assertGreater(rx, 0)
+        self.assertEqual(verdicts["drop"], rx)
+
+        r = self.c.put(CUBES + "/cube=p0/port=0", {"cubenet-core:port": [
+            {"id": 0, "verdict": "pass"}]})
+        self.assertEqual(r.status, 204, r.body)
+        self.assertTrue(self.ping(), "port 0 now passes to the stack")
+        rx2, verdicts = self.stats("p0")
+        self.assertGreater(verdicts["pass"], 0)
+        self.assertEqual(verdicts["pass"] + verdicts["drop"], rx2)
+
+        # Insert a classifier between parser and stack: still passes (miss).
+        r = self.c.patch(CUBES, {"cubenet-core:cubes": {"cube": [
+            {"name": "c0", "type": "classifier"},
+            {"name": "p0", "port": [{"id": 0, "cube": "c0"}]}]}})
+        self.assertEqual(r.status, 204, r.body)
+        self.assertTrue(self.ping())
+        rx_c, verdicts_c = self.stats("c0")
+        self.assertGreater(rx_c, 0)
+        self.assertEqual(verdicts_c["pass"], rx_c)
+
+        # A bad change (attach a tc cube in xdp mode) changes nothing.
+        r = self.c.patch(CUBES, {"cubenet-core:cubes": {"cube": [
+            {"name": "p0", "hook": "tc"}]}})
+        self.assertEqual(r.status, 400, r.body)
+        self.assertTrue(self.ping())
+
+        self.assertEqual(self.c.delete(ATTACH).status, 204)
+        self.assertFalse(self.xdp_attached())
+        self.assertTrue(self.ping())
+
+
+class TokenTest(unittest.TestCase):
+    def test_tcp_needs_a_token(self):
+        d = Daemon()
+        token = uuid.uuid4().hex
+        tok_file = os.path.join(d.dir, "token")
+        with open(tok_file, "w") as f:
+            f.write(token + "\n")
+        port = 18000 + os.getpid() % 1000
+        d.extra_args = ["--tcp", f"127.0.0.1:{port}", "--token-file", tok_file]
+        try:
+            d.start()
+            anon = Client(tcp=("127.0.0.1", port))
+            bad = Client(tcp=("127.0.0.1", port), token="wrong")
+            good = Client(tcp=("127.0.0.1", port), token=token)
+            r = anon.get("/restconf/data")
+            self.assertEqual(r.status, 401)
+            self.assertEqual(r.error()["error-tag"], "access-denied")
+            self.assertEqual(bad.get("/restconf/data").status, 401)
+            self.assertEqual(good.get("/restconf/data").status, 200)
+            # The unix socket is root-only.
+            self.assertEqual(os.stat(d.socket).st_mode & 0o777, 0o600)
+        finally:
+            d.cleanup()
+
+
+if __name__ == "__main__":
+    if os.geteuid() != 0:
+        print("\n*** SKIP restconf: needs root for BPF and namespaces ***\n")
+        sys.exit(77)
+    unittest.main(verbosity=2)
