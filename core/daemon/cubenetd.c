@@ -22,7 +22,7 @@
 #define DEFAULT_SOCKET	  "/run/cubenet/cubenetd.sock"
 #define DEFAULT_STATE_DIR "/var/lib/cubenet"
 
-static const char *const modules[] = {"cubenet-core", NULL};
+static const char *const modules[] = {"cubenet-core", "cubenet-router", NULL};
 
 struct options {
 	const char *socket_path;

@@ -111,9 +111,32 @@ static void xpath_to_location(const char *xpath, char *out, size_t size)
 	out[o] = '\0';
 }
 
-static int query_int(struct MHD_Connection *conn, const char *key, int dflt)
+/* A query parameter, percent-decoded into buf; NULL if absent. */
+static const char *query(struct MHD_Connection *conn, const char *key, char *buf, size_t size)
 {
 	const char *v = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, key);
+	size_t o = 0;
+
+	if (!v)
+		return NULL;
+	for (size_t i = 0; v[i] && o + 1 < size; i++) {
+		unsigned int c;
+
+		if (v[i] == '%' && sscanf(v + i + 1, "%2x", &c) == 1) {
+			buf[o++] = (char)c;
+			i += 2;
+		} else {
+			buf[o++] = v[i] == '+' ? ' ' : v[i];
+		}
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+static int query_int(struct MHD_Connection *conn, const char *key, int dflt)
+{
+	char buf[32];
+	const char *v = query(conn, key, buf, sizeof(buf));
 
 	return v ? atoi(v) : dflt;
 }
@@ -321,12 +344,22 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	}
 }
 
+/* Keep the URL as sent: a key value may hold an encoded '/', which must
+ * not split the path; restconf_path.c decodes each segment itself. */
+static size_t keep_escaped(void *cls, struct MHD_Connection *conn, char *s)
+{
+	(void)cls;
+	(void)conn;
+	return strlen(s);
+}
+
 int restconf_start(struct restconf_server *srv, int listen_fd)
 {
 	srv->mhd = MHD_start_daemon(
 	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
 	    on_request, srv, MHD_OPTION_LISTEN_SOCKET, listen_fd, MHD_OPTION_NOTIFY_COMPLETED,
-	    on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30, MHD_OPTION_END);
+	    on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
+	    MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL, MHD_OPTION_END);
 	return srv->mhd ? 0 : -EIO;
 }
 

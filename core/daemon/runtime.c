@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "runtime.h"
+#include "service.h"
 
 /* What the config asks for, read out of a data tree. */
 struct want {
@@ -211,6 +212,17 @@ static int wire(struct want *w, struct cn_error *err)
 	return 0;
 }
 
+/* Each service programs the maps of its cubes from the candidate config. */
+static int configure(const struct lyd_node *config, struct want *w, struct cn_error *err)
+{
+	for (size_t i = 0; i < w->n_cubes; i++)
+		for (const struct service *const *s = services; *s; s++)
+			if (strcmp(w->cubes[i].type, (*s)->cube_type) == 0 &&
+			    (*s)->apply(config, w->cubes[i].name, w->cubes[i].cube, err))
+				return -1;
+	return 0;
+}
+
 static int attach(struct runtime *rt, struct want *w, struct cn_error *err)
 {
 	for (size_t i = 0; i < w->n_attachments; i++) {
@@ -270,13 +282,14 @@ int runtime_apply(void *arg, const struct lyd_node *running, const struct lyd_no
 		drop_fresh(w);
 		goto out;
 	}
-	if (wire(w, err) || attach(rt, w, err)) {
+	if (wire(w, err) || configure(candidate, w, err) || attach(rt, w, err)) {
 		/* Put the old wiring back, then forget what was loaded for this. */
 		struct want *old = calloc(1, sizeof(*old));
 		struct cn_error ignored = {0};
 
 		if (old && !read_want(running, old, &ignored) && !prepare(rt, old, &ignored)) {
 			wire(old, &ignored);
+			configure(running, old, &ignored);
 			attach(rt, old, &ignored);
 		}
 		free(old);

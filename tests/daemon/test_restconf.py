@@ -277,6 +277,111 @@ class DatapathTest(unittest.TestCase):
         self.assertTrue(self.ping())
 
 
+ROUTERS = "/restconf/data/cubenet-router:routers"
+PASS_OBJ = os.path.join(os.environ.get("CUBENET_BUILD", os.path.join(
+    os.path.dirname(__file__), "../../build")), "pass.bpf.o")
+
+
+class RouterTest(unittest.TestCase):
+    """A router between two namespaces, built through the API only."""
+
+    def setUp(self):
+        self.tag = "cnr" + uuid.uuid4().hex[:6]
+        self.hosts = {}
+        for side, net in (("a", "10.1.0"), ("b", "10.2.0")):
+            ns, host_if = f"{self.tag}-{side}", f"{self.tag}{side}"
+            sh("ip", "netns", "add", ns)
+            sh("ip", "link", "add", host_if, "type", "veth", "peer", "name", "eth0", "netns", ns)
+            sh("ip", "link", "set", host_if, "up")
+            sh("ip", "-n", ns, "addr", "add", f"{net}.2/24", "dev", "eth0")
+            sh("ip", "-n", ns, "link", "set", "eth0", "up")
+            sh("ip", "-n", ns, "route", "add", "default", "via", f"{net}.1")
+            # Native XDP_TX / redirect into a veth needs XDP on its peer.
+            sh("ip", "-n", ns, "link", "set", "dev", "eth0", "xdpdrv", "obj", PASS_OBJ,
+               "sec", "xdp")
+            mac = json.loads(sh("ip", "-n", ns, "-j", "link", "show", "eth0").stdout)[0]["address"]
+            self.hosts[side] = (ns, host_if, net, mac)
+        self.daemon = Daemon().start()
+        self.c = self.daemon.client()
+
+    def tearDown(self):
+        self.daemon.cleanup()
+        for ns, host_if, _, _ in self.hosts.values():
+            sh("ip", "link", "del", host_if, check=False)
+            sh("ip", "netns", "del", ns, check=False)
+
+    def ping(self, side, dst):
+        out = sh("ip", "netns", "exec", self.hosts[side][0], "ping", "-c", "2", "-i", "0.2",
+                 "-W", "1", dst, check=False)
+        return out.returncode == 0, out.stdout
+
+    def router_config(self, with_route_b=True):
+        a, b = self.hosts["a"], self.hosts["b"]
+        routes = [{"prefix": "10.1.0.0/24", "port": 0}]
+        if with_route_b:
+            routes.append({"prefix": "10.2.0.0/24", "port": 1})
+        return {"cubenet-router:routers": {"router": [{
+            "name": "r0",
+            "interface": [
+                {"port": 0, "netdev": a[1], "ipv4": {"address": "10.1.0.1", "prefix-length": 24}},
+                {"port": 1, "netdev": b[1], "ipv4": {"address": "10.2.0.1", "prefix-length": 24}}],
+            "route": routes,
+            "neighbor": [{"address": "10.1.0.2", "mac": a[3]},
+                         {"address": "10.2.0.2", "mac": b[3]}]}]}}
+
+    def test_ping_across_a_router_built_through_the_api(self):
+        a, b = self.hosts["a"], self.hosts["b"]
+        body = {
+            "cubenet-core:cubes": {"cube": [
+                {"name": "p0", "type": "parser", "port": [{"id": 0, "cube": "r0"}]},
+                {"name": "r0", "type": "router"}]},
+            "cubenet-core:attachments": {"attachment": [
+                {"netdev": a[1], "mode": "xdp", "cube": "p0"},
+                {"netdev": b[1], "mode": "xdp", "cube": "p0"}]}}
+        body.update(self.router_config())
+        r = self.c.put("/restconf/data", body)
+        self.assertIn(r.status, (201, 204), r.body)
+        ok, out = self.ping("a", "10.2.0.2")
+        self.assertTrue(ok, out)
+        self.assertIn("ttl=63", out)  # one hop, decremented by the router
+        st = self.c.get(CUBES + "/cube=r0").json()["cubenet-core:cube"][0]["statistics"]
+        verdicts = {v["name"]: int(v["packets"]) for v in st["verdict"]}
+        self.assertGreaterEqual(verdicts["redirect"], 4)  # 2 requests, 2 replies
+        self.assertGreaterEqual(verdicts["tx"], 1)  # ARP replies for 10.x.0.1
+
+        # Bad router config: 400, nothing changes.
+        before = self.c.config()
+        bad = [
+            {"cubenet-router:router": [{"name": "p0"}]},  # not a router cube
+            {"cubenet-router:router": [{"name": "ghost"}]},
+        ]
+        for b_ in bad:
+            self.assertEqual(self.c.post(ROUTERS, b_).status, 400)
+        r = self.c.post(ROUTERS + "/router=r0", {"cubenet-router:route": [
+            {"prefix": "10.9.0.0/16", "port": 5}]})
+        self.assertEqual(r.status, 400, r.body)  # port 5 is no interface
+        r = self.c.put(ROUTERS + "/router=r0/interface=1", {"cubenet-router:interface": [
+            {"port": 1, "netdev": "nosuchdev0"}]})
+        self.assertEqual(r.status, 400, r.body)
+        self.assertIn("nosuchdev0", r.error()["error-message"])
+        r = self.c.post(ROUTERS + "/router=r0", {"cubenet-router:route": [
+            {"prefix": "10.9.0.0/16", "port": 1, "nexthop": "2001:db8::1"}]})
+        self.assertEqual(r.status, 400, r.body)
+        self.assertEqual(self.c.config(), before)
+        self.assertTrue(self.ping("a", "10.2.0.2")[0])
+
+        # Remove the route: traffic stops and the drops are counted.
+        self.assertEqual(self.c.delete(ROUTERS + "/router=r0/route=10.2.0.0%2F24").status, 204)
+        self.assertFalse(self.ping("a", "10.2.0.2")[0])
+        st = self.c.get(CUBES + "/cube=r0").json()["cubenet-core:cube"][0]["statistics"]
+        drops = {d["reason"]: int(d["packets"]) for d in st.get("drop", [])}
+        self.assertGreaterEqual(drops.get("NO_ROUTE", 0), 2)
+        # And back.
+        r = self.c.patch("/restconf/data", self.router_config())
+        self.assertEqual(r.status, 204, r.body)
+        self.assertTrue(self.ping("b", "10.1.0.2")[0])
+
+
 class TokenTest(unittest.TestCase):
     def test_tcp_needs_a_token(self):
         d = Daemon()

@@ -1,0 +1,9 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The services this daemon serves. */
+#include <stddef.h>
+#include "service.h"
+
+const struct service *const services[] = {
+    &router_service,
+    NULL,
+};

@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The router service: cubenet-router config -> a router cube's maps
+ * (router_ports, router_ifindex, router_routes4/6, router_neighs), and the
+ * interface ports wired to their netdevs.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include "service.h"
+#include "map_sync.h"
+#include "lib/abi/router.h"
+
+#define ROUTER_MAX_ENTRIES 16384 /* as the router cube's maps are sized */
+
+static const char *leaf(const struct lyd_node *parent, const char *path)
+{
+	struct lyd_node *n = NULL;
+
+	if (lyd_find_path(parent, path, 0, &n) != LY_SUCCESS || !n)
+		return NULL;
+	return lyd_get_value(n);
+}
+
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned int b[6];
+
+	if (!s || sscanf(s, "%x:%x:%x:%x:%x:%x", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) != 6)
+		return -1;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)b[i];
+	return 0;
+}
+
+static int netdev_mac(const char *dev, uint8_t mac[6])
+{
+	struct ifreq ifr = {0};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc = -1;
+
+	if (fd < 0)
+		return -1;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
+	if (!ioctl(fd, SIOCGIFHWADDR, &ifr)) {
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+		rc = 0;
+	}
+	close(fd);
+	return rc;
+}
+
+/* "10.1.0.0/16" or "2001:db8::/32" -> family, address, length. */
+static int parse_prefix(const char *s, int *family, union cube_addr *addr, uint32_t *plen)
+{
+	char buf[64];
+	const char *slash = strchr(s, '/');
+
+	if (!slash || (size_t)(slash - s) >= sizeof(buf))
+		return -1;
+	snprintf(buf, sizeof(buf), "%.*s", (int)(slash - s), s);
+	*plen = (uint32_t)atoi(slash + 1);
+	memset(addr, 0, sizeof(*addr));
+	if (inet_pton(AF_INET, buf, &addr->ip4) == 1) {
+		*family = CUBE_AF_INET;
+		return *plen <= 32 ? 0 : -1;
+	}
+	if (inet_pton(AF_INET6, buf, addr->bytes) == 1) {
+		*family = CUBE_AF_INET6;
+		return *plen <= 128 ? 0 : -1;
+	}
+	return -1;
+}
+
+static int parse_addr(const char *s, int *family, union cube_addr *addr)
+{
+	memset(addr, 0, sizeof(*addr));
+	if (inet_pton(AF_INET, s, &addr->ip4) == 1)
+		*family = CUBE_AF_INET;
+	else if (inet_pton(AF_INET6, s, addr->bytes) == 1)
+		*family = CUBE_AF_INET6;
+	else
+		return -1;
+	return 0;
+}
+
+struct router_maps {
+	struct router_port ports[CUBE_MAX_PORTS];
+	uint32_t ifindex_keys[CUBE_MAX_PORTS], ifindex_ports[CUBE_MAX_PORTS];
+	size_t n_ifindex;
+	struct router_lpm4_key *r4_keys;
+	struct router_route *r4_vals;
+	size_t n_r4;
+	struct router_lpm6_key *r6_keys;
+	struct router_route *r6_vals;
+	size_t n_r6;
+	struct router_neigh_key *n_keys;
+	struct router_neigh *n_vals;
+	size_t n_neigh;
+};
+
+static void maps_free(struct router_maps *m)
+{
+	free(m->r4_keys);
+	free(m->r4_vals);
+	free(m->r6_keys);
+	free(m->r6_vals);
+	free(m->n_keys);
+	free(m->n_vals);
+}
+
+static int read_config(const struct lyd_node *cfg, const char *name, struct router_maps *m,
+		       struct cn_error *err)
+{
+	char xpath[160], where[200];
+	struct ly_set *set = NULL;
+
+	snprintf(xpath, sizeof(xpath), "/cubenet-router:routers/router[name='%s']", name);
+	snprintf(where, sizeof(where), "%s", xpath);
+	char q_interface[200], q_route[200], q_neighbor[200];
+
+	snprintf(q_interface, sizeof(q_interface), "%s/interface", xpath);
+	snprintf(q_route, sizeof(q_route), "%s/route", xpath);
+	snprintf(q_neighbor, sizeof(q_neighbor), "%s/neighbor", xpath);
+
+	/* Interfaces. */
+	if (cfg && !lyd_find_xpath(cfg, q_interface, &set)) {
+		for (uint32_t i = 0; i < set->count; i++) {
+			const struct lyd_node *itf = set->dnodes[i];
+			uint32_t port = (uint32_t)atoi(leaf(itf, "port"));
+			struct router_port *p = &m->ports[port % CUBE_MAX_PORTS];
+			const char *dev = leaf(itf, "netdev"), *v;
+
+			p->ifindex = if_nametoindex(dev);
+			if (!p->ifindex) {
+				ly_set_free(set, NULL);
+				return cn_fail(err, CN_ERR_INVALID_VALUE, where,
+					       "interface %u: no netdev '%s'", port, dev);
+			}
+			if ((v = leaf(itf, "mac")) ? parse_mac(v, p->mac)
+						   : netdev_mac(dev, p->mac)) {
+				ly_set_free(set, NULL);
+				return cn_fail(err, CN_ERR_INVALID_VALUE, where,
+					       "interface %u: no MAC for '%s'", port, dev);
+			}
+			if ((v = leaf(itf, "ipv4/address"))) {
+				inet_pton(AF_INET, v, &p->ip4);
+				p->plen4 = (uint8_t)atoi(leaf(itf, "ipv4/prefix-length"));
+			}
+			if ((v = leaf(itf, "ipv6/address"))) {
+				inet_pton(AF_INET6, v, p->ip6);
+				p->plen6 = (uint8_t)atoi(leaf(itf, "ipv6/prefix-length"));
+			}
+			p->enabled = 1;
+			for (size_t k = 0; k < m->n_ifindex; k++)
+				if (m->ifindex_keys[k] == p->ifindex) {
+					ly_set_free(set, NULL);
+					return cn_fail(err, CN_ERR_INVALID_VALUE, where,
+						       "netdev '%s' is on two interfaces", dev);
+				}
+			m->ifindex_keys[m->n_ifindex] = p->ifindex;
+			m->ifindex_ports[m->n_ifindex++] = port;
+		}
+		ly_set_free(set, NULL);
+	}
+
+	/* Routes. */
+	if (cfg && !lyd_find_xpath(cfg, q_route, &set)) {
+		m->r4_keys = calloc(set->count + 1, sizeof(*m->r4_keys));
+		m->r4_vals = calloc(set->count + 1, sizeof(*m->r4_vals));
+		m->r6_keys = calloc(set->count + 1, sizeof(*m->r6_keys));
+		m->r6_vals = calloc(set->count + 1, sizeof(*m->r6_vals));
+		if (set->count > ROUTER_MAX_ENTRIES)
+			goto too_many;
+		for (uint32_t i = 0; i < set->count; i++) {
+			const struct lyd_node *r = set->dnodes[i];
+			struct router_route route = {.port = (uint32_t)atoi(leaf(r, "port"))};
+			const char *nh = leaf(r, "nexthop");
+			union cube_addr addr;
+			uint32_t plen = 0;
+			int fam = 0, nh_fam = 0;
+
+			/* YANG has checked the syntax; this cannot fail. */
+			parse_prefix(leaf(r, "prefix"), &fam, &addr, &plen);
+			if (nh) {
+				parse_addr(nh, &nh_fam, &route.nexthop);
+				if (nh_fam != fam) {
+					ly_set_free(set, NULL);
+					return cn_fail(err, CN_ERR_INVALID_VALUE, where,
+						       "route %s: next hop %s is of another family",
+						       leaf(r, "prefix"), nh);
+				}
+				route.flags = ROUTER_ROUTE_F_GATEWAY;
+			}
+			if (fam == CUBE_AF_INET) {
+				m->r4_keys[m->n_r4] =
+				    (struct router_lpm4_key){.prefixlen = plen, .addr = addr.ip4};
+				m->r4_vals[m->n_r4++] = route;
+			} else {
+				m->r6_keys[m->n_r6].prefixlen = plen;
+				memcpy(m->r6_keys[m->n_r6].addr, addr.bytes, 16);
+				m->r6_vals[m->n_r6++] = route;
+			}
+		}
+		ly_set_free(set, NULL);
+	}
+
+	/* Neighbours. */
+	if (cfg && !lyd_find_xpath(cfg, q_neighbor, &set)) {
+		m->n_keys = calloc(set->count + 1, sizeof(*m->n_keys));
+		m->n_vals = calloc(set->count + 1, sizeof(*m->n_vals));
+		if (set->count > ROUTER_MAX_ENTRIES)
+			goto too_many;
+		for (uint32_t i = 0; i < set->count; i++) {
+			const struct lyd_node *nb = set->dnodes[i];
+			int fam = 0;
+
+			parse_addr(leaf(nb, "address"), &fam, &m->n_keys[m->n_neigh].addr);
+			m->n_keys[m->n_neigh].family = (uint32_t)fam;
+			parse_mac(leaf(nb, "mac"), m->n_vals[m->n_neigh].mac);
+			m->n_neigh++;
+		}
+		ly_set_free(set, NULL);
+	}
+	return 0;
+too_many:
+	ly_set_free(set, NULL);
+	return cn_fail(err, CN_ERR_TOO_BIG, where, "at most %d routes and %d neighbours",
+		       ROUTER_MAX_ENTRIES, ROUTER_MAX_ENTRIES);
+}
+
+static int router_apply(const struct lyd_node *cfg, const char *name, struct cube *cube,
+			struct cn_error *err)
+{
+	struct router_maps m = {0};
+	char core_port[200];
+	int e = 0, ports_fd = cube_map_fd(cube, "router_ports");
+
+	if (read_config(cfg, name, &m, err))
+		goto out;
+	for (uint32_t p = 0; p < CUBE_MAX_PORTS && !e; p++) {
+		struct lyd_node *wired = NULL;
+
+		e = bpf_map_update_elem(ports_fd, &p, &m.ports[p], BPF_ANY) ? -errno : 0;
+		/* An interface sends to its netdev unless the core config wires
+		 * the port elsewhere. */
+		snprintf(core_port, sizeof(core_port),
+			 "/cubenet-core:cubes/cube[name='%s']/port[id='%u']", name, p);
+		if (!e && m.ports[p].enabled &&
+		    (!cfg || lyd_find_path(cfg, core_port, 0, &wired) != LY_SUCCESS))
+			e = cube_connect_port(cube, p, CUBE_PORT_NETDEV, m.ports[p].ifindex);
+	}
+	if (!e)
+		e = map_sync(cube_map_fd(cube, "router_ifindex"), m.ifindex_keys, m.ifindex_ports,
+			     m.n_ifindex, sizeof(uint32_t), sizeof(uint32_t));
+	if (!e)
+		e = map_sync(cube_map_fd(cube, "router_routes4"), m.r4_keys, m.r4_vals, m.n_r4,
+			     sizeof(*m.r4_keys), sizeof(*m.r4_vals));
+	if (!e)
+		e = map_sync(cube_map_fd(cube, "router_routes6"), m.r6_keys, m.r6_vals, m.n_r6,
+			     sizeof(*m.r6_keys), sizeof(*m.r6_vals));
+	if (!e)
+		e = map_sync(cube_map_fd(cube, "router_neighs"), m.n_keys, m.n_vals, m.n_neigh,
+			     sizeof(*m.n_keys), sizeof(*m.n_vals));
+	if (e)
+		cn_fail(err, CN_ERR_OPERATION_FAILED, "/cubenet-router:routers",
+			"router '%s': cannot program its maps: %s", name, strerror(-e));
+out:
+	maps_free(&m);
+	return err->tag == CN_OK ? 0 : -1;
+}
+
+const struct service router_service = {
+    .module = "cubenet-router",
+    .cube_type = "router",
+    .apply = router_apply,
+};
