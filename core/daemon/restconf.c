@@ -321,6 +321,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 				 "\"yang-library-version\":\"2019-01-04\"}}",
 				 NULL, NULL);
 	}
+	if (strcmp(url, "/metrics") == 0) {
+		char *text;
+		enum MHD_Result rc;
+
+		if (strcmp(method, "GET"))
+			return fail(conn, CN_ERR_NOT_ALLOWED, url, "read-only", "GET");
+		/* Under the datastore lock: the runtime's cube list is stable. */
+		pthread_mutex_lock(&srv->ds->lock);
+		text = runtime_metrics(srv->rt);
+		pthread_mutex_unlock(&srv->ds->lock);
+		rc =
+		    send_text(conn, 200, "text/plain; version=0.0.4", text ? text : "", NULL, NULL);
+		free(text);
+		return rc;
+	}
 	if (strcmp(url, "/.well-known/host-meta") == 0)
 		return send_text(conn, 200, "application/xrd+xml",
 				 "<XRD xmlns='http://docs.oasis-open.org/ns/xri/xrd-1.0'>"

@@ -52,4 +52,7 @@ int runtime_apply(void *rt, const struct lyd_node *running, const struct lyd_nod
 /* ds_state_fn: add counters to a copy of the config. */
 void runtime_state(void *rt, struct lyd_node *tree);
 
+/* Counters in Prometheus text exposition format; the caller frees it. */
+char *runtime_metrics(struct runtime *rt);
+
 #endif

@@ -248,6 +248,21 @@ class DatapathTest(unittest.TestCase):
         self.assertGreater(rx, 0)
         self.assertEqual(verdicts["drop"], rx)
 
+        # The same counters in Prometheus text format.
+        r = self.c.get("/metrics")
+        self.assertEqual(r.status, 200)
+        self.assertTrue(r.headers["Content-Type"].startswith("text/plain"))
+        samples = {}
+        for line in r.body.splitlines():
+            if line and not line.startswith("#"):
+                name, value = line.rsplit(" ", 1)
+                samples[name] = int(value)
+        self.assertGreaterEqual(samples['cubenet_cube_rx_packets_total{cube="p0",type="parser"}'], rx)
+        self.assertGreaterEqual(
+            samples['cubenet_cube_verdict_packets_total{cube="p0",verdict="drop"}'], rx)
+        self.assertGreaterEqual(samples['cubenet_cube_port_packets_total{cube="p0",port="0"}'], rx)
+        self.assertIn("# TYPE cubenet_cube_drop_packets_total counter", r.body)
+
         r = self.c.put(CUBES + "/cube=p0/port=0", {"cubenet-core:port": [
             {"id": 0, "verdict": "pass"}]})
         self.assertEqual(r.status, 204, r.body)
