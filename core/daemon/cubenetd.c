@@ -21,6 +21,7 @@
 
 #define DEFAULT_SOCKET	  "/run/cubenet/cubenetd.sock"
 #define DEFAULT_STATE_DIR "/var/lib/cubenet"
+#define DEFAULT_BPFFS	  "/sys/fs/bpf/cubenet"
 
 static const char *const modules[] = {"cubenet-core", "cubenet-router", NULL};
 
@@ -30,6 +31,7 @@ struct options {
 	const char *token_file;
 	const char *state_dir;
 	const char *yang_dir;
+	const char *bpffs;
 };
 
 static const struct option long_options[] = {
@@ -38,6 +40,7 @@ static const struct option long_options[] = {
     {"token-file", required_argument, NULL, 'k'},
     {"state-dir", required_argument, NULL, 'd'},
     {"yang-dir", required_argument, NULL, 'y'},
+    {"bpffs", required_argument, NULL, 'b'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -48,6 +51,7 @@ static const char *const option_help[] = {
     "file holding the bearer token TCP clients must send",
     "where the running config is saved (default " DEFAULT_STATE_DIR ")",
     "where the YANG modules are (default " CUBENET_YANG_DIR ")",
+    "where programs and maps are pinned (default " DEFAULT_BPFFS ")",
     "this help",
 };
 
@@ -142,7 +146,8 @@ static char *read_token(const char *path)
 
 int main(int argc, char **argv)
 {
-	struct options o = {DEFAULT_SOCKET, NULL, NULL, DEFAULT_STATE_DIR, CUBENET_YANG_DIR};
+	struct options o = {DEFAULT_SOCKET,   NULL,	    NULL, DEFAULT_STATE_DIR,
+			    CUBENET_YANG_DIR, DEFAULT_BPFFS};
 	struct restconf_server unix_srv = {0}, tcp_srv = {0};
 	struct cn_error err = {0};
 	struct datastore ds;
@@ -168,6 +173,9 @@ int main(int argc, char **argv)
 		case 'y':
 			o.yang_dir = optarg;
 			break;
+		case 'b':
+			o.bpffs = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -189,7 +197,8 @@ int main(int argc, char **argv)
 	mkdir(o.state_dir, 0700);
 	snprintf(save_path, sizeof(save_path), "%s/running.json", o.state_dir);
 
-	if (!rt || runtime_init(rt, &err) || ds_init(&ds, o.yang_dir, modules, save_path, &err)) {
+	if (!rt || runtime_init(rt, o.bpffs, &err) ||
+	    ds_init(&ds, o.yang_dir, modules, save_path, &err)) {
 		fprintf(stderr, "cubenetd: %s\n", err.message);
 		return 1;
 	}
@@ -200,6 +209,7 @@ int main(int argc, char **argv)
 			err.path);
 		goto cleanup;
 	}
+	runtime_gc_pins(rt);
 
 	ufd = listen_unix(o.socket_path);
 	if (ufd < 0) {

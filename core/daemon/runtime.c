@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "runtime.h"
+#include "cube_pin.h"
+#include <dirent.h>
+#include <unistd.h>
 #include "service.h"
 
 /* What the config asks for, read out of a data tree. */
@@ -17,6 +20,7 @@ struct want {
 		struct rt_port ports[CUBE_MAX_PORTS];
 		struct cube *cube; /* the instance it will be: kept or newly loaded */
 		int fresh;	   /* newly loaded by this apply */
+		int new_pins;	   /* and its pin directory is new too */
 	} cubes[RT_MAX_CUBES];
 	size_t n_cubes;
 	struct rt_attachment attachments[RT_MAX_ATTACHMENTS];
@@ -110,13 +114,27 @@ static struct want_cube *want_find(struct want *w, const char *name)
 	return NULL;
 }
 
-static void drop_fresh(struct want *w)
+static void instance_pin_dir(struct runtime *rt, const struct cube *c, const char *name, char *dir,
+			     size_t size)
 {
-	for (size_t i = 0; i < w->n_cubes; i++)
-		if (w->cubes[i].fresh) {
-			cube_destroy(w->cubes[i].cube);
-			w->cubes[i].cube = NULL;
-		}
+	cube_pin_dir(dir, size, rt->bpffs, name, c->type->name, c->hook);
+}
+
+/* Forget instances loaded for an apply that failed; pins that were there
+ * before (a previous daemon's live datapath) stay. */
+static void drop_fresh(struct runtime *rt, struct want *w)
+{
+	char dir[512];
+
+	for (size_t i = 0; i < w->n_cubes; i++) {
+		if (!w->cubes[i].fresh || !w->cubes[i].cube)
+			continue;
+		instance_pin_dir(rt, w->cubes[i].cube, w->cubes[i].name, dir, sizeof(dir));
+		cube_destroy(w->cubes[i].cube);
+		if (w->cubes[i].new_pins)
+			cube_unpin_dir(dir);
+		w->cubes[i].cube = NULL;
+	}
 }
 
 static char cube_path[128];
@@ -141,12 +159,19 @@ static int prepare(struct runtime *rt, struct want *w, struct cn_error *err)
 			wc->cube = have->cube;
 			continue;
 		}
+		char dir[512];
+
+		/* Maps pinned by an earlier daemon for this instance are adopted. */
+		cube_pin_dir(dir, sizeof(dir), rt->bpffs, wc->name, wc->type, wc->hook);
+		wc->new_pins = access(dir, F_OK) != 0;
 		e = cube_open(&wc->cube, wc->type, wc->hook, ++rt->next_id);
 		if (!e)
-			e = cube_load(wc->cube, &rt->shared);
+			e = cube_load_pinned(wc->cube, &rt->shared, dir);
 		if (e) {
 			cube_destroy(wc->cube);
 			wc->cube = NULL;
+			if (wc->new_pins)
+				cube_unpin_dir(dir);
 			return cn_fail(err, CN_ERR_OPERATION_FAILED, path_of(wc->name),
 				       "cannot load a %s cube: %s", wc->type, strerror(-e));
 		}
@@ -254,9 +279,16 @@ static void commit_runtime(struct runtime *rt, struct want *w)
 {
 	for (size_t i = 0; i < rt->n_cubes; i++) {
 		struct want_cube *wc = want_find(w, rt->cubes[i].name);
+		char dir[512];
 
-		if (!wc || wc->cube != rt->cubes[i].cube)
-			cube_destroy(rt->cubes[i].cube);
+		if (wc && wc->cube == rt->cubes[i].cube)
+			continue;
+		instance_pin_dir(rt, rt->cubes[i].cube, rt->cubes[i].name, dir, sizeof(dir));
+		cube_destroy(rt->cubes[i].cube);
+		/* Replaced by the same name, type and hook: the pins are the new one's. */
+		if (!wc || strcmp(wc->type, rt->cubes[i].cube->type->name) ||
+		    wc->hook != rt->cubes[i].cube->hook)
+			cube_unpin_dir(dir);
 	}
 	rt->n_cubes = w->n_cubes;
 	for (size_t i = 0; i < w->n_cubes; i++) {
@@ -280,7 +312,7 @@ int runtime_apply(void *arg, const struct lyd_node *running, const struct lyd_no
 	if (!w)
 		return cn_fail(err, CN_ERR_OPERATION_FAILED, "", "out of memory");
 	if (read_want(candidate, w, err) || prepare(rt, w, err)) {
-		drop_fresh(w);
+		drop_fresh(rt, w);
 		goto out;
 	}
 	if (wire(w, err) || configure(candidate, w, err) || attach(rt, w, err)) {
@@ -294,7 +326,7 @@ int runtime_apply(void *arg, const struct lyd_node *running, const struct lyd_no
 			attach(rt, old, &ignored);
 		}
 		free(old);
-		drop_fresh(w);
+		drop_fresh(rt, w);
 		goto out;
 	}
 	commit_runtime(rt, w);
@@ -342,22 +374,66 @@ void runtime_state(void *arg, struct lyd_node *tree)
 	}
 }
 
-int runtime_init(struct runtime *rt, struct cn_error *err)
+int runtime_init(struct runtime *rt, const char *bpffs, struct cn_error *err)
 {
 	int e;
 
 	memset(rt, 0, sizeof(*rt));
-	e = cube_shared_create(&rt->shared);
+	snprintf(rt->bpffs, sizeof(rt->bpffs), "%s", bpffs);
+	e = cube_shared_open_pinned(&rt->shared, bpffs);
 	if (e)
-		return cn_fail(err, CN_ERR_OPERATION_FAILED, "", "cannot create BPF maps: %s",
-			       strerror(-e));
+		return cn_fail(err, CN_ERR_OPERATION_FAILED, "",
+			       "cannot set up BPF maps under %s: %s", bpffs, strerror(-e));
 	return 0;
+}
+
+static int pins_in_use(struct runtime *rt, const char *dir)
+{
+	char mine[512];
+
+	for (size_t i = 0; i < rt->n_cubes; i++) {
+		instance_pin_dir(rt, rt->cubes[i].cube, rt->cubes[i].name, mine, sizeof(mine));
+		if (strcmp(mine, dir) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Walk ROOT/cubes/HOOK/TYPE/NAME and unpin instances nothing uses. */
+static void gc_level(struct runtime *rt, const char *dir, int depth)
+{
+	struct dirent *e;
+	DIR *d = opendir(dir);
+	char sub[768];
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name);
+		if (depth < 2)
+			gc_level(rt, sub, depth + 1);
+		else if (!pins_in_use(rt, sub))
+			cube_unpin_dir(sub);
+	}
+	closedir(d);
+	if (depth > 0)
+		rmdir(dir); /* only succeeds once empty */
+}
+
+void runtime_gc_pins(struct runtime *rt)
+{
+	char dir[300];
+
+	snprintf(dir, sizeof(dir), "%s/cubes", rt->bpffs);
+	gc_level(rt, dir, 0);
 }
 
 void runtime_destroy(struct runtime *rt)
 {
-	for (size_t i = 0; i < rt->n_attachments; i++)
-		netdev_detach(rt->attachments[i].ifindex, rt->attachments[i].mode);
+	/* No detach, no unpin: the datapath keeps forwarding until a daemon
+	 * adopts it again or the config removes it. */
 	for (size_t i = 0; i < rt->n_cubes; i++)
 		cube_destroy(rt->cubes[i].cube);
 	cube_shared_close(&rt->shared);

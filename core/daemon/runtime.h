@@ -35,6 +35,7 @@ struct rt_attachment {
 };
 
 struct runtime {
+	char bpffs[256]; /* pin root */
 	struct cube_shared shared;
 	struct rt_cube cubes[RT_MAX_CUBES];
 	size_t n_cubes;
@@ -43,7 +44,11 @@ struct runtime {
 	uint32_t next_id;
 };
 
-int runtime_init(struct runtime *rt, struct cn_error *err);
+/* Open (or create) the pinned shared maps under bpffs. */
+int runtime_init(struct runtime *rt, const char *bpffs, struct cn_error *err);
+/* Remove pins no configured cube uses (left by an earlier config). */
+void runtime_gc_pins(struct runtime *rt);
+/* Close everything but leave the datapath running on its pins. */
 void runtime_destroy(struct runtime *rt);
 
 /* ds_apply_fn: make the datapath match `candidate`. */

@@ -92,6 +92,8 @@ class Daemon:
         self.dir = tempfile.mkdtemp(prefix="cubenetd-test-")
         self.state_dir = state_dir or os.path.join(self.dir, "state")
         self.socket = os.path.join(self.dir, "cubenetd.sock")
+        # Pins of our own, so tests never touch a real node's datapath.
+        self.bpffs = "/sys/fs/bpf/" + os.path.basename(self.dir)
         self.extra_args = list(extra_args)
         self.proc = None
 
@@ -99,7 +101,8 @@ class Daemon:
         self.log = open(os.path.join(self.dir, "log"), "a")
         self.proc = subprocess.Popen(
             [os.path.join(BUILD, "cubenetd"), "--socket", self.socket, "--state-dir",
-             self.state_dir] + self.extra_args, stdout=self.log, stderr=self.log)
+             self.state_dir, "--bpffs", self.bpffs] + self.extra_args,
+            stdout=self.log, stderr=self.log)
         for _ in range(100):
             if os.path.exists(self.socket):
                 return self
@@ -123,3 +126,4 @@ class Daemon:
     def cleanup(self):
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+        shutil.rmtree(self.bpffs, ignore_errors=True)

@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include "cube_pin.h"
+#include "lib/abi/meta.h"
+
+/* Must match cube_slowpath in cubes/lib/chain.h. */
+#define SLOWPATH_RING_BYTES (256 * 1024)
+
+static int mkdirs(const char *path)
+{
+	char buf[512];
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0700) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* A pinned map of the expected shape, or a new one pinned in its place. */
+static int open_or_create(const char *path, enum bpf_map_type type, const char *name,
+			  uint32_t key_size, uint32_t value_size, uint32_t max_entries)
+{
+	struct bpf_map_info info = {0};
+	uint32_t len = sizeof(info);
+	int fd = bpf_obj_get(path);
+
+	if (fd >= 0) {
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.type == (uint32_t)type &&
+		    info.key_size == key_size && info.value_size == value_size &&
+		    info.max_entries == max_entries)
+			return fd;
+		close(fd);
+		unlink(path);
+	}
+	fd = bpf_map_create(type, name, key_size, value_size, max_entries, NULL);
+	if (fd < 0)
+		return -errno;
+	if (bpf_obj_pin(fd, path)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int cube_shared_open_pinned(struct cube_shared *shared, const char *root)
+{
+	char dir[256], path[320];
+	int err;
+
+	shared->meta_fd = shared->slowpath_fd = -1;
+	snprintf(dir, sizeof(dir), "%s/shared", root);
+	err = mkdirs(dir);
+	if (err)
+		return err;
+	snprintf(path, sizeof(path), "%s/cube_meta", dir);
+	shared->meta_fd = open_or_create(path, BPF_MAP_TYPE_PERCPU_ARRAY, "cube_meta",
+					 sizeof(uint32_t), sizeof(struct cube_meta), 1);
+	if (shared->meta_fd < 0)
+		return shared->meta_fd;
+	snprintf(path, sizeof(path), "%s/cube_slowpath", dir);
+	shared->slowpath_fd =
+	    open_or_create(path, BPF_MAP_TYPE_RINGBUF, "cube_slowpath", 0, 0, SLOWPATH_RING_BYTES);
+	if (shared->slowpath_fd < 0) {
+		err = shared->slowpath_fd;
+		cube_shared_close(shared);
+		return err;
+	}
+	return 0;
+}
+
+void cube_pin_dir(char *out, size_t size, const char *root, const char *name, const char *type,
+		  enum cube_hook hook)
+{
+	/* Nested, not joined with dots: bpffs refuses names with a '.'. */
+	snprintf(out, size, "%s/cubes/%s/%s/%s", root, hook == CUBE_HOOK_TC ? "tc" : "xdp", type,
+		 name);
+}
+
+int cube_load_pinned(struct cube *cube, const struct cube_shared *shared, const char *dir)
+{
+	struct bpf_map *map;
+	char path[512];
+	int err = mkdirs(dir);
+
+	if (err)
+		return err;
+	bpf_object__for_each_map(map, cube->obj)
+	{
+		const char *name = bpf_map__name(map);
+
+		/* Internal maps (.rodata, .bss) are per load; shared maps come by fd. */
+		if (strchr(name, '.') || strcmp(name, "cube_meta") == 0 ||
+		    strcmp(name, "cube_slowpath") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+		err = bpf_map__set_pin_path(map, path);
+		if (err)
+			return err;
+	}
+	err = cube_load(cube, shared);
+	if (err)
+		return err;
+	snprintf(path, sizeof(path), "%s/prog", dir);
+	unlink(path); /* the previous daemon's program, now replaced */
+	return bpf_program__pin(cube->prog, path);
+}
+
+void cube_unpin_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[768];
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
+}
