@@ -352,7 +352,8 @@ class RouterTest(unittest.TestCase):
             "neighbor": [{"address": "10.1.0.2", "mac": a[3]},
                          {"address": "10.2.0.2", "mac": b[3]}]}]}}
 
-    def test_ping_across_a_router_built_through_the_api(self):
+    def full_config(self):
+        """parser -> router on both host-side veths, and the router's config."""
         a, b = self.hosts["a"], self.hosts["b"]
         body = {
             "cubenet-core:cubes": {"cube": [
@@ -362,6 +363,11 @@ class RouterTest(unittest.TestCase):
                 {"netdev": a[1], "mode": "xdp", "cube": "p0"},
                 {"netdev": b[1], "mode": "xdp", "cube": "p0"}]}}
         body.update(self.router_config())
+        return body
+
+    def test_ping_across_a_router_built_through_the_api(self):
+        a, b = self.hosts["a"], self.hosts["b"]
+        body = self.full_config()
         r = self.c.put("/restconf/data", body)
         self.assertIn(r.status, (201, 204), r.body)
         ok, out = self.ping("a", "10.2.0.2")
@@ -407,14 +413,7 @@ class RouterTest(unittest.TestCase):
 
     def test_traffic_flows_while_the_daemon_is_killed_and_restarted(self):
         a, b = self.hosts["a"], self.hosts["b"]
-        body = {
-            "cubenet-core:cubes": {"cube": [
-                {"name": "p0", "type": "parser", "port": [{"id": 0, "cube": "r0"}]},
-                {"name": "r0", "type": "router"}]},
-            "cubenet-core:attachments": {"attachment": [
-                {"netdev": a[1], "mode": "xdp", "cube": "p0"},
-                {"netdev": b[1], "mode": "xdp", "cube": "p0"}]}}
-        body.update(self.router_config())
+        body = self.full_config()
         self.assertIn(self.c.put("/restconf/data", body).status, (201, 204))
         self.assertTrue(self.ping("a", "10.2.0.2")[0])
         before = self.c.config()
