@@ -23,7 +23,7 @@
 #define DEFAULT_STATE_DIR "/var/lib/cubenet"
 #define DEFAULT_BPFFS	  "/sys/fs/bpf/cubenet"
 
-static const char *const modules[] = {"cubenet-core", "cubenet-router", NULL};
+static const char *const modules[] = {"cubenet-core", "cubenet-router", "cubenet-nat", NULL};
 
 struct options {
 	const char *socket_path;

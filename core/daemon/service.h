@@ -24,6 +24,7 @@ struct service {
 };
 
 extern const struct service router_service;
+extern const struct service nat_service;
 
 /* Every service the daemon serves, NULL-terminated. */
 extern const struct service *const services[];

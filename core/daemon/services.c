@@ -5,5 +5,6 @@
 
 const struct service *const services[] = {
     &router_service,
+    &nat_service,
     NULL,
 };

@@ -17,78 +17,9 @@
 #include "service.h"
 #include "map_sync.h"
 #include "lib/abi/router.h"
+#include "common.h"
 
 #define ROUTER_MAX_ENTRIES 16384 /* as the router cube's maps are sized */
-
-static const char *leaf(const struct lyd_node *parent, const char *path)
-{
-	struct lyd_node *n = NULL;
-
-	if (lyd_find_path(parent, path, 0, &n) != LY_SUCCESS || !n)
-		return NULL;
-	return lyd_get_value(n);
-}
-
-static int parse_mac(const char *s, uint8_t mac[6])
-{
-	unsigned int b[6];
-
-	if (!s || sscanf(s, "%x:%x:%x:%x:%x:%x", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) != 6)
-		return -1;
-	for (int i = 0; i < 6; i++)
-		mac[i] = (uint8_t)b[i];
-	return 0;
-}
-
-static int netdev_mac(const char *dev, uint8_t mac[6])
-{
-	struct ifreq ifr = {0};
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc = -1;
-
-	if (fd < 0)
-		return -1;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
-	if (!ioctl(fd, SIOCGIFHWADDR, &ifr)) {
-		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
-		rc = 0;
-	}
-	close(fd);
-	return rc;
-}
-
-/* "10.1.0.0/16" or "2001:db8::/32" -> family, address, length. */
-static int parse_prefix(const char *s, int *family, union cube_addr *addr, uint32_t *plen)
-{
-	char buf[64];
-	const char *slash = strchr(s, '/');
-
-	if (!slash || (size_t)(slash - s) >= sizeof(buf))
-		return -1;
-	snprintf(buf, sizeof(buf), "%.*s", (int)(slash - s), s);
-	*plen = (uint32_t)atoi(slash + 1);
-	memset(addr, 0, sizeof(*addr));
-	if (inet_pton(AF_INET, buf, &addr->ip4) == 1) {
-		*family = CUBE_AF_INET;
-		return *plen <= 32 ? 0 : -1;
-	}
-	if (inet_pton(AF_INET6, buf, addr->bytes) == 1) {
-		*family = CUBE_AF_INET6;
-		return *plen <= 128 ? 0 : -1;
-	}
-	return -1;
-}
-
-static int parse_addr(const char *s, int *family, union cube_addr *addr)
-{
-	memset(addr, 0, sizeof(*addr));
-	if (inet_pton(AF_INET, s, &addr->ip4) == 1)
-		*family = CUBE_AF_INET;
-	else if (inet_pton(AF_INET6, s, addr->bytes) == 1)
-		*family = CUBE_AF_INET6;
-	else
-		return -1;
-	return 0;
-}
 
 struct router_maps {
 	struct router_port ports[CUBE_MAX_PORTS];
@@ -133,9 +64,9 @@ static int read_config(const struct lyd_node *cfg, const char *name, struct rout
 	if (cfg && !lyd_find_xpath(cfg, q_interface, &set)) {
 		for (uint32_t i = 0; i < set->count; i++) {
 			const struct lyd_node *itf = set->dnodes[i];
-			uint32_t port = (uint32_t)atoi(leaf(itf, "port"));
+			uint32_t port = (uint32_t)atoi(svc_leaf(itf, "port"));
 			struct router_port *p = &m->ports[port % CUBE_MAX_PORTS];
-			const char *dev = leaf(itf, "netdev"), *v;
+			const char *dev = svc_leaf(itf, "netdev"), *v;
 
 			p->ifindex = if_nametoindex(dev);
 			if (!p->ifindex) {
@@ -143,19 +74,19 @@ static int read_config(const struct lyd_node *cfg, const char *name, struct rout
 				return cn_fail(err, CN_ERR_INVALID_VALUE, where,
 					       "interface %u: no netdev '%s'", port, dev);
 			}
-			if ((v = leaf(itf, "mac")) ? parse_mac(v, p->mac)
-						   : netdev_mac(dev, p->mac)) {
+			if ((v = svc_leaf(itf, "mac")) ? svc_parse_mac(v, p->mac)
+						       : svc_netdev_mac(dev, p->mac)) {
 				ly_set_free(set, NULL);
 				return cn_fail(err, CN_ERR_INVALID_VALUE, where,
 					       "interface %u: no MAC for '%s'", port, dev);
 			}
-			if ((v = leaf(itf, "ipv4/address"))) {
+			if ((v = svc_leaf(itf, "ipv4/address"))) {
 				inet_pton(AF_INET, v, &p->ip4);
-				p->plen4 = (uint8_t)atoi(leaf(itf, "ipv4/prefix-length"));
+				p->plen4 = (uint8_t)atoi(svc_leaf(itf, "ipv4/prefix-length"));
 			}
-			if ((v = leaf(itf, "ipv6/address"))) {
+			if ((v = svc_leaf(itf, "ipv6/address"))) {
 				inet_pton(AF_INET6, v, p->ip6);
-				p->plen6 = (uint8_t)atoi(leaf(itf, "ipv6/prefix-length"));
+				p->plen6 = (uint8_t)atoi(svc_leaf(itf, "ipv6/prefix-length"));
 			}
 			p->enabled = 1;
 			for (size_t k = 0; k < m->n_ifindex; k++)
@@ -180,21 +111,21 @@ static int read_config(const struct lyd_node *cfg, const char *name, struct rout
 			goto too_many;
 		for (uint32_t i = 0; i < set->count; i++) {
 			const struct lyd_node *r = set->dnodes[i];
-			struct router_route route = {.port = (uint32_t)atoi(leaf(r, "port"))};
-			const char *nh = leaf(r, "nexthop");
+			struct router_route route = {.port = (uint32_t)atoi(svc_leaf(r, "port"))};
+			const char *nh = svc_leaf(r, "nexthop");
 			union cube_addr addr;
 			uint32_t plen = 0;
 			int fam = 0, nh_fam = 0;
 
 			/* YANG has checked the syntax; this cannot fail. */
-			parse_prefix(leaf(r, "prefix"), &fam, &addr, &plen);
+			svc_parse_prefix(svc_leaf(r, "prefix"), &fam, &addr, &plen);
 			if (nh) {
-				parse_addr(nh, &nh_fam, &route.nexthop);
+				svc_parse_addr(nh, &nh_fam, &route.nexthop);
 				if (nh_fam != fam) {
 					ly_set_free(set, NULL);
 					return cn_fail(err, CN_ERR_INVALID_VALUE, where,
 						       "route %s: next hop %s is of another family",
-						       leaf(r, "prefix"), nh);
+						       svc_leaf(r, "prefix"), nh);
 				}
 				route.flags = ROUTER_ROUTE_F_GATEWAY;
 			}
@@ -221,9 +152,9 @@ static int read_config(const struct lyd_node *cfg, const char *name, struct rout
 			const struct lyd_node *nb = set->dnodes[i];
 			int fam = 0;
 
-			parse_addr(leaf(nb, "address"), &fam, &m->n_keys[m->n_neigh].addr);
+			svc_parse_addr(svc_leaf(nb, "address"), &fam, &m->n_keys[m->n_neigh].addr);
 			m->n_keys[m->n_neigh].family = (uint32_t)fam;
-			parse_mac(leaf(nb, "mac"), m->n_vals[m->n_neigh].mac);
+			svc_parse_mac(svc_leaf(nb, "mac"), m->n_vals[m->n_neigh].mac);
 			m->n_neigh++;
 		}
 		ly_set_free(set, NULL);

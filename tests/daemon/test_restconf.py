@@ -4,6 +4,7 @@ status codes, bodies, the datapath state that follows, persistence and
 concurrency. Needs root (BPF, namespaces); exits 77 (skip) without it."""
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -301,8 +302,8 @@ PASS_OBJ = os.path.join(os.environ.get("CUBENET_BUILD", os.path.join(
     os.path.dirname(__file__), "../../build")), "pass.bpf.o")
 
 
-class RouterTest(unittest.TestCase):
-    """A router between two namespaces, built through the API only."""
+class TwoHosts(unittest.TestCase):
+    """Two namespaces, a and b, each behind a host-side veth; a daemon."""
 
     def setUp(self):
         self.tag = "cnr" + uuid.uuid4().hex[:6]
@@ -364,6 +365,11 @@ class RouterTest(unittest.TestCase):
                 {"netdev": b[1], "mode": "xdp", "cube": "p0"}]}}
         body.update(self.router_config())
         return body
+
+
+
+class RouterTest(TwoHosts):
+    """A router between two namespaces, built through the API only."""
 
     def test_ping_across_a_router_built_through_the_api(self):
         a, b = self.hosts["a"], self.hosts["b"]
@@ -437,6 +443,88 @@ class RouterTest(unittest.TestCase):
         # Adopted maps: counters went on from where they were.
         self.assertGreaterEqual(int(st["rx-packets"]), rx_before + 800)
         self.assertTrue(self.ping("b", "10.1.0.2")[0])
+
+
+class NatTest(TwoHosts):
+    """An inside host NATed to an outside one that has no route back to it."""
+
+    def setUp(self):
+        super().setUp()
+        a, b = self.hosts["a"], self.hosts["b"]
+        # The outside host knows only its own subnet: replies reach the inside
+        # host only if the NAT maps them back.
+        sh("ip", "-n", b[0], "route", "del", "default")
+        # Finish checksums in software, as a NIC would: a partial checksum
+        # does not survive an XDP hop between veths.
+        for ns in (a[0], b[0]):
+            sh("ip", "netns", "exec", ns, "ethtool", "-K", "eth0", "tx", "off")
+        self.www = tempfile.mkdtemp(prefix="cubenet-www-")
+        with open(os.path.join(self.www, "index.html"), "w") as f:
+            f.write("outside\n")
+        self.server_log = open(os.path.join(self.www, "server.log"), "w")
+        self.server = subprocess.Popen(
+            ["ip", "netns", "exec", b[0], "python3", "-m", "http.server", "8080", "--bind",
+             "10.2.0.2", "--directory", self.www], stdout=self.server_log,
+            stderr=subprocess.STDOUT)
+        self.addCleanup(self.stop_server)
+
+    def stop_server(self):
+        self.server.terminate()
+        self.server.wait()
+        self.server_log.close()
+        shutil.rmtree(self.www, ignore_errors=True)
+
+    def curl(self):
+        out = sh("ip", "netns", "exec", self.hosts["a"][0], "curl", "-s", "--max-time", "3",
+                 "http://10.2.0.2:8080/", check=False)
+        return out.returncode == 0 and out.stdout == "outside\n"
+
+    def test_tcp_through_snat(self):
+        body = self.full_config()
+        cubes = body["cubenet-core:cubes"]["cube"]
+        cubes[0]["port"] = [{"id": 0, "cube": "n0"}]
+        cubes.append({"name": "n0", "type": "nat", "port": [{"id": 0, "cube": "r0"}]})
+        body["cubenet-nat:nats"] = {"nat": [{
+            "name": "n0",
+            "snat": [{"source": "10.1.0.0/24", "to-address": "10.2.0.1"}],
+            "timeouts": {"tcp-established": 600}}]}
+        r = self.c.put("/restconf/data", body)
+        self.assertIn(r.status, (201, 204), r.body)
+        for _ in range(50):  # the web server may still be starting
+            if self.curl():
+                break
+            time.sleep(0.1)
+        for i in range(5):
+            self.assertTrue(self.curl(), f"request {i} through the NAT")
+        with open(os.path.join(self.www, "server.log")) as f:
+            log = f.read()
+        self.assertIn("10.2.0.1 - -", log)  # the server saw the translated source
+        self.assertNotIn("10.1.0.2", log)
+        st = self.c.get(CUBES + "/cube=n0").json()["cubenet-core:cube"][0]["statistics"]
+        self.assertGreater(int(st["rx-packets"]), 20)
+
+        # Bad NAT config is refused and changes nothing.
+        before = self.c.config()
+        for bad in (
+            {"cubenet-nat:nat": [{"name": "r0"}]},  # not a nat cube
+            {"cubenet-nat:nat": [{"name": "n0", "snat": [
+                {"source": "10.9.0.0/16", "to-address": "2001:db8::1"}]}]},
+            {"cubenet-nat:nat": [{"name": "n0", "snat": [
+                {"source": "10.9.0.0/16", "masquerade": "nosuchdev0"}]}]},
+            {"cubenet-nat:nat": [{"name": "n0", "port-range": {"min": 5000, "max": 10}}]},
+            {"cubenet-nat:nat": [{"name": "n0", "dnat": [
+                {"address": "10.2.0.1", "port": 70000, "protocol": "tcp",
+                 "to-address": "10.1.0.2"}]}]},
+        ):
+            r = self.c.patch("/restconf/data/cubenet-nat:nats", {"cubenet-nat:nats": bad})
+            self.assertEqual(r.status, 400, (bad, r.body))
+        self.assertEqual(self.c.config(), before)
+        self.assertTrue(self.curl())
+
+        # Without the SNAT rule, replies have no way back.
+        r = self.c.delete("/restconf/data/cubenet-nat:nats/nat=n0/snat=10.1.0.0%2F24")
+        self.assertEqual(r.status, 204, r.body)
+        self.assertFalse(self.curl())
 
 
 class TokenTest(unittest.TestCase):
