@@ -55,6 +55,15 @@ struct {
 	__type(value, struct router_neigh);
 } router_neighs SEC(".maps");
 
+/* Neighbours the daemon resolved through the slow path; LRU, so stale
+ * ones age out. Configured neighbours (router_neighs) take precedence. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, ROUTER_DEFAULT_NEIGHS);
+	__type(key, struct router_neigh_key);
+	__type(value, struct router_neigh);
+} router_neighs_learned SEC(".maps");
+
 static __always_inline struct router_port *ingress_port(CUBE_CTX *ctx)
 {
 	__u32 ifindex = ctx_ingress_ifindex(ctx);
@@ -199,6 +208,8 @@ CUBE_ENTRY(cube_router)
 	nkey.family = meta->ip_version;
 	nkey.addr = (route->flags & ROUTER_ROUTE_F_GATEWAY) ? route->nexthop : meta->daddr;
 	neigh = bpf_map_lookup_elem(&router_neighs, &nkey);
+	if (!neigh)
+		neigh = bpf_map_lookup_elem(&router_neighs_learned, &nkey);
 	if (!neigh)
 		return cube_slowpath_out(ctx, st, CUBE_SLOWPATH_NEIGH_MISS, out_port, &nkey.addr);
 

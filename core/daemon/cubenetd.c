@@ -18,6 +18,7 @@
 #include "datastore.h"
 #include "restconf.h"
 #include "runtime.h"
+#include "slowpath.h"
 
 #define DEFAULT_SOCKET	  "/run/cubenet/cubenetd.sock"
 #define DEFAULT_STATE_DIR "/var/lib/cubenet"
@@ -154,6 +155,7 @@ int main(int argc, char **argv)
 	struct runtime *rt = calloc(1, sizeof(*rt));
 	char save_path[256];
 	char *token = NULL;
+	struct slowpath *slowpath = NULL;
 	int opt, ufd = -1, tfd = -1, rc = 1;
 
 	while ((opt = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
@@ -210,6 +212,11 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	runtime_gc_pins(rt);
+	slowpath = slowpath_start(&ds, rt);
+	if (!slowpath) {
+		fprintf(stderr, "cubenetd: cannot start the slow path\n");
+		goto cleanup;
+	}
 
 	ufd = listen_unix(o.socket_path);
 	if (ufd < 0) {
@@ -243,6 +250,7 @@ int main(int argc, char **argv)
 cleanup:
 	restconf_stop(&tcp_srv);
 	restconf_stop(&unix_srv);
+	slowpath_stop(slowpath);
 	if (ufd >= 0) {
 		close(ufd);
 		unlink(o.socket_path);

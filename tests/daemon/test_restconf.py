@@ -445,6 +445,21 @@ class RouterTest(TwoHosts):
         self.assertTrue(self.ping("b", "10.1.0.2")[0])
 
 
+    def test_next_hops_resolved_through_the_slow_path(self):
+        body = self.full_config()
+        del body["cubenet-router:routers"]["router"][0]["neighbor"]
+        self.assertIn(self.c.put("/restconf/data", body).status, (201, 204))
+        ok, out = self.ping("a", "10.2.0.2")
+        self.assertTrue(ok, out)
+        # The first packet waited for ARP in the daemon and was sent on.
+        self.assertIn("icmp_seq=1 ", out)
+        self.assertIn("2 received", out)
+        st = self.c.get(CUBES + "/cube=r0").json()["cubenet-core:cube"][0]["statistics"]
+        verdicts = {v["name"]: int(v["packets"]) for v in st["verdict"]}
+        # Two misses (one per direction) and two ARP replies went to the daemon.
+        self.assertGreaterEqual(verdicts["slowpath"], 4)
+
+
 class NatTest(TwoHosts):
     """An inside host NATed to an outside one that has no route back to it."""
 
