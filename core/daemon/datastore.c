@@ -346,22 +346,79 @@ out:
 	return rc;
 }
 
-int ds_get(struct datastore *ds, const char *xpath, int config_only, int depth, ds_state_fn state,
+/* Remove config data, keeping list keys and whatever leads to state. */
+static void prune_config(struct lyd_node *parent)
+{
+	struct lyd_node *n = lyd_child(parent), *next;
+
+	for (; n; n = next) {
+		next = n->next;
+		if (lysc_is_key(n->schema))
+			continue;
+		if (n->schema->nodetype & (LYS_LEAF | LYS_LEAFLIST)) {
+			if (n->schema->flags & LYS_CONFIG_W)
+				lyd_free_tree(n);
+			continue;
+		}
+		prune_config(n);
+		/* Nothing but keys left: nothing of state below. */
+		struct lyd_node *c = lyd_child(n);
+
+		while (c && lysc_is_key(c->schema))
+			c = c->next;
+		if (!c)
+			lyd_free_tree(n);
+	}
+}
+
+/* RFC 8040 4.8.2: keep `depth` levels from the target (its keys always). */
+static void prune_depth(struct lyd_node *node, int depth)
+{
+	struct lyd_node *n = lyd_child(node), *next;
+
+	for (; n; n = next) {
+		next = n->next;
+		if (lysc_is_key(n->schema))
+			continue;
+		if (depth <= 1)
+			lyd_free_tree(n);
+		else
+			prune_depth(n, depth - 1);
+	}
+}
+
+int ds_get(struct datastore *ds, const char *xpath, int content, int depth, ds_state_fn state,
 	   void *state_arg, char **json, struct cn_error *err)
 {
-	struct lyd_node *tree = NULL, *target = NULL;
+	struct lyd_node *tree = NULL, *out = NULL, *parent = NULL, *first = NULL;
+	struct ly_set *set = NULL;
 	int rc = -1;
 
-	(void)depth;
 	*json = NULL;
 	pthread_mutex_lock(&ds->lock);
 	if (ds->running && lyd_dup_siblings(ds->running, NULL, LYD_DUP_RECURSIVE, &tree)) {
 		cn_fail(err, CN_ERR_OPERATION_FAILED, "", "cannot copy the running config");
 		goto out;
 	}
-	if (!config_only && state)
+	if (content != DS_CONTENT_CONFIG && state)
 		state(state_arg, tree);
+	if (content == DS_CONTENT_NONCONFIG) {
+		struct lyd_node *n = tree, *next;
+
+		for (; n; n = next) { /* top-level nodes */
+			next = n->next;
+			prune_config(n);
+			if (!lyd_child(n)) {
+				if (n == tree)
+					tree = next;
+				lyd_free_tree(n);
+			}
+		}
+	}
 	if (!xpath[0]) {
+		if (depth > 0)
+			for (struct lyd_node *n = tree; n; n = n->next)
+				prune_depth(n, depth);
 		if (lyd_print_mem(json, tree, LYD_JSON, LYD_PRINT_WITHSIBLINGS))
 			goto print_failed;
 		if (!*json)
@@ -369,19 +426,40 @@ int ds_get(struct datastore *ds, const char *xpath, int config_only, int depth, 
 		rc = 0;
 		goto out;
 	}
-	target = find_exact(tree, xpath);
-	if (!target) {
+	/* Every instance the path selects: a list without keys is all of it. */
+	if (!tree || lyd_find_xpath(tree, xpath, &set) || !set->count) {
 		cn_fail(err, CN_ERR_DATA_MISSING, xpath, "no such data");
 		goto out;
 	}
-	/* A list without keys names every instance. */
-	if (lyd_print_mem(json, target, LYD_JSON, 0))
+	if (lyd_parent(set->dnodes[0]) &&
+	    lyd_dup_single(lyd_parent(set->dnodes[0]), NULL, LYD_DUP_WITH_PARENTS, &parent))
+		goto print_failed;
+	for (uint32_t i = 0; i < set->count; i++) {
+		struct lyd_node *dup = NULL;
+
+		if (lyd_dup_single(set->dnodes[i], (struct lyd_node_inner *)parent,
+				   LYD_DUP_RECURSIVE, &dup))
+			goto print_failed;
+		if (depth > 0)
+			prune_depth(dup, depth);
+		if (!parent)
+			lyd_insert_sibling(first, dup, &first);
+	}
+	out = parent ? lyd_child(parent) : first;
+	while (out && parent && lysc_is_key(out->schema))
+		out = out->next; /* the parent's own keys are not the answer */
+	/* A container cut off by depth is still there, just empty. */
+	if (lyd_print_mem(json, out, LYD_JSON,
+			  LYD_PRINT_WITHSIBLINGS | (depth > 0 ? LYD_PRINT_KEEPEMPTYCONT : 0)))
 		goto print_failed;
 	rc = 0;
 	goto out;
 print_failed:
 	cn_fail(err, CN_ERR_OPERATION_FAILED, xpath, "cannot print the data");
 out:
+	ly_set_free(set, NULL);
+	lyd_free_all(parent);
+	lyd_free_all(first);
 	lyd_free_all(tree);
 	pthread_mutex_unlock(&ds->lock);
 	return rc;

@@ -49,10 +49,18 @@ int ds_restore(struct datastore *ds, struct cn_error *err);
 int ds_edit(struct datastore *ds, enum ds_edit_op op, const char *xpath, const char *body,
 	    int *created, char *new_path, size_t new_path_size, struct cn_error *err);
 
-/* JSON of the subtree at xpath ("" = everything), config and state; the
- * caller frees *json. with_state adds config false data via state_fn. */
+/* RFC 8040 4.8.1 "content". */
+enum ds_content {
+	DS_CONTENT_ALL = 0,
+	DS_CONTENT_CONFIG,
+	DS_CONTENT_NONCONFIG,
+};
+
+/* JSON of what xpath selects ("" = everything), with state data added by
+ * state_fn unless content is config; depth > 0 limits the levels returned.
+ * The caller frees *json. */
 typedef void (*ds_state_fn)(void *arg, struct lyd_node *tree);
-int ds_get(struct datastore *ds, const char *xpath, int config_only, int depth, ds_state_fn state,
+int ds_get(struct datastore *ds, const char *xpath, int content, int depth, ds_state_fn state,
 	   void *state_arg, char **json, struct cn_error *err);
 
 #endif

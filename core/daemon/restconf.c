@@ -133,14 +133,6 @@ static const char *query(struct MHD_Connection *conn, const char *key, char *buf
 	return buf;
 }
 
-static int query_int(struct MHD_Connection *conn, const char *key, int dflt)
-{
-	char buf[32];
-	const char *v = query(conn, key, buf, sizeof(buf));
-
-	return v ? atoi(v) : dflt;
-}
-
 static enum MHD_Result handle_data(struct restconf_server *srv, struct MHD_Connection *conn,
 				   const char *method, const char *uri, struct request *req)
 {
@@ -161,12 +153,27 @@ static enum MHD_Result handle_data(struct restconf_server *srv, struct MHD_Conne
 		char *json = NULL;
 		enum MHD_Result rc;
 
-		if (content && strcmp(content, "config") && strcmp(content, "all") &&
-		    strcmp(content, "nonconfig"))
+		int mode = DS_CONTENT_ALL, depth = 0;
+		char depth_buf[16];
+		const char *depth_text = query(conn, "depth", depth_buf, sizeof(depth_buf));
+
+		if (content && strcmp(content, "config") == 0)
+			mode = DS_CONTENT_CONFIG;
+		else if (content && strcmp(content, "nonconfig") == 0)
+			mode = DS_CONTENT_NONCONFIG;
+		else if (content && strcmp(content, "all"))
 			return fail(conn, CN_ERR_INVALID_VALUE, "content",
 				    "content must be config, nonconfig or all", NULL);
-		if (ds_get(srv->ds, xpath, content && strcmp(content, "config") == 0,
-			   query_int(conn, "depth", 0), runtime_state, srv->rt, &json, &err))
+		if (depth_text && strcmp(depth_text, "unbounded")) {
+			char *end;
+			long d = strtol(depth_text, &end, 10);
+
+			if (*end || d < 1 || d > 65535)
+				return fail(conn, CN_ERR_INVALID_VALUE, "depth",
+					    "depth must be 1..65535 or unbounded", NULL);
+			depth = (int)d;
+		}
+		if (ds_get(srv->ds, xpath, mode, depth, runtime_state, srv->rt, &json, &err))
 			return send_error(conn, &err, NULL);
 		rc = send_text(conn, 200, MEDIA_JSON, json, NULL, NULL);
 		free(json);

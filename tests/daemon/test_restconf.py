@@ -101,6 +101,29 @@ class RestconfTest(unittest.TestCase):
         self.assertEqual(self.c.config(), {"cubenet-core:cubes": {"cube": [
             {"name": "p0", "type": "parser", "port": [{"id": 0, "verdict": "tx"}]}]}})
 
+    def test_query_parameters(self):
+        self.c.put("/restconf/data", {"cubenet-core:cubes": {"cube": [
+            {"name": "p0", "type": "parser", "port": [{"id": 0, "verdict": "drop"}]},
+            {"name": "p1", "type": "parser"}]}})
+        # A list named without keys is every instance.
+        r = self.c.get(CUBES + "/cube?content=config")
+        self.assertEqual(r.json(), {"cubenet-core:cube": [
+            {"name": "p0", "type": "parser", "port": [{"id": 0, "verdict": "drop"}]},
+            {"name": "p1", "type": "parser"}]})
+        # depth counts levels from the target; list keys always come along.
+        r = self.c.get(CUBES + "?depth=2")
+        self.assertEqual(r.json(), {"cubenet-core:cubes": {"cube": [{"name": "p0"},
+                                                                    {"name": "p1"}]}})
+        r = self.c.get(CUBES + "?depth=1")
+        self.assertEqual(r.json(), {"cubenet-core:cubes": {}})
+        # nonconfig: state only, with the keys that locate it.
+        r = self.c.get(CUBES + "/cube=p0?content=nonconfig")
+        cube = r.json()["cubenet-core:cube"][0]
+        self.assertEqual(set(cube), {"name", "statistics"})
+        self.assertEqual(cube["statistics"]["rx-packets"], "0")
+        for bad in ("depth=0", "depth=x", "depth=70000", "content=everything"):
+            self.assertError(self.c.get(CUBES + "?" + bad), 400, "invalid-value")
+
     def test_bad_input_changes_nothing(self):
         self.c.post("/restconf/data", {"cubenet-core:cubes": {"cube": [
             {"name": "p0", "type": "parser", "port": [{"id": 0, "verdict": "drop"}]}]}})
@@ -295,6 +318,69 @@ class DatapathTest(unittest.TestCase):
         self.assertEqual(self.c.delete(ATTACH).status, 204)
         self.assertFalse(self.xdp_attached())
         self.assertTrue(self.ping())
+
+
+    def test_tc_and_generic_xdp_attachments(self):
+        # A tc parser on the host side's ingress: what the namespace sends.
+        r = self.c.put("/restconf/data", {
+            "cubenet-core:cubes": {"cube": [
+                {"name": "t0", "type": "parser", "hook": "tc",
+                 "port": [{"id": 0, "verdict": "drop"}]}]},
+            "cubenet-core:attachments": {"attachment": [
+                {"netdev": self.host_if, "mode": "tc-ingress", "cube": "t0"}]}})
+        self.assertEqual(r.status, 204, r.body)  # PUT on the datastore replaces it
+        self.assertFalse(self.ping())
+        self.assertGreater(self.stats("t0")[1]["drop"], 0)
+        # Move it to egress: what the host sends to the namespace.
+        r = self.c.put(ATTACH, {"cubenet-core:attachments": {"attachment": [
+            {"netdev": self.host_if, "mode": "tc-egress", "cube": "t0"}]}})
+        self.assertEqual(r.status, 204, r.body)
+        drops = self.stats("t0")[1]["drop"]
+        out = sh("ping", "-c", "2", "-i", "0.2", "-W", "1", "10.91.0.2", check=False)
+        self.assertNotEqual(out.returncode, 0)
+        self.assertGreater(self.stats("t0")[1]["drop"], drops)
+        # An xdp cube cannot go on a tc hook, nor a tc cube on xdp.
+        r = self.c.put(ATTACH, {"cubenet-core:attachments": {"attachment": [
+            {"netdev": self.host_if, "mode": "xdp-generic", "cube": "t0"}]}})
+        self.assertEqual(r.status, 400, r.body)
+        # Generic XDP with an xdp parser that passes.
+        r = self.c.put("/restconf/data", {
+            "cubenet-core:cubes": {"cube": [
+                {"name": "g0", "type": "parser", "port": [{"id": 0, "verdict": "pass"}]}]},
+            "cubenet-core:attachments": {"attachment": [
+                {"netdev": self.host_if, "mode": "xdp-generic", "cube": "g0"}]}})
+        self.assertEqual(r.status, 204, r.body)
+        # ARP failed both ways while the tc cube dropped everything: forget it.
+        sh("ip", "neigh", "flush", "dev", self.host_if)
+        sh("ip", "-n", self.ns, "neigh", "flush", "dev", "eth0")
+        self.assertTrue(self.ping())
+        self.assertGreater(self.stats("g0")[1]["pass"], 0)
+        self.assertIn("xdpgeneric", sh("ip", "link", "show", self.host_if).stdout)
+
+    def test_insert_and_remove_a_cube_under_traffic(self):
+        r = self.c.put("/restconf/data", {
+            "cubenet-core:cubes": {"cube": [
+                {"name": "p0", "type": "parser", "port": [{"id": 0, "verdict": "pass"}]}]},
+            "cubenet-core:attachments": {"attachment": [
+                {"netdev": self.host_if, "mode": "xdp", "cube": "p0"}]}})
+        self.assertEqual(r.status, 204, r.body)
+        self.assertTrue(self.ping())
+        pinger = subprocess.Popen(
+            ["ip", "netns", "exec", self.ns, "ping", "-c", "300", "-i", "0.01", "-W", "1",
+             "10.91.0.1"], stdout=subprocess.PIPE, text=True)
+        for _ in range(5):
+            time.sleep(0.2)
+            r = self.c.patch(CUBES, {"cubenet-core:cubes": {"cube": [
+                {"name": "c0", "type": "classifier"},
+                {"name": "p0", "port": [{"id": 0, "cube": "c0"}]}]}})
+            self.assertEqual(r.status, 204, r.body)
+            time.sleep(0.2)
+            r = self.c.put(CUBES + "/cube=p0/port=0", {"cubenet-core:port": [
+                {"id": 0, "verdict": "pass"}]})
+            self.assertEqual(r.status, 204, r.body)
+            self.assertEqual(self.c.delete(CUBES + "/cube=c0").status, 204)
+        out, _ = pinger.communicate(timeout=60)
+        self.assertIn(" 0% packet loss", out, out)
 
 
 ROUTERS = "/restconf/data/cubenet-router:routers"
