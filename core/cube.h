@@ -62,6 +62,7 @@ void cube_destroy(struct cube *cube);
 
 /* Counters summed over CPUs. */
 int cube_read_stats(const struct cube *cube, struct cube_stats *out);
+int cube_reset_stats(const struct cube *cube);
 const char *cube_drop_reason_name(unsigned int reason);
 const char *cube_drop_reason_text(unsigned int reason);
 const char *cube_verdict_name(unsigned int verdict);

@@ -39,6 +39,27 @@ cleanup:
 	return err;
 }
 
+int cube_reset_stats(const struct cube *cube)
+{
+	int fd = cube_map_fd(cube, "cube_stats");
+	int ncpu = libbpf_num_possible_cpus();
+	struct cube_stats *zeros;
+	uint32_t zero = 0;
+	int err = 0;
+
+	if (fd < 0)
+		return fd;
+	if (ncpu <= 0)
+		return -EINVAL;
+	zeros = calloc(ncpu, sizeof(*zeros));
+	if (!zeros)
+		return -ENOMEM;
+	if (bpf_map_update_elem(fd, &zero, zeros, BPF_ANY))
+		err = -errno;
+	free(zeros);
+	return err;
+}
+
 static const char *const drop_names[] = {
 #define CUBE_DROP_NAME(code, name, text) [code] = #name,
     CUBE_DROP_REASONS(CUBE_DROP_NAME)

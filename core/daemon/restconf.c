@@ -7,6 +7,7 @@
 #include <microhttpd.h>
 #include "restconf.h"
 #include "restconf_path.h"
+#include "operations.h"
 
 #define MEDIA_JSON  "application/yang-data+json"
 #define DATA_PREFIX "/restconf/data"
@@ -327,6 +328,32 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 				 "{\"ietf-restconf:restconf\":{\"data\":{},\"operations\":{},"
 				 "\"yang-library-version\":\"2019-01-04\"}}",
 				 NULL, NULL);
+	}
+	if (strcmp(url, "/restconf/operations") == 0) {
+		char *text;
+		enum MHD_Result rc;
+
+		if (strcmp(method, "GET"))
+			return fail(conn, CN_ERR_NOT_ALLOWED, url, "read-only", "GET");
+		text = operations_list();
+		rc = send_text(conn, 200, MEDIA_JSON, text, NULL, NULL);
+		free(text);
+		return rc;
+	}
+	if (strncmp(url, "/restconf/operations/", 21) == 0) {
+		struct cn_error err = {0};
+		char *out = NULL;
+		enum MHD_Result rc;
+
+		if (strcmp(method, "POST"))
+			return fail(conn, CN_ERR_NOT_ALLOWED, url,
+				    "operations are invoked with POST", "POST");
+		if (operations_invoke(srv->ds, srv->rt, url + 21, req->body, &out, &err))
+			return send_error(conn, &err, NULL);
+		rc = out ? send_text(conn, 200, MEDIA_JSON, out, NULL, NULL)
+			 : send_text(conn, 204, NULL, NULL, NULL, NULL);
+		free(out);
+		return rc;
 	}
 	if (strcmp(url, "/metrics") == 0) {
 		char *text;

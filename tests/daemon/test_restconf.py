@@ -357,6 +357,34 @@ class DatapathTest(unittest.TestCase):
         self.assertGreater(self.stats("g0")[1]["pass"], 0)
         self.assertIn("xdpgeneric", sh("ip", "link", "show", self.host_if).stdout)
 
+    def test_reset_counters_operation(self):
+        self.c.put("/restconf/data", {
+            "cubenet-core:cubes": {"cube": [
+                {"name": "p0", "type": "parser", "port": [{"id": 0, "verdict": "pass"}]},
+                {"name": "p1", "type": "parser"}]},
+            "cubenet-core:attachments": {"attachment": [
+                {"netdev": self.host_if, "mode": "xdp", "cube": "p0"}]}})
+        self.assertTrue(self.ping())
+        self.assertGreater(self.stats("p0")[0], 0)
+        ops = self.c.get("/restconf/operations").json()["ietf-restconf:operations"]
+        self.assertIn("cubenet-core:reset-counters", ops)
+        r = self.c.post("/restconf/operations/cubenet-core:reset-counters",
+                        {"cubenet-core:input": {"cube": "p0"}})
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(r.json(), {"cubenet-core:output": {"reset": 1}})
+        self.assertEqual(self.stats("p0")[0], 0)
+        r = self.c.post("/restconf/operations/cubenet-core:reset-counters")
+        self.assertEqual(r.json(), {"cubenet-core:output": {"reset": 2}})
+        # Errors: unknown cube (leafref), unknown operation, bad body, wrong method.
+        r = self.c.post("/restconf/operations/cubenet-core:reset-counters",
+                        {"cubenet-core:input": {"cube": "ghost"}})
+        self.assertEqual(r.status, 400, r.body)
+        self.assertEqual(self.c.post("/restconf/operations/cubenet-core:nope").status, 404)
+        r = self.c.post("/restconf/operations/cubenet-core:reset-counters", {"x": 1})
+        self.assertEqual(r.status, 400, r.body)
+        r = self.c.get("/restconf/operations/cubenet-core:reset-counters")
+        self.assertEqual(r.status, 405, r.body)
+
     def test_insert_and_remove_a_cube_under_traffic(self):
         r = self.c.put("/restconf/data", {
             "cubenet-core:cubes": {"cube": [
