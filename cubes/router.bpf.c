@@ -102,6 +102,86 @@ static __always_inline int handle_arp(CUBE_CTX *ctx, struct cube_stats *st, stru
 	return cube_tx(ctx, st);
 }
 
+#define ICMPV6_ND_NS		       135
+#define ICMPV6_ND_NA		       136
+/* NS and NA: ICMPv6 header (4), flags/reserved (4), target (16), one
+ * link-layer address option (8). */
+#define ND_MSG_LEN		       32
+#define ND_NA_FLAGS_SOLICITED_OVERRIDE bpf_htonl(0x60000000)
+
+/* ICMPv6 checksum of an ND message over the pseudo-header, from scratch. */
+static __always_inline __u16 nd_checksum(struct ipv6hdr *ip6, void *icmp, void *end)
+{
+	__be32 pseudo[10];
+	__s64 sum;
+
+	if (!hdr_fits(icmp, ND_MSG_LEN, end))
+		return 0;
+	__builtin_memcpy(pseudo, &ip6->saddr, 16);
+	__builtin_memcpy(&pseudo[4], &ip6->daddr, 16);
+	pseudo[8] = bpf_htonl(ND_MSG_LEN);
+	pseudo[9] = bpf_htonl(IPPROTO_ICMPV6);
+	sum = bpf_csum_diff(0, 0, pseudo, sizeof(pseudo), 0);
+	if (sum < 0)
+		return 0;
+	sum = bpf_csum_diff(0, 0, icmp, ND_MSG_LEN, (__u32)sum);
+	if (sum < 0)
+		return 0;
+	return (__u16)~csum_fold32((__u32)sum);
+}
+
+/*
+ * IPv6 neighbour discovery for the router's own address: answer a
+ * solicitation with an advertisement; hand advertisements to the daemon,
+ * which asked for them. *handled is 0 if the packet is not ND for us.
+ */
+static __always_inline int handle_nd(CUBE_CTX *ctx, struct cube_stats *st, struct cube_meta *meta,
+				     int *handled)
+{
+	void *data = ctx_data(ctx), *end = ctx_data_end(ctx);
+	struct ethhdr *eth = data;
+	struct ipv6hdr *ip6 = data + (meta->l3_off & 0x3f);
+	__u8 *icmp = data + (meta->l4_off & 0xff);
+	struct router_port *port;
+	const __u32 *target = (const __u32 *)(icmp + 8), *own;
+
+	*handled = 0;
+	if (meta->l4_proto != IPPROTO_ICMPV6 || !hdr_fits(eth, sizeof(*eth), end) ||
+	    !hdr_fits(ip6, sizeof(*ip6), end) || !hdr_fits(icmp, ND_MSG_LEN, end))
+		return 0;
+	if (icmp[0] == ICMPV6_ND_NA) {
+		*handled = 1;
+		return cube_slowpath_out(ctx, st, CUBE_SLOWPATH_ND_ADVERT, ~0u, NULL);
+	}
+	if (icmp[0] != ICMPV6_ND_NS || bpf_ntohs(ip6->payload_len) < ND_MSG_LEN ||
+	    icmp[24] != 1 /* source link-layer address option */)
+		return 0;
+	port = ingress_port(ctx);
+	if (!port || !port->plen6)
+		return 0;
+	own = (const __u32 *)port->ip6;
+	if (target[0] != own[0] || target[1] != own[1] || target[2] != own[2] ||
+	    target[3] != own[3])
+		return 0;
+	*handled = 1;
+
+	/* The advertisement goes back to the asker, from our address and MAC. */
+	mac_copy(eth->h_dest, icmp + 26);
+	mac_copy(eth->h_source, port->mac);
+	__builtin_memcpy(&ip6->daddr, &ip6->saddr, 16);
+	__builtin_memcpy(&ip6->saddr, port->ip6, 16);
+	ip6->hop_limit = 255;
+	ip6->payload_len = bpf_htons(ND_MSG_LEN);
+	icmp[0] = ICMPV6_ND_NA;
+	icmp[1] = 0;
+	*(__be32 *)(icmp + 4) = ND_NA_FLAGS_SOLICITED_OVERRIDE;
+	icmp[24] = 2; /* target link-layer address option */
+	mac_copy(icmp + 26, port->mac);
+	*(__u16 *)(icmp + 2) = 0;
+	*(__u16 *)(icmp + 2) = nd_checksum(ip6, icmp, end);
+	return cube_tx(ctx, st);
+}
+
 static __always_inline int is_own_address(CUBE_CTX *ctx, struct cube_meta *meta)
 {
 	struct router_port *port = ingress_port(ctx);
@@ -190,6 +270,12 @@ CUBE_ENTRY(cube_router)
 		return handle_arp(ctx, st, meta);
 	if (!meta->ip_version)
 		return cube_drop(st, CUBE_DROP_NOT_IP);
+	if (meta->ip_version == CUBE_AF_INET6 && (meta->flags & CUBE_META_F_L4)) {
+		int handled, verdict = handle_nd(ctx, st, meta, &handled);
+
+		if (handled)
+			return verdict;
+	}
 	if (is_own_address(ctx, meta))
 		return cube_pass(st);
 

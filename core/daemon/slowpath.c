@@ -26,7 +26,7 @@ struct pending {
 	uint64_t since_ns;
 	uint32_t cube_id;
 	uint32_t ifindex; /* where the packet came in */
-	__be32 nexthop;
+	union cube_addr nexthop;
 	uint32_t len;
 	uint8_t data[CUBE_SLOWPATH_SNAPLEN];
 };
@@ -34,7 +34,7 @@ struct pending {
 struct asked {
 	uint64_t at_ns;
 	uint32_t cube_id;
-	__be32 addr;
+	union cube_addr addr;
 };
 
 struct slowpath {
@@ -80,6 +80,73 @@ static struct cube *head_on(struct runtime *rt, uint32_t ifindex)
 	return NULL;
 }
 
+/* Offset of the L3 header after any VLAN tags, and its ethertype. */
+static size_t l3_offset(const uint8_t *f, size_t len, uint16_t *type)
+{
+	size_t off = 12;
+
+	while (off + 2 <= len) {
+		*type = (uint16_t)(f[off] << 8 | f[off + 1]);
+		if (*type != 0x8100 && *type != 0x88a8)
+			return off + 2;
+		off += 4;
+	}
+	*type = 0;
+	return len;
+}
+
+static uint16_t icmp6_checksum(const uint8_t *src, const uint8_t *dst, const uint8_t *msg,
+			       size_t len)
+{
+	uint32_t sum = 0;
+
+	for (int i = 0; i < 16; i += 2)
+		sum += (uint32_t)(src[i] << 8 | src[i + 1]) + (uint32_t)(dst[i] << 8 | dst[i + 1]);
+	sum += (uint32_t)len + 58;
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(msg[i] << 8 | msg[i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* A neighbour solicitation to the target's solicited-node group. */
+static void send_neighbour_solicitation(struct slowpath *sp, const struct router_port *port,
+					const union cube_addr *target)
+{
+	struct sockaddr_ll to = {.sll_family = AF_PACKET,
+				 .sll_protocol = htons(ETH_P_IPV6),
+				 .sll_ifindex = (int)port->ifindex,
+				 .sll_halen = ETH_ALEN};
+	uint8_t f[14 + 40 + 32] = {0}, *ip6 = f + 14, *icmp = f + 54;
+	uint8_t group[16] = {0xff, 0x02, [11] = 0x01, [12] = 0xff};
+	uint16_t csum;
+
+	memcpy(group + 13, target->bytes + 13, 3);
+	f[0] = 0x33, f[1] = 0x33;
+	memcpy(f + 2, group + 12, 4);
+	memcpy(f + 6, port->mac, 6);
+	f[12] = 0x86, f[13] = 0xdd;
+	ip6[0] = 0x60;
+	ip6[5] = 32;  /* payload length */
+	ip6[6] = 58;  /* ICMPv6 */
+	ip6[7] = 255; /* hop limit, as ND requires */
+	memcpy(ip6 + 8, port->ip6, 16);
+	memcpy(ip6 + 24, group, 16);
+	icmp[0] = 135;
+	memcpy(icmp + 8, target->bytes, 16);
+	icmp[24] = 1; /* source link-layer address */
+	icmp[25] = 1;
+	memcpy(icmp + 26, port->mac, 6);
+	csum = icmp6_checksum(ip6 + 8, ip6 + 24, icmp, 32);
+	icmp[2] = (uint8_t)(csum >> 8);
+	icmp[3] = (uint8_t)csum;
+	memcpy(to.sll_addr, f, 6);
+	if (sendto(sp->raw_fd, f, sizeof(f), 0, (struct sockaddr *)&to, sizeof(to)) < 0)
+		fprintf(stderr, "cubenetd: neighbour solicitation on ifindex %u: %s\n",
+			port->ifindex, strerror(errno));
+}
+
 static void send_arp_request(struct slowpath *sp, const struct router_port *port, __be32 target)
 {
 	struct sockaddr_ll to = {.sll_family = AF_PACKET,
@@ -108,17 +175,20 @@ static void on_neigh_miss(struct slowpath *sp, const struct cube_slowpath_hdr *r
 	struct cube *router = cube_by_id(sp->rt, rec->cube_id);
 	struct router_port port;
 	uint32_t port_id = rec->port;
-	__be32 nexthop;
+	union cube_addr nexthop;
 	uint64_t now = now_ns();
-	int slot = -1;
+	uint16_t type;
+	int slot = -1, v6;
 
 	if (!router || strcmp(router->type->name, "router") || port_id >= CUBE_MAX_PORTS ||
 	    bpf_map_lookup_elem(cube_map_fd(router, "router_ports"), &port_id, &port) ||
-	    !port.enabled || !port.plen4)
+	    !port.enabled)
 		return;
-	memcpy(&nexthop, rec->nexthop, 4);
-	if (rec->nexthop[4] | rec->nexthop[5] | rec->nexthop[15])
-		return; /* IPv6 next hops: neighbour discovery is not done here yet */
+	l3_offset(rec->data, rec->cap_len, &type);
+	v6 = type == 0x86dd;
+	if (v6 ? !port.plen6 : !port.plen4)
+		return; /* no address on that interface to ask from */
+	memcpy(nexthop.bytes, rec->nexthop, 16);
 
 	/* Keep the packet if it was captured whole. */
 	if (rec->cap_len == rec->pkt_len) {
@@ -141,7 +211,8 @@ static void on_neigh_miss(struct slowpath *sp, const struct cube_slowpath_hdr *r
 	/* Ask, unless asked a moment ago. */
 	slot = 0;
 	for (int i = 0; i < PENDING_MAX; i++) {
-		if (sp->asked[i].addr == nexthop && sp->asked[i].cube_id == rec->cube_id) {
+		if (!memcmp(&sp->asked[i].addr, &nexthop, sizeof(nexthop)) &&
+		    sp->asked[i].cube_id == rec->cube_id) {
 			if (now - sp->asked[i].at_ns < ASK_INTERVAL_NS)
 				return;
 			slot = i;
@@ -151,7 +222,10 @@ static void on_neigh_miss(struct slowpath *sp, const struct cube_slowpath_hdr *r
 			slot = i;
 	}
 	sp->asked[slot] = (struct asked){.at_ns = now, .cube_id = rec->cube_id, .addr = nexthop};
-	send_arp_request(sp, &port, nexthop);
+	if (v6)
+		send_neighbour_solicitation(sp, &port, &nexthop);
+	else
+		send_arp_request(sp, &port, nexthop.ip4);
 }
 
 /* Packet-out: run the chain head on the kept frame as a live frame, so its
@@ -171,49 +245,63 @@ static void inject(struct slowpath *sp, const struct pending *p)
 			strerror(errno));
 }
 
-static void on_arp_reply(struct slowpath *sp, const struct cube_slowpath_hdr *rec)
+/* A neighbour answered: believe it only if we asked, learn it, and send
+ * on the packets that waited for it. */
+static void learn(struct slowpath *sp, struct cube *router, uint32_t cube_id,
+		  const struct router_neigh_key *key, const uint8_t mac[6])
 {
-	struct cube *router = cube_by_id(sp->rt, rec->cube_id);
-	const uint8_t *f = rec->data;
-	struct router_neigh_key key = {.family = CUBE_AF_INET};
 	struct router_neigh neigh = {0};
-	size_t off = 12;
 	uint64_t now = now_ns();
 	int asked = 0;
 
-	if (!router || rec->cap_len < 42)
-		return;
-	for (;;) { /* skip VLAN tags to the ethertype */
-		uint16_t type = (uint16_t)(f[off] << 8 | f[off + 1]);
-
-		if ((type != 0x8100 && type != 0x88a8) || off + 6 > rec->cap_len)
-			break;
-		off += 4;
-	}
-	off += 2;
-	if (off + 28 > rec->cap_len)
-		return;
-	memcpy(&key.addr.ip4, f + off + 14, 4);
-	memcpy(neigh.mac, f + off + 8, 6);
-	/* Learn only what was asked for: an unsolicited reply is not trusted. */
 	for (int i = 0; i < PENDING_MAX; i++)
-		if (sp->asked[i].addr == key.addr.ip4 && sp->asked[i].cube_id == rec->cube_id &&
-		    now - sp->asked[i].at_ns < PENDING_TTL_NS)
+		if (!memcmp(&sp->asked[i].addr, &key->addr, sizeof(key->addr)) &&
+		    sp->asked[i].cube_id == cube_id && now - sp->asked[i].at_ns < PENDING_TTL_NS)
 			asked = 1;
 	if (!asked)
 		return;
-	if (bpf_map_update_elem(cube_map_fd(router, "router_neighs_learned"), &key, &neigh,
-				BPF_ANY))
+	memcpy(neigh.mac, mac, 6);
+	if (bpf_map_update_elem(cube_map_fd(router, "router_neighs_learned"), key, &neigh, BPF_ANY))
 		return;
 	for (int i = 0; i < PENDING_MAX; i++) {
 		struct pending *p = &sp->pending[i];
 
-		if (!p->len || p->nexthop != key.addr.ip4 || p->cube_id != rec->cube_id)
+		if (!p->len || memcmp(&p->nexthop, &key->addr, sizeof(key->addr)) ||
+		    p->cube_id != cube_id)
 			continue;
 		if (now - p->since_ns <= PENDING_TTL_NS)
 			inject(sp, p);
 		p->len = 0;
 	}
+}
+
+static void on_arp_reply(struct slowpath *sp, const struct cube_slowpath_hdr *rec)
+{
+	struct cube *router = cube_by_id(sp->rt, rec->cube_id);
+	struct router_neigh_key key = {.family = CUBE_AF_INET};
+	uint16_t type;
+	size_t off = l3_offset(rec->data, rec->cap_len, &type);
+
+	if (!router || type != 0x0806 || off + 28 > rec->cap_len)
+		return;
+	memcpy(&key.addr.ip4, rec->data + off + 14, 4);
+	learn(sp, router, rec->cube_id, &key, rec->data + off + 8);
+}
+
+static void on_nd_advert(struct slowpath *sp, const struct cube_slowpath_hdr *rec)
+{
+	struct cube *router = cube_by_id(sp->rt, rec->cube_id);
+	struct router_neigh_key key = {.family = CUBE_AF_INET6};
+	uint16_t type;
+	size_t off = l3_offset(rec->data, rec->cap_len, &type);
+	const uint8_t *icmp = rec->data + off + 40, *mac = rec->data + 6;
+
+	if (!router || type != 0x86dd || off + 40 + 24 > rec->cap_len || icmp[0] != 136)
+		return;
+	memcpy(key.addr.bytes, icmp + 8, 16);
+	if (off + 40 + 32 <= rec->cap_len && icmp[24] == 2 && icmp[25] == 1)
+		mac = icmp + 26; /* target link-layer address option */
+	learn(sp, router, rec->cube_id, &key, mac);
 }
 
 static int on_record(void *arg, void *data, size_t size)
@@ -228,6 +316,8 @@ static int on_record(void *arg, void *data, size_t size)
 		on_neigh_miss(sp, rec);
 	else if (rec->reason == CUBE_SLOWPATH_ARP_REPLY)
 		on_arp_reply(sp, rec);
+	else if (rec->reason == CUBE_SLOWPATH_ND_ADVERT)
+		on_nd_advert(sp, rec);
 	pthread_mutex_unlock(&sp->ds->lock);
 	return 0;
 }

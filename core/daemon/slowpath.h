@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The daemon's side of the slow path: a thread reads what cubes send
- * through the shared ring. For a router's unknown IPv4 next hop it sends an
- * ARP request out of the route's interface, keeps the packet, and when the
- * reply comes back through the router learns the neighbour and injects the
- * kept packet into the chain it came from (packet-out).
+ * through the shared ring. For a router's unknown next hop it sends an ARP
+ * request (IPv4) or a neighbour solicitation (IPv6) out of the route's
+ * interface, keeps the packet, and when the answer comes back through the
+ * router learns the neighbour and injects the kept packet into the chain it
+ * came from (packet-out).
  */
 #ifndef CUBENETD_SLOWPATH_H
 #define CUBENETD_SLOWPATH_H

@@ -574,6 +574,32 @@ class RouterTest(TwoHosts):
         self.assertGreaterEqual(verdicts["slowpath"], 4)
 
 
+    def test_ipv6_neighbour_discovery_both_ways(self):
+        for side, net in (("a", "2001:db8:1"), ("b", "2001:db8:2")):
+            ns = self.hosts[side][0]
+            sh("ip", "-n", ns, "addr", "add", f"{net}::2/64", "dev", "eth0", "nodad")
+            sh("ip", "-n", ns, "-6", "route", "add", "default", "via", f"{net}::1")
+        body = self.full_config()
+        router = body["cubenet-router:routers"]["router"][0]
+        del router["neighbor"]
+        router["interface"][0]["ipv6"] = {"address": "2001:db8:1::1", "prefix-length": 64}
+        router["interface"][1]["ipv6"] = {"address": "2001:db8:2::1", "prefix-length": 64}
+        router["route"] += [{"prefix": "2001:db8:1::/64", "port": 0},
+                            {"prefix": "2001:db8:2::/64", "port": 1}]
+        self.assertIn(self.c.put("/restconf/data", body).status, (201, 204))
+        # The hosts resolve the router (it answers their solicitations) and
+        # the router resolves them (through the daemon).
+        ok, out = self.ping("a", "2001:db8:2::2")
+        self.assertTrue(ok, out)
+        self.assertIn("icmp_seq=1 ", out)
+        self.assertIn("ttl=63", out)  # hop limit 64, minus the router
+        # Host a learned the router's address at the MAC of the router's port.
+        router_mac = json.loads(sh("ip", "-j", "link", "show", self.hosts["a"][1]).stdout)[0][
+            "address"]
+        neigh = sh("ip", "-n", self.hosts["a"][0], "-6", "neigh", "show", "2001:db8:1::1").stdout
+        self.assertIn("lladdr " + router_mac, neigh)
+
+
 class NatTest(TwoHosts):
     """An inside host NATed to an outside one that has no route back to it."""
 

@@ -53,7 +53,7 @@ enum cube_drop_reason {
 #define CUBE_DROP_ENUM(code, name, text) CUBE_DROP_##name = code,
 	CUBE_DROP_REASONS(CUBE_DROP_ENUM)
 #undef CUBE_DROP_ENUM
-	CUBE_DROP_MAX,
+	    CUBE_DROP_MAX,
 };
 /* clang-format on */
 

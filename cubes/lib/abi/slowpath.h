@@ -17,6 +17,7 @@ enum cube_slowpath_reason {
 	CUBE_SLOWPATH_NEIGH_MISS = 1, /* router: no MAC for the next hop */
 	CUBE_SLOWPATH_ARP_REPLY,      /* router: an ARP reply to learn from */
 	CUBE_SLOWPATH_TTL_EXCEEDED,   /* router: daemon may answer with ICMP */
+	CUBE_SLOWPATH_ND_ADVERT,      /* router: an IPv6 neighbour advertisement to learn from */
 };
 
 struct cube_slowpath_hdr {
