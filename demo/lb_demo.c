@@ -9,9 +9,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <net/if.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,6 +17,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "lb_chain.h"
+#include "netdev.h"
 #include "netdev_attach.h"
 #include "lib/abi/maglev.h"
 
@@ -60,23 +58,6 @@ static int parse_backend(const char *arg, struct demo_backend *b)
 	}
 	b->weight = weight;
 	return 0;
-}
-
-/* The LB's own MAC: written as the source of steered frames. */
-static int netdev_mac(const char *dev, uint8_t mac[6])
-{
-	struct ifreq ifr = {0};
-	int fd = socket(AF_INET, SOCK_DGRAM, 0), err = 0;
-
-	if (fd < 0)
-		return -errno;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
-	if (ioctl(fd, SIOCGIFHWADDR, &ifr))
-		err = -errno;
-	else
-		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
-	close(fd);
-	return err;
 }
 
 static void print_report(struct lb_chain *lb, const struct demo_backend *backends, size_t n)
@@ -143,7 +124,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s DEV VIP PORT tcp|udp NAME=MAC[@WEIGHT] ...\n", argv[0]);
 		return 2;
 	}
-	ifindex = if_nametoindex(argv[1]);
+	ifindex = netdev_index(argv[1]);
 	port = atoi(argv[3]);
 	proto = strcmp(argv[4], "udp") == 0 ? IPPROTO_UDP : IPPROTO_TCP;
 	if (!ifindex || inet_pton(AF_INET, argv[2], &vip.ip4) != 1 || port <= 0 || port > 65535) {
@@ -167,6 +148,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "loading the chain: %s\n", strerror(-err));
 		goto cleanup;
 	}
+	/* The LB's own MAC goes out as the source of steered frames. */
 	err = netdev_mac(argv[1], own_mac);
 	if (!err)
 		err = lb_add_vip(&lb, vip, CUBE_AF_INET, (uint16_t)port, proto, 0, DEMO_SERVICE_ID);

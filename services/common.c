@@ -1,14 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <arpa/inet.h>
-#include <ifaddrs.h>
-#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
-#include <unistd.h>
 #include "common.h"
+#include "netdev.h"
 
 const struct lyd_node *svc_find(const struct lyd_node *config, const char *xpath)
 {
@@ -45,43 +41,12 @@ int svc_parse_mac(const char *s, uint8_t mac[6])
 
 int svc_netdev_mac(const char *dev, uint8_t mac[6])
 {
-	struct ifreq ifr = {0};
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc = -1;
-
-	if (fd < 0)
-		return -1;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
-	if (!ioctl(fd, SIOCGIFHWADDR, &ifr)) {
-		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
-		rc = 0;
-	}
-	close(fd);
-	return rc;
+	return netdev_mac(dev, mac) ? -1 : 0;
 }
 
 int svc_netdev_addr(const char *dev, int family, union cube_addr *addr)
 {
-	struct ifaddrs *all, *a;
-	int rc = -1;
-
-	if (getifaddrs(&all))
-		return -1;
-	memset(addr, 0, sizeof(*addr));
-	for (a = all; a && rc; a = a->ifa_next) {
-		if (!a->ifa_addr || strcmp(a->ifa_name, dev))
-			continue;
-		if (family == CUBE_AF_INET && a->ifa_addr->sa_family == AF_INET) {
-			addr->ip4 = ((struct sockaddr_in *)a->ifa_addr)->sin_addr.s_addr;
-			rc = 0;
-		} else if (family == CUBE_AF_INET6 && a->ifa_addr->sa_family == AF_INET6 &&
-			   !IN6_IS_ADDR_LINKLOCAL(
-			       &((struct sockaddr_in6 *)a->ifa_addr)->sin6_addr)) {
-			memcpy(addr->bytes, &((struct sockaddr_in6 *)a->ifa_addr)->sin6_addr, 16);
-			rc = 0;
-		}
-	}
-	freeifaddrs(all);
-	return rc;
+	return netdev_addr(dev, family, addr) ? -1 : 0;
 }
 
 int svc_parse_addr(const char *s, int *family, union cube_addr *addr)

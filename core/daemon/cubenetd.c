@@ -48,7 +48,7 @@ static const struct option long_options[] = {
 
 static const char *const option_help[] = {
     "unix socket to listen on (default " DEFAULT_SOCKET ", mode 0600)",
-    "also listen on TCP ADDR:PORT (needs --token-file)",
+    "also listen on TCP [ADDR:]PORT, loopback by default (needs --token-file)",
     "file holding the bearer token TCP clients must send",
     "where the running config is saved (default " DEFAULT_STATE_DIR ")",
     "where the YANG modules are (default " CUBENET_YANG_DIR ")",
@@ -111,9 +111,15 @@ static int listen_tcp(const char *spec)
 	const char *colon = strrchr(spec, ':');
 	int fd, one = 1;
 
-	if (!colon || colon - spec >= (long)sizeof(host))
+	/* A bare port listens on loopback: reaching further is a choice. */
+	if (!colon) {
+		snprintf(host, sizeof(host), "127.0.0.1");
+		colon = spec - 1;
+	} else if (colon - spec >= (long)sizeof(host)) {
 		return -EINVAL;
-	snprintf(host, sizeof(host), "%.*s", (int)(colon - spec), spec);
+	} else {
+		snprintf(host, sizeof(host), "%.*s", (int)(colon - spec), spec);
+	}
 	addr.sin_port = htons((uint16_t)atoi(colon + 1));
 	if (inet_pton(AF_INET, host, &addr.sin_addr) != 1 || !addr.sin_port)
 		return -EINVAL;

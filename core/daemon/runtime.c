@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
 #include <stdarg.h>
-#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "runtime.h"
+#include "netdev.h"
 #include "cube_pin.h"
 #include <dirent.h>
 #include <unistd.h>
@@ -191,7 +191,7 @@ static int prepare(struct runtime *rt, struct want *w, struct cn_error *err)
 						       "port %d: cube '%s' is not a %s cube", p,
 						       port->peer,
 						       wc->hook == CUBE_HOOK_TC ? "tc" : "xdp");
-			} else if (port->kind == CUBE_PORT_NETDEV && !if_nametoindex(port->peer)) {
+			} else if (port->kind == CUBE_PORT_NETDEV && !netdev_index(port->peer)) {
 				return cn_fail(err, CN_ERR_INVALID_VALUE, path_of(wc->name),
 					       "port %d: no netdev '%s'", p, port->peer);
 			}
@@ -202,7 +202,7 @@ static int prepare(struct runtime *rt, struct want *w, struct cn_error *err)
 		struct want_cube *head = want_find(w, at->cube);
 		int xdp = at->mode == ATTACH_XDP_NATIVE || at->mode == ATTACH_XDP_GENERIC;
 
-		at->ifindex = if_nametoindex(at->netdev);
+		at->ifindex = netdev_index(at->netdev);
 		if (!at->ifindex)
 			return cn_fail(err, CN_ERR_INVALID_VALUE, "/cubenet-core:attachments",
 				       "no netdev '%s'", at->netdev);
@@ -227,7 +227,7 @@ static int wire(struct want *w, struct cn_error *err)
 				e = cube_connect_cube(wc->cube, p, want_find(w, port->peer)->cube);
 			else if (port->kind == CUBE_PORT_NETDEV)
 				e = cube_connect_port(wc->cube, p, CUBE_PORT_NETDEV,
-						      if_nametoindex(port->peer));
+						      netdev_index(port->peer));
 			else
 				e = cube_connect_port(wc->cube, p, port->kind, 0);
 			if (e)

@@ -6,15 +6,12 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
-#include <unistd.h>
 #include <bpf/bpf.h>
 #include "service.h"
+#include "netdev.h"
 #include "map_sync.h"
 #include "lib/abi/router.h"
 #include "common.h"
@@ -68,7 +65,7 @@ static int read_config(const struct lyd_node *cfg, const char *name, struct rout
 			struct router_port *p = &m->ports[port % CUBE_MAX_PORTS];
 			const char *dev = svc_leaf(itf, "netdev"), *v;
 
-			p->ifindex = if_nametoindex(dev);
+			p->ifindex = netdev_index(dev);
 			if (!p->ifindex) {
 				ly_set_free(set, NULL);
 				return cn_fail(err, CN_ERR_INVALID_VALUE, where,

@@ -690,7 +690,7 @@ class TokenTest(unittest.TestCase):
         with open(tok_file, "w") as f:
             f.write(token + "\n")
         port = 18000 + os.getpid() % 1000
-        d.extra_args = ["--tcp", f"127.0.0.1:{port}", "--token-file", tok_file]
+        d.extra_args = ["--tcp", str(port), "--token-file", tok_file]  # loopback by default
         try:
             d.start()
             anon = Client(tcp=("127.0.0.1", port))

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Netdevs as the kernel reports them, through libnl-3 (rtnetlink). */
+#ifndef CUBENET_NETDEV_H
+#define CUBENET_NETDEV_H
+
+#include <stdint.h>
+#include "lib/abi/addr.h"
+
+/* ifindex of a netdev, 0 if there is none of that name. */
+uint32_t netdev_index(const char *name);
+/* Its MAC address; 0 or -errno. */
+int netdev_mac(const char *name, uint8_t mac[6]);
+/* Its first address of a family (CUBE_AF_INET or CUBE_AF_INET6; IPv6 link-local
+ * addresses are skipped); 0 or -errno. */
+int netdev_addr(const char *name, int family, union cube_addr *addr);
+
+#endif
