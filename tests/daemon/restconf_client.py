@@ -88,19 +88,23 @@ class Client:
 class Daemon:
     """cubenetd in a temporary state dir, on a temporary unix socket."""
 
-    def __init__(self, extra_args=(), state_dir=None):
+    def __init__(self, extra_args=(), state_dir=None, netns=None):
         self.dir = tempfile.mkdtemp(prefix="cubenetd-test-")
         self.state_dir = state_dir or os.path.join(self.dir, "state")
         self.socket = os.path.join(self.dir, "cubenetd.sock")
         # Pins of our own, so tests never touch a real node's datapath.
         self.bpffs = "/sys/fs/bpf/" + os.path.basename(self.dir)
         self.extra_args = list(extra_args)
+        self.netns = netns  # run inside this network namespace
         self.proc = None
 
     def start(self):
         self.log = open(os.path.join(self.dir, "log"), "a")
+        # nsenter switches only the network namespace: unlike `ip netns exec`
+        # it keeps the mounts, so the daemon sees the one bpffs its pins are in.
+        prefix = ["nsenter", f"--net=/run/netns/{self.netns}"] if self.netns else []
         self.proc = subprocess.Popen(
-            [os.path.join(BUILD, "cubenetd"), "--socket", self.socket, "--state-dir",
+            prefix + [os.path.join(BUILD, "cubenetd"), "--socket", self.socket, "--state-dir",
              self.state_dir, "--bpffs", self.bpffs] + self.extra_args,
             stdout=self.log, stderr=self.log)
         for _ in range(100):

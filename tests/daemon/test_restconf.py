@@ -231,24 +231,30 @@ class DatapathTest(unittest.TestCase):
     def setUp(self):
         self.tag = "cnt" + uuid.uuid4().hex[:6]
         self.ns = self.tag + "-ns"
+        self.host = self.tag + "-host"  # the daemon's node, a namespace too
         self.host_if = self.tag + "h"
         self.daemon = None
         self.addCleanup(self.cleanup)  # runs even if setUp fails half way
         sh("ip", "netns", "add", self.ns)
-        sh("ip", "link", "add", self.host_if, "type", "veth", "peer", "name", "eth0",
-           "netns", self.ns)
-        sh("ip", "addr", "add", "10.91.0.1/30", "dev", self.host_if)
-        sh("ip", "link", "set", self.host_if, "up")
+        sh("ip", "netns", "add", self.host)
+        sh("ip", "-n", self.host, "link", "set", "lo", "up")
+        sh("ip", "-n", self.host, "link", "add", self.host_if, "type", "veth", "peer", "name",
+           "eth0", "netns", self.ns)
+        sh("ip", "-n", self.host, "addr", "add", "10.91.0.1/30", "dev", self.host_if)
+        sh("ip", "-n", self.host, "link", "set", self.host_if, "up")
         sh("ip", "-n", self.ns, "addr", "add", "10.91.0.2/30", "dev", "eth0")
         sh("ip", "-n", self.ns, "link", "set", "eth0", "up")
-        self.daemon = Daemon().start()
+        self.daemon = Daemon(netns=self.host).start()
         self.c = self.daemon.client()
 
     def cleanup(self):
         if self.daemon:
             self.daemon.cleanup()
-        sh("ip", "link", "del", self.host_if, check=False)
         sh("ip", "netns", "del", self.ns, check=False)
+        sh("ip", "netns", "del", self.host, check=False)
+
+    def on_host(self, *cmd, check=True):
+        return sh("ip", "netns", "exec", self.host, *cmd, check=check)
 
     def ping(self):
         return sh("ip", "netns", "exec", self.ns, "ping", "-c", "2", "-i", "0.2", "-W", "1",
@@ -260,7 +266,7 @@ class DatapathTest(unittest.TestCase):
         return int(st["rx-packets"]), {v["name"]: int(v["packets"]) for v in st["verdict"]}
 
     def xdp_attached(self):
-        return "xdp" in sh("ip", "link", "show", self.host_if).stdout
+        return "xdp" in self.on_host("ip", "link", "show", self.host_if).stdout
 
     def test_api_drives_the_datapath(self):
         self.assertTrue(self.ping(), "baseline ping")
@@ -336,7 +342,7 @@ class DatapathTest(unittest.TestCase):
             {"netdev": self.host_if, "mode": "tc-egress", "cube": "t0"}]}})
         self.assertEqual(r.status, 204, r.body)
         drops = self.stats("t0")[1]["drop"]
-        out = sh("ping", "-c", "2", "-i", "0.2", "-W", "1", "10.91.0.2", check=False)
+        out = self.on_host("ping", "-c", "2", "-i", "0.2", "-W", "1", "10.91.0.2", check=False)
         self.assertNotEqual(out.returncode, 0)
         self.assertGreater(self.stats("t0")[1]["drop"], drops)
         # An xdp cube cannot go on a tc hook, nor a tc cube on xdp.
@@ -351,11 +357,11 @@ class DatapathTest(unittest.TestCase):
                 {"netdev": self.host_if, "mode": "xdp-generic", "cube": "g0"}]}})
         self.assertEqual(r.status, 204, r.body)
         # ARP failed both ways while the tc cube dropped everything: forget it.
-        sh("ip", "neigh", "flush", "dev", self.host_if)
+        self.on_host("ip", "neigh", "flush", "dev", self.host_if)
         sh("ip", "-n", self.ns, "neigh", "flush", "dev", "eth0")
         self.assertTrue(self.ping())
         self.assertGreater(self.stats("g0")[1]["pass"], 0)
-        self.assertIn("xdpgeneric", sh("ip", "link", "show", self.host_if).stdout)
+        self.assertIn("xdpgeneric", self.on_host("ip", "link", "show", self.host_if).stdout)
 
     def test_reset_counters_operation(self):
         self.c.put("/restconf/data", {
@@ -421,15 +427,19 @@ class TwoHosts(unittest.TestCase):
 
     def setUp(self):
         self.tag = "cnr" + uuid.uuid4().hex[:6]
+        self.node = self.tag + "-node"  # where the daemon and its netdevs live
         self.hosts = {}
         self.daemon = None
         self.addCleanup(self.cleanup)  # runs even if setUp fails half way
+        sh("ip", "netns", "add", self.node)
+        sh("ip", "-n", self.node, "link", "set", "lo", "up")
         for side, net in (("a", "10.1.0"), ("b", "10.2.0")):
             ns, host_if = f"{self.tag}-{side}", f"{self.tag}{side}"
             self.hosts[side] = (ns, host_if, net, None)
             sh("ip", "netns", "add", ns)
-            sh("ip", "link", "add", host_if, "type", "veth", "peer", "name", "eth0", "netns", ns)
-            sh("ip", "link", "set", host_if, "up")
+            sh("ip", "-n", self.node, "link", "add", host_if, "type", "veth", "peer", "name",
+               "eth0", "netns", ns)
+            sh("ip", "-n", self.node, "link", "set", host_if, "up")
             sh("ip", "-n", ns, "addr", "add", f"{net}.2/24", "dev", "eth0")
             sh("ip", "-n", ns, "link", "set", "eth0", "up")
             sh("ip", "-n", ns, "route", "add", "default", "via", f"{net}.1")
@@ -438,15 +448,15 @@ class TwoHosts(unittest.TestCase):
                "sec", "xdp")
             mac = json.loads(sh("ip", "-n", ns, "-j", "link", "show", "eth0").stdout)[0]["address"]
             self.hosts[side] = (ns, host_if, net, mac)
-        self.daemon = Daemon().start()
+        self.daemon = Daemon(netns=self.node).start()
         self.c = self.daemon.client()
 
     def cleanup(self):
         if self.daemon:
             self.daemon.cleanup()
-        for ns, host_if, _, _ in self.hosts.values():
-            sh("ip", "link", "del", host_if, check=False)
+        for ns, _, _, _ in self.hosts.values():
             sh("ip", "netns", "del", ns, check=False)
+        sh("ip", "netns", "del", self.node, check=False)
 
     def ping(self, side, dst):
         out = sh("ip", "netns", "exec", self.hosts[side][0], "ping", "-c", "2", "-i", "0.2",
@@ -594,8 +604,8 @@ class RouterTest(TwoHosts):
         self.assertIn("icmp_seq=1 ", out)
         self.assertIn("ttl=63", out)  # hop limit 64, minus the router
         # Host a learned the router's address at the MAC of the router's port.
-        router_mac = json.loads(sh("ip", "-j", "link", "show", self.hosts["a"][1]).stdout)[0][
-            "address"]
+        router_mac = json.loads(sh("ip", "-n", self.node, "-j", "link", "show",
+                                   self.hosts["a"][1]).stdout)[0]["address"]
         neigh = sh("ip", "-n", self.hosts["a"][0], "-6", "neigh", "show", "2001:db8:1::1").stdout
         self.assertIn("lladdr " + router_mac, neigh)
 
