@@ -363,6 +363,31 @@ class DatapathTest(unittest.TestCase):
         self.assertGreater(self.stats("g0")[1]["pass"], 0)
         self.assertIn("xdpgeneric", self.on_host("ip", "link", "show", self.host_if).stdout)
 
+    def test_failure_during_apply_rolls_back(self):
+        r = self.c.put("/restconf/data", {
+            "cubenet-core:cubes": {"cube": [
+                {"name": "p0", "type": "parser", "port": [{"id": 0, "verdict": "pass"}]}]},
+            "cubenet-core:attachments": {"attachment": [
+                {"netdev": self.host_if, "mode": "xdp", "cube": "p0"}]}})
+        self.assertEqual(r.status, 204, r.body)
+        self.assertTrue(self.ping())
+        before = self.c.config()
+        # Valid config the kernel refuses half way: native XDP on loopback,
+        # after a new cube was loaded and p0 rewired to it.
+        r = self.c.patch("/restconf/data", {
+            "cubenet-core:cubes": {"cube": [
+                {"name": "c0", "type": "classifier"},
+                {"name": "p0", "port": [{"id": 0, "verdict": "drop"}]}]},
+            "cubenet-core:attachments": {"attachment": [
+                {"netdev": "lo", "mode": "xdp", "cube": "p0"}]}})
+        self.assertEqual(r.status, 400, r.body)
+        self.assertIn("lo", r.error()["error-message"])
+        self.assertEqual(self.c.config(), before)
+        self.assertTrue(self.ping(), "p0's port 0 must be back to pass")
+        self.assertNotIn("xdp", self.on_host("ip", "link", "show", "lo").stdout)
+        # The classifier loaded for the failed change is gone again.
+        self.assertEqual(self.c.get(CUBES + "/cube=c0").status, 404)
+
     def test_reset_counters_operation(self):
         self.c.put("/restconf/data", {
             "cubenet-core:cubes": {"cube": [
