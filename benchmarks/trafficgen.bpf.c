@@ -108,6 +108,14 @@ int sink(struct xdp_md *ctx)
 	return XDP_DROP;
 }
 
+/* Hands frames to the stack (the iptables scenario's way in). */
+SEC("xdp")
+int pass(struct xdp_md *ctx)
+{
+	(void)ctx;
+	return XDP_PASS;
+}
+
 /* The wire ceiling: the DUT only bounces frames back. */
 SEC("xdp")
 int bounce(struct xdp_md *ctx)

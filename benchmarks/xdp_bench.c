@@ -10,8 +10,11 @@
  *   ceiling  the DUT only bounces (XDP_TX)
  *   chain    cubenet's L2DSR chain (parser -> classifier -> maglev ->
  *            l2rewrite), 1 VIP x 255 backends
+ *   dnat     nothing in XDP: the DUT's kernel stack forwards with whatever
+ *            iptables rules the caller set, out to s0 in SINK_NS, where the
+ *            sink counts
  *
- *   xdp-bench GEN_NS DUT_NS SCENARIO FRAME_LEN SECONDS
+ *   xdp-bench GEN_NS DUT_NS SCENARIO FRAME_LEN SECONDS [SINK_NS]
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -88,15 +91,16 @@ int main(int argc, char **argv)
 	struct lb_chain lb = {0};
 	struct bpf_object *obj = NULL;
 	struct gen_cfg cfg = {0};
-	uint32_t d0, g0, zero = 0;
+	uint32_t d0, g0, s0 = 0, zero = 0;
 	int err, gen_fd, sink_fd, counter_fd, frame_len, seconds;
 	uint8_t frame[2048] = {0};
 	double t0, t1;
 	uint64_t sent = 0, got0, got1;
 	cpu_set_t cpus;
 
-	if (argc != 6) {
-		fprintf(stderr, "usage: xdp-bench GEN_NS DUT_NS ceiling|chain FRAME_LEN SECONDS\n");
+	if (argc != 6 && argc != 7) {
+		fprintf(stderr, "usage: xdp-bench GEN_NS DUT_NS ceiling|chain|dnat FRAME_LEN "
+				"SECONDS [SINK_NS]\n");
 		return 2;
 	}
 	frame_len = atoi(argv[4]);
@@ -146,8 +150,16 @@ int main(int argc, char **argv)
 			err = lb_install_ring(&lb, 1, ids, NULL, 255, 65537, NULL);
 		if (!err)
 			err = netdev_attach(lb.parser, d0, ATTACH_XDP_NATIVE);
+	} else if (strcmp(argv[3], "dnat") == 0) {
+		/* Frames redirected into a veth reach its peer's stack only through
+		 * XDP or NAPI: an XDP_PASS keeps the path the stack's own. */
+		struct cube pass = {
+		    .hook = CUBE_HOOK_XDP,
+		    .prog_fd = bpf_program__fd(bpf_object__find_program_by_name(obj, "pass"))};
+
+		err = netdev_attach(&pass, d0, ATTACH_XDP_NATIVE);
 	} else {
-		die("scenario must be ceiling or chain", EINVAL);
+		die("scenario must be ceiling, chain or dnat", EINVAL);
 	}
 	if (err)
 		die("setting up the DUT", err);
@@ -164,7 +176,16 @@ int main(int argc, char **argv)
 	{
 		struct cube sink = {.hook = CUBE_HOOK_XDP, .prog_fd = sink_fd};
 
-		if ((err = netdev_attach(&sink, g0, ATTACH_XDP_NATIVE)))
+		/* The sink: on g0 for what the DUT bounces, else on s0. */
+		if (argc == 7) {
+			if ((err = enter_netns(argv[6])) || !(s0 = netdev_index("s0")))
+				die("no s0 in the sink namespace", err ? err : ENODEV);
+			err = netdev_attach(&sink, s0, ATTACH_XDP_NATIVE);
+			enter_netns(argv[1]);
+		} else {
+			err = netdev_attach(&sink, g0, ATTACH_XDP_NATIVE);
+		}
+		if (err)
 			die("attaching the sink", err);
 	}
 	cfg.saddr_base = htonl(0xc6120000); /* 198.18.0.0/15, the benchmarking range */
@@ -196,6 +217,8 @@ int main(int argc, char **argv)
 	       argv[3], frame_len + 4, t1 - t0, sent / (t1 - t0) / 1e6, received / (t1 - t0) / 1e6);
 
 	netdev_detach(g0, ATTACH_XDP_NATIVE);
+	if (s0 && !enter_netns(argv[6]))
+		netdev_detach(s0, ATTACH_XDP_NATIVE);
 	enter_netns(argv[2]);
 	netdev_detach(d0, ATTACH_XDP_NATIVE);
 	lb_chain_destroy(&lb);
