@@ -74,6 +74,29 @@ static uint32_t run_overhead(enum cube_hook hook, const uint8_t *f, size_t len)
 	return ns;
 }
 
+/* The L2DSR cubes compiled into one XDP program, programmed like the chain. */
+static uint32_t time_mono(const uint8_t *f, size_t len)
+{
+	struct bpf_object *obj = bpf_object__open_file(MONO_BPF_OBJ, NULL);
+	struct cube mono = {.hook = CUBE_HOOK_XDP, .obj = obj};
+	struct lb_chain lb = {
+	    .parser = &mono, .classifier = &mono, .maglev = &mono, .l2rewrite = &mono};
+	uint32_t ids[3] = {0, 1, 2}, ns = 0;
+	uint8_t mac[6] = {2, 0xbe, 0, 0, 0, 1};
+	union cube_addr vip = pkt_ip4("10.100.0.1");
+
+	if (!obj || bpf_object__load(obj))
+		return 0;
+	mono.prog_fd = bpf_program__fd(bpf_object__find_program_by_name(obj, "mono_l2dsr"));
+	lb_add_vip(&lb, vip, CUBE_AF_INET, 80, IPPROTO_UDP, 0, 1);
+	for (uint32_t i = 0; i < 3; i++)
+		lb_set_backend(&lb, i, MAGLEV_BACKEND_ACTIVE, mac, mac, L2REWRITE_VLAN_KEEP, 0);
+	if (!lb_install_ring(&lb, 1, ids, NULL, 3, 65537, NULL))
+		ns = time_cube(&mono, f, len, NULL);
+	bpf_object__close(obj);
+	return ns;
+}
+
 static void row(const char *what, enum cube_hook hook, uint32_t ns)
 {
 	printf("| %-44s | %-3s | %5u |\n", what, hook_name(hook), ns);
@@ -100,6 +123,8 @@ static void bench_hook(enum cube_hook hook)
 		lb_set_backend(&lb, i, MAGLEV_BACKEND_ACTIVE, mac, mac, L2REWRITE_VLAN_KEEP, 0);
 	lb_install_ring(&lb, 1, ids, NULL, 3, 65537, NULL);
 	chain_ns = time_cube(lb.parser, f, len, NULL);
+	if (hook == CUBE_HOOK_XDP)
+		row("**same 4 cubes as one program (mono.bpf.c)**", hook, time_mono(f, len));
 	harness_run(lb.parser, f, len, &res);
 	harness_meta(&meta);
 

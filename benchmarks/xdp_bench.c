@@ -10,6 +10,8 @@
  *   ceiling  the DUT only bounces (XDP_TX)
  *   chain    cubenet's L2DSR chain (parser -> classifier -> maglev ->
  *            l2rewrite), 1 VIP x 255 backends
+ *   mono     the same four cubes built as one program (mono.bpf.c), the
+ *            same config
  *   dnat     nothing in XDP: the DUT's kernel stack forwards with whatever
  *            iptables rules the caller set, out to s0 in SINK_NS, where the
  *            sink counts
@@ -89,6 +91,8 @@ int main(int argc, char **argv)
 {
 	struct cube_shared shared = {-1, -1};
 	struct lb_chain lb = {0};
+	struct bpf_object *mono_obj = NULL;
+	struct cube mono_cube = {0};
 	struct bpf_object *obj = NULL;
 	struct gen_cfg cfg = {0};
 	uint32_t d0, g0, s0 = 0, zero = 0;
@@ -128,13 +132,29 @@ int main(int argc, char **argv)
 		    .prog_fd = bpf_program__fd(bpf_object__find_program_by_name(obj, "bounce"))};
 
 		err = netdev_attach(&bounce, d0, ATTACH_XDP_NATIVE);
-	} else if (strcmp(argv[3], "chain") == 0) {
+	} else if (strcmp(argv[3], "chain") == 0 || strcmp(argv[3], "mono") == 0) {
 		uint32_t ids[255];
 		uint8_t mac[6] = {0x02, 0xbe, 0, 0, 0, 0};
+		int mono = strcmp(argv[3], "mono") == 0;
 
-		err = cube_shared_create(&shared);
-		if (!err)
-			err = lb_chain_build(&lb, CUBE_HOOK_XDP, CLASSIFIER_MISS_PASS, &shared, 1);
+		if (mono) {
+			/* One object holds every stage's maps: the chain's calls find
+			 * them through it. */
+			mono_obj = bpf_object__open_file(MONO_OBJ, NULL);
+			err = mono_obj ? bpf_object__load(mono_obj) : -errno;
+			mono_cube = (struct cube){
+			    .hook = CUBE_HOOK_XDP,
+			    .obj = mono_obj,
+			    .prog = bpf_object__find_program_by_name(mono_obj, "mono_l2dsr")};
+			if (!err)
+				mono_cube.prog_fd = bpf_program__fd(mono_cube.prog);
+			lb.parser = lb.classifier = lb.maglev = lb.l2rewrite = &mono_cube;
+		} else {
+			err = cube_shared_create(&shared);
+			if (!err)
+				err = lb_chain_build(&lb, CUBE_HOOK_XDP, CLASSIFIER_MISS_PASS,
+						     &shared, 1);
+		}
 		if (!err) {
 			union cube_addr vip = {.ip4 = htonl(0x0a640001)}; /* 10.100.0.1 */
 
@@ -159,7 +179,7 @@ int main(int argc, char **argv)
 
 		err = netdev_attach(&pass, d0, ATTACH_XDP_NATIVE);
 	} else {
-		die("scenario must be ceiling, chain or dnat", EINVAL);
+		die("scenario must be ceiling, chain, mono or dnat", EINVAL);
 	}
 	if (err)
 		die("setting up the DUT", err);
@@ -221,7 +241,10 @@ int main(int argc, char **argv)
 		netdev_detach(s0, ATTACH_XDP_NATIVE);
 	enter_netns(argv[2]);
 	netdev_detach(d0, ATTACH_XDP_NATIVE);
-	lb_chain_destroy(&lb);
+	if (mono_obj)
+		bpf_object__close(mono_obj);
+	else
+		lb_chain_destroy(&lb);
 	cube_shared_close(&shared);
 	bpf_object__close(obj);
 	return 0;

@@ -1,6 +1,6 @@
 #!/bin/bash
-# Throughput of the wire ceiling, cubenet's L2DSR chain and iptables DNAT at
-# several frame sizes, with the live-frames generator (build/xdp-bench).
+# Throughput (Mpps) of the wire ceiling, cubenet's L2DSR chain, the same
+# cubes built as one program, and iptables DNAT at several frame sizes, with the live-frames generator (build/xdp-bench).
 # Makes its own three namespaces and removes them, also on failure.
 #   sudo benchmarks/xdp_bench.sh [SECONDS]
 #
@@ -32,17 +32,18 @@ ip netns exec "$T-dut" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_fil
 ip netns exec "$T-dut" iptables -t nat -A PREROUTING -d 10.100.0.1 -p udp --dport 80 \
 	-j DNAT --to-destination 10.201.0.2
 
-echo "| frame (B) | ceiling Mpps | chain Mpps | iptables DNAT Mpps | chain / ceiling | chain / DNAT |"
-echo "|---|---|---|---|---|---|"
+echo "| frame (B) | ceiling | chain | monolithic | iptables DNAT | chain / ceiling | chain / monolithic | chain / DNAT |"
+echo "|---|---|---|---|---|---|---|---|"
 for len in 60 124 252 508 1020 1276 1514; do
 	c=$(build/xdp-bench "$T-gen" "$T-dut" ceiling "$len" "$SECONDS_PER_POINT")
 	l=$(build/xdp-bench "$T-gen" "$T-dut" chain "$len" "$SECONDS_PER_POINT")
+	m=$(build/xdp-bench "$T-gen" "$T-dut" mono "$len" "$SECONDS_PER_POINT")
 	d=$(build/xdp-bench "$T-gen" "$T-dut" dnat "$len" "$SECONDS_PER_POINT" "$T-snk")
-	python3 - "$c" "$l" "$d" <<'PY'
+	python3 - "$c" "$l" "$m" "$d" <<'PY'
 import json, sys
-c, l, d = (json.loads(a) for a in sys.argv[1:])
-print(f"| {c['frame_len']} | {c['delivered_mpps']:.2f} | {l['delivered_mpps']:.2f} | "
-      f"{d['delivered_mpps']:.2f} | {l['delivered_mpps'] / c['delivered_mpps']:.0%} | "
-      f"{l['delivered_mpps'] / d['delivered_mpps']:.1f}x |")
+c, l, m, d = (json.loads(a)["delivered_mpps"] for a in sys.argv[1:])
+size = json.loads(sys.argv[1])["frame_len"]
+print(f"| {size} | {c:.2f} | {l:.2f} | {m:.2f} | {d:.2f} | {l / c:.0%} | {l / m:.0%} | "
+      f"{l / d:.1f}x |")
 PY
 done
