@@ -148,6 +148,13 @@ static enum MHD_Result handle_data(struct restconf_server *srv, struct MHD_Conne
 	if (restconf_path_to_xpath(srv->ds->ctx, rest, xpath, sizeof(xpath), &snode, &err))
 		return send_error(conn, &err, NULL);
 
+	/* RFC 8040 4.1: OPTIONS on any resource says which methods it takes. */
+	if (strcmp(method, "OPTIONS") == 0)
+		return send_text(conn, 200, NULL, NULL,
+				 snode && (snode->flags & LYS_CONFIG_R)
+				     ? "GET, HEAD, OPTIONS"
+				     : "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS",
+				 NULL);
 	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
 		const char *content =
 		    MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "content");
@@ -193,7 +200,7 @@ static enum MHD_Result handle_data(struct restconf_server *srv, struct MHD_Conne
 		op = DS_DELETE;
 	else
 		return fail(conn, CN_ERR_NOT_ALLOWED, "", "method not allowed on a data resource",
-			    "GET, HEAD, POST, PUT, PATCH, DELETE");
+			    "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
 
 	if (snode && (snode->flags & LYS_CONFIG_R))
 		return fail(conn, CN_ERR_NOT_ALLOWED, xpath, "state data cannot be edited",
@@ -306,6 +313,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			    NULL);
 	if (req->too_big)
 		return fail(conn, CN_ERR_TOO_BIG, "", "request body too large", NULL);
+	if (strcmp(method, "OPTIONS") == 0 && strncmp(url, DATA_PREFIX, strlen(DATA_PREFIX)))
+		return send_text(conn, 200, NULL, NULL,
+				 strncmp(url, "/restconf/operations/", 21) == 0
+				     ? "POST, OPTIONS"
+				     : "GET, HEAD, OPTIONS",
+				 NULL);
 	if (strcmp(url, DATA_PREFIX "/ietf-yang-library:yang-library") == 0 ||
 	    strcmp(url, DATA_PREFIX "/ietf-yang-library:modules-state") == 0) {
 		if (strcmp(method, "GET"))

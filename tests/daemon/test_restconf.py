@@ -58,6 +58,15 @@ class RestconfTest(unittest.TestCase):
         self.assertEqual(r.status, 200)
         self.assertIn("module cubenet-core", r.body)
         self.assertError(self.c.get("/restconf/yang/nope"), 404, "data-missing")
+        # OPTIONS says what each resource takes.
+        r = self.c.request("OPTIONS", "/restconf/data/cubenet-core:cubes")
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.headers["Allow"], "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS")
+        r = self.c.request("OPTIONS", "/restconf/operations/cubenet-core:reset-counters")
+        self.assertEqual(r.headers["Allow"], "POST, OPTIONS")
+        r = self.c.request("TRACE", "/restconf/data")
+        self.assertEqual(r.status, 405)
+        self.assertIn("OPTIONS", r.headers["Allow"])
         self.assertError(self.c.get("/nope"), 404, "data-missing")
         self.assertEqual(self.c.get("/restconf/data").json(), {})
 
