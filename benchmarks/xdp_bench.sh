@@ -3,11 +3,17 @@
 # cubes built as one program, and iptables DNAT at several frame sizes, with the live-frames generator (build/xdp-bench).
 # Makes its own three namespaces and removes them, also on failure.
 #   sudo benchmarks/xdp_bench.sh [SECONDS]
+#   sudo benchmarks/xdp_bench.sh --quick   # one frame size, 1 s: a smoke run
 #
 #   gen: g0 <-> dut: d0 [XDP DUT, or stack + DNAT] d1 <-> snk: s0
 set -euo pipefail
 cd "$(dirname "$0")/.."
+SIZES="60 124 252 508 1020 1276 1514"
 SECONDS_PER_POINT=${1:-3}
+if [ "${1:-}" = "--quick" ]; then
+	SIZES=60
+	SECONDS_PER_POINT=1
+fi
 T=cnb$$
 cleanup() { for n in gen dut snk; do ip netns del "$T-$n" 2>/dev/null || true; done; }
 trap cleanup EXIT
@@ -34,7 +40,7 @@ ip netns exec "$T-dut" iptables -t nat -A PREROUTING -d 10.100.0.1 -p udp --dpor
 
 echo "| frame (B) | ceiling | chain | monolithic | iptables DNAT | chain / ceiling | chain / monolithic | chain / DNAT |"
 echo "|---|---|---|---|---|---|---|---|"
-for len in 60 124 252 508 1020 1276 1514; do
+for len in $SIZES; do
 	c=$(build/xdp-bench "$T-gen" "$T-dut" ceiling "$len" "$SECONDS_PER_POINT")
 	l=$(build/xdp-bench "$T-gen" "$T-dut" chain "$len" "$SECONDS_PER_POINT")
 	m=$(build/xdp-bench "$T-gen" "$T-dut" mono "$len" "$SECONDS_PER_POINT")
