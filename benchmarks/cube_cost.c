@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <bpf/bpf.h>
+#include "median.h"
 #include "harness.h"
 #include "lb_chain.h"
 #include "lib/abi/nat.h"
@@ -44,15 +45,7 @@ static uint32_t time_cube(const struct cube *c, const uint8_t *f, size_t len,
 			harness_meta_set(meta);
 		t[i] = harness_time(c, f, len, repeat);
 	}
-	for (int i = 0; i < 5; i++)
-		for (int j = i + 1; j < 5; j++)
-			if (t[j] < t[i]) {
-				uint32_t x = t[i];
-
-				t[i] = t[j];
-				t[j] = x;
-			}
-	return t[2];
+	return median_u32(t, 5);
 }
 
 /* An empty program's run: the fixed cost inside every figure. */

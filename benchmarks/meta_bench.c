@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
+#include "median.h"
 #include <bpf/libbpf.h>
 
 static int prog_fd(struct bpf_object *obj, const char *name)
@@ -53,15 +54,7 @@ static uint32_t time_chain(int fd, uint32_t repeat)
 		}
 		t[i] = opts.duration;
 	}
-	for (int i = 0; i < 5; i++)
-		for (int j = i + 1; j < 5; j++)
-			if (t[j] < t[i]) {
-				uint32_t x = t[i];
-
-				t[i] = t[j];
-				t[j] = x;
-			}
-	return t[2];
+	return median_u32(t, 5);
 }
 
 int main(int argc, char **argv)

@@ -15,18 +15,7 @@
 #include <linux/in.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
-
-struct gen_cfg {
-	__u8 dmac[6];
-	__u8 smac[6];
-	__be32 saddr_base; /* sources cycle through saddr_base + 0..n_sources-1 */
-	__u32 n_sources;
-	__be32 daddr_base; /* VIPs cycle through daddr_base + 0..n_vips-1 */
-	__u32 n_vips;
-	__be16 dport;
-	__u16 frame_len; /* on the wire, without FCS */
-	__u32 ifindex;	 /* where to send */
-};
+#include "trafficgen.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -33,18 +33,7 @@
 #include "lb_chain.h"
 #include "netdev.h"
 #include "netdev_attach.h"
-
-struct gen_cfg {
-	uint8_t dmac[6];
-	uint8_t smac[6];
-	uint32_t saddr_base;
-	uint32_t n_sources;
-	uint32_t daddr_base;
-	uint32_t n_vips;
-	uint16_t dport;
-	uint16_t frame_len;
-	uint32_t ifindex;
-};
+#include "trafficgen.h"
 
 static int enter_netns(const char *name)
 {
@@ -68,17 +57,12 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static uint64_t percpu_sum(int fd)
+static uint64_t received(int fd)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t v[256] = {0}, sum = 0;
-	uint32_t zero = 0;
+	uint64_t n = 0;
 
-	if (ncpu > 256 || bpf_map_lookup_elem(fd, &zero, v))
-		return 0;
-	for (int i = 0; i < ncpu; i++)
-		sum += v[i];
-	return sum;
+	cube_percpu_sum(fd, 0, &n, sizeof(n));
+	return n;
 }
 
 static void die(const char *what, int err)
@@ -220,7 +204,7 @@ int main(int argc, char **argv)
 
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = (uint32_t)frame_len,
 		    .repeat = 1 << 20, .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = 64);
-	got0 = percpu_sum(counter_fd);
+	got0 = received(counter_fd);
 	t0 = now_s();
 	while ((t1 = now_s()) - t0 < seconds) {
 		if (bpf_prog_test_run_opts(gen_fd, &opts))
@@ -229,7 +213,7 @@ int main(int argc, char **argv)
 	}
 	t1 = now_s();
 	usleep(100000); /* let the last frames arrive */
-	got1 = percpu_sum(counter_fd);
+	got1 = received(counter_fd);
 	uint64_t received = got1 - got0;
 
 	printf("{\"scenario\": \"%s\", \"frame_len\": %d, \"seconds\": %.2f, "

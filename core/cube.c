@@ -9,9 +9,7 @@
 #include <bpf/btf.h>
 #include "cube.h"
 #include "lib/abi/meta.h"
-
-/* Must match cube_slowpath in cubes/lib/chain.h. */
-#define SLOWPATH_RING_BYTES (256 * 1024)
+#include "lib/abi/slowpath.h"
 
 int cube_shared_create(struct cube_shared *shared)
 {
@@ -19,8 +17,8 @@ int cube_shared_create(struct cube_shared *shared)
 					 sizeof(struct cube_meta), 1, NULL);
 	if (shared->meta_fd < 0)
 		return -errno;
-	shared->slowpath_fd =
-	    bpf_map_create(BPF_MAP_TYPE_RINGBUF, "cube_slowpath", 0, 0, SLOWPATH_RING_BYTES, NULL);
+	shared->slowpath_fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "cube_slowpath", 0, 0,
+					     CUBE_SLOWPATH_RING_BYTES, NULL);
 	if (shared->slowpath_fd < 0) {
 		int err = -errno;
 

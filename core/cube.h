@@ -61,6 +61,8 @@ int cube_disconnect(struct cube *cube, uint32_t port);
 void cube_destroy(struct cube *cube);
 
 /* Counters summed over CPUs. */
+/* Sum a per-CPU value made only of u64 counters (size a multiple of 8). */
+int cube_percpu_sum(int map_fd, uint32_t key, void *out, size_t size);
 int cube_read_stats(const struct cube *cube, struct cube_stats *out);
 int cube_reset_stats(const struct cube *cube);
 const char *cube_drop_reason_name(unsigned int reason);

@@ -8,9 +8,7 @@
 #include <bpf/bpf.h>
 #include "cube_pin.h"
 #include "lib/abi/meta.h"
-
-/* Must match cube_slowpath in cubes/lib/chain.h. */
-#define SLOWPATH_RING_BYTES (256 * 1024)
+#include "lib/abi/slowpath.h"
 
 static int mkdirs(const char *path)
 {
@@ -74,8 +72,8 @@ int cube_shared_open_pinned(struct cube_shared *shared, const char *root)
 	if (shared->meta_fd < 0)
 		return shared->meta_fd;
 	snprintf(path, sizeof(path), "%s/cube_slowpath", dir);
-	shared->slowpath_fd =
-	    open_or_create(path, BPF_MAP_TYPE_RINGBUF, "cube_slowpath", 0, 0, SLOWPATH_RING_BYTES);
+	shared->slowpath_fd = open_or_create(path, BPF_MAP_TYPE_RINGBUF, "cube_slowpath", 0, 0,
+					     CUBE_SLOWPATH_RING_BYTES);
 	if (shared->slowpath_fd < 0) {
 		err = shared->slowpath_fd;
 		cube_shared_close(shared);

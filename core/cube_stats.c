@@ -6,37 +6,38 @@
 #include <bpf/bpf.h>
 #include "cube.h"
 
-int cube_read_stats(const struct cube *cube, struct cube_stats *out)
+int cube_percpu_sum(int map_fd, uint32_t key, void *out, size_t size)
 {
-	int fd = cube_map_fd(cube, "cube_stats");
 	int ncpu = libbpf_num_possible_cpus();
-	struct cube_stats *percpu;
-	uint32_t zero = 0;
+	size_t stride = (size + 7) & ~(size_t)7; /* per-CPU values are 8-byte aligned */
+	uint8_t *all;
 	int err = 0;
 
-	if (fd < 0)
-		return fd;
 	if (ncpu <= 0)
 		return ncpu ? ncpu : -EINVAL;
-	percpu = calloc(ncpu, sizeof(*percpu));
-	if (!percpu)
+	if (size % sizeof(uint64_t))
+		return -EINVAL;
+	all = calloc(ncpu, stride);
+	if (!all)
 		return -ENOMEM;
-	if (bpf_map_lookup_elem(fd, &zero, percpu)) {
+	memset(out, 0, size);
+	if (bpf_map_lookup_elem(map_fd, &key, all)) {
 		err = -errno;
 		goto cleanup;
 	}
-	memset(out, 0, sizeof(*out));
-	/* Every field is a u64 counter: sum them word by word. */
-	for (int cpu = 0; cpu < ncpu; cpu++) {
-		const uint64_t *src = (const uint64_t *)&percpu[cpu];
-		uint64_t *dst = (uint64_t *)out;
-
-		for (size_t w = 0; w < sizeof(*out) / sizeof(uint64_t); w++)
-			dst[w] += src[w];
-	}
+	for (int cpu = 0; cpu < ncpu; cpu++)
+		for (size_t w = 0; w < size / sizeof(uint64_t); w++)
+			((uint64_t *)out)[w] += ((const uint64_t *)(all + cpu * stride))[w];
 cleanup:
-	free(percpu);
+	free(all);
 	return err;
+}
+
+int cube_read_stats(const struct cube *cube, struct cube_stats *out)
+{
+	int fd = cube_map_fd(cube, "cube_stats");
+
+	return fd < 0 ? fd : cube_percpu_sum(fd, 0, out, sizeof(*out));
 }
 
 int cube_reset_stats(const struct cube *cube)

@@ -63,16 +63,15 @@ static int parse_backend(const char *arg, struct demo_backend *b)
 static void print_report(struct lb_chain *lb, const struct demo_backend *backends, size_t n)
 {
 	int fd = cube_map_fd(lb->maglev, "maglev_backend_stats");
-	int ncpu = libbpf_num_possible_cpus();
-	struct maglev_counters *percpu = calloc(ncpu, sizeof(*percpu));
 	uint64_t total = 0, packets[DEMO_MAX_BACKENDS] = {0};
 	const struct cube *cubes[] = {lb->parser, lb->classifier, lb->maglev, lb->l2rewrite};
 
-	for (uint32_t i = 0; i < n && percpu; i++) {
-		if (bpf_map_lookup_elem(fd, &i, percpu))
+	for (uint32_t i = 0; i < n; i++) {
+		struct maglev_counters c;
+
+		if (cube_percpu_sum(fd, i, &c, sizeof(c)))
 			continue;
-		for (int c = 0; c < ncpu; c++)
-			packets[i] += percpu[c].packets;
+		packets[i] = c.packets;
 		total += packets[i];
 	}
 	printf("\nLB datapath: packets steered per backend (Maglev, M=%u)\n", DEMO_RING_SIZE);
@@ -103,7 +102,6 @@ static void print_report(struct lb_chain *lb, const struct demo_backend *backend
 				       (unsigned long long)st.drop[r]);
 		printf("\n");
 	}
-	free(percpu);
 }
 
 int main(int argc, char **argv)

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "common.h"
-#include "netdev.h"
 
 const struct lyd_node *svc_find(const struct lyd_node *config, const char *xpath)
 {
@@ -37,16 +36,6 @@ int svc_parse_mac(const char *s, uint8_t mac[6])
 	for (int i = 0; i < 6; i++)
 		mac[i] = (uint8_t)b[i];
 	return 0;
-}
-
-int svc_netdev_mac(const char *dev, uint8_t mac[6])
-{
-	return netdev_mac(dev, mac) ? -1 : 0;
-}
-
-int svc_netdev_addr(const char *dev, int family, union cube_addr *addr)
-{
-	return netdev_addr(dev, family, addr) ? -1 : 0;
 }
 
 int svc_parse_addr(const char *s, int *family, union cube_addr *addr)

@@ -12,9 +12,6 @@ const struct lyd_node *svc_find(const struct lyd_node *config, const char *xpath
 /* The value of the leaf at a path below parent, or NULL. */
 const char *svc_leaf(const struct lyd_node *parent, const char *path);
 int svc_parse_mac(const char *text, uint8_t mac[6]);
-int svc_netdev_mac(const char *dev, uint8_t mac[6]);
-/* An address of a netdev of the given family (CUBE_AF_*), 0 or -1. */
-int svc_netdev_addr(const char *dev, int family, union cube_addr *addr);
 /* "10.1.0.0/16" or "2001:db8::/32"; "10.0.0.1" for an address. 0 or -1. */
 int svc_parse_prefix(const char *text, int *family, union cube_addr *addr, uint32_t *plen);
 int svc_parse_addr(const char *text, int *family, union cube_addr *addr);

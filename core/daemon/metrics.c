@@ -36,73 +36,61 @@ static void __attribute__((format(printf, 2, 3))) text_add(struct text *t, const
 	}
 }
 
+/* One family header, then a sample per cube whose counters could be read. */
+#define FAMILY(t, name, help) text_add(t, "# HELP " name " " help "\n# TYPE " name " counter\n")
+
 char *runtime_metrics(struct runtime *rt)
 {
+	struct cube_stats *st = calloc(rt->n_cubes ? rt->n_cubes : 1, sizeof(*st));
+	int *ok = calloc(rt->n_cubes ? rt->n_cubes : 1, sizeof(*ok));
 	struct text t = {0};
 
-	text_add(&t, "# HELP cubenet_cube_rx_packets_total Packets a cube received.\n"
-		     "# TYPE cubenet_cube_rx_packets_total counter\n");
-	for (size_t i = 0; i < rt->n_cubes; i++) {
-		struct cube_stats st;
+	if (!st || !ok)
+		goto out;
+	/* Each cube's per-CPU counters are read once, then rendered by family. */
+	for (size_t i = 0; i < rt->n_cubes; i++)
+		ok[i] = !cube_read_stats(rt->cubes[i].cube, &st[i]);
 
-		if (!cube_read_stats(rt->cubes[i].cube, &st))
+	FAMILY(&t, "cubenet_cube_rx_packets_total", "Packets a cube received.");
+	for (size_t i = 0; i < rt->n_cubes; i++)
+		if (ok[i])
 			text_add(&t,
 				 "cubenet_cube_rx_packets_total{cube=\"%s\",type=\"%s\"} %llu\n",
 				 rt->cubes[i].name, rt->cubes[i].cube->type->name,
-				 (unsigned long long)st.rx_packets);
-	}
-	text_add(&t, "# HELP cubenet_cube_rx_bytes_total Bytes a cube received.\n"
-		     "# TYPE cubenet_cube_rx_bytes_total counter\n");
-	for (size_t i = 0; i < rt->n_cubes; i++) {
-		struct cube_stats st;
-
-		if (!cube_read_stats(rt->cubes[i].cube, &st))
+				 (unsigned long long)st[i].rx_packets);
+	FAMILY(&t, "cubenet_cube_rx_bytes_total", "Bytes a cube received.");
+	for (size_t i = 0; i < rt->n_cubes; i++)
+		if (ok[i])
 			text_add(&t, "cubenet_cube_rx_bytes_total{cube=\"%s\"} %llu\n",
-				 rt->cubes[i].name, (unsigned long long)st.rx_bytes);
-	}
-	text_add(&t, "# HELP cubenet_cube_verdict_packets_total Packets per verdict.\n"
-		     "# TYPE cubenet_cube_verdict_packets_total counter\n");
-	for (size_t i = 0; i < rt->n_cubes; i++) {
-		struct cube_stats st;
-
-		if (cube_read_stats(rt->cubes[i].cube, &st))
-			continue;
-		for (int v = 0; v < CUBE_VERDICT_MAX; v++)
-			text_add(&t,
-				 "cubenet_cube_verdict_packets_total{cube=\"%s\",verdict=\"%s\"} "
-				 "%llu\n",
-				 rt->cubes[i].name, cube_verdict_name(v),
-				 (unsigned long long)st.verdict[v]);
-	}
-	text_add(&t, "# HELP cubenet_cube_port_packets_total Packets forwarded out of a port.\n"
-		     "# TYPE cubenet_cube_port_packets_total counter\n");
-	for (size_t i = 0; i < rt->n_cubes; i++) {
-		struct cube_stats st;
-
-		if (cube_read_stats(rt->cubes[i].cube, &st))
-			continue;
-		for (int p = 0; p < CUBE_MAX_PORTS; p++)
-			if (st.port_out[p] || rt->cubes[i].ports[p].kind)
+				 rt->cubes[i].name, (unsigned long long)st[i].rx_bytes);
+	FAMILY(&t, "cubenet_cube_verdict_packets_total", "Packets per verdict.");
+	for (size_t i = 0; i < rt->n_cubes; i++)
+		for (int v = 0; ok[i] && v < CUBE_VERDICT_MAX; v++)
+			text_add(
+			    &t,
+			    "cubenet_cube_verdict_packets_total{cube=\"%s\",verdict=\"%s\"} %llu\n",
+			    rt->cubes[i].name, cube_verdict_name(v),
+			    (unsigned long long)st[i].verdict[v]);
+	FAMILY(&t, "cubenet_cube_port_packets_total", "Packets forwarded out of a port.");
+	for (size_t i = 0; i < rt->n_cubes; i++)
+		for (int p = 0; ok[i] && p < CUBE_MAX_PORTS; p++)
+			if (st[i].port_out[p] || rt->cubes[i].ports[p].kind)
 				text_add(&t,
 					 "cubenet_cube_port_packets_total{cube=\"%s\",port=\"%d\"} "
 					 "%llu\n",
-					 rt->cubes[i].name, p, (unsigned long long)st.port_out[p]);
-	}
-	text_add(&t, "# HELP cubenet_cube_drop_packets_total Drops per documented reason.\n"
-		     "# TYPE cubenet_cube_drop_packets_total counter\n");
-	for (size_t i = 0; i < rt->n_cubes; i++) {
-		struct cube_stats st;
-
-		if (cube_read_stats(rt->cubes[i].cube, &st))
-			continue;
-		for (int r = 1; r < CUBE_DROP_MAX; r++)
-			if (st.drop[r])
-				text_add(
-				    &t,
-				    "cubenet_cube_drop_packets_total{cube=\"%s\",reason=\"%s\"} "
-				    "%llu\n",
-				    rt->cubes[i].name, cube_drop_reason_name(r),
-				    (unsigned long long)st.drop[r]);
-	}
+					 rt->cubes[i].name, p,
+					 (unsigned long long)st[i].port_out[p]);
+	FAMILY(&t, "cubenet_cube_drop_packets_total", "Drops per documented reason.");
+	for (size_t i = 0; i < rt->n_cubes; i++)
+		for (int r = 1; ok[i] && r < CUBE_DROP_MAX; r++)
+			if (st[i].drop[r])
+				text_add(&t,
+					 "cubenet_cube_drop_packets_total{cube=\"%s\",reason=\"%"
+					 "s\"} %llu\n",
+					 rt->cubes[i].name, cube_drop_reason_name(r),
+					 (unsigned long long)st[i].drop[r]);
+out:
+	free(st);
+	free(ok);
 	return t.buf;
 }

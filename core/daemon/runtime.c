@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <unistd.h>
 #include "service.h"
+#include "common.h"
 
 /* What the config asks for, read out of a data tree. */
 struct want {
@@ -25,15 +26,6 @@ struct want {
 	struct rt_attachment attachments[RT_MAX_ATTACHMENTS];
 	size_t n_attachments;
 };
-
-static const char *leaf(const struct lyd_node *parent, const char *name)
-{
-	struct lyd_node *n = NULL;
-
-	if (lyd_find_path(parent, name, 0, &n) != LY_SUCCESS || !n)
-		return NULL;
-	return lyd_get_value(n);
-}
 
 static int read_want(const struct lyd_node *tree, struct want *w, struct cn_error *err)
 {
@@ -52,23 +44,23 @@ static int read_want(const struct lyd_node *tree, struct want *w, struct cn_erro
 					       "at most %d cubes", RT_MAX_CUBES);
 			}
 			wc = &w->cubes[w->n_cubes++];
-			snprintf(wc->name, sizeof(wc->name), "%s", leaf(c, "name"));
-			snprintf(wc->type, sizeof(wc->type), "%s", leaf(c, "type"));
-			wc->hook = strcmp(leaf(c, "hook") ?: "xdp", "tc") == 0 ? CUBE_HOOK_TC
-									       : CUBE_HOOK_XDP;
+			snprintf(wc->name, sizeof(wc->name), "%s", svc_leaf(c, "name"));
+			snprintf(wc->type, sizeof(wc->type), "%s", svc_leaf(c, "type"));
+			wc->hook = strcmp(svc_leaf(c, "hook") ?: "xdp", "tc") == 0 ? CUBE_HOOK_TC
+										   : CUBE_HOOK_XDP;
 			if (lyd_find_xpath(c, "port", &ports))
 				continue;
 			for (uint32_t p = 0; p < ports->count; p++) {
 				const struct lyd_node *pn = ports->dnodes[p];
 				struct rt_port *port =
-				    &wc->ports[atoi(leaf(pn, "id")) % CUBE_MAX_PORTS];
+				    &wc->ports[atoi(svc_leaf(pn, "id")) % CUBE_MAX_PORTS];
 				const char *v;
 
-				if ((v = leaf(pn, "cube"))) {
+				if ((v = svc_leaf(pn, "cube"))) {
 					port->kind = CUBE_PORT_CUBE;
-				} else if ((v = leaf(pn, "netdev"))) {
+				} else if ((v = svc_leaf(pn, "netdev"))) {
 					port->kind = CUBE_PORT_NETDEV;
-				} else if ((v = leaf(pn, "verdict"))) {
+				} else if ((v = svc_leaf(pn, "verdict"))) {
 					port->kind = strcmp(v, "tx") == 0     ? CUBE_PORT_TX
 						     : strcmp(v, "pass") == 0 ? CUBE_PORT_PASS
 									      : CUBE_PORT_DROP;
@@ -83,10 +75,10 @@ static int read_want(const struct lyd_node *tree, struct want *w, struct cn_erro
 		for (uint32_t i = 0; i < set->count && w->n_attachments < RT_MAX_ATTACHMENTS; i++) {
 			const struct lyd_node *a = set->dnodes[i];
 			struct rt_attachment *at = &w->attachments[w->n_attachments++];
-			const char *mode = leaf(a, "mode");
+			const char *mode = svc_leaf(a, "mode");
 
-			snprintf(at->netdev, sizeof(at->netdev), "%s", leaf(a, "netdev"));
-			snprintf(at->cube, sizeof(at->cube), "%s", leaf(a, "cube"));
+			snprintf(at->netdev, sizeof(at->netdev), "%s", svc_leaf(a, "netdev"));
+			snprintf(at->cube, sizeof(at->cube), "%s", svc_leaf(a, "cube"));
 			at->mode = strcmp(mode, "xdp-generic") == 0  ? ATTACH_XDP_GENERIC
 				   : strcmp(mode, "tc-ingress") == 0 ? ATTACH_TC_INGRESS
 				   : strcmp(mode, "tc-egress") == 0  ? ATTACH_TC_EGRESS

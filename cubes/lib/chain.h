@@ -47,9 +47,6 @@ struct {
 	__type(value, struct cube_meta);
 } cube_meta SEC(".maps");
 
-/* 256 KiB: room for ~900 queued packets while the daemon catches up. */
-#define CUBE_SLOWPATH_RING_BYTES (256 * 1024)
-
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, CUBE_SLOWPATH_RING_BYTES);

@@ -13,6 +13,7 @@
 #include "service.h"
 #include "map_sync.h"
 #include "common.h"
+#include "netdev.h"
 #include "lib/abi/nat.h"
 
 #define NAT_MAX_RULES 4096 /* as the nat cube's rule maps are sized */
@@ -70,7 +71,7 @@ static int read_snat(const struct lyd_node *nat, const char *where, struct nat_r
 
 		svc_parse_prefix(src, &fam, &prefix, &plen);
 		if (masq) {
-			if (svc_netdev_addr(masq, fam, &t.addr)) {
+			if (netdev_addr(masq, fam, &t.addr)) {
 				rc = cn_fail(
 				    err, CN_ERR_INVALID_VALUE, where,
 				    "snat %s: netdev '%s' has no IPv%d address to masquerade "

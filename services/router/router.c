@@ -72,7 +72,7 @@ static int read_config(const struct lyd_node *cfg, const char *name, struct rout
 					       "interface %u: no netdev '%s'", port, dev);
 			}
 			if ((v = svc_leaf(itf, "mac")) ? svc_parse_mac(v, p->mac)
-						       : svc_netdev_mac(dev, p->mac)) {
+						       : netdev_mac(dev, p->mac)) {
 				ly_set_free(set, NULL);
 				return cn_fail(err, CN_ERR_INVALID_VALUE, where,
 					       "interface %u: no MAC for '%s'", port, dev);
@@ -173,15 +173,12 @@ static int router_apply(const struct lyd_node *cfg, const char *name, struct cub
 	if (read_config(cfg, name, &m, err))
 		goto out;
 	for (uint32_t p = 0; p < CUBE_MAX_PORTS && !e; p++) {
-		struct lyd_node *wired = NULL;
-
 		e = bpf_map_update_elem(ports_fd, &p, &m.ports[p], BPF_ANY) ? -errno : 0;
 		/* An interface sends to its netdev unless the core config wires
 		 * the port elsewhere. */
 		snprintf(core_port, sizeof(core_port),
 			 "/cubenet-core:cubes/cube[name='%s']/port[id='%u']", name, p);
-		if (!e && m.ports[p].enabled &&
-		    (!cfg || lyd_find_path(cfg, core_port, 0, &wired) != LY_SUCCESS))
+		if (!e && m.ports[p].enabled && !svc_find(cfg, core_port))
 			e = cube_connect_port(cube, p, CUBE_PORT_NETDEV, m.ports[p].ifindex);
 	}
 	if (!e)

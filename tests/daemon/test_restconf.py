@@ -22,6 +22,13 @@ ATTACH = "/restconf/data/cubenet-core:attachments"
 YANG_DIR = os.path.join(os.path.dirname(__file__), "../../services/core")
 
 
+def counters(client, cube):
+    """A cube's statistics: rx-packets, {verdict: packets}, {drop reason: packets}."""
+    st = client.get(CUBES + "/cube=" + cube).json()["cubenet-core:cube"][0]["statistics"]
+    return (int(st["rx-packets"]), {v["name"]: int(v["packets"]) for v in st["verdict"]},
+            {d["reason"]: int(d["packets"]) for d in st.get("drop", [])})
+
+
 def sh(*cmd, check=True):
     return subprocess.run(cmd, check=check, capture_output=True, text=True)
 
@@ -270,9 +277,16 @@ class DatapathTest(unittest.TestCase):
                   "10.91.0.1", check=False).returncode == 0
 
     def stats(self, name):
-        r = self.c.get(CUBES + "/cube=" + name)
-        st = r.json()["cubenet-core:cube"][0]["statistics"]
-        return int(st["rx-packets"]), {v["name"]: int(v["packets"]) for v in st["verdict"]}
+        return counters(self.c, name)[:2]
+
+    def attach_passing_parser(self, extra_cubes=()):
+        """p0, a parser whose port 0 passes to the stack, on the host's veth."""
+        return self.c.put("/restconf/data", {
+            "cubenet-core:cubes": {"cube": [
+                {"name": "p0", "type": "parser", "port": [{"id": 0, "verdict": "pass"}]},
+                *extra_cubes]},
+            "cubenet-core:attachments": {"attachment": [
+                {"netdev": self.host_if, "mode": "xdp", "cube": "p0"}]}})
 
     def xdp_attached(self):
         return "xdp" in self.on_host("ip", "link", "show", self.host_if).stdout
@@ -373,11 +387,7 @@ class DatapathTest(unittest.TestCase):
         self.assertIn("xdpgeneric", self.on_host("ip", "link", "show", self.host_if).stdout)
 
     def test_failure_during_apply_rolls_back(self):
-        r = self.c.put("/restconf/data", {
-            "cubenet-core:cubes": {"cube": [
-                {"name": "p0", "type": "parser", "port": [{"id": 0, "verdict": "pass"}]}]},
-            "cubenet-core:attachments": {"attachment": [
-                {"netdev": self.host_if, "mode": "xdp", "cube": "p0"}]}})
+        r = self.attach_passing_parser()
         self.assertEqual(r.status, 204, r.body)
         self.assertTrue(self.ping())
         before = self.c.config()
@@ -398,12 +408,7 @@ class DatapathTest(unittest.TestCase):
         self.assertEqual(self.c.get(CUBES + "/cube=c0").status, 404)
 
     def test_reset_counters_operation(self):
-        self.c.put("/restconf/data", {
-            "cubenet-core:cubes": {"cube": [
-                {"name": "p0", "type": "parser", "port": [{"id": 0, "verdict": "pass"}]},
-                {"name": "p1", "type": "parser"}]},
-            "cubenet-core:attachments": {"attachment": [
-                {"netdev": self.host_if, "mode": "xdp", "cube": "p0"}]}})
+        self.attach_passing_parser([{"name": "p1", "type": "parser"}])
         self.assertTrue(self.ping())
         self.assertGreater(self.stats("p0")[0], 0)
         ops = self.c.get("/restconf/operations").json()["ietf-restconf:operations"]
@@ -426,11 +431,7 @@ class DatapathTest(unittest.TestCase):
         self.assertEqual(r.status, 405, r.body)
 
     def test_insert_and_remove_a_cube_under_traffic(self):
-        r = self.c.put("/restconf/data", {
-            "cubenet-core:cubes": {"cube": [
-                {"name": "p0", "type": "parser", "port": [{"id": 0, "verdict": "pass"}]}]},
-            "cubenet-core:attachments": {"attachment": [
-                {"netdev": self.host_if, "mode": "xdp", "cube": "p0"}]}})
+        r = self.attach_passing_parser()
         self.assertEqual(r.status, 204, r.body)
         self.assertTrue(self.ping())
         pinger = subprocess.Popen(
@@ -537,8 +538,7 @@ class RouterTest(TwoHosts):
         ok, out = self.ping("a", "10.2.0.2")
         self.assertTrue(ok, out)
         self.assertIn("ttl=63", out)  # one hop, decremented by the router
-        st = self.c.get(CUBES + "/cube=r0").json()["cubenet-core:cube"][0]["statistics"]
-        verdicts = {v["name"]: int(v["packets"]) for v in st["verdict"]}
+        _, verdicts, _ = counters(self.c, "r0")
         self.assertGreaterEqual(verdicts["redirect"], 4)  # 2 requests, 2 replies
         self.assertGreaterEqual(verdicts["tx"], 1)  # ARP replies for 10.x.0.1
 
@@ -566,8 +566,7 @@ class RouterTest(TwoHosts):
         # Remove the route: traffic stops and the drops are counted.
         self.assertEqual(self.c.delete(ROUTERS + "/router=r0/route=10.2.0.0%2F24").status, 204)
         self.assertFalse(self.ping("a", "10.2.0.2")[0])
-        st = self.c.get(CUBES + "/cube=r0").json()["cubenet-core:cube"][0]["statistics"]
-        drops = {d["reason"]: int(d["packets"]) for d in st.get("drop", [])}
+        _, _, drops = counters(self.c, "r0")
         self.assertGreaterEqual(drops.get("NO_ROUTE", 0), 2)
         # And back.
         r = self.c.patch("/restconf/data", self.router_config())
@@ -581,8 +580,7 @@ class RouterTest(TwoHosts):
         self.assertIn(self.c.put("/restconf/data", body).status, (201, 204))
         self.assertTrue(self.ping("a", "10.2.0.2")[0])
         before = self.c.config()
-        rx_before = int(self.c.get(CUBES + "/cube=r0").json()[
-            "cubenet-core:cube"][0]["statistics"]["rx-packets"])
+        rx_before = counters(self.c, "r0")[0]
 
         # 400 pings over 4 s; the daemon is SIGKILLed after 1 s and started
         # again after 2 s.
@@ -597,9 +595,8 @@ class RouterTest(TwoHosts):
         self.assertIn(" 0% packet loss", out, out)
 
         self.assertEqual(self.c.config(), before)
-        st = self.c.get(CUBES + "/cube=r0").json()["cubenet-core:cube"][0]["statistics"]
         # Adopted maps: counters went on from where they were.
-        self.assertGreaterEqual(int(st["rx-packets"]), rx_before + 800)
+        self.assertGreaterEqual(counters(self.c, "r0")[0], rx_before + 800)
         self.assertTrue(self.ping("b", "10.1.0.2")[0])
 
 
@@ -612,8 +609,7 @@ class RouterTest(TwoHosts):
         # The first packet waited for ARP in the daemon and was sent on.
         self.assertIn("icmp_seq=1 ", out)
         self.assertIn("2 received", out)
-        st = self.c.get(CUBES + "/cube=r0").json()["cubenet-core:cube"][0]["statistics"]
-        verdicts = {v["name"]: int(v["packets"]) for v in st["verdict"]}
+        _, verdicts, _ = counters(self.c, "r0")
         # Two misses (one per direction) and two ARP replies went to the daemon.
         self.assertGreaterEqual(verdicts["slowpath"], 4)
 
@@ -699,8 +695,7 @@ class NatTest(TwoHosts):
             log = f.read()
         self.assertIn("10.2.0.1 - -", log)  # the server saw the translated source
         self.assertNotIn("10.1.0.2", log)
-        st = self.c.get(CUBES + "/cube=n0").json()["cubenet-core:cube"][0]["statistics"]
-        self.assertGreater(int(st["rx-packets"]), 20)
+        self.assertGreater(counters(self.c, "n0")[0], 20)
 
         # Bad NAT config is refused and changes nothing.
         before = self.c.config()

@@ -120,12 +120,11 @@ TEST(chain_rewrites_to_maglev_choice)
 	uint64_t total = 0;
 
 	for (uint32_t i = 0; i < 3; i++) {
-		harness_percpu_sum(cube_map_fd(lb.maglev, "maglev_backend_stats"), i, &c,
-				   sizeof(c));
+		cube_percpu_sum(cube_map_fd(lb.maglev, "maglev_backend_stats"), i, &c, sizeof(c));
 		CHECK_EQ(c.packets, hits[i]);
 		total += c.bytes;
 	}
-	harness_percpu_sum(cube_map_fd(lb.maglev, "maglev_service_stats"), 1, &c, sizeof(c));
+	cube_percpu_sum(cube_map_fd(lb.maglev, "maglev_service_stats"), 1, &c, sizeof(c));
 	CHECK_EQ(c.packets, flows);
 	CHECK_EQ(c.bytes, total);
 

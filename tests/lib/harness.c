@@ -111,28 +111,6 @@ uint32_t harness_time(const struct cube *cube, const void *frame, size_t len, ui
 	return opts.duration;
 }
 
-int harness_percpu_sum(int map_fd, uint32_t key, void *out, size_t size)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	size_t stride = (size + 7) & ~(size_t)7;
-	uint8_t *all = calloc(ncpu, stride);
-	int err = 0;
-
-	if (!all)
-		return -ENOMEM;
-	memset(out, 0, size);
-	if (bpf_map_lookup_elem(map_fd, &key, all)) {
-		err = -errno;
-		goto cleanup;
-	}
-	for (int cpu = 0; cpu < ncpu; cpu++)
-		for (size_t w = 0; w < size / 8; w++)
-			((uint64_t *)out)[w] += ((uint64_t *)(all + cpu * stride))[w];
-cleanup:
-	free(all);
-	return err;
-}
-
 static struct cube_meta *meta_percpu(void)
 {
 	int ncpu = libbpf_num_possible_cpus();

@@ -54,7 +54,4 @@ struct test_case;
 int harness_run_hooks(const char *suite, const struct test_case *cases, size_t n,
 		      enum cube_hook *hook);
 
-/* Percpu array element sum for a u64-only value struct, at key. */
-int harness_percpu_sum(int map_fd, uint32_t key, void *out, size_t size);
-
 #endif

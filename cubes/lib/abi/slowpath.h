@@ -10,6 +10,10 @@
 
 #include <linux/types.h>
 
+/* Bytes of the shared ring: room for ~900 queued packets while the daemon
+ * catches up. The BPF side and the loaders (which create it) both use it. */
+#define CUBE_SLOWPATH_RING_BYTES (256 * 1024)
+
 /* Enough for every header we parse plus some payload; ARP and ND need < 100. */
 #define CUBE_SLOWPATH_SNAPLEN 256
 
