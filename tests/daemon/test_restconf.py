@@ -117,6 +117,18 @@ class RestconfTest(unittest.TestCase):
         self.assertEqual(self.c.config(), {"cubenet-core:cubes": {"cube": [
             {"name": "p0", "type": "parser", "port": [{"id": 0, "verdict": "tx"}]}]}})
 
+    def test_every_cube_type_loads_on_both_hooks(self):
+        types = ("parser", "classifier", "maglev", "l2rewrite", "router", "nat")
+        cubes = [{"name": f"{t}-{h}", "type": t, "hook": h} for t in types for h in ("xdp", "tc")]
+        r = self.c.post("/restconf/data", {"cubenet-core:cubes": {"cube": cubes}})
+        self.assertEqual(r.status, 201, r.body)
+        listed = self.c.get(CUBES).json()["cubenet-core:cubes"]["cube"]
+        self.assertEqual({c["name"] for c in listed}, {c["name"] for c in cubes})
+        self.assertTrue(all("statistics" in c for c in listed))  # each one loaded
+        for c in cubes:
+            self.assertEqual(self.c.delete(CUBES + "/cube=" + c["name"]).status, 204)
+        self.assertEqual(self.c.get(CUBES + "/cube").status, 404)
+
     def test_query_parameters(self):
         self.c.put("/restconf/data", {"cubenet-core:cubes": {"cube": [
             {"name": "p0", "type": "parser", "port": [{"id": 0, "verdict": "drop"}]},
