@@ -2,10 +2,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include "cube_pin.h"
 #include "lib/abi/meta.h"
 #include "lib/abi/slowpath.h"
@@ -90,8 +92,70 @@ void cube_pin_dir(char *out, size_t size, const char *root, const char *name, co
 		 name);
 }
 
+/* Entries of an adopted map that the new load made bigger or smaller: every
+ * key that fits is carried over; map-in-map values travel as inner fds. */
+static void copy_entries(int from, int to)
+{
+	struct bpf_map_info info = {0};
+	uint32_t len = sizeof(info);
+	int ncpu = libbpf_num_possible_cpus();
+	size_t vsize;
+	void *key, *next, *value;
+	int of_maps;
+
+	if (bpf_obj_get_info_by_fd(from, &info, &len) || ncpu < 1)
+		return;
+	of_maps = info.type == BPF_MAP_TYPE_HASH_OF_MAPS || info.type == BPF_MAP_TYPE_ARRAY_OF_MAPS;
+	vsize = info.value_size;
+	if (info.type == BPF_MAP_TYPE_PERCPU_ARRAY || info.type == BPF_MAP_TYPE_PERCPU_HASH ||
+	    info.type == BPF_MAP_TYPE_LRU_PERCPU_HASH)
+		vsize = ((vsize + 7) / 8) * 8 * (size_t)ncpu;
+	key = calloc(1, info.key_size);
+	next = calloc(1, info.key_size);
+	value = calloc(1, vsize < 4 ? 4 : vsize);
+	if (!key || !next || !value)
+		goto cleanup;
+	for (void *prev = NULL; !bpf_map_get_next_key(from, prev, next); prev = key) {
+		memcpy(key, next, info.key_size);
+		if (bpf_map_lookup_elem(from, key, value))
+			continue;
+		if (of_maps) {
+			int inner = bpf_map_get_fd_by_id(*(uint32_t *)value);
+
+			if (inner < 0)
+				continue;
+			bpf_map_update_elem(to, key, &inner, BPF_ANY);
+			close(inner);
+		} else {
+			bpf_map_update_elem(to, key, value, BPF_ANY); /* E2BIG past a smaller end */
+		}
+	}
+cleanup:
+	free(key);
+	free(next);
+	free(value);
+}
+
+struct resized {
+	struct bpf_map *map;
+	int old_fd;
+};
+
+/* A load that failed puts back the pins it took away. */
+static void repin(const struct resized *r)
+{
+	const char *path = bpf_map__pin_path(r->map);
+
+	if (path) {
+		unlink(path); /* what the failed load may have pinned */
+		bpf_obj_pin(r->old_fd, path);
+	}
+}
+
 int cube_load_pinned(struct cube *cube, const struct cube_shared *shared, const char *dir)
 {
+	struct resized resized[32];
+	size_t n_resized = 0;
 	struct bpf_map *map;
 	char path[512];
 	int err = mkdirs(dir);
@@ -101,22 +165,45 @@ int cube_load_pinned(struct cube *cube, const struct cube_shared *shared, const 
 	bpf_object__for_each_map(map, cube->obj)
 	{
 		const char *name = bpf_map__name(map);
+		struct bpf_map_info info = {0};
+		uint32_t len = sizeof(info);
+		int fd;
 
 		/* Internal maps (.rodata, .bss) are per load; shared maps come by fd. */
 		if (strchr(name, '.') || strcmp(name, "cube_meta") == 0 ||
 		    strcmp(name, "cube_slowpath") == 0)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, name);
+		/* A pinned map sized otherwise than this load asks is replaced by
+		 * a new one holding its entries; whoever still uses the old one
+		 * (the instance being replaced) keeps it until it goes. */
+		fd = bpf_obj_get(path);
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) &&
+		    info.max_entries != bpf_map__max_entries(map) && n_resized < 32) {
+			unlink(path);
+			resized[n_resized++] = (struct resized){map, fd};
+		} else if (fd >= 0) {
+			close(fd);
+		}
 		err = bpf_map__set_pin_path(map, path);
 		if (err)
-			return err;
+			goto cleanup;
 	}
 	err = cube_load(cube, shared);
 	if (err)
-		return err;
+		goto cleanup;
+	for (size_t i = 0; i < n_resized; i++)
+		copy_entries(resized[i].old_fd, bpf_map__fd(resized[i].map));
 	snprintf(path, sizeof(path), "%s/prog", dir);
 	unlink(path); /* the previous daemon's program, now replaced */
-	return bpf_program__pin(cube->prog, path);
+	err = bpf_program__pin(cube->prog, path);
+cleanup:
+	for (size_t i = 0; i < n_resized; i++) {
+		if (err)
+			repin(&resized[i]);
+		close(resized[i].old_fd);
+	}
+	return err;
 }
 
 void cube_unpin_dir(const char *dir)

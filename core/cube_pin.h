@@ -23,8 +23,9 @@ int cube_shared_open_pinned(struct cube_shared *shared, const char *root);
 void cube_pin_dir(char *out, size_t size, const char *root, const char *name, const char *type,
 		  enum cube_hook hook);
 
-/* Load with every map of the instance pinned in dir (reused if there),
- * then pin the program too. 0 or -errno. */
+/* Load with every map of the instance pinned in dir (reused if there; one
+ * pinned with another size is replaced by one of the new size holding its
+ * entries), then pin the program too. 0 or -errno. */
 int cube_load_pinned(struct cube *cube, const struct cube_shared *shared, const char *dir);
 
 /* Remove an instance's pins (its maps go when nothing else holds them). */
