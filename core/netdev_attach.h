@@ -23,4 +23,9 @@ int netdev_attach(const struct cube *head, uint32_t ifindex, enum attach_mode mo
 int netdev_detach(uint32_t ifindex, enum attach_mode mode);
 const char *attach_mode_name(enum attach_mode mode);
 
+static inline int attach_is_xdp(enum attach_mode mode)
+{
+	return mode == ATTACH_XDP_NATIVE || mode == ATTACH_XDP_GENERIC;
+}
+
 #endif

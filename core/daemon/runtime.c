@@ -18,6 +18,9 @@ struct want {
 		char type[16];
 		enum cube_hook hook;
 		struct rt_port ports[CUBE_MAX_PORTS];
+		struct service_map_size sizes[SERVICE_MAX_SIZES];
+		size_t n_sizes;
+		int composed;	   /* made by a service, not in cubenet-core */
 		struct cube *cube; /* the instance it will be: kept or newly loaded */
 		int fresh;	   /* newly loaded by this apply */
 		int new_pins;	   /* and its pin directory is new too */
@@ -26,6 +29,68 @@ struct want {
 	struct rt_attachment attachments[RT_MAX_ATTACHMENTS];
 	size_t n_attachments;
 };
+
+static struct want_cube *want_find(struct want *w, const char *name);
+
+static int build_cube(void *arg, const char *name, const char *type, enum cube_hook hook,
+		      const struct service_map_size *sizes, size_t n_sizes, struct cn_error *err)
+{
+	struct want *w = arg;
+	struct want_cube *wc;
+
+	if (w->n_cubes == RT_MAX_CUBES)
+		return cn_fail(err, CN_ERR_TOO_BIG, "", "at most %d cubes", RT_MAX_CUBES);
+	if (n_sizes > SERVICE_MAX_SIZES)
+		return cn_fail(err, CN_ERR_OPERATION_FAILED, "", "cube %s: too many sizes", name);
+	wc = &w->cubes[w->n_cubes++];
+	snprintf(wc->name, sizeof(wc->name), "%s", name);
+	snprintf(wc->type, sizeof(wc->type), "%s", type);
+	wc->hook = hook;
+	wc->composed = 1;
+	memcpy(wc->sizes, sizes, n_sizes * sizeof(*sizes));
+	wc->n_sizes = n_sizes;
+	return 0;
+}
+
+static int build_wire(void *arg, const char *cube, uint32_t port, enum cube_port_kind kind,
+		      const char *peer, struct cn_error *err)
+{
+	struct want_cube *wc = want_find(arg, cube);
+
+	if (!wc || port >= CUBE_MAX_PORTS)
+		return cn_fail(err, CN_ERR_OPERATION_FAILED, "", "no port %u on cube %s", port,
+			       cube);
+	wc->ports[port].kind = (uint8_t)kind;
+	snprintf(wc->ports[port].peer, sizeof(wc->ports[port].peer), "%s", peer ? peer : "");
+	return 0;
+}
+
+static int build_attach(void *arg, const char *cube, const char *netdev, enum attach_mode mode,
+			struct cn_error *err)
+{
+	struct want *w = arg;
+	struct rt_attachment *at;
+
+	if (w->n_attachments == RT_MAX_ATTACHMENTS)
+		return cn_fail(err, CN_ERR_TOO_BIG, "", "at most %d attachments",
+			       RT_MAX_ATTACHMENTS);
+	at = &w->attachments[w->n_attachments++];
+	snprintf(at->netdev, sizeof(at->netdev), "%s", netdev);
+	snprintf(at->cube, sizeof(at->cube), "%s", cube);
+	at->mode = mode;
+	return 0;
+}
+
+/* The cubes, wiring and attachments composing services declare. */
+static int read_composed(const struct lyd_node *tree, struct want *w, struct cn_error *err)
+{
+	const struct service_builder b = {w, build_cube, build_wire, build_attach};
+
+	for (const struct service *const *s = services; *s; s++)
+		if ((*s)->compose && tree && (*s)->compose(tree, &b, err))
+			return -1;
+	return 0;
+}
 
 static int read_want(const struct lyd_node *tree, struct want *w, struct cn_error *err)
 {
@@ -86,7 +151,7 @@ static int read_want(const struct lyd_node *tree, struct want *w, struct cn_erro
 		}
 		ly_set_free(set, NULL);
 	}
-	return 0;
+	return read_composed(tree, w, err);
 }
 
 static struct rt_cube *rt_find(struct runtime *rt, const char *name)
@@ -136,7 +201,18 @@ static const char *path_of(const char *name)
 	return cube_path;
 }
 
-/* Load what is new or changed type/hook; check every reference. Nothing
+static int same_sizes(const struct rt_cube *have, const struct want_cube *wc)
+{
+	if (have->n_sizes != wc->n_sizes)
+		return 0;
+	for (size_t i = 0; i < wc->n_sizes; i++)
+		if (strcmp(have->sizes[i].map, wc->sizes[i].map) ||
+		    have->sizes[i].max_entries != wc->sizes[i].max_entries)
+			return 0;
+	return 1;
+}
+
+/* Load what is new or changed type/hook/map sizes; check every reference. Nothing
  * live is touched here. */
 static int prepare(struct runtime *rt, struct want *w, struct cn_error *err)
 {
@@ -146,7 +222,7 @@ static int prepare(struct runtime *rt, struct want *w, struct cn_error *err)
 		int e;
 
 		if (have && strcmp(have->cube->type->name, wc->type) == 0 &&
-		    have->cube->hook == wc->hook) {
+		    have->cube->hook == wc->hook && same_sizes(have, wc)) {
 			wc->cube = have->cube;
 			continue;
 		}
@@ -156,6 +232,8 @@ static int prepare(struct runtime *rt, struct want *w, struct cn_error *err)
 		cube_pin_dir(dir, sizeof(dir), rt->bpffs, wc->name, wc->type, wc->hook);
 		wc->new_pins = access(dir, F_OK) != 0;
 		e = cube_open(&wc->cube, wc->type, wc->hook, ++rt->next_id);
+		for (size_t k = 0; k < wc->n_sizes && !e; k++)
+			e = cube_set_map_size(wc->cube, wc->sizes[k].map, wc->sizes[k].max_entries);
 		if (!e)
 			e = cube_load_pinned(wc->cube, &rt->shared, dir);
 		if (e) {
@@ -191,12 +269,21 @@ static int prepare(struct runtime *rt, struct want *w, struct cn_error *err)
 	for (size_t i = 0; i < w->n_attachments; i++) {
 		struct rt_attachment *at = &w->attachments[i];
 		struct want_cube *head = want_find(w, at->cube);
-		int xdp = at->mode == ATTACH_XDP_NATIVE || at->mode == ATTACH_XDP_GENERIC;
+		int xdp = attach_is_xdp(at->mode);
 
 		at->ifindex = netdev_index(at->netdev);
 		if (!at->ifindex)
 			return cn_fail(err, CN_ERR_INVALID_VALUE, "/cubenet-core:attachments",
 				       "no netdev '%s'", at->netdev);
+		for (size_t j = 0; j < i; j++)
+			if (w->attachments[j].ifindex == at->ifindex &&
+			    attach_is_xdp(w->attachments[j].mode) == attach_is_xdp(at->mode) &&
+			    (attach_is_xdp(at->mode) || w->attachments[j].mode == at->mode))
+				return cn_fail(err, CN_ERR_INVALID_VALUE,
+					       "/cubenet-core:attachments",
+					       "netdev '%s' would get two chains on one hook: '%s' "
+					       "and '%s'",
+					       at->netdev, w->attachments[j].cube, at->cube);
 		if (!head || (head->hook == CUBE_HOOK_XDP) != xdp)
 			return cn_fail(err, CN_ERR_INVALID_VALUE, "/cubenet-core:attachments",
 				       "cube '%s' cannot attach in %s mode", at->cube,
@@ -229,14 +316,25 @@ static int wire(struct want *w, struct cn_error *err)
 	return 0;
 }
 
+static struct cube *want_cube_of(void *arg, const char *name)
+{
+	struct want_cube *wc = want_find(arg, name);
+
+	return wc ? wc->cube : NULL;
+}
+
 /* Each service programs the maps of its cubes from the candidate config. */
 static int configure(const struct lyd_node *config, struct want *w, struct cn_error *err)
 {
 	for (size_t i = 0; i < w->n_cubes; i++)
 		for (const struct service *const *s = services; *s; s++)
-			if (strcmp(w->cubes[i].type, (*s)->cube_type) == 0 &&
+			if (!w->cubes[i].composed && (*s)->cube_type &&
+			    strcmp(w->cubes[i].type, (*s)->cube_type) == 0 &&
 			    (*s)->apply(config, w->cubes[i].name, w->cubes[i].cube, err))
 				return -1;
+	for (const struct service *const *s = services; *s; s++)
+		if ((*s)->apply_composed && (*s)->apply_composed(config, want_cube_of, w, err))
+			return -1;
 	return 0;
 }
 
@@ -287,7 +385,10 @@ static void commit_runtime(struct runtime *rt, struct want *w)
 
 		snprintf(c->name, sizeof(c->name), "%s", w->cubes[i].name);
 		c->cube = w->cubes[i].cube;
+		c->composed = w->cubes[i].composed;
 		memcpy(c->ports, w->cubes[i].ports, sizeof(c->ports));
+		memcpy(c->sizes, w->cubes[i].sizes, sizeof(c->sizes));
+		c->n_sizes = w->cubes[i].n_sizes;
 	}
 	rt->n_attachments = w->n_attachments;
 	memcpy(rt->attachments, w->attachments, w->n_attachments * sizeof(w->attachments[0]));
@@ -336,15 +437,26 @@ static void add_u64(struct lyd_node *tree, const char *base, const char *leaf_pa
 	lyd_new_path(tree, NULL, path, value, LYD_NEW_PATH_UPDATE, NULL);
 }
 
+static struct cube *rt_cube_of(void *arg, const char *name)
+{
+	struct rt_cube *c = rt_find(arg, name);
+
+	return c ? c->cube : NULL;
+}
+
 void runtime_state(void *arg, struct lyd_node *tree)
 {
 	struct runtime *rt = arg;
 
+	for (const struct service *const *s = services; *s; s++)
+		if ((*s)->state)
+			(*s)->state(tree, rt_cube_of, rt);
 	for (size_t i = 0; i < rt->n_cubes; i++) {
 		struct cube_stats st;
 		char base[128], lp[96];
 
-		if (cube_read_stats(rt->cubes[i].cube, &st))
+		/* A service's own cubes report through its module. */
+		if (rt->cubes[i].composed || cube_read_stats(rt->cubes[i].cube, &st))
 			continue;
 		snprintf(base, sizeof(base), "/cubenet-core:cubes/cube[name='%s']",
 			 rt->cubes[i].name);

@@ -12,6 +12,7 @@
 #include "cube.h"
 #include "netdev_attach.h"
 #include "error.h"
+#include "service.h"
 
 #define RT_MAX_CUBES	   256
 #define RT_MAX_ATTACHMENTS 64
@@ -25,6 +26,9 @@ struct rt_cube {
 	char name[32];
 	struct cube *cube;
 	struct rt_port ports[CUBE_MAX_PORTS];
+	struct service_map_size sizes[SERVICE_MAX_SIZES];
+	size_t n_sizes;
+	int composed; /* made by a service */
 };
 
 struct rt_attachment {
