@@ -18,13 +18,15 @@
 #include "datastore.h"
 #include "restconf.h"
 #include "runtime.h"
+#include "service.h"
 #include "slowpath.h"
 
 #define DEFAULT_SOCKET	  "/run/cubenet/cubenetd.sock"
 #define DEFAULT_STATE_DIR "/var/lib/cubenet"
 #define DEFAULT_BPFFS	  "/sys/fs/bpf/cubenet"
 
-static const char *const modules[] = {"cubenet-core", "cubenet-router", "cubenet-nat", NULL};
+static const char *const modules[] = {"cubenet-core", "cubenet-router", "cubenet-nat", "cubenet-lb",
+				      NULL};
 
 struct options {
 	const char *socket_path;
@@ -203,6 +205,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	mkdir(o.state_dir, 0700);
+	service_state_dir = o.state_dir;
 	snprintf(save_path, sizeof(save_path), "%s/running.json", o.state_dir);
 
 	if (!rt || runtime_init(rt, o.bpffs, &err) ||

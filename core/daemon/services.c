@@ -6,5 +6,8 @@
 const struct service *const services[] = {
     &router_service,
     &nat_service,
+    &lb_service,
     NULL,
 };
+
+const char *service_state_dir = "/var/lib/cubenet";
