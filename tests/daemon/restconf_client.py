@@ -100,6 +100,8 @@ class Daemon:
 
     def start(self):
         self.log = open(os.path.join(self.dir, "log"), "a")
+        if os.path.exists(self.socket):  # left by a daemon that was killed
+            os.unlink(self.socket)
         # nsenter switches only the network namespace: unlike `ip netns exec`
         # it keeps the mounts, so the daemon sees the one bpffs its pins are in.
         prefix = ["nsenter", f"--net=/run/netns/{self.netns}"] if self.netns else []
