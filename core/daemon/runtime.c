@@ -372,11 +372,13 @@ static void commit_runtime(struct runtime *rt, struct want *w)
 
 		if (wc && wc->cube == rt->cubes[i].cube)
 			continue;
+		/* Replaced by the same name, type and hook: the pins are the new one's. */
+		int pins_taken_over = wc && strcmp(wc->type, rt->cubes[i].cube->type->name) == 0 &&
+				      wc->hook == rt->cubes[i].cube->hook;
+
 		instance_pin_dir(rt, rt->cubes[i].cube, rt->cubes[i].name, dir, sizeof(dir));
 		cube_destroy(rt->cubes[i].cube);
-		/* Replaced by the same name, type and hook: the pins are the new one's. */
-		if (!wc || strcmp(wc->type, rt->cubes[i].cube->type->name) ||
-		    wc->hook != rt->cubes[i].cube->hook)
+		if (!pins_taken_over)
 			cube_unpin_dir(dir);
 	}
 	rt->n_cubes = w->n_cubes;
