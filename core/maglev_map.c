@@ -6,7 +6,7 @@
 #include "maglev_map.h"
 #include "lib/abi/maglev.h"
 
-int maglev_ring_install(int rings_fd, uint32_t service_id, const uint32_t *table, uint32_t size)
+int maglev_ring_create(const uint32_t *table, uint32_t size)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP);
 	uint32_t slots = size + MAGLEV_RING_HDR_SLOTS;
@@ -43,12 +43,46 @@ int maglev_ring_install(int rings_fd, uint32_t service_id, const uint32_t *table
 			}
 		}
 	}
-	if (bpf_map_update_elem(rings_fd, &service_id, &ring_fd, BPF_ANY))
-		err = -errno;
 cleanup:
 	free(keys);
+	if (err) {
+		close(ring_fd);
+		return err;
+	}
+	return ring_fd;
+}
+
+int maglev_rings_swap(int rings_fd, const uint32_t *service_ids, const int *ring_fds, uint32_t n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, batch);
+	uint32_t count = n;
+
+	/* One batch: the kernel waits for running programs to let go of the
+	 * old rings once (an RCU grace period, milliseconds), not per ring. */
+	if (n && bpf_map_update_batch(rings_fd, service_ids, ring_fds, &count, &batch))
+		return -errno;
+	return 0;
+}
+
+int maglev_ring_install(int rings_fd, uint32_t service_id, const uint32_t *table, uint32_t size)
+{
+	int ring_fd = maglev_ring_create(table, size), err;
+
+	if (ring_fd < 0)
+		return ring_fd;
+	err = maglev_rings_swap(rings_fd, &service_id, &ring_fd, 1);
 	close(ring_fd); /* the outer map holds its own reference */
 	return err;
+}
+
+int maglev_rings_remove(int rings_fd, const uint32_t *service_ids, uint32_t n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, batch);
+	uint32_t count = n;
+
+	if (n && bpf_map_delete_batch(rings_fd, service_ids, &count, &batch))
+		return -errno;
+	return 0;
 }
 
 int maglev_ring_remove(int rings_fd, uint32_t service_id)

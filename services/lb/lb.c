@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "service.h"
@@ -297,8 +298,8 @@ static uint64_t name_digest(const char *s)
 	return h;
 }
 
-static int build_ring(int rings_fd, uint32_t vip_id, uint32_t size,
-		      const struct maglev_backend_spec *specs, size_t n)
+/* A new ring's fd, or -errno. */
+static int build_ring(uint32_t size, const struct maglev_backend_spec *specs, size_t n)
 {
 	uint32_t *table = malloc(size * sizeof(*table));
 	int e;
@@ -314,32 +315,33 @@ static int build_ring(int rings_fd, uint32_t vip_id, uint32_t size,
 		e = 0;
 	}
 	if (!e)
-		e = maglev_ring_install(rings_fd, vip_id, table, size);
+		e = maglev_ring_create(table, size);
 	free(table);
 	return e;
 }
 
-/* The rings whose inputs changed since they were installed by this daemon. */
-static struct ring_digest {
-	char key[300];
-	uint64_t digest;
-} * digests;
-static size_t n_digests;
+/* Rings waiting to be swapped in together; bounded so the fds they hold
+ * stay well under the process limit. */
+#define RING_BATCH 256
 
-static uint64_t *digest_slot(const char *key)
+struct ring_batch {
+	uint32_t ids[RING_BATCH];
+	int fds[RING_BATCH];
+	uint64_t *installed[RING_BATCH], digests[RING_BATCH];
+	uint32_t n;
+};
+
+static int ring_batch_flush(struct ring_batch *rb, int rings_fd)
 {
-	struct ring_digest *grown;
+	int e = maglev_rings_swap(rings_fd, rb->ids, rb->fds, rb->n);
 
-	for (size_t i = 0; i < n_digests; i++)
-		if (strcmp(digests[i].key, key) == 0)
-			return &digests[i].digest;
-	grown = realloc(digests, (n_digests + 1) * sizeof(*digests));
-	if (!grown)
-		return NULL;
-	digests = grown;
-	snprintf(digests[n_digests].key, sizeof(digests[n_digests].key), "%s", key);
-	digests[n_digests].digest = 0;
-	return &digests[n_digests++].digest;
+	for (uint32_t i = 0; i < rb->n; i++) {
+		close(rb->fds[i]); /* the outer map holds its own reference */
+		if (!e && rb->installed[i])
+			*rb->installed[i] = rb->digests[i];
+	}
+	rb->n = 0;
+	return e;
 }
 
 struct vip_work {
@@ -347,7 +349,7 @@ struct vip_work {
 	uint64_t digest;
 	struct maglev_backend_spec *specs;
 	size_t n_specs;
-	char key[300];
+	char ns[48], vkey[256]; /* its entry in the id table */
 };
 
 static int read_vip(const struct lyd_node *vip, const char *lb, const uint8_t smac[6],
@@ -363,9 +365,9 @@ static int read_vip(const struct lyd_node *vip, const char *lb, const uint8_t sm
 	vip_key(vip, key, sizeof(key));
 	snprintf(ns_be, sizeof(ns_be), "%s/backend", lb);
 	snprintf(where, sizeof(where), LB_PATH "/lb[name='%s']", lb);
-	snprintf(w->key, sizeof(w->key), "%s/%s", lb, key);
-	snprintf(bkey, sizeof(bkey), "%s/vip", lb);
-	if (lb_ids_find(&ids, bkey, key, &w->id) || w->id >= p->vip_cap)
+	snprintf(w->ns, sizeof(w->ns), "%s/vip", lb);
+	snprintf(w->vkey, sizeof(w->vkey), "%s", key);
+	if (lb_ids_find(&ids, w->ns, key, &w->id) || w->id >= p->vip_cap)
 		return cn_fail(err, CN_ERR_OPERATION_FAILED, where, "vip %s has no id", key);
 	svc_parse_addr(svc_leaf(vip, "address"), &fam, &addr);
 	ck->vip = addr;
@@ -466,11 +468,29 @@ cleanup:
 	return e;
 }
 
+static int remove_rings(int rings_fd, const uint8_t *present, uint32_t cap)
+{
+	uint32_t *gone = malloc(cap * sizeof(*gone)), n = 0, inner_id;
+	int e = 0;
+
+	if (!gone)
+		return -ENOMEM;
+	for (uint32_t id = 0; id < cap; id++)
+		if (!present[id] && !bpf_map_lookup_elem(rings_fd, &id, &inner_id))
+			gone[n++] = id;
+	if (n && maglev_rings_remove(rings_fd, gone, n))
+		for (uint32_t i = 0; i < n && !e; i++) /* no batch delete here */
+			e = maglev_ring_remove(rings_fd, gone[i]);
+	free(gone);
+	return e;
+}
+
 static int program_lb(const struct lyd_node *lb, const struct lb_cubes *c, struct cn_error *err)
 {
 	const char *name = svc_leaf(lb, "name"), *v;
 	struct lb_plan p = {0};
 	struct vip_work *work = NULL;
+	struct ring_batch rings = {0};
 	struct ly_set *vips = NULL;
 	char where[96];
 	uint8_t smac[6];
@@ -510,17 +530,32 @@ static int program_lb(const struct lyd_node *lb, const struct lb_cubes *c, struc
 				1, 1);
 	/* 2. Tables, each swapped in whole, then the classifier. */
 	for (uint32_t i = 0; i < vips->count && !e; i++) {
-		uint64_t *installed = digest_slot(work[i].key);
+		/* What this daemon last installed for the VIP. */
+		uint64_t *installed = lb_ids_note(&ids, work[i].ns, work[i].vkey);
 		uint32_t inner_id;
+		int fd;
 
 		/* Ask the kernel too: a ring removed by a restart or resize is
 		 * not what the digest remembers. */
 		if (installed && *installed == work[i].digest &&
 		    !bpf_map_lookup_elem(rings_fd, &work[i].id, &inner_id))
 			continue;
-		e = build_ring(rings_fd, work[i].id, work[i].size, work[i].specs, work[i].n_specs);
-		if (!e && installed)
-			*installed = work[i].digest;
+		fd = build_ring(work[i].size, work[i].specs, work[i].n_specs);
+		if (fd < 0) {
+			e = fd;
+			break;
+		}
+		rings.ids[rings.n] = work[i].id;
+		rings.fds[rings.n] = fd;
+		rings.installed[rings.n] = installed;
+		rings.digests[rings.n++] = work[i].digest;
+		if (rings.n == RING_BATCH)
+			e = ring_batch_flush(&rings, rings_fd);
+	}
+	if (rings.n) {
+		int flushed = ring_batch_flush(&rings, rings_fd);
+
+		e = e ? e : flushed;
 	}
 	if (!e)
 		e = map_sync(cube_map_fd(c->classifier, "classifier_services"), p.vip_keys,
@@ -534,12 +569,8 @@ static int program_lb(const struct lyd_node *lb, const struct lb_cubes *c, struc
 			e = -errno;
 	}
 	/* 3. What is gone: rings, then service flags, backend states, targets. */
-	for (uint32_t id = 0; id < p.vip_cap && !e; id++) {
-		uint32_t inner_id;
-
-		if (!p.vip_present[id] && !bpf_map_lookup_elem(rings_fd, &id, &inner_id))
-			e = maglev_ring_remove(rings_fd, id);
-	}
+	if (!e)
+		e = remove_rings(rings_fd, p.vip_present, p.vip_cap);
 	/* Absent ids are all zero in the plan; their counters restart at zero
 	 * for whoever gets the id next. */
 	if (!e)

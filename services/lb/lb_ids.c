@@ -14,7 +14,16 @@ struct lb_id_entry {
 	char *ns; /* NULL: empty slot */
 	char *key;
 	uint32_t id;
-	int used; /* asked for in the current pass */
+	int used;      /* asked for in the current pass */
+	uint64_t note; /* the caller's, not saved */
+};
+
+/* Which ids of a namespace are taken, for handing out the lowest free. */
+struct lb_id_space {
+	char *ns;
+	uint8_t *taken;
+	uint32_t cap;
+	uint32_t lowest_free; /* no free id below this */
 };
 
 static uint64_t hash_of(const char *ns, const char *key)
@@ -43,17 +52,58 @@ static struct lb_id_entry *slot_of(const struct lb_ids *t, const char *ns, const
 
 static int grow(struct lb_ids *t)
 {
-	struct lb_ids bigger = {.cap = t->cap ? t->cap * 2 : 256};
+	size_t cap = t->cap ? t->cap * 2 : 256;
+	struct lb_ids bigger = {.cap = cap, .slots = calloc(cap, sizeof(*t->slots))};
 
-	bigger.slots = calloc(bigger.cap, sizeof(*bigger.slots));
 	if (!bigger.slots)
 		return -ENOMEM;
 	for (size_t i = 0; i < t->cap; i++)
 		if (t->slots[i].ns)
 			*slot_of(&bigger, t->slots[i].ns, t->slots[i].key) = t->slots[i];
-	bigger.n = t->n;
 	free(t->slots);
-	*t = bigger;
+	t->slots = bigger.slots;
+	t->cap = cap;
+	return 0;
+}
+
+static struct lb_id_space *space_of(struct lb_ids *t, const char *ns)
+{
+	struct lb_id_space *grown;
+
+	for (size_t i = 0; i < t->n_spaces; i++)
+		if (strcmp(t->spaces[i].ns, ns) == 0)
+			return &t->spaces[i];
+	grown = realloc(t->spaces, (t->n_spaces + 1) * sizeof(*grown));
+	if (!grown)
+		return NULL;
+	t->spaces = grown;
+	memset(&grown[t->n_spaces], 0, sizeof(*grown));
+	grown[t->n_spaces].ns = strdup(ns);
+	if (!grown[t->n_spaces].ns)
+		return NULL;
+	return &t->spaces[t->n_spaces++];
+}
+
+static int take(struct lb_ids *t, const char *ns, uint32_t id)
+{
+	struct lb_id_space *sp = space_of(t, ns);
+
+	if (!sp)
+		return -ENOMEM;
+	if (id >= sp->cap) {
+		uint32_t cap = sp->cap ? sp->cap : 256;
+		uint8_t *grown;
+
+		while (cap <= id)
+			cap *= 2;
+		grown = realloc(sp->taken, cap);
+		if (!grown)
+			return -ENOMEM;
+		memset(grown + sp->cap, 0, cap - sp->cap);
+		sp->taken = grown;
+		sp->cap = cap;
+	}
+	sp->taken[id] = 1;
 	return 0;
 }
 
@@ -77,27 +127,19 @@ static int insert(struct lb_ids *t, const char *ns, const char *key, uint32_t id
 	e->id = id;
 	e->used = used;
 	t->n++;
-	return 0;
+	return take(t, ns, id);
 }
 
 /* The lowest id no entry of ns holds. */
-static int lowest_free(const struct lb_ids *t, const char *ns, uint32_t *id)
+static int lowest_free(struct lb_ids *t, const char *ns, uint32_t *id)
 {
-	size_t n = 0;
-	uint8_t *taken;
+	struct lb_id_space *sp = space_of(t, ns);
 
-	for (size_t i = 0; i < t->cap; i++)
-		n += t->slots[i].ns && strcmp(t->slots[i].ns, ns) == 0;
-	taken = calloc(n + 1, 1);
-	if (!taken)
+	if (!sp)
 		return -ENOMEM;
-	for (size_t i = 0; i < t->cap; i++)
-		if (t->slots[i].ns && t->slots[i].id <= n && strcmp(t->slots[i].ns, ns) == 0)
-			taken[t->slots[i].id] = 1;
-	*id = 0;
-	while (taken[*id])
-		(*id)++;
-	free(taken);
+	while (sp->lowest_free < sp->cap && sp->taken[sp->lowest_free])
+		sp->lowest_free++;
+	*id = sp->lowest_free;
 	return 0;
 }
 
@@ -146,6 +188,8 @@ void lb_ids_end(struct lb_ids *t)
 			lb_ids_free(&kept);
 			return; /* out of memory: keep everything, nothing is lost */
 		}
+		if (e->ns && e->used)
+			slot_of(&kept, e->ns, e->key)->note = e->note;
 	}
 	lb_ids_free(t);
 	*t = kept;
@@ -153,13 +197,23 @@ void lb_ids_end(struct lb_ids *t)
 
 int64_t lb_ids_max(const struct lb_ids *t, const char *ns)
 {
-	int64_t max = -1;
+	for (size_t i = 0; i < t->n_spaces; i++) {
+		const struct lb_id_space *sp = &t->spaces[i];
 
-	for (size_t i = 0; i < t->cap; i++)
-		if (t->slots[i].ns && (int64_t)t->slots[i].id > max &&
-		    strcmp(t->slots[i].ns, ns) == 0)
-			max = t->slots[i].id;
-	return max;
+		if (strcmp(sp->ns, ns))
+			continue;
+		for (int64_t id = (int64_t)sp->cap - 1; id >= 0; id--)
+			if (sp->taken[id])
+				return id;
+	}
+	return -1;
+}
+
+uint64_t *lb_ids_note(struct lb_ids *t, const char *ns, const char *key)
+{
+	struct lb_id_entry *e = slot_of(t, ns, key);
+
+	return e && e->ns ? &e->note : NULL;
 }
 
 void lb_ids_free(struct lb_ids *t)
@@ -169,6 +223,11 @@ void lb_ids_free(struct lb_ids *t)
 		free(t->slots[i].key);
 	}
 	free(t->slots);
+	for (size_t i = 0; i < t->n_spaces; i++) {
+		free(t->spaces[i].ns);
+		free(t->spaces[i].taken);
+	}
+	free(t->spaces);
 	memset(t, 0, sizeof(*t));
 }
 

@@ -14,10 +14,13 @@
 #include <stdint.h>
 
 struct lb_id_entry;
+struct lb_id_space;
 
 struct lb_ids {
 	struct lb_id_entry *slots; /* open addressing on (ns, key) */
 	size_t cap, n;
+	struct lb_id_space *spaces; /* per namespace: which ids are taken */
+	size_t n_spaces;
 };
 
 /* Read a saved table; a missing file is an empty table. 0 or -errno. */
@@ -37,5 +40,8 @@ int lb_ids_find(const struct lb_ids *t, const char *ns, const char *key, uint32_
 void lb_ids_end(struct lb_ids *t);
 /* The largest id in use in ns, or -1 if none. */
 int64_t lb_ids_max(const struct lb_ids *t, const char *ns);
+/* A value the caller keeps with an entry while it lives (not saved, 0 at
+ * first), or NULL if key has no id. Valid until the next lb_ids_get(). */
+uint64_t *lb_ids_note(struct lb_ids *t, const char *ns, const char *key);
 
 #endif
