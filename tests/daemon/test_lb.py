@@ -302,6 +302,45 @@ class LbTrafficTest(LbTopology):
         self.assertEqual(int(st["vip"][0]["statistics"]["packets"]), 0)
 
 
+class LbScaleTest(LbTopology):
+    def test_seed_scale_4096_vips_4096_backends(self):
+        """The seed's scale in one lb: 4,096 VIPs, a backend each (so more
+        than 4,000 backends); a packet to the last VIP reaches its backend
+        and is counted there. The time the API took is printed, not judged."""
+        vips = []
+        for i in range(4096):
+            mac = "02:89:00:00:%02x:%02x" % (i >> 8, i & 0xff)
+            vips.append({"address": f"10.89.{i >> 8}.{i & 0xff}", "port": 7000,
+                         "protocol": "udp", "table-size": 251,
+                         "backend": [{"name": f"b{i}", "mac": mac}]})
+        last = vips[-1]
+        last["backend"][0]["mac"] = self.macs["be2"]
+        started = time.monotonic()
+        self.configure({"cubenet-lb:lbs": {"lb": [{"name": "lb0", "netdev": "eth0",
+                                                   "vip": vips}]}})
+        print(f"\n  4096 VIPs x 1 backend applied in {time.monotonic() - started:.2f} s",
+              file=sys.stderr)
+        sh("ip", "-n", self.ns("cli"), "route", "add", "10.89.0.0/20", "via", f"{NET}.2")
+        before = self.rx_packets("be2")
+        send = ("import socket\n"
+                "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+                f"[s.sendto(b'x',('{last['address']}',7000)) for _ in range(3)]\n")
+        sh("ip", "netns", "exec", self.ns("cli"), sys.executable, "-c", send)
+        time.sleep(0.2)
+        self.assertGreaterEqual(self.rx_packets("be2") - before, 3)
+        r = self.c.get(vip_path(last["address"], 7000, "udp"))
+        self.assertEqual(r.status, 200, r.body)
+        vip = r.json()["cubenet-lb:vip"][0]
+        self.assertEqual(vip["statistics"]["packets"], "3")
+        self.assertEqual(vip["backend"][0]["statistics"]["packets"], "3")
+        # Removing all but the last VIP keeps the last one's ids, so its
+        # counters continue.
+        self.configure({"cubenet-lb:lbs": {"lb": [{"name": "lb0", "netdev": "eth0",
+                                                   "vip": [last]}]}})
+        vip = self.c.get(vip_path(last["address"], 7000, "udp")).json()["cubenet-lb:vip"][0]
+        self.assertEqual(vip["statistics"]["packets"], "3")
+
+
 class LbApiTest(LbTopology):
     def setUp(self):
         super().setUp()
