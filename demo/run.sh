@@ -1,14 +1,17 @@
 #!/bin/bash
-# cubenet demo: an L2DSR load balancer in XDP, with real TCP traffic.
+# cubenet demo: an L2DSR load balancer in XDP, configured through cubenetd's
+# RESTCONF API, with real TCP traffic.
 #
 #   client ──┐                        ┌── backend be1 (VIP on lo)
 #            ├── L2 segment (bridge) ─┼── backend be2 (VIP on lo)
 #   lb ──────┘   10.77.0.0/24         └── backend be3 (VIP on lo, weight 2)
 #
-# The client sends to the VIP through the lb node; cubenet's chain
-# (parser -> classifier -> maglev -> l2rewrite) rewrites the destination MAC
-# to the chosen backend and transmits the frame back onto the segment; the
-# backend answers the client directly (direct server return).
+# cubenetd runs on the lb node; one PUT of the cubenet-lb config makes it
+# compose parser -> classifier -> maglev -> l2rewrite and attach it to the
+# node's eth0 in native XDP. The client sends to the VIP through the lb node;
+# the chain rewrites the destination MAC to the chosen backend and transmits
+# the frame back onto the segment; the backend answers the client directly
+# (direct server return).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,18 +21,22 @@ TAG=cn$$
 NS_FAB=$TAG-fab NS_CLI=$TAG-cli NS_LB=$TAG-lb
 BACKENDS=(be1 be2 be3)
 WEIGHTS=(1 1 2)
-LB_PID=
+DAEMON_PID=
+RUN=/tmp/$TAG
+SOCK=$RUN/cubenetd.sock
+BPFFS=/sys/fs/bpf/cubenet-demo-$$
 
 scripts/deps.sh
 scripts/build.sh >/dev/null
 
 cleanup() {
 	set +e
-	[ -n "$LB_PID" ] && kill "$LB_PID" 2>/dev/null && wait "$LB_PID" 2>/dev/null
+	[ -n "$DAEMON_PID" ] && kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
 	for ns in "$NS_FAB" "$NS_CLI" "$NS_LB" "${BACKENDS[@]/#/$TAG-}"; do
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
 		ip netns del "$ns" 2>/dev/null
 	done
+	rm -rf "$RUN" "$BPFFS"
 }
 trap cleanup EXIT
 
@@ -72,20 +79,33 @@ ip -n "$NS_CLI" route add "$VIP/32" via 10.77.0.2
 # Native XDP_TX on a veth reaches the peer only if the peer runs XDP too.
 ip -n "$NS_FAB" link set dev lb xdpdrv obj build/pass.bpf.o sec xdp
 
-step "starting cubenet's L2DSR chain on the lb node"
-backend_args=()
+step "starting cubenetd on the lb node"
+mkdir -p "$RUN"
+# nsenter keeps the mounts (unlike ip netns exec), so pins land in /sys/fs/bpf.
+nsenter --net="/run/netns/$NS_LB" build/cubenetd --socket "$SOCK" --state-dir "$RUN/state" \
+	--bpffs "$BPFFS" >"$RUN/cubenetd.log" 2>&1 &
+DAEMON_PID=$!
+for _ in $(seq 100); do
+	[ -S "$SOCK" ] && break
+	kill -0 "$DAEMON_PID" 2>/dev/null || { cat "$RUN/cubenetd.log"; exit 1; }
+	sleep 0.05
+done
+api() { # METHOD PATH [BODY]
+	curl -sS --fail-with-body --unix-socket "$SOCK" -X "$1" \
+		-H 'Content-Type: application/yang-data+json' "http://localhost/restconf/data$2" \
+		${3:+-d "$3"}
+}
+
+step "configuring the lb through the API: PUT /restconf/data/cubenet-lb:lbs"
+backends_json=
 for i in "${!BACKENDS[@]}"; do
-	backend_args+=("${BACKENDS[$i]}=02:77:00:00:01:0$((i + 1))@${WEIGHTS[$i]}")
+	backends_json+="${backends_json:+,}{\"name\": \"${BACKENDS[$i]}\", \"mac\": \"02:77:00:00:01:0$((i + 1))\", \"address\": \"10.77.0.1$((i + 1))\", \"weight\": ${WEIGHTS[$i]}}"
 done
-ip netns exec "$NS_LB" build/cubenet-lb-demo eth0 "$VIP" 80 tcp "${backend_args[@]}" \
-	>"/tmp/$TAG/lb.out" 2>&1 &
-LB_PID=$!
-for _ in $(seq 50); do
-	grep -q attached "/tmp/$TAG/lb.out" 2>/dev/null && break
-	kill -0 "$LB_PID" 2>/dev/null || { cat "/tmp/$TAG/lb.out"; exit 1; }
-	sleep 0.1
-done
-cat "/tmp/$TAG/lb.out"
+config="{\"cubenet-lb:lbs\": {\"lb\": [{\"name\": \"lb0\", \"netdev\": \"eth0\",
+  \"vip\": [{\"address\": \"$VIP\", \"port\": 80, \"protocol\": \"tcp\", \"backend\": [$backends_json]}]}]}}"
+echo "$config" | python3 -m json.tool | sed 's/^/  /'
+api PUT /cubenet-lb:lbs "$config"
+ip -n "$NS_LB" link show eth0 | sed -n 's/^ *prog\/xdp/  attached in native XDP: prog\/xdp/p'
 for b in "${BACKENDS[@]}"; do # wait for the web servers
 	for _ in $(seq 50); do
 		ip netns exec "$TAG-$b" bash -c "exec 3<>/dev/tcp/$VIP/80" 2>/dev/null && break
@@ -116,9 +136,29 @@ lb_rx=$(ip netns exec "$NS_LB" cat /sys/class/net/eth0/statistics/rx_packets)
 cli_rx=$(ip netns exec "$NS_CLI" cat /sys/class/net/eth0/statistics/rx_packets)
 echo "  client received $cli_rx packets; the lb node received $lb_rx (requests only)"
 
-kill -INT "$LB_PID"
-wait "$LB_PID" || true
-LB_PID=
-sed -n '/LB datapath/,$p' "/tmp/$TAG/lb.out"
-rm -rf "/tmp/$TAG"
+step "the daemon's counters: GET /restconf/data/cubenet-lb:lbs"
+api GET /cubenet-lb:lbs | python3 -c '
+import json, sys
+lb = json.load(sys.stdin)["cubenet-lb:lbs"]["lb"][0]
+st = lb["statistics"]
+print("  chain: %s packets in, %s forwarded to backends, %s not for a VIP (to the stack)"
+      % (st["rx-packets"], st["forwarded"], st["not-for-a-vip"]))
+for d in st.get("drop", []):
+    print("  dropped (%s): %s" % (d["reason"], d["packets"]))
+for vip in lb["vip"]:
+    print("  VIP %s:%s/%s: %s packets, %s bytes" % (vip["address"], vip["port"], vip["protocol"],
+          vip["statistics"]["packets"], vip["statistics"]["bytes"]))
+    print("    %-10s %6s %9s %12s" % ("backend", "weight", "packets", "bytes"))
+    for b in vip["backend"]:
+        print("    %-10s %6s %9s %12s" % (b["name"], b["weight"], b["statistics"]["packets"],
+              b["statistics"]["bytes"]))
+'
+
+step "removing the lb through the API: DELETE /restconf/data/cubenet-lb:lbs"
+api DELETE /cubenet-lb:lbs
+if ip -n "$NS_LB" link show eth0 | grep -q prog/xdp; then
+	echo "  the chain is still attached"
+	exit 1
+fi
+echo "  detached; the lb node's eth0 is back to the kernel stack alone"
 [ "$failed" -eq 0 ]

@@ -25,9 +25,12 @@ def serve(name, address, port):
             for _ in self.rfile:
                 self.wfile.write(name.encode() + b"\n")
 
-    socketserver.ThreadingTCPServer.allow_reuse_address = True
-    socketserver.ThreadingTCPServer.daemon_threads = True
-    with socketserver.ThreadingTCPServer((address, port), Handler) as srv:
+    class Server(socketserver.ThreadingTCPServer):
+        allow_reuse_address = True
+        daemon_threads = True
+        address_family = socket.AF_INET6 if ":" in address else socket.AF_INET
+
+    with Server((address, port), Handler) as srv:
         print("ready", flush=True)
         srv.serve_forever()
 
@@ -44,7 +47,8 @@ def connect(address, port, count):
     answers = {"failed": 0}
     for _ in range(count):
         try:
-            with socket.create_connection((address, port), timeout=2) as s:
+            # Long enough for neighbour discovery and one lost SYN.
+            with socket.create_connection((address, port), timeout=5) as s:
                 who = ask(s.makefile("rb"), s)
             answers[who] = answers.get(who, 0) + 1
         except OSError:

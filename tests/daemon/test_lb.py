@@ -24,7 +24,9 @@ PASS_OBJ = os.path.join(BUILD, "pass.bpf.o")
 PEERS = os.path.join(os.path.dirname(__file__), "lb_peers.py")
 LBS = "/restconf/data/cubenet-lb:lbs"
 VIP, PORT = "10.88.1.100", 80
+VIP6 = "fd88:1::100"
 NET = "10.88.0"
+NET6 = "fd88::"
 
 
 def sh(*cmd, check=True):
@@ -63,6 +65,7 @@ class LbTopology(unittest.TestCase):
         for i in (1, 2, 3, 4):
             self.backend(f"be{i}", f"{NET}.1{i}")
         sh("ip", "-n", self.ns("cli"), "route", "add", f"{VIP}/32", "via", f"{NET}.2")
+        sh("ip", "-n", self.ns("cli"), "route", "add", f"{VIP6}/128", "via", f"{NET6}2")
         # Native XDP_TX on a veth reaches the peer only if the peer runs XDP.
         sh("ip", "-n", self.fab, "link", "set", "dev", "lb", "xdpdrv", "obj", PASS_OBJ, "sec",
            "xdp")
@@ -80,6 +83,8 @@ class LbTopology(unittest.TestCase):
         sh("ip", "link", "add", "eth0", "netns", ns, "address", mac, "type", "veth", "peer",
            "name", name, "netns", self.fab)
         sh("ip", "-n", ns, "addr", "add", f"{ip}/24", "dev", "eth0")
+        sh("ip", "-n", ns, "addr", "add", f"{NET6}{ip.rsplit('.', 1)[1]}/64", "dev", "eth0",
+           "nodad")
         sh("ip", "-n", ns, "link", "set", "lo", "up")
         sh("ip", "-n", ns, "link", "set", "eth0", "up")
         sh("ip", "-n", self.fab, "link", "set", name, "master", "br0", "up")
@@ -93,11 +98,16 @@ class LbTopology(unittest.TestCase):
         ns = self.ns(name)
         # The VIP on loopback, never announced: the seed's L2DSR backends.
         sh("ip", "-n", ns, "addr", "add", f"{VIP}/32", "dev", "lo")
+        sh("ip", "-n", ns, "addr", "add", f"{VIP6}/128", "dev", "lo")
         sh("ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv4.conf.all.arp_ignore=1",
            "net.ipv4.conf.all.arp_announce=2", "net.ipv4.conf.all.rp_filter=0",
            "net.ipv4.conf.default.rp_filter=0")
         srv = subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, PEERS, "serve", name,
                                 VIP, str(PORT)], stdout=subprocess.PIPE, text=True)
+        self.servers.append(srv)
+        self.assertEqual(srv.stdout.readline().strip(), "ready")
+        srv = subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, PEERS, "serve", name,
+                                VIP6, str(PORT)], stdout=subprocess.PIPE, text=True)
         self.servers.append(srv)
         self.assertEqual(srv.stdout.readline().strip(), "ready")
 
@@ -134,8 +144,8 @@ class LbTopology(unittest.TestCase):
 
     # -- traffic --------------------------------------------------------------
 
-    def connect(self, count, port=PORT):
-        out = sh("ip", "netns", "exec", self.ns("cli"), sys.executable, PEERS, "connect", VIP,
+    def connect(self, count, port=PORT, vip=VIP):
+        out = sh("ip", "netns", "exec", self.ns("cli"), sys.executable, PEERS, "connect", vip,
                  str(port), str(count))
         return json.loads(out.stdout)
 
@@ -243,6 +253,23 @@ class LbTrafficTest(LbTopology):
                                       **{"connection-table": False}))
         again = self.ask_again(held)
         self.assertIn(None, again)
+
+    def test_ipv6_vip(self):
+        body = self.lb_config([self.backend_entry("be1")])
+        body["cubenet-lb:lbs"]["lb"][0]["vip"].append({
+            "address": VIP6, "port": PORT, "protocol": "tcp",
+            "backend": [self.backend_entry("be2"), self.backend_entry("be3")]})
+        self.configure(body)
+        got = self.connect(60, vip=VIP6)
+        self.assertEqual(got.pop("failed"), 0, got)
+        self.assertEqual(set(got), {"be2", "be3"}, got)
+        for name in ("be2", "be3"):
+            self.assertTrue(within_binomial(got[name], 60, 0.5), got)
+        got = self.connect(5)  # the IPv4 VIP beside it
+        self.assertEqual(got, {"failed": 0, "be1": 5})
+        st = self.lb_state()
+        six = [v for v in st["vip"] if v["address"] == VIP6][0]
+        self.assertGreaterEqual(int(six["statistics"]["packets"]), 5 * 60)
 
     def test_source_address_hash_gives_client_affinity(self):
         self.configure(self.lb_config([self.backend_entry(f"be{i}") for i in (1, 2, 3, 4)],
