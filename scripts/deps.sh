@@ -8,6 +8,7 @@ PACKAGES=(
 	libbpf-dev bpftool libelf-dev zlib1g-dev
 	libyang2-dev libyang2-tools libmicrohttpd-dev libjansson-dev
 	libnl-3-dev libnl-route-3-dev
+	libcurl4-openssl-dev libyaml-dev python3-yaml
 	iproute2 iputils-ping ethtool iptables curl python3 tcpdump bc
 )
 

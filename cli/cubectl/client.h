@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cubectl's HTTP client for cubenetd's RESTCONF API: the daemon's unix
+ * socket by default, or a URL with a bearer token (libcurl does both). */
+#ifndef CUBECTL_CLIENT_H
+#define CUBECTL_CLIENT_H
+
+#include <stddef.h>
+
+struct client {
+	const char *socket_path; /* used unless url is set */
+	const char *url;	 /* http://host:port, no trailing slash */
+	const char *token;	 /* bearer token for url */
+	int verbose;		 /* print each request on stderr */
+};
+
+struct response {
+	long status; /* 0: the daemon could not be reached */
+	char *body;  /* NUL-terminated, "" if none; the caller frees it */
+	size_t len;
+	char error[256]; /* why it could not be reached */
+};
+
+/* path starts with "/restconf/...". body may be NULL. 0, or -1 with
+ * resp->status 0 and resp->error set when the daemon is unreachable. */
+int client_request(const struct client *c, const char *method, const char *path, const char *body,
+		   struct response *resp);
+void response_free(struct response *resp);
+
+#endif
