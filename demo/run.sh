@@ -90,21 +90,24 @@ for _ in $(seq 100); do
 	kill -0 "$DAEMON_PID" 2>/dev/null || { cat "$RUN/cubenetd.log"; exit 1; }
 	sleep 0.05
 done
-api() { # METHOD PATH [BODY]
-	curl -sS --fail-with-body --unix-socket "$SOCK" -X "$1" \
-		-H 'Content-Type: application/yang-data+json' "http://localhost/restconf/data$2" \
-		${3:+-d "$3"}
+cubectl() {
+	printf '  $ cubectl %s\n' "$*"
+	build/cubectl --socket "$SOCK" --cache-dir "$RUN/cache" "$@" | sed 's/^/    /'
+	return "${PIPESTATUS[0]}"
 }
 
-step "configuring the lb through the API: PUT /restconf/data/cubenet-lb:lbs"
-backends_json=
+step "configuring the lb with cubectl (it drives the daemon's RESTCONF API)"
+{
+	echo "netdev: eth0"
+	echo "vip:"
+	echo "  - {address: $VIP, port: 80, protocol: tcp, table-size: 65537}"
+} >"$RUN/lb0.yaml"
+cat "$RUN/lb0.yaml" | sed 's/^/    /'
+cubectl lb add lb0 -f "$RUN/lb0.yaml"
 for i in "${!BACKENDS[@]}"; do
-	backends_json+="${backends_json:+,}{\"name\": \"${BACKENDS[$i]}\", \"mac\": \"02:77:00:00:01:0$((i + 1))\", \"address\": \"10.77.0.1$((i + 1))\", \"weight\": ${WEIGHTS[$i]}}"
+	cubectl lb0 vip "$VIP" 80 tcp backend add "${BACKENDS[$i]}" \
+		"mac=02:77:00:00:01:0$((i + 1))" "address=10.77.0.1$((i + 1))" "weight=${WEIGHTS[$i]}"
 done
-config="{\"cubenet-lb:lbs\": {\"lb\": [{\"name\": \"lb0\", \"netdev\": \"eth0\",
-  \"vip\": [{\"address\": \"$VIP\", \"port\": 80, \"protocol\": \"tcp\", \"backend\": [$backends_json]}]}]}}"
-echo "$config" | python3 -m json.tool | sed 's/^/  /'
-api PUT /cubenet-lb:lbs "$config"
 ip -n "$NS_LB" link show eth0 | sed -n 's/^ *prog\/xdp/  attached in native XDP: prog\/xdp/p'
 for b in "${BACKENDS[@]}"; do # wait for the web servers
 	for _ in $(seq 50); do
@@ -136,26 +139,11 @@ lb_rx=$(ip netns exec "$NS_LB" cat /sys/class/net/eth0/statistics/rx_packets)
 cli_rx=$(ip netns exec "$NS_CLI" cat /sys/class/net/eth0/statistics/rx_packets)
 echo "  client received $cli_rx packets; the lb node received $lb_rx (requests only)"
 
-step "the daemon's counters: GET /restconf/data/cubenet-lb:lbs"
-api GET /cubenet-lb:lbs | python3 -c '
-import json, sys
-lb = json.load(sys.stdin)["cubenet-lb:lbs"]["lb"][0]
-st = lb["statistics"]
-print("  chain: %s packets in, %s forwarded to backends, %s not for a VIP (to the stack)"
-      % (st["rx-packets"], st["forwarded"], st["not-for-a-vip"]))
-for d in st.get("drop", []):
-    print("  dropped (%s): %s" % (d["reason"], d["packets"]))
-for vip in lb["vip"]:
-    print("  VIP %s:%s/%s: %s packets, %s bytes" % (vip["address"], vip["port"], vip["protocol"],
-          vip["statistics"]["packets"], vip["statistics"]["bytes"]))
-    print("    %-10s %6s %9s %12s" % ("backend", "weight", "packets", "bytes"))
-    for b in vip["backend"]:
-        print("    %-10s %6s %9s %12s" % (b["name"], b["weight"], b["statistics"]["packets"],
-              b["statistics"]["bytes"]))
-'
+step "the daemon's counters"
+cubectl lb0
 
-step "removing the lb through the API: DELETE /restconf/data/cubenet-lb:lbs"
-api DELETE /cubenet-lb:lbs
+step "removing the lb"
+cubectl del lb0
 if ip -n "$NS_LB" link show eth0 | grep -q prog/xdp; then
 	echo "  the chain is still attached"
 	exit 1
