@@ -45,28 +45,60 @@ static __always_inline __u16 csum_fold(__u32 sum)
 	return (__u16)~sum;
 }
 
+/* IMIX frame and IP lengths for packet seq: 7 x 40, 4 x 576, 1 x 1500 in
+ * every 12, interleaved so that the mix holds over short runs too. */
+static __always_inline void imix_lengths(__u32 seq, __u16 *frame, __u16 *ip_len)
+{
+	__u32 i = seq % GEN_IMIX_PATTERN;
+
+	if (i == 11) {
+		*frame = 1514;
+		*ip_len = 1500;
+	} else if (i % 3 == 1) { /* 1, 4, 7, 10 */
+		*frame = 590;
+		*ip_len = 576;
+	} else {
+		*frame = 60; /* 40 bytes of IP, padded to the minimum frame */
+		*ip_len = 40;
+	}
+}
+
 SEC("xdp")
 int gen(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
-	struct ethhdr *eth = data;
-	struct iphdr *ip = data + sizeof(*eth);
-	struct udphdr *udp = (void *)(ip + 1);
+	struct ethhdr *eth;
+	struct iphdr *ip;
+	struct udphdr *udp;
 	__u32 zero = 0, seq, sum = 0;
 	struct gen_cfg *cfg = bpf_map_lookup_elem(&gen_cfg, &zero);
 	__u64 *n = bpf_map_lookup_elem(&counter, &zero);
-	__u16 *w;
+	__u16 frame_len, ip_len, *w;
+	void *data, *end;
 
-	if (!cfg || !n || (void *)(udp + 1) > end)
+	if (!cfg || !n)
 		return XDP_ABORTED;
 	seq = (__u32)(*n)++;
+	frame_len = cfg->frame_len;
+	ip_len = frame_len - sizeof(struct ethhdr);
+	if (cfg->flags & GEN_F_IMIX) {
+		imix_lengths(seq, &frame_len, &ip_len);
+		if (bpf_xdp_adjust_tail(ctx, (int)frame_len - (int)cfg->frame_len))
+			return XDP_ABORTED;
+	}
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	eth = data;
+	ip = data + sizeof(*eth);
+	udp = (void *)(ip + 1);
+	if ((void *)(udp + 1) > end)
+		return XDP_ABORTED;
 	__builtin_memcpy(eth->h_dest, cfg->dmac, 6);
 	__builtin_memcpy(eth->h_source, cfg->smac, 6);
 	eth->h_proto = bpf_htons(ETH_P_IP);
 	ip->version = 4;
 	ip->ihl = 5;
 	ip->tos = 0;
-	ip->tot_len = bpf_htons(cfg->frame_len - sizeof(*eth));
+	ip->tot_len = bpf_htons(ip_len);
 	ip->id = 0;
 	ip->frag_off = 0;
 	ip->ttl = 64;
@@ -80,7 +112,7 @@ int gen(struct xdp_md *ctx)
 	ip->check = csum_fold(sum);
 	udp->source = bpf_htons(1024 + (__u16)(seq % 60000));
 	udp->dest = cfg->dport;
-	udp->len = bpf_htons(cfg->frame_len - sizeof(*eth) - sizeof(*ip));
+	udp->len = bpf_htons(ip_len - sizeof(*ip));
 	udp->check = 0;
 	return bpf_redirect(cfg->ifindex, 0);
 }

@@ -16,6 +16,16 @@ struct gen_cfg {
 	__be16 dport;
 	__u16 frame_len; /* on the wire, without FCS */
 	__u32 ifindex;	 /* where to send */
+	__u32 flags;	 /* enum gen_flags */
 };
+
+enum gen_flags {
+	/* The seed's IMIX: IP packets of 40, 576 and 1500 bytes, 7:4:1, the
+	 * smallest padded to the 64-byte minimum frame. The input frame must
+	 * be the largest (1514 bytes); smaller ones are cut from its tail. */
+	GEN_F_IMIX = 1 << 0,
+};
+
+#define GEN_IMIX_PATTERN 12 /* packets in one round of 7 + 4 + 1 */
 
 #endif

@@ -1,28 +1,33 @@
 #!/bin/bash
-# The benchmarks still run and measure something: cube-cost, meta-bench and
-# a quick xdp-bench pass (live frames through the ceiling, the chain, the
-# monolithic build and iptables DNAT). Figures are printed, never judged:
-# timings are not pass/fail; a zero or a failure to run is.
+# The benchmarks still run and measure something: meta-bench and the whole
+# of benchmarks/run.py in its quick mode (live frames through the ceiling,
+# the lb chain configured through cubenetd, the monolithic build and
+# iptables DNAT; cube-cost; Maglev build times; VIPs through the API).
+# Figures are printed, never judged: timings are not pass/fail; a zero or a
+# failure to run is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "*** SKIP bench_smoke: needs root ***"; exit 77; }
-build/cube-cost 10000 | tee /tmp/cube-cost.$$
-build/meta-bench 10000 | tee /tmp/meta-bench.$$
-benchmarks/xdp_bench.sh --quick | tee /tmp/xdp-bench.$$
-python3 - /tmp/cube-cost.$$ /tmp/meta-bench.$$ /tmp/xdp-bench.$$ <<'PY'
-import re, sys
-cost, meta, xdp = (open(p).read() for p in sys.argv[1:])
-rows = re.findall(r"^\| (.+?) +\| (xdp|tc) +\| +(-?\d+) \|$", cost, re.M)
-assert len(rows) >= 15, "cube-cost printed too few rows"
-for what, hook, ns in rows:
-    if "hop" not in what:
-        assert int(ns) > 0, f"cube-cost: {what} ({hook}) measured 0"
+out=$(mktemp -d /tmp/cubenet-bench-smoke.XXXXXX)
+trap 'rm -rf "$out"' EXIT
+build/meta-bench 10000 | tee "$out/meta-bench"
+benchmarks/run.py --quick --out "$out"
+python3 - "$out" <<'PY'
+import json, os, re, sys
+out = sys.argv[1]
+meta = open(os.path.join(out, "meta-bench")).read()
 assert len(re.findall(r"\| \d+ \| \d+ \| \d+ \|", meta)) == 3, "meta-bench rows"
 assert " 0 |" not in meta, "meta-bench: a chain failed"
-row = [r for r in xdp.splitlines() if r.startswith("| 64 |")]
-assert row, "xdp-bench printed no 64-byte row"
-values = [float(v) for v in row[0].strip("|").split("|")[1:5]]
-assert all(v > 0 for v in values), f"a scenario delivered nothing: {row[0]}"
+run = json.load(open(os.path.join(out, "run.json")))
+points = run["throughput"]
+assert len(points) == len(run["scenarios"]) * len(run["sizes"]), "a throughput point is missing"
+for p in points:
+    assert p["delivered_mpps"] > 0, f"{p['name']} at {p['frame']} delivered nothing"
+costs = run["cube_cost_ns"]
+assert len(costs) >= 15, "cube-cost printed too few rows"
+assert all(c["ns"] > 0 for c in costs if "hop" not in c["what"]), "cube-cost measured 0"
+assert run["maglev_build"] and all(b["build_us"] > 0 for b in run["maglev_build"])
+assert run["api"]["program_all_s"] > 0
+assert os.path.getsize(os.path.join(out, "throughput.png")) > 1000, "no plot"
 print("bench_smoke: 1 passed, 0 failed")
 PY
-rm -f /tmp/cube-cost.$$ /tmp/meta-bench.$$ /tmp/xdp-bench.$$
