@@ -6,7 +6,7 @@
 
 #include <jansson.h>
 #include <libyang/libyang.h>
-#include "client.h"
+#include "restconf_client.h"
 #include "error.h"
 
 enum output_format {

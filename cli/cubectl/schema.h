@@ -9,7 +9,7 @@
 #define CUBECTL_SCHEMA_H
 
 #include <libyang/libyang.h>
-#include "client.h"
+#include "restconf_client.h"
 #include "error.h"
 
 /* Load the daemon's modules into a new context (cache_dir may be NULL). */

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* cubectl's HTTP client for cubenetd's RESTCONF API: the daemon's unix
+/* An HTTP client for cubenetd's RESTCONF API (cubectl, the CNI plugin): the unix
  * socket by default, or a URL with a bearer token (libcurl does both). */
-#ifndef CUBECTL_CLIENT_H
-#define CUBECTL_CLIENT_H
+#ifndef CUBENET_RESTCONF_CLIENT_H
+#define CUBENET_RESTCONF_CLIENT_H
 
 #include <stddef.h>
 

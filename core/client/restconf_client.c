@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <curl/curl.h>
-#include "client.h"
+#include "restconf_client.h"
 
 #define MEDIA "application/yang-data+json"
 
