@@ -26,7 +26,7 @@
 #define DEFAULT_BPFFS	  "/sys/fs/bpf/cubenet"
 
 static const char *const modules[] = {"cubenet-core", "cubenet-router", "cubenet-nat", "cubenet-lb",
-				      NULL};
+				      "cubenet-pods", NULL};
 
 struct options {
 	const char *socket_path;
