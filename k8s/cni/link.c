@@ -1,0 +1,391 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The pod's veth over libnl-route-3. The pod end is created inside the
+ * pod's netns with its final name; the host end carries the IPAM gateway as
+ * a /32 (so the pod's ARP for its gateway is answered on the link), a /32
+ * route to each pod address, and proxy ARP (so pods on one subnet reach
+ * each other through the node). IPv4 only on the host side for now.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <netlink/netlink.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/veth.h>
+#include <netlink/route/route.h>
+#include "cni.h"
+
+void cni_host_ifname(const struct cni_call *call, char out[16])
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a of the attachment */
+
+	for (const char *p = call->container_id; *p; p++)
+		h = (h ^ (uint8_t)*p) * 1099511628211ull;
+	h = (h ^ '/') * 1099511628211ull;
+	for (const char *p = call->ifname; *p; p++)
+		h = (h ^ (uint8_t)*p) * 1099511628211ull;
+	snprintf(out, 16, "cn%012llx", (unsigned long long)(h & 0xffffffffffffull));
+}
+
+static struct nl_sock *nl_open(void)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+
+	if (sk && nl_connect(sk, NETLINK_ROUTE)) {
+		nl_socket_free(sk);
+		return NULL;
+	}
+	return sk;
+}
+
+static int write_sysctl(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, value, strlen(value)) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+static int link_up(struct nl_sock *sk, const char *name, char mac[18])
+{
+	struct rtnl_link *link = NULL, *change = rtnl_link_alloc();
+	int rc = rtnl_link_get_kernel(sk, 0, name, &link);
+
+	if (!rc) {
+		rtnl_link_set_flags(change, IFF_UP);
+		rc = rtnl_link_change(sk, link, change, 0);
+		if (mac && rtnl_link_get_addr(link))
+			nl_addr2str(rtnl_link_get_addr(link), mac, 18);
+	}
+	rtnl_link_put(change);
+	rtnl_link_put(link);
+	return rc;
+}
+
+static int add_addr(struct nl_sock *sk, int ifindex, const char *cidr)
+{
+	struct rtnl_addr *a = rtnl_addr_alloc();
+	struct nl_addr *local = NULL;
+	int rc = nl_addr_parse(cidr, AF_UNSPEC, &local);
+
+	if (!rc) {
+		rtnl_addr_set_ifindex(a, ifindex);
+		rtnl_addr_set_local(a, local);
+		rc = rtnl_addr_add(sk, a, 0);
+		if (rc == -NLE_EXIST)
+			rc = 0;
+	}
+	nl_addr_put(local);
+	rtnl_addr_put(a);
+	return rc;
+}
+
+/* dst via gw (NULL: on the link) out of ifindex. */
+static int add_route(struct nl_sock *sk, int ifindex, const char *dst, const char *gw)
+{
+	struct rtnl_route *r = rtnl_route_alloc();
+	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
+	struct nl_addr *d = NULL, *g = NULL;
+	int rc = nl_addr_parse(dst, AF_UNSPEC, &d);
+
+	if (!rc && gw && *gw)
+		rc = nl_addr_parse(gw, AF_UNSPEC, &g);
+	if (!rc) {
+		rtnl_route_set_family(r, nl_addr_get_family(d));
+		rtnl_route_set_dst(r, d);
+		rtnl_route_set_scope(r, g ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK);
+		rtnl_route_nh_set_ifindex(nh, ifindex);
+		if (g)
+			rtnl_route_nh_set_gateway(nh, g);
+		rtnl_route_add_nexthop(r, nh);
+		nh = NULL;
+		rc = rtnl_route_add(sk, r, NLM_F_CREATE | NLM_F_REPLACE);
+	}
+	if (nh)
+		rtnl_route_nh_free(nh);
+	nl_addr_put(d);
+	nl_addr_put(g);
+	rtnl_route_put(r);
+	return rc;
+}
+
+/* Run fn inside the netns at path, then come back. */
+static int in_netns(const char *path, int (*fn)(void *), void *arg, struct cni_error *err)
+{
+	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	int target = open(path, O_RDONLY | O_CLOEXEC);
+	int rc;
+
+	if (self < 0 || target < 0) {
+		if (self >= 0)
+			close(self);
+		return cni_fail(err, CNI_ERR_UNKNOWN_CONTAINER, "cannot open the pod's netns",
+				"%s: %s", path, strerror(errno));
+	}
+	if (setns(target, CLONE_NEWNET)) {
+		close(self);
+		close(target);
+		return cni_fail(err, CNI_ERR_IO, "cannot enter the pod's netns", "%s: %s", path,
+				strerror(errno));
+	}
+	rc = fn(arg);
+	if (setns(self, CLONE_NEWNET)) {
+		/* Nothing after this is safe to do in the wrong namespace. */
+		fprintf(stderr, "cubenet: cannot return to the node's netns: %s\n",
+			strerror(errno));
+		exit(1);
+	}
+	close(self);
+	close(target);
+	return rc;
+}
+
+struct pod_setup {
+	const struct cni_call *call;
+	const struct cni_ipam *ipam;
+	char *mac;
+	struct cni_error *err;
+};
+
+static int setup_in_pod(void *arg)
+{
+	struct pod_setup *s = arg;
+	struct nl_sock *sk = nl_open();
+	size_t i;
+	json_t *route;
+	int rc, ifindex;
+
+	if (!sk)
+		return cni_fail(s->err, CNI_ERR_IO, "netlink", "cannot open a netlink socket");
+	rc = link_up(sk, "lo", NULL);
+	if (!rc)
+		rc = link_up(sk, s->call->ifname, s->mac);
+	ifindex = (int)if_nametoindex(s->call->ifname);
+	for (i = 0; !rc && i < s->ipam->n_ips; i++)
+		rc = add_addr(sk, ifindex, s->ipam->ips[i].address);
+	json_array_foreach(s->ipam->routes, i, route)
+	{
+		const char *dst = json_string_value(json_object_get(route, "dst"));
+		const char *gw = json_string_value(json_object_get(route, "gw"));
+		int v6 = dst && strchr(dst, ':');
+
+		if (rc || !dst)
+			continue;
+		/* No gw: the IPAM gateway of the same family. */
+		for (size_t k = 0; !gw && k < s->ipam->n_ips; k++)
+			if ((s->ipam->ips[k].family == 6) == v6 && s->ipam->ips[k].gateway[0])
+				gw = s->ipam->ips[k].gateway;
+		rc = add_route(sk, ifindex, dst, gw);
+	}
+	nl_socket_free(sk);
+	if (rc)
+		return cni_fail(s->err, CNI_ERR_IO, "cannot configure the pod's interface",
+				"%s: %s", s->call->ifname, nl_geterror(rc));
+	return 0;
+}
+
+int cni_link_add(const struct cni_call *call, const struct cni_ipam *ipam, char host_mac[18],
+		 char pod_mac[18], struct cni_error *err)
+{
+	struct nl_sock *sk = nl_open();
+	struct rtnl_link *veth = rtnl_link_veth_alloc(), *peer;
+	char host[16], path[128];
+	int nsfd = open(call->netns, O_RDONLY | O_CLOEXEC), rc, ifindex;
+
+	cni_host_ifname(call, host);
+	if (!sk || !veth || nsfd < 0) {
+		rc = nsfd < 0 ? cni_fail(err, CNI_ERR_UNKNOWN_CONTAINER, "no such netns", "%s: %s",
+					 call->netns, strerror(errno))
+			      : cni_fail(err, CNI_ERR_IO, "netlink", "cannot open netlink");
+		goto cleanup;
+	}
+	rtnl_link_set_name(veth, host);
+	rtnl_link_set_mtu(veth, (unsigned int)call->mtu);
+	peer = rtnl_link_veth_get_peer(veth);
+	rtnl_link_set_name(peer, call->ifname);
+	rtnl_link_set_mtu(peer, (unsigned int)call->mtu);
+	rtnl_link_set_ns_fd(peer, nsfd);
+	rtnl_link_put(peer);
+	rc = rtnl_link_add(sk, veth, NLM_F_CREATE | NLM_F_EXCL);
+	if (rc) {
+		rc = cni_fail(err, rc == -NLE_EXIST ? CNI_ERR_TRY_AGAIN : CNI_ERR_IO,
+			      "cannot create the pod's veth", "%s/%s: %s", host, call->ifname,
+			      nl_geterror(rc));
+		goto cleanup;
+	}
+	/* From here on, failing removes the pair. */
+	rc = link_up(sk, host, host_mac);
+	ifindex = (int)if_nametoindex(host);
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/proxy_arp", host);
+	if (!rc && (write_sysctl(path, "1") || write_sysctl("/proc/sys/net/ipv4/ip_forward", "1")))
+		rc = -NLE_FAILURE;
+	/* Answer proxy ARP at once, not after the default random delay. */
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/neigh/%s/proxy_delay", host);
+	if (!rc && write_sysctl(path, "0"))
+		rc = -NLE_FAILURE;
+	for (size_t i = 0; !rc && i < ipam->n_ips; i++) {
+		char host_route[64];
+
+		if (ipam->ips[i].family != 4)
+			continue;
+		snprintf(host_route, sizeof(host_route), "%.*s/32",
+			 (int)strcspn(ipam->ips[i].address, "/"), ipam->ips[i].address);
+		rc = add_route(sk, ifindex, host_route, NULL);
+		if (!rc && ipam->ips[i].gateway[0]) {
+			char gw[64];
+
+			snprintf(gw, sizeof(gw), "%s/32", ipam->ips[i].gateway);
+			rc = add_addr(sk, ifindex, gw);
+		}
+	}
+	if (rc) {
+		cni_fail(err, CNI_ERR_IO, "cannot configure the node side", "%s: %s", host,
+			 nl_geterror(rc));
+	} else {
+		struct pod_setup s = {call, ipam, pod_mac, err};
+
+		rc = in_netns(call->netns, setup_in_pod, &s, err);
+	}
+	if (rc) {
+		struct cni_error ignored = {0};
+
+		cni_link_del(call, &ignored);
+		rc = -1;
+	}
+cleanup:
+	if (nsfd >= 0)
+		close(nsfd);
+	rtnl_link_put(veth);
+	if (sk)
+		nl_socket_free(sk);
+	return rc;
+}
+
+int cni_link_del(const struct cni_call *call, struct cni_error *err)
+{
+	struct nl_sock *sk = nl_open();
+	struct rtnl_link *link = rtnl_link_alloc();
+	char host[16];
+	int rc;
+
+	cni_host_ifname(call, host);
+	if (!sk)
+		return cni_fail(err, CNI_ERR_IO, "netlink", "cannot open netlink");
+	rtnl_link_set_name(link, host);
+	rc = rtnl_link_delete(sk, link);
+	rtnl_link_put(link);
+	nl_socket_free(sk);
+	if (rc && rc != -NLE_NODEV && rc != -NLE_OBJ_NOTFOUND)
+		return cni_fail(err, CNI_ERR_IO, "cannot remove the pod's veth", "%s: %s", host,
+				nl_geterror(rc));
+	return 0;
+}
+
+struct pod_check {
+	const struct cni_call *call;
+	const json_t *prev;
+	struct cni_error *err;
+};
+
+static int has_addr(struct nl_cache *addrs, int ifindex, const char *cidr)
+{
+	struct nl_addr *want = NULL;
+	int found = 0;
+
+	if (nl_addr_parse(cidr, AF_UNSPEC, &want))
+		return 0;
+	for (struct nl_object *o = nl_cache_get_first(addrs); o; o = nl_cache_get_next(o)) {
+		struct rtnl_addr *a = (struct rtnl_addr *)o;
+
+		found |= rtnl_addr_get_ifindex(a) == ifindex &&
+			 !nl_addr_cmp(rtnl_addr_get_local(a), want) &&
+			 rtnl_addr_get_prefixlen(a) == (int)nl_addr_get_prefixlen(want);
+	}
+	nl_addr_put(want);
+	return found;
+}
+
+static int check_in_pod(void *arg)
+{
+	struct pod_check *c = arg;
+	struct nl_sock *sk = nl_open();
+	struct nl_cache *addrs = NULL;
+	struct rtnl_link *link = NULL;
+	json_t *ip;
+	size_t i;
+	int rc = 0;
+
+	if (!sk)
+		return cni_fail(c->err, CNI_ERR_IO, "netlink", "cannot open netlink");
+	if (rtnl_link_get_kernel(sk, 0, c->call->ifname, &link)) {
+		rc = cni_fail(c->err, CNI_ERR_IO, "interface missing", "%s is not in %s",
+			      c->call->ifname, c->call->netns);
+		goto out;
+	}
+	if (!(rtnl_link_get_flags(link) & IFF_UP))
+		rc = cni_fail(c->err, CNI_ERR_IO, "interface down", "%s is down", c->call->ifname);
+	if (!rc && (int)rtnl_link_get_mtu(link) != c->call->mtu)
+		rc = cni_fail(c->err, CNI_ERR_IO, "interface changed", "%s has MTU %u, not %d",
+			      c->call->ifname, rtnl_link_get_mtu(link), c->call->mtu);
+	if (!rc && rtnl_addr_alloc_cache(sk, &addrs))
+		rc = cni_fail(c->err, CNI_ERR_IO, "netlink", "cannot list addresses");
+	json_array_foreach(json_object_get(c->prev, "ips"), i, ip)
+	{
+		const char *addr = json_string_value(json_object_get(ip, "address"));
+
+		if (!rc && addr && !has_addr(addrs, rtnl_link_get_ifindex(link), addr))
+			rc = cni_fail(c->err, CNI_ERR_IO, "address missing", "%s has no address %s",
+				      c->call->ifname, addr);
+	}
+	json_array_foreach(json_object_get(c->prev, "routes"), i, ip)
+	{
+		const char *dst = json_string_value(json_object_get(ip, "dst"));
+		struct nl_cache *routes = NULL;
+		struct nl_addr *want = NULL;
+		int found = 0;
+
+		if (rc || !dst || nl_addr_parse(dst, AF_UNSPEC, &want) ||
+		    rtnl_route_alloc_cache(sk, nl_addr_get_family(want), 0, &routes)) {
+			nl_addr_put(want);
+			continue;
+		}
+		for (struct nl_object *o = nl_cache_get_first(routes); o; o = nl_cache_get_next(o))
+			found |= !nl_addr_cmp(rtnl_route_get_dst((struct rtnl_route *)o), want) ||
+				 (nl_addr_get_prefixlen(want) == 0 &&
+				  nl_addr_get_prefixlen(
+				      rtnl_route_get_dst((struct rtnl_route *)o)) == 0);
+		nl_cache_free(routes);
+		nl_addr_put(want);
+		if (!found)
+			rc = cni_fail(c->err, CNI_ERR_IO, "route missing", "no route to %s in %s",
+				      dst, c->call->netns);
+	}
+out:
+	nl_cache_free(addrs);
+	rtnl_link_put(link);
+	nl_socket_free(sk);
+	return rc ? -1 : 0;
+}
+
+int cni_link_check(const struct cni_call *call, const json_t *prev, struct cni_error *err)
+{
+	struct pod_check c = {call, prev, err};
+	char host[16];
+
+	cni_host_ifname(call, host);
+	if (!if_nametoindex(host))
+		return cni_fail(err, CNI_ERR_IO, "interface missing",
+				"the node side %s of the pod's veth is gone", host);
+	return in_netns(call->netns, check_in_pod, &c, err);
+}

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * cubenet: the CNI plugin (spec 1.1; 0.3.0 to 1.0.0 too). ADD makes the
+ * pod's veth, takes addresses from the IPAM plugin, configures both ends
+ * and registers the pod with cubenetd; any failure undoes what was done and
+ * releases the addresses. DEL always cleans up, whatever is already gone.
+ * CHECK compares the pod, the node side and the daemon with prevResult; GC
+ * removes attachments the runtime no longer has; STATUS says whether
+ * cubenetd can take pods. Errors are the spec's JSON on stdout.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cni.h"
+
+static char *read_stdin(void)
+{
+	size_t len = 0, cap = 8192;
+	char *buf = malloc(cap);
+
+	for (size_t n; buf && (n = fread(buf + len, 1, cap - len - 1, stdin)) > 0;) {
+		len += n;
+		if (cap - len < 1024) {
+			char *grown = realloc(buf, cap *= 2);
+
+			if (!grown) {
+				free(buf);
+				return NULL;
+			}
+			buf = grown;
+		}
+	}
+	if (buf)
+		buf[len] = '\0';
+	return buf;
+}
+
+static int print_json(json_t *v)
+{
+	char *s = json_dumps(v, JSON_COMPACT);
+
+	puts(s ? s : "{}");
+	free(s);
+	json_decref(v);
+	return 0;
+}
+
+static int cmd_version(void)
+{
+	json_t *list = json_array();
+
+	for (const char *const *v = cni_supported_versions; *v; v++)
+		json_array_append_new(list, json_string(*v));
+	return print_json(
+	    json_pack("{s:s, s:o}", "cniVersion", "1.1.0", "supportedVersions", list));
+}
+
+static int cmd_add(struct cni_call *call, struct cni_error *err)
+{
+	struct cni_ipam ipam;
+	char host_mac[18] = "", pod_mac[18] = "";
+	struct cni_error ignored = {0};
+
+	if (cni_ipam_exec(call, "ADD", &ipam, err))
+		return -1;
+	if (cni_link_add(call, &ipam, host_mac, pod_mac, err) ||
+	    cni_register(call, &ipam, pod_mac, err)) {
+		/* Undo in reverse; the first error is the one reported. */
+		cni_link_del(call, &ignored);
+		cni_ipam_exec(call, "DEL", NULL, &ignored);
+		cni_ipam_free(&ipam);
+		return -1;
+	}
+	print_json(cni_result(call, &ipam, host_mac, pod_mac));
+	cni_ipam_free(&ipam);
+	return 0;
+}
+
+/* Every step runs even if one fails, so a retry has less left to do. */
+static int cmd_del(struct cni_call *call, struct cni_error *err)
+{
+	int rc = cni_link_del(call, err);
+
+	rc |= cni_ipam_exec(call, "DEL", NULL, err);
+	rc |= cni_unregister(call, err);
+	return rc ? -1 : 0;
+}
+
+static int cmd_check(struct cni_call *call, struct cni_error *err)
+{
+	json_t *prev = json_object_get(call->conf, "prevResult");
+
+	if (!json_is_object(prev))
+		return cni_fail(err, CNI_ERR_INVALID_CONFIG, "CHECK needs prevResult",
+				"the config has no prevResult");
+	if (cni_link_check(call, prev, err) || cni_ipam_exec(call, "CHECK", NULL, err) ||
+	    cni_registry_check(call, prev, err))
+		return -1;
+	return 0;
+}
+
+static int cmd_gc(struct cni_call *call, struct cni_error *err)
+{
+	json_t *valid = json_object_get(call->conf, "cni.dev/valid-attachments");
+	json_t *pods = cni_registry_list(call, err), *pod;
+	size_t i;
+	int rc = 0;
+
+	if (!pods)
+		return -1;
+	json_array_foreach(pods, i, pod)
+	{
+		const char *cid = json_string_value(json_object_get(pod, "container-id"));
+		const char *ifn = json_string_value(json_object_get(pod, "interface"));
+		json_t *a;
+		size_t j;
+		int keep = 0;
+
+		json_array_foreach(valid, j, a) keep |=
+		    !strcmp(json_string_value(json_object_get(a, "containerID")) ?: "", cid) &&
+		    !strcmp(json_string_value(json_object_get(a, "ifname")) ?: "", ifn);
+		if (keep)
+			continue;
+		struct cni_call stale = *call;
+
+		stale.container_id = cid;
+		stale.ifname = ifn;
+		stale.netns = "";
+		setenv("CNI_CONTAINERID", cid, 1);
+		setenv("CNI_IFNAME", ifn, 1);
+		setenv("CNI_NETNS", "", 1);
+		rc |= cmd_del(&stale, err);
+	}
+	json_decref(pods);
+	return rc ? -1 : 0;
+}
+
+int main(void)
+{
+	struct cni_call call;
+	struct cni_error err = {0};
+	char *input = NULL;
+	int rc;
+
+	/* A child or the daemon closing early is an error to report, not a death. */
+	signal(SIGPIPE, SIG_IGN);
+	if (getenv("CNI_COMMAND") && !strcmp(getenv("CNI_COMMAND"), "VERSION"))
+		return cmd_version();
+	input = read_stdin();
+	rc = input ? cni_read_call(&call, input, &err)
+		   : cni_fail(&err, CNI_ERR_IO, "cannot read stdin", "out of memory");
+	if (!rc) {
+		if (!strcmp(call.command, "ADD"))
+			rc = cmd_add(&call, &err);
+		else if (!strcmp(call.command, "DEL"))
+			rc = cmd_del(&call, &err);
+		else if (!strcmp(call.command, "CHECK"))
+			rc = cmd_check(&call, &err);
+		else if (!strcmp(call.command, "GC"))
+			rc = cmd_gc(&call, &err);
+		else
+			rc = cni_registry_ready(&call, &err);
+	}
+	free(input);
+	if (rc && err.code) {
+		print_json(json_pack("{s:s, s:i, s:s, s:s}", "cniVersion",
+				     call.version ? call.version : "1.1.0", "code", err.code, "msg",
+				     err.msg, "details", err.details));
+		json_decref(call.conf);
+		return 1;
+	}
+	json_decref(call.conf);
+	return rc ? 1 : 0;
+}

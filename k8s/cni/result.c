@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The ADD result in the version the runtime asked for: 0.3.x and 0.4.0
+ * give each IP a "version"; 1.x does not. */
+#include <string.h>
+#include "cni.h"
+
+json_t *cni_result(const struct cni_call *call, const struct cni_ipam *ipam, const char *host_mac,
+		   const char *pod_mac)
+{
+	int old = !cni_version_at_least(call->version, "1.0.0");
+	json_t *ips = json_array();
+	char host[16];
+
+	cni_host_ifname(call, host);
+	for (size_t i = 0; i < ipam->n_ips; i++) {
+		json_t *ip =
+		    json_pack("{s:s, s:i}", "address", ipam->ips[i].address, "interface", 1);
+
+		if (ipam->ips[i].gateway[0])
+			json_object_set_new(ip, "gateway", json_string(ipam->ips[i].gateway));
+		if (old)
+			json_object_set_new(ip, "version",
+					    json_string(ipam->ips[i].family == 6 ? "6" : "4"));
+		json_array_append_new(ips, ip);
+	}
+	return json_pack("{s:s, s:[{s:s, s:s}, {s:s, s:s, s:s}], s:o, s:o, s:o}", "cniVersion",
+			 call->version, "interfaces", "name", host, "mac", host_mac, "name",
+			 call->ifname, "mac", pod_mac, "sandbox", call->netns, "ips", ips, "routes",
+			 ipam->routes ? json_incref(ipam->routes) : json_array(), "dns",
+			 ipam->dns ? json_incref(ipam->dns) : json_object());
+}

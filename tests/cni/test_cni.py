@@ -1,0 +1,292 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The CNI plugin (build/cni/cubenet) driven directly, the way runtimes call
+it, for what containerd and podman never send too: every command and spec
+version, every error path with the spec's error JSON, DEL in all its
+repeated and half-gone forms, CHECK finding each kind of drift, GC, STATUS,
+and 50 pods added and deleted concurrently without a leak. The node is a
+namespace with its own cubenetd; pods are namespaces; IPAM is Debian's
+host-local. Needs root; exits 77 without it."""
+import concurrent.futures
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+import uuid
+
+HERE = os.path.dirname(__file__)
+sys.path.insert(0, os.path.join(HERE, "../daemon"))
+from restconf_client import Daemon  # noqa: E402
+
+BUILD = os.environ.get("CUBENET_BUILD", os.path.join(HERE, "../../build"))
+PLUGIN = os.path.join(BUILD, "cni/cubenet")
+CNI_PATH = "/usr/lib/cni"
+VERSIONS = ["0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"]
+
+
+def sh(*cmd, check=True):
+    return subprocess.run(cmd, check=check, capture_output=True, text=True)
+
+
+class CniTest(unittest.TestCase):
+    def setUp(self):
+        if not os.path.exists(os.path.join(CNI_PATH, "host-local")):
+            self.fail("host-local missing: scripts/deps.sh installs containernetworking-plugins")
+        self.tag = "cnk" + uuid.uuid4().hex[:6]
+        self.node = self.tag + "-node"
+        self.pods = []
+        self.tmp = tempfile.mkdtemp(prefix="cni-test-")
+        self.daemon = None
+        self.addCleanup(self.cleanup)
+        sh("ip", "netns", "add", self.node)
+        sh("ip", "-n", self.node, "link", "set", "lo", "up")
+        self.daemon = Daemon(netns=self.node).start()
+        self.ipam_dir = os.path.join(self.tmp, "ipam")
+
+    def cleanup(self):
+        if self.daemon:
+            self.daemon.cleanup()
+        for ns in self.pods + [self.node]:
+            sh("ip", "netns", "del", ns, check=False)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def pod(self):
+        ns = f"{self.tag}-p{len(self.pods)}"
+        sh("ip", "netns", "add", ns)
+        self.pods.append(ns)
+        return ns
+
+    def conf(self, version="1.1.0", **extra):
+        c = {"cniVersion": version, "name": "podnet", "type": "cubenet",
+             "socket": self.daemon.socket, "mtu": 1400,
+             "ipam": {"type": "host-local", "dataDir": self.ipam_dir,
+                      "ranges": [[{"subnet": "10.245.0.0/24"}]],
+                      "routes": [{"dst": "0.0.0.0/0"}]}}
+        c.update(extra)
+        return c
+
+    def cni(self, command, conf, cid="c1", netns=None, ifname="eth0", args=None, env=None):
+        e = {"PATH": os.environ["PATH"], "CNI_COMMAND": command, "CNI_CONTAINERID": cid,
+             "CNI_NETNS": f"/run/netns/{netns}" if netns else "", "CNI_IFNAME": ifname,
+             "CNI_PATH": CNI_PATH}
+        if args is not None:
+            e["CNI_ARGS"] = args
+        e.update(env or {})
+        e = {k: v for k, v in e.items() if v is not None}
+        r = subprocess.run(["nsenter", f"--net=/run/netns/{self.node}", PLUGIN],
+                           input=conf if isinstance(conf, str) else json.dumps(conf),
+                           capture_output=True, text=True, env=e)
+        out = json.loads(r.stdout) if r.stdout.strip() else None
+        return r.returncode, out
+
+    def assertCniError(self, result, code, words=""):
+        rc, out = result
+        self.assertEqual(rc, 1, out)
+        self.assertEqual(set(out), {"cniVersion", "code", "msg", "details"}, out)
+        self.assertEqual(out["code"], code, out)
+        self.assertIn(words, out["msg"] + out["details"])
+
+    def host_links(self):
+        links = json.loads(sh("ip", "-n", self.node, "-j", "link", "show").stdout)
+        return sorted(lk["ifname"] for lk in links if lk["ifname"].startswith("cn"))
+
+    def allocated(self):
+        d = os.path.join(self.ipam_dir, "podnet")
+        return sorted(f for f in os.listdir(d) if f[0].isdigit()) if os.path.isdir(d) else []
+
+    def registered(self):
+        r = self.daemon.client().get("/restconf/data/cubenet-pods:pods")
+        body = r.json() if r.status == 200 else None
+        return (body or {}).get("cubenet-pods:pods", {}).get("pod", [])
+
+    def ping(self, ns, addr):
+        return sh("ip", "netns", "exec", ns, "ping", "-c", "1", "-W", "2", addr,
+                  check=False).returncode == 0
+
+    # -- ------------------------------------------------------------------------
+
+    def test_version(self):
+        rc, out = self.cni("VERSION", "")
+        self.assertEqual(rc, 0)
+        self.assertEqual(out, {"cniVersion": "1.1.0", "supportedVersions": VERSIONS})
+
+    def test_add_check_del_in_every_version(self):
+        for version in VERSIONS:
+            with self.subTest(version=version):
+                a, b = self.pod(), self.pod()
+                rc, ra = self.cni("ADD", self.conf(version), cid="ca" + version, netns=a,
+                                  args="K8S_POD_UID=u1;IgnoreUnknown=1;K8S_POD_NAME=pa;"
+                                       "K8S_POD_NAMESPACE=ns1")
+                self.assertEqual(rc, 0, ra)
+                rc, rb = self.cni("ADD", self.conf(version), cid="cb" + version, netns=b)
+                self.assertEqual(rc, 0, rb)
+                self.assertEqual(ra["cniVersion"], version)
+                ip = ra["ips"][0]
+                self.assertRegex(ip["address"], r"^10\.245\.0\.\d+/24$")
+                self.assertEqual(ip["gateway"], "10.245.0.1")
+                self.assertEqual(ip["interface"], 1)
+                self.assertEqual("version" in ip, version < "1.0.0")
+                if version < "1.0.0":
+                    self.assertEqual(ip["version"], "4")
+                self.assertEqual(ra["interfaces"][1]["name"], "eth0")
+                self.assertEqual(ra["interfaces"][1]["sandbox"], f"/run/netns/{a}")
+                self.assertEqual(ra["routes"], [{"dst": "0.0.0.0/0"}])
+                # The pod's side as the result says, MTU included.
+                link = json.loads(sh("ip", "-n", a, "-j", "addr", "show", "eth0").stdout)[0]
+                self.assertEqual(link["mtu"], 1400)
+                self.assertEqual(link["address"], ra["interfaces"][1]["mac"])
+                self.assertIn(ip["address"].split("/")[0],
+                              [x["local"] for x in link["addr_info"]])
+                # Pod to pod, node to pod.
+                addr_b = rb["ips"][0]["address"].split("/")[0]
+                self.assertTrue(self.ping(a, addr_b))
+                self.assertTrue(self.ping(self.node, ip["address"].split("/")[0]))
+                # Registered with the daemon, CNI_ARGS in any order.
+                reg = {p["container-id"]: p for p in self.registered()}
+                self.assertEqual(reg["ca" + version]["name"], "pa")
+                self.assertEqual(reg["ca" + version]["namespace"], "ns1")
+                self.assertEqual(reg["ca" + version]["uid"], "u1")
+                self.assertEqual(reg["ca" + version]["address"], [ip["address"].split("/")[0]])
+                self.assertEqual(reg["ca" + version]["host-interface"],
+                                 ra["interfaces"][0]["name"])
+                if version >= "0.4.0":
+                    rc, out = self.cni("CHECK", self.conf(version, prevResult=ra),
+                                       cid="ca" + version, netns=a)
+                    self.assertEqual((rc, out), (0, None))
+                for cid, ns in (("ca" + version, a), ("cb" + version, b)):
+                    self.assertEqual(self.cni("DEL", self.conf(version), cid=cid, netns=ns),
+                                     (0, None))
+                self.assertEqual(self.host_links(), [])
+                self.assertEqual(self.allocated(), [])
+                self.assertEqual(self.registered(), [])
+
+    def test_del_is_idempotent(self):
+        a = self.pod()
+        rc, res = self.cni("ADD", self.conf(), netns=a)
+        self.assertEqual(rc, 0, res)
+        # Twice, the second with an empty CNI_NETNS and no prevResult.
+        self.assertEqual(self.cni("DEL", self.conf(prevResult=res), netns=a), (0, None))
+        self.assertEqual(self.cni("DEL", self.conf()), (0, None))
+        # With the pod's netns already gone.
+        b = self.pod()
+        self.assertEqual(self.cni("ADD", self.conf(), cid="c2", netns=b)[0], 0)
+        sh("ip", "netns", "del", b)
+        self.assertEqual(self.cni("DEL", self.conf(), cid="c2", netns=b), (0, None))
+        # After the daemon restarted.
+        c = self.pod()
+        self.assertEqual(self.cni("ADD", self.conf(), cid="c3", netns=c)[0], 0)
+        self.daemon.stop()
+        self.daemon.start()
+        self.assertEqual(len(self.registered()), 1)  # kept across the restart
+        self.assertEqual(self.cni("DEL", self.conf(), cid="c3", netns=c), (0, None))
+        self.assertEqual(self.cni("DEL", self.conf(), cid="never-added", netns=c), (0, None))
+        self.assertEqual((self.host_links(), self.allocated(), self.registered()), ([], [], []))
+
+    def test_check_finds_drift(self):
+        a = self.pod()
+        rc, res = self.cni("ADD", self.conf(), netns=a)
+        self.assertEqual(rc, 0, res)
+        conf = self.conf(prevResult=res)
+        addr = res["ips"][0]["address"]
+        self.assertEqual(self.cni("CHECK", conf, netns=a), (0, None))
+        sh("ip", "-n", a, "addr", "del", addr, "dev", "eth0")
+        self.assertCniError(self.cni("CHECK", conf, netns=a), 5, "no address " + addr)
+        sh("ip", "-n", a, "addr", "add", addr, "dev", "eth0")
+        sh("ip", "-n", a, "route", "add", "default", "via", "10.245.0.1")
+        self.assertEqual(self.cni("CHECK", conf, netns=a), (0, None))
+        sh("ip", "-n", a, "link", "set", "eth0", "mtu", "1300")
+        self.assertCniError(self.cni("CHECK", conf, netns=a), 5, "MTU 1300")
+        sh("ip", "-n", a, "link", "set", "eth0", "mtu", "1400")
+        self.daemon.client().delete("/restconf/data/cubenet-pods:pods")
+        self.assertCniError(self.cni("CHECK", conf, netns=a), 5, "no port for the pod")
+        sh("ip", "-n", self.node, "link", "del", res["interfaces"][0]["name"])
+        self.assertCniError(self.cni("CHECK", conf, netns=a), 5, "node side")
+        self.assertCniError(self.cni("CHECK", self.conf(), netns=a), 7, "prevResult")
+        self.assertCniError(self.cni("CHECK", self.conf("0.3.1", prevResult=res), netns=a), 1)
+
+    def test_gc_removes_what_the_runtime_no_longer_has(self):
+        pods = [self.pod() for _ in range(3)]
+        for i, ns in enumerate(pods):
+            self.assertEqual(self.cni("ADD", self.conf(), cid=f"g{i}", netns=ns)[0], 0)
+        valid = [{"containerID": "g1", "ifname": "eth0"}]
+        rc, out = self.cni("GC", self.conf(**{"cni.dev/valid-attachments": valid}))
+        self.assertEqual((rc, out), (0, None))
+        self.assertEqual([p["container-id"] for p in self.registered()], ["g1"])
+        self.assertEqual(len(self.host_links()), 1)
+        self.assertEqual(len(self.allocated()), 1)
+        self.assertCniError(self.cni("GC", self.conf("1.0.0")), 1, "GC needs")
+
+    def test_status(self):
+        self.assertEqual(self.cni("STATUS", self.conf()), (0, None))
+        self.daemon.stop()
+        self.assertCniError(self.cni("STATUS", self.conf()), 50, "not ready")
+        self.assertCniError(self.cni("STATUS", self.conf("1.0.0")), 1)
+
+    def test_errors_are_the_specs_json(self):
+        a = self.pod()
+        self.assertCniError(self.cni("ADD", "{not json", netns=a), 6)
+        self.assertCniError(self.cni("ADD", self.conf("0.2.0"), netns=a), 1, "0.2.0")
+        self.assertCniError(self.cni("ADD", self.conf(), netns=a, env={"CNI_CONTAINERID": ""}),
+                            4, "CNI_CONTAINERID")
+        self.assertCniError(self.cni("ADD", self.conf()), 4, "CNI_NETNS")
+        self.assertCniError(self.cni("ADD", self.conf(), netns=a, ifname="x" * 16), 4)
+        self.assertCniError(self.cni("ADD", self.conf(ipam={}), netns=a), 7, "ipam")
+        self.assertCniError(self.cni("ADD", self.conf(ipam={"type": "nosuch"}), netns=a), 7,
+                            "nosuch")
+        self.assertCniError(self.cni("ADD", self.conf(mtu=10), netns=a), 7, "mtu")
+        self.assertCniError(self.cni("ADD", self.conf(), netns="no-such-ns"), 3)
+        self.assertCniError(self.cni("FROB", self.conf(), netns=a), 4, "FROB")
+        self.assertCniError(self.cni("ADD", self.conf(runtimeConfig={"portMappings": [
+            {"hostPort": 0, "containerPort": 80}]}), netns=a), 7, "portMappings")
+        # A failure after IPAM gave an address gives it back and leaves nothing.
+        self.daemon.stop()
+        self.assertCniError(self.cni("ADD", self.conf(), netns=a), 11, "not reachable")
+        self.assertEqual((self.host_links(), self.allocated()), ([], []))
+        self.assertEqual(sh("ip", "-n", a, "link", "show", "eth0", check=False).returncode, 1)
+
+    def test_port_mappings_in_both_spellings(self):
+        a, b = self.pod(), self.pod()
+        cri = {"portMappings": [{"HostPort": 8080, "ContainerPort": 80, "Protocol": "TCP"}]}
+        podman = {"portMappings": [{"hostPort": 5353, "containerPort": 53, "protocol": "udp",
+                                    "hostIP": "127.0.0.1"}]}
+        self.assertEqual(self.cni("ADD", self.conf(runtimeConfig=cri), cid="pc", netns=a)[0], 0)
+        self.assertEqual(self.cni("ADD", self.conf(runtimeConfig=podman), cid="pp", netns=b)[0],
+                         0)
+        reg = {p["container-id"]: p for p in self.registered()}
+        self.assertEqual(reg["pc"]["port-mapping"],
+                         [{"host-port": 8080, "protocol": "tcp", "container-port": 80}])
+        self.assertEqual(reg["pp"]["port-mapping"],
+                         [{"host-port": 5353, "protocol": "udp", "container-port": 53,
+                           "host-ip": "127.0.0.1"}])
+
+    def test_fifty_pods_concurrently_without_a_leak(self):
+        pods = [self.pod() for _ in range(50)]
+
+        def add(i):
+            return self.cni("ADD", self.conf(), cid=f"k{i}", netns=pods[i])
+
+        def delete(i):
+            return self.cni("DEL", self.conf(), cid=f"k{i}", netns=pods[i])
+
+        with concurrent.futures.ThreadPoolExecutor(16) as pool:
+            results = list(pool.map(add, range(50)))
+        for rc, out in results:
+            self.assertEqual(rc, 0, out)
+        addrs = {out["ips"][0]["address"] for _, out in results}
+        self.assertEqual(len(addrs), 50)
+        self.assertEqual(len(self.host_links()), 50)
+        self.assertEqual(len(self.registered()), 50)
+        self.assertTrue(self.ping(pods[0], results[49][1]["ips"][0]["address"].split("/")[0]))
+        with concurrent.futures.ThreadPoolExecutor(16) as pool:
+            for rc, out in pool.map(delete, range(50)):
+                self.assertEqual((rc, out), (0, None))
+        self.assertEqual((self.host_links(), self.allocated(), self.registered()), ([], [], []))
+
+
+if __name__ == "__main__":
+    if os.geteuid() != 0:
+        print("needs root: skipped")
+        sys.exit(77)
+    unittest.main(verbosity=2)
