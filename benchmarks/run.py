@@ -20,8 +20,9 @@ size and IMIX, repeated, median and spread reported:
 
 at the seed's two scales, 1 VIP x 255 backends and 128 VIPs x 4,000
 backends, with and without the connection table. Also: ns per packet per
-cube (build/cube-cost), Maglev build times (build/maglev-bench), kernel
-memory and API time for 10,000 VIPs.
+cube (build/cube-cost), Maglev build times (build/maglev-bench), API time
+for 10,000 VIPs, and CNI ADD/DEL latency against the bridge plugin
+(benchmarks/cni_bench.py).
 
 Writes the raw results (every repetition) as JSON and PNG plots into
 --out (default benchmarks/results), and, unless --quick, the tables into
@@ -41,6 +42,8 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 BUILD = os.environ.get("CUBENET_BUILD", os.path.join(ROOT, "build"))
 sys.path.insert(0, os.path.join(ROOT, "tests/daemon"))
 from restconf_client import Daemon, UnixHTTPConnection  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cni_bench  # noqa: E402
 
 SIZES = ["60", "124", "252", "508", "1020", "1276", "1514", "imix"]
 DUT_CPU = 1
@@ -262,6 +265,9 @@ def control_plane(args, out):
         subprocess.run(["ip", "netns", "del", ns], capture_output=True)
     out["api"] = {"vips": n_vips, "program_all_s": first, "replace_one_backend_s": change,
                   "post_one_backend_s": one}
+    pods = 5 if args.quick else 50
+    progress(f"CNI ADD/DEL latency, {pods} pods, cubenet and bridge ...")
+    out["cni"] = cni_bench.measure(pods)
 
 
 def plot(out, outdir):
@@ -342,6 +348,8 @@ def markdown(out, args):
         lines += ["", f"API: {a['vips']} VIPs programmed in one PUT in {a['program_all_s']:.2f} s; "
                   f"the same config with one backend more: {a['replace_one_backend_s']:.2f} s; "
                   f"one backend POSTed to a VIP among them: {a['post_one_backend_s']:.2f} s."]
+    if "cni" in out:
+        lines += ["", cni_bench.markdown(out["cni"])]
     return "\n".join(lines)
 
 

@@ -28,6 +28,7 @@ assert len(costs) >= 15, "cube-cost printed too few rows"
 assert all(c["ns"] > 0 for c in costs if "hop" not in c["what"]), "cube-cost measured 0"
 assert run["maglev_build"] and all(b["build_us"] > 0 for b in run["maglev_build"])
 assert run["api"]["program_all_s"] > 0
+assert all(run["cni"][p][op]["p50_ms"] > 0 for p in ("cubenet", "bridge") for op in ("add", "del"))
 assert os.path.getsize(os.path.join(out, "throughput.png")) > 1000, "no plot"
 print("bench_smoke: 1 passed, 0 failed")
 PY

@@ -130,13 +130,28 @@ int cni_ipam_exec(const struct cni_call *call, const char *command, struct cni_i
 			 "no executable '%s' in CNI_PATH (%s)", type, call->path ? call->path : "");
 		goto cleanup;
 	}
-	json_object_set_new(conf, "cniVersion", json_string(common_version(plugin, call->version)));
-	input = json_dumps(conf, JSON_COMPACT);
-	if (run(plugin, command, input, &output, &status)) {
-		cni_fail(err, CNI_ERR_IO, "cannot run the IPAM plugin", "%s", plugin);
-		goto cleanup;
+	/* Our version first; only a plugin that refuses it (code 1) is asked
+	 * which it speaks, so the common case costs one run. */
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (attempt) {
+			json_object_set_new(conf, "cniVersion",
+					    json_string(common_version(plugin, call->version)));
+			json_decref(result);
+			free(input);
+			free(output);
+			result = NULL;
+			output = NULL;
+		}
+		input = json_dumps(conf, JSON_COMPACT);
+		if (run(plugin, command, input, &output, &status)) {
+			cni_fail(err, CNI_ERR_IO, "cannot run the IPAM plugin", "%s", plugin);
+			goto cleanup;
+		}
+		result = json_loads(output, 0, NULL);
+		if (json_integer_value(json_object_get(result, "code")) !=
+		    CNI_ERR_INCOMPATIBLE_VERSION)
+			break;
 	}
-	result = json_loads(output, 0, NULL);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		json_t *code = json_object_get(result, "code");
 		const char *msg = json_string_value(json_object_get(result, "msg"));

@@ -261,6 +261,22 @@ class CniTest(unittest.TestCase):
                          [{"host-port": 5353, "protocol": "udp", "container-port": 53,
                            "host-ip": "127.0.0.1"}])
 
+    def test_the_shipped_conflist(self):
+        """k8s/cni/05-cubenet.conflist, with the node's pod CIDR put in, is
+        what the plugin runs with (as a runtime passes it: the conflist's
+        name and version around the plugin's own config)."""
+        with open(os.path.join(HERE, "../../k8s/cni/05-cubenet.conflist")) as f:
+            conflist = json.load(f)
+        conf = dict(conflist["plugins"][0], name=conflist["name"],
+                    cniVersion=conflist["cniVersion"], socket=self.daemon.socket)
+        conf["ipam"] = dict(conf["ipam"], dataDir=self.ipam_dir,
+                            ranges=[[{"subnet": "10.245.0.0/24"}]])
+        a = self.pod()
+        rc, res = self.cni("ADD", conf, netns=a)
+        self.assertEqual(rc, 0, res)
+        self.assertEqual(self.cni("CHECK", dict(conf, prevResult=res), netns=a), (0, None))
+        self.assertEqual(self.cni("DEL", conf, netns=a), (0, None))
+
     def test_fifty_pods_concurrently_without_a_leak(self):
         pods = [self.pod() for _ in range(50)]
 
