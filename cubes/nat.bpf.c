@@ -282,6 +282,7 @@ static __always_inline int l4_locate(void *l4, void *end, __u8 proto, __u8 famil
 	return 0;
 }
 
+#ifndef CUBE_TC
 static __always_inline void port_rewrite(__be16 *field, __u16 *check, __be16 from, __be16 to)
 {
 	if (!field || from == to)
@@ -336,6 +337,85 @@ static __always_inline int rewrite(CUBE_CTX *ctx, struct cube_meta *meta,
 		*f.check = 0xffff; /* a computed 0 is sent as all ones */
 	return 0;
 }
+
+#else
+/*
+ * On TC the skb may carry CHECKSUM_PARTIAL (a local sender, a veth): its L4
+ * checksum field then holds only the pseudo-header's sum, and the ports are
+ * not in it. The kernel's helpers know which case the skb is in, so every
+ * checksum update goes through them, and the new values are stored after.
+ */
+static __always_inline int l4_csum(CUBE_CTX *ctx, __u32 off, __u32 from, __u32 to, __u64 flags)
+{
+	return off ? bpf_l4_csum_replace(ctx, off, from, to, flags) : 0;
+}
+
+static __always_inline int rewrite(CUBE_CTX *ctx, struct cube_meta *meta,
+				   const struct nat_tuple *from, const struct nat_tuple *to)
+{
+	void *data = ctx_data(ctx), *end = ctx_data_end(ctx);
+	__u32 l3 = meta->l3_off & 0x3f, l4 = meta->l4_off & NAT_OFF_MASK, check_off = 0;
+	__u64 pseudo = 0, mangled0 = 0;
+	__u32 sport_off = 0, dport_off = 0, addr_check_off;
+	struct l4_fields f;
+	int reason;
+
+	reason = l4_locate(data + l4, end, from->proto, from->family, &f);
+	if (reason)
+		return reason;
+	/* Offsets, not pointers: the helpers below move the packet. */
+	if (f.check)
+		check_off = (__u32)((void *)f.check - data);
+	addr_check_off = check_off;
+	if (f.sport)
+		sport_off = (__u32)((void *)f.sport - data);
+	if (f.dport)
+		dport_off = (__u32)((void *)f.dport - data);
+	if (f.pseudo)
+		pseudo = BPF_F_PSEUDO_HDR;
+	else
+		addr_check_off = 0; /* ICMPv4: the addresses are not in its checksum */
+	if (from->proto == IPPROTO_UDP)
+		mangled0 = BPF_F_MARK_MANGLED_0; /* a computed 0 is sent as all ones */
+
+	if (sport_off && from->sport != to->sport &&
+	    (l4_csum(ctx, check_off, from->sport, to->sport, mangled0 | 2) ||
+	     bpf_skb_store_bytes(ctx, sport_off, &to->sport, 2, 0)))
+		return CUBE_DROP_REWRITE_FAILED;
+	if (dport_off && from->dport != to->dport &&
+	    (l4_csum(ctx, check_off, from->dport, to->dport, mangled0 | 2) ||
+	     bpf_skb_store_bytes(ctx, dport_off, &to->dport, 2, 0)))
+		return CUBE_DROP_REWRITE_FAILED;
+	if (from->family == CUBE_AF_INET) {
+		__u32 ip_check = l3 + offsetof(struct iphdr, check);
+
+		if (l4_csum(ctx, addr_check_off, from->saddr.ip4, to->saddr.ip4,
+			    pseudo | mangled0 | 4) ||
+		    l4_csum(ctx, addr_check_off, from->daddr.ip4, to->daddr.ip4,
+			    pseudo | mangled0 | 4) ||
+		    bpf_l3_csum_replace(ctx, ip_check, from->saddr.ip4, to->saddr.ip4, 4) ||
+		    bpf_l3_csum_replace(ctx, ip_check, from->daddr.ip4, to->daddr.ip4, 4) ||
+		    bpf_skb_store_bytes(ctx, l3 + offsetof(struct iphdr, saddr), &to->saddr.ip4, 4,
+					0) ||
+		    bpf_skb_store_bytes(ctx, l3 + offsetof(struct iphdr, daddr), &to->daddr.ip4, 4,
+					0))
+			return CUBE_DROP_REWRITE_FAILED;
+	} else {
+		for (int i = 0; i < 4; i++)
+			if (l4_csum(ctx, addr_check_off, from->saddr.ip6[i], to->saddr.ip6[i],
+				    pseudo | mangled0 | 4) ||
+			    l4_csum(ctx, addr_check_off, from->daddr.ip6[i], to->daddr.ip6[i],
+				    pseudo | mangled0 | 4))
+				return CUBE_DROP_REWRITE_FAILED;
+		if (bpf_skb_store_bytes(ctx, l3 + offsetof(struct ipv6hdr, saddr), to->saddr.bytes,
+					16, 0) ||
+		    bpf_skb_store_bytes(ctx, l3 + offsetof(struct ipv6hdr, daddr), to->daddr.bytes,
+					16, 0))
+			return CUBE_DROP_REWRITE_FAILED;
+	}
+	return 0;
+}
+#endif
 
 static __always_inline void track_tcp_flags(CUBE_CTX *ctx, struct cube_meta *meta,
 					    struct nat_conn *conn)
