@@ -20,6 +20,8 @@ struct want {
 		struct rt_port ports[CUBE_MAX_PORTS];
 		struct service_map_size sizes[SERVICE_MAX_SIZES];
 		size_t n_sizes;
+		struct service_const consts[SERVICE_MAX_CONSTS];
+		size_t n_consts;
 		int composed;	   /* made by a service, not in cubenet-core */
 		struct cube *cube; /* the instance it will be: kept or newly loaded */
 		int fresh;	   /* newly loaded by this apply */
@@ -52,6 +54,18 @@ static int build_cube(void *arg, const char *name, const char *type, enum cube_h
 	return 0;
 }
 
+static int build_const(void *arg, const char *cube, const char *name, uint32_t value,
+		       struct cn_error *err)
+{
+	struct want_cube *wc = want_find(arg, cube);
+
+	if (!wc || wc->n_consts == SERVICE_MAX_CONSTS)
+		return cn_fail(err, CN_ERR_OPERATION_FAILED, "", "cube %s: no room for %s", cube,
+			       name);
+	wc->consts[wc->n_consts++] = (struct service_const){name, value};
+	return 0;
+}
+
 static int build_wire(void *arg, const char *cube, uint32_t port, enum cube_port_kind kind,
 		      const char *peer, struct cn_error *err)
 {
@@ -66,7 +80,7 @@ static int build_wire(void *arg, const char *cube, uint32_t port, enum cube_port
 }
 
 static int build_attach(void *arg, const char *cube, const char *netdev, enum attach_mode mode,
-			struct cn_error *err)
+			int optional, struct cn_error *err)
 {
 	struct want *w = arg;
 	struct rt_attachment *at;
@@ -78,13 +92,14 @@ static int build_attach(void *arg, const char *cube, const char *netdev, enum at
 	snprintf(at->netdev, sizeof(at->netdev), "%s", netdev);
 	snprintf(at->cube, sizeof(at->cube), "%s", cube);
 	at->mode = mode;
+	at->optional = optional;
 	return 0;
 }
 
 /* The cubes, wiring and attachments composing services declare. */
 static int read_composed(const struct lyd_node *tree, struct want *w, struct cn_error *err)
 {
-	const struct service_builder b = {w, build_cube, build_wire, build_attach};
+	const struct service_builder b = {w, build_cube, build_const, build_wire, build_attach};
 
 	for (const struct service *const *s = services; *s; s++)
 		if ((*s)->compose && tree && (*s)->compose(tree, &b, err))
@@ -201,10 +216,15 @@ static const char *path_of(const char *name)
 	return cube_path;
 }
 
+/* Same map sizes and constants: the loaded instance can stay. */
 static int same_sizes(const struct rt_cube *have, const struct want_cube *wc)
 {
-	if (have->n_sizes != wc->n_sizes)
+	if (have->n_sizes != wc->n_sizes || have->n_consts != wc->n_consts)
 		return 0;
+	for (size_t i = 0; i < wc->n_consts; i++)
+		if (strcmp(have->consts[i].name, wc->consts[i].name) ||
+		    have->consts[i].value != wc->consts[i].value)
+			return 0;
 	for (size_t i = 0; i < wc->n_sizes; i++)
 		if (strcmp(have->sizes[i].map, wc->sizes[i].map) ||
 		    have->sizes[i].max_entries != wc->sizes[i].max_entries)
@@ -234,6 +254,9 @@ static int prepare(struct runtime *rt, struct want *w, struct cn_error *err)
 		e = cube_open(&wc->cube, wc->type, wc->hook, ++rt->next_id);
 		for (size_t k = 0; k < wc->n_sizes && !e; k++)
 			e = cube_set_map_size(wc->cube, wc->sizes[k].map, wc->sizes[k].max_entries);
+		for (size_t k = 0; k < wc->n_consts && !e; k++)
+			e = cube_set_const(wc->cube, wc->consts[k].name, &wc->consts[k].value,
+					   sizeof(wc->consts[k].value));
 		if (!e)
 			e = cube_load_pinned(wc->cube, &rt->shared, dir);
 		if (e) {
@@ -272,6 +295,11 @@ static int prepare(struct runtime *rt, struct want *w, struct cn_error *err)
 		int xdp = attach_is_xdp(at->mode);
 
 		at->ifindex = netdev_index(at->netdev);
+		if (!at->ifindex && at->optional) {
+			/* Gone already: drop it from what is wanted. */
+			w->attachments[i--] = w->attachments[--w->n_attachments];
+			continue;
+		}
 		if (!at->ifindex)
 			return cn_fail(err, CN_ERR_INVALID_VALUE, "/cubenet-core:attachments",
 				       "no netdev '%s'", at->netdev);
@@ -344,6 +372,11 @@ static int attach(struct runtime *rt, struct want *w, struct cn_error *err)
 		struct rt_attachment *at = &w->attachments[i];
 		int e = netdev_attach(want_find(w, at->cube)->cube, at->ifindex, at->mode);
 
+		if (e && at->optional && !netdev_index(at->netdev)) {
+			/* It went between prepare and now. */
+			w->attachments[i--] = w->attachments[--w->n_attachments];
+			continue;
+		}
 		if (e)
 			return cn_fail(err, CN_ERR_INVALID_VALUE, "/cubenet-core:attachments",
 				       "cannot attach '%s' to %s in %s mode: %s", at->cube,
@@ -391,6 +424,8 @@ static void commit_runtime(struct runtime *rt, struct want *w)
 		memcpy(c->ports, w->cubes[i].ports, sizeof(c->ports));
 		memcpy(c->sizes, w->cubes[i].sizes, sizeof(c->sizes));
 		c->n_sizes = w->cubes[i].n_sizes;
+		memcpy(c->consts, w->cubes[i].consts, sizeof(c->consts));
+		c->n_consts = w->cubes[i].n_consts;
 	}
 	rt->n_attachments = w->n_attachments;
 	memcpy(rt->attachments, w->attachments, w->n_attachments * sizeof(w->attachments[0]));

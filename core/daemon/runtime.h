@@ -28,6 +28,8 @@ struct rt_cube {
 	struct rt_port ports[CUBE_MAX_PORTS];
 	struct service_map_size sizes[SERVICE_MAX_SIZES];
 	size_t n_sizes;
+	struct service_const consts[SERVICE_MAX_CONSTS];
+	size_t n_consts;
 	int composed; /* made by a service */
 };
 
@@ -36,6 +38,7 @@ struct rt_attachment {
 	enum attach_mode mode;
 	char netdev[16];
 	char cube[32];
+	int optional; /* a service's, on a netdev that may go at any time (a pod's) */
 };
 
 struct runtime {

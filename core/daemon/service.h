@@ -30,16 +30,29 @@ struct service_map_size {
 
 #define SERVICE_MAX_SIZES 8
 
+/* A const volatile of a composed cube, set before load (a u32). */
+struct service_const {
+	const char *name;
+	uint32_t value;
+};
+
+#define SERVICE_MAX_CONSTS 4
+
 /* What compose() declares; the runtime adds it to the user's cubes. */
 struct service_builder {
 	void *arg;
 	int (*cube)(void *arg, const char *name, const char *type, enum cube_hook hook,
 		    const struct service_map_size *sizes, size_t n_sizes, struct cn_error *err);
+	/* After cube(): a constant of that cube. */
+	int (*set_const)(void *arg, const char *cube, const char *name, uint32_t value,
+			 struct cn_error *err);
 	/* peer: a cube name for CUBE_PORT_CUBE, a netdev for CUBE_PORT_NETDEV. */
 	int (*wire)(void *arg, const char *cube, uint32_t port, enum cube_port_kind kind,
 		    const char *peer, struct cn_error *err);
+	/* optional: the netdev may vanish at any time (a pod's veth); if it is
+	 * gone the attachment is skipped instead of failing the apply. */
 	int (*attach)(void *arg, const char *cube, const char *netdev, enum attach_mode mode,
-		      struct cn_error *err);
+		      int optional, struct cn_error *err);
 };
 
 struct service {
@@ -57,6 +70,7 @@ struct service {
 extern const struct service router_service;
 extern const struct service nat_service;
 extern const struct service lb_service;
+extern const struct service pods_service;
 
 /* Every service the daemon serves, NULL-terminated. */
 extern const struct service *const services[];

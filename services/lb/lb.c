@@ -178,7 +178,7 @@ static int declare_chain(const struct lyd_node *lb, const struct lb_caps *caps,
 		return -1;
 	return b->attach(b->arg, cube[0], svc_leaf(lb, "netdev"),
 			 strcmp(mode, "xdp-generic") == 0 ? ATTACH_XDP_GENERIC : ATTACH_XDP_NATIVE,
-			 err);
+			 0, err);
 }
 
 static int lb_compose(const struct lyd_node *config, const struct service_builder *b,
