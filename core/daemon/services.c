@@ -7,6 +7,7 @@ const struct service *const services[] = {
     &router_service,
     &nat_service,
     &lb_service,
+    &pods_service,
     NULL,
 };
 

@@ -77,13 +77,14 @@ static int cmd_add(struct cni_call *call, struct cni_error *err)
 	return 0;
 }
 
-/* Every step runs even if one fails, so a retry has less left to do. */
+/* Every step runs even if one fails, so a retry has less left to do. The
+ * daemon lets go of the pod's veth before the veth goes. */
 static int cmd_del(struct cni_call *call, struct cni_error *err)
 {
-	int rc = cni_link_del(call, err);
+	int rc = cni_unregister(call, err);
 
+	rc |= cni_link_del(call, err);
 	rc |= cni_ipam_exec(call, "DEL", NULL, err);
-	rc |= cni_unregister(call, err);
 	return rc ? -1 : 0;
 }
 

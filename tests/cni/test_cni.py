@@ -30,7 +30,10 @@ def sh(*cmd, check=True):
     return subprocess.run(cmd, check=check, capture_output=True, text=True)
 
 
-class CniTest(unittest.TestCase):
+class CniNode(unittest.TestCase):
+    """A node namespace with its own cubenetd and host-local IPAM, and the
+    plugin called into it as a runtime calls it."""
+
     def setUp(self):
         if not os.path.exists(os.path.join(CNI_PATH, "host-local")):
             self.fail("host-local missing: scripts/deps.sh installs containernetworking-plugins")
@@ -105,8 +108,8 @@ class CniTest(unittest.TestCase):
         return sh("ip", "netns", "exec", ns, "ping", "-c", "1", "-W", "2", addr,
                   check=False).returncode == 0
 
-    # -- ------------------------------------------------------------------------
 
+class CniTest(CniNode):
     def test_version(self):
         rc, out = self.cni("VERSION", "")
         self.assertEqual(rc, 0)
@@ -297,7 +300,7 @@ class CniTest(unittest.TestCase):
         self.assertTrue(self.ping(pods[0], results[49][1]["ips"][0]["address"].split("/")[0]))
         with concurrent.futures.ThreadPoolExecutor(16) as pool:
             for rc, out in pool.map(delete, range(50)):
-                self.assertEqual((rc, out), (0, None))
+                self.assertEqual((rc, out), (0, None), json.dumps(out))
         self.assertEqual((self.host_links(), self.allocated(), self.registered()), ([], [], []))
 
 

@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The pods service: cubenet-pods config -> the node's service chain,
+ *
+ *   node:parser -> node:classifier -(ClusterIP port)-> node:maglev -> node:nat -> stack
+ *                                  \--(anything else)------------->/
+ *
+ * on TC ingress of every registered pod's veth. Every packet a pod sends
+ * goes through nat, so replies from an endpoint are translated back to the
+ * ClusterIP. Service ports and endpoints get dense ids in config order: an
+ * established connection does not depend on them (nat keeps its rewrite),
+ * only new connections do.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include "service.h"
+#include "common.h"
+#include "map_sync.h"
+#include "maglev.h"
+#include "maglev_map.h"
+#include "lib/abi/classifier.h"
+#include "lib/abi/maglev.h"
+#include "lib/abi/nat.h"
+
+#define PODS_PATH     "/cubenet-pods:pods"
+#define SERVICES_PATH "/cubenet-pods:services"
+#define MAX_PORTS     4096  /* service ports on a node */
+#define MAX_ENDPOINTS 65536 /* service port x endpoint pairs */
+#define TABLE_SIZE    4099  /* prime, >= 100 x the endpoints a service usually has */
+
+static const char *const stages[] = {"node:parser", "node:classifier", "node:maglev", "node:nat"};
+
+static int pods_compose(const struct lyd_node *config, const struct service_builder *b,
+			struct cn_error *err)
+{
+	const struct service_map_size classifier[] = {{"classifier_services", MAX_PORTS}};
+	const struct service_map_size maglev[] = {
+	    {"maglev_rings", MAX_PORTS},
+	    {"maglev_services", MAX_PORTS},
+	    {"maglev_service_stats", MAX_PORTS},
+	    {"maglev_backends", MAX_ENDPOINTS},
+	    {"maglev_backend_stats", MAX_ENDPOINTS},
+	    {"maglev_conns", 1024} /* nat pins flows */,
+	};
+	const struct service_map_size nat[] = {{"nat_backends", MAX_ENDPOINTS}};
+	struct ly_set *pods = NULL;
+	int rc = 0;
+
+	if (lyd_find_xpath(config, PODS_PATH "/pod", &pods) || !pods->count) {
+		ly_set_free(pods, NULL);
+		return 0; /* no pod, no chain */
+	}
+	if (b->cube(b->arg, stages[0], "parser", CUBE_HOOK_TC, NULL, 0, err) ||
+	    b->cube(b->arg, stages[1], "classifier", CUBE_HOOK_TC, classifier, 1, err) ||
+	    b->set_const(b->arg, stages[1], "classifier_miss", CLASSIFIER_MISS_PORT, err) ||
+	    b->cube(b->arg, stages[2], "maglev", CUBE_HOOK_TC, maglev, 6, err) ||
+	    b->cube(b->arg, stages[3], "nat", CUBE_HOOK_TC, nat, 1, err) ||
+	    b->wire(b->arg, stages[0], 0, CUBE_PORT_CUBE, stages[1], err) ||
+	    b->wire(b->arg, stages[1], CLASSIFIER_PORT_HIT, CUBE_PORT_CUBE, stages[2], err) ||
+	    b->wire(b->arg, stages[1], CLASSIFIER_PORT_MISS, CUBE_PORT_CUBE, stages[3], err) ||
+	    b->wire(b->arg, stages[2], MAGLEV_PORT_OUT, CUBE_PORT_CUBE, stages[3], err) ||
+	    b->wire(b->arg, stages[3], NAT_PORT_OUT, CUBE_PORT_PASS, NULL, err))
+		rc = -1;
+	for (uint32_t i = 0; i < pods->count && !rc; i++) {
+		const char *dev = svc_leaf(pods->dnodes[i], "host-interface");
+
+		/* A veth already gone belongs to a pod being deleted. */
+		if (dev && if_nametoindex(dev))
+			rc = b->attach(b->arg, stages[0], dev, ATTACH_TC_INGRESS, 1, err);
+	}
+	ly_set_free(pods, NULL);
+	return rc;
+}
+
+/* What one apply writes. */
+struct plan {
+	struct classifier_key keys[MAX_PORTS];
+	struct classifier_value vals[MAX_PORTS];
+	uint32_t flags[MAX_PORTS];
+	uint32_t n_ports;
+	struct nat_dnat_target *targets; /* [MAX_ENDPOINTS] */
+	uint32_t n_backends;
+};
+
+static int program_rings(struct cube *maglev, const struct lyd_node *svc, uint32_t port_id,
+			 uint32_t first_backend, uint32_t n, struct cn_error *err)
+{
+	struct maglev_backend_spec *specs = calloc(n ? n : 1, sizeof(*specs));
+	uint32_t *table = calloc(TABLE_SIZE, sizeof(*table));
+	struct ly_set *eps = NULL;
+	int e = -ENOMEM;
+
+	if (!specs || !table || lyd_find_xpath(svc, "endpoint", &eps))
+		goto cleanup;
+	for (uint32_t i = 0; i < n; i++) {
+		specs[i].id = first_backend + i;
+		specs[i].weight = 1;
+		specs[i].key_len = (size_t)snprintf((char *)specs[i].key, MAGLEV_KEY_MAX, "%s",
+						    lyd_get_value(eps->dnodes[i]));
+	}
+	if (n) {
+		e = maglev_build(specs, n, TABLE_SIZE, table);
+	} else {
+		for (uint32_t i = 0; i < TABLE_SIZE; i++)
+			table[i] = MAGLEV_EMPTY;
+		e = 0;
+	}
+	if (!e)
+		e = maglev_ring_install(cube_map_fd(maglev, "maglev_rings"), port_id, table,
+					TABLE_SIZE);
+cleanup:
+	if (e)
+		cn_fail(err, CN_ERR_OPERATION_FAILED, SERVICES_PATH,
+			"cannot install the table of service %s/%s: %s", svc_leaf(svc, "namespace"),
+			svc_leaf(svc, "name"), strerror(-e));
+	ly_set_free(eps, NULL);
+	free(specs);
+	free(table);
+	return e ? -1 : 0;
+}
+
+static int pods_apply(const struct lyd_node *config, service_find_cube find, void *arg,
+		      struct cn_error *err)
+{
+	struct cube *classifier = find(arg, stages[1]), *maglev = find(arg, stages[2]);
+	struct cube *nat = find(arg, stages[3]);
+	struct ly_set *svcs = NULL;
+	struct plan *p = NULL;
+	int rc = -1;
+
+	if (!classifier || !maglev || !nat)
+		return 0; /* no pod yet: nothing to program */
+	p = calloc(1, sizeof(*p));
+	if (!p || !(p->targets = calloc(MAX_ENDPOINTS, sizeof(*p->targets)))) {
+		cn_fail(err, CN_ERR_OPERATION_FAILED, SERVICES_PATH, "out of memory");
+		goto cleanup;
+	}
+	if (lyd_find_xpath(config, SERVICES_PATH "/service", &svcs))
+		goto cleanup;
+	for (uint32_t s = 0; s < svcs->count; s++) {
+		const struct lyd_node *svc = svcs->dnodes[s];
+		struct ly_set *ports = NULL, *eps = NULL;
+		union cube_addr vip;
+		int fam = 0, affinity = strcmp(svc_leaf(svc, "session-affinity"), "client-ip") == 0;
+
+		svc_parse_addr(svc_leaf(svc, "cluster-ip"), &fam, &vip);
+		if (lyd_find_xpath(svc, "port", &ports) || lyd_find_xpath(svc, "endpoint", &eps)) {
+			ly_set_free(ports, NULL);
+			cn_fail(err, CN_ERR_OPERATION_FAILED, SERVICES_PATH,
+				"cannot read a service");
+			goto cleanup;
+		}
+		for (uint32_t i = 0; i < ports->count; i++) {
+			const struct lyd_node *port = ports->dnodes[i];
+			uint32_t id = p->n_ports, first = p->n_backends;
+
+			if (p->n_ports == MAX_PORTS || p->n_backends + eps->count > MAX_ENDPOINTS) {
+				cn_fail(err, CN_ERR_TOO_BIG, SERVICES_PATH,
+					"at most %d service ports and %d endpoints on a node",
+					MAX_PORTS, MAX_ENDPOINTS);
+				ly_set_free(ports, NULL);
+				ly_set_free(eps, NULL);
+				goto cleanup;
+			}
+			p->keys[id] = (struct classifier_key){
+			    .vip = vip,
+			    .port = htons((uint16_t)atoi(svc_leaf(port, "port"))),
+			    .proto = strcmp(svc_leaf(port, "protocol"), "udp") == 0 ? 17 : 6,
+			    .family = (uint8_t)fam};
+			p->vals[id].service_id = id;
+			p->flags[id] = affinity ? MAGLEV_SVC_F_HASH_SRC : 0;
+			for (uint32_t k = 0; k < eps->count; k++) {
+				struct nat_dnat_target *t = &p->targets[p->n_backends++];
+				int efam = 0;
+
+				svc_parse_addr(lyd_get_value(eps->dnodes[k]), &efam, &t->addr);
+				t->port = htons((uint16_t)atoi(svc_leaf(port, "target-port")));
+				t->flags = NAT_DNAT_F_VALID;
+			}
+			p->n_ports++;
+			/* Endpoints first, then the table that points at them. */
+			for (uint32_t k = first; k < p->n_backends; k++) {
+				struct maglev_backend b = {.state = MAGLEV_BACKEND_ACTIVE};
+
+				if (bpf_map_update_elem(cube_map_fd(nat, "nat_backends"), &k,
+							&p->targets[k], BPF_ANY) ||
+				    bpf_map_update_elem(cube_map_fd(maglev, "maglev_backends"), &k,
+							&b, BPF_ANY)) {
+					cn_fail(err, CN_ERR_OPERATION_FAILED, SERVICES_PATH,
+						"cannot program endpoints: %s", strerror(errno));
+					ly_set_free(ports, NULL);
+					ly_set_free(eps, NULL);
+					goto cleanup;
+				}
+			}
+			if (bpf_map_update_elem(cube_map_fd(maglev, "maglev_services"), &id,
+						&(struct maglev_service){.flags = p->flags[id]},
+						BPF_ANY) ||
+			    program_rings(maglev, svc, id, first, eps->count, err)) {
+				cn_fail(err, CN_ERR_OPERATION_FAILED, SERVICES_PATH,
+					"cannot program service ports");
+				ly_set_free(ports, NULL);
+				ly_set_free(eps, NULL);
+				goto cleanup;
+			}
+		}
+		ly_set_free(ports, NULL);
+		ly_set_free(eps, NULL);
+	}
+	if (map_sync(cube_map_fd(classifier, "classifier_services"), p->keys, p->vals, p->n_ports,
+		     sizeof(p->keys[0]), sizeof(p->vals[0]))) {
+		cn_fail(err, CN_ERR_OPERATION_FAILED, SERVICES_PATH,
+			"cannot program the classifier");
+		goto cleanup;
+	}
+	/* Ids past the end are gone: no table, no endpoint. */
+	for (uint32_t id = p->n_ports; id < MAX_PORTS; id++) {
+		uint32_t inner;
+
+		if (bpf_map_lookup_elem(cube_map_fd(maglev, "maglev_rings"), &id, &inner))
+			break; /* ids are dense: the first without a table ends them */
+		maglev_ring_remove(cube_map_fd(maglev, "maglev_rings"), id);
+	}
+	for (uint32_t k = p->n_backends; k < MAX_ENDPOINTS; k++) {
+		struct nat_dnat_target none = {0}, have;
+
+		if (bpf_map_lookup_elem(cube_map_fd(nat, "nat_backends"), &k, &have) ||
+		    !(have.flags & NAT_DNAT_F_VALID))
+			break;
+		bpf_map_update_elem(cube_map_fd(nat, "nat_backends"), &k, &none, BPF_ANY);
+	}
+	rc = 0;
+cleanup:
+	ly_set_free(svcs, NULL);
+	if (p)
+		free(p->targets);
+	free(p);
+	return rc;
+}
+
+const struct service pods_service = {
+    .module = "cubenet-pods",
+    .compose = pods_compose,
+    .apply_composed = pods_apply,
+};
