@@ -188,21 +188,31 @@ class ContainerdTest(unittest.TestCase):
         self.assertEqual(web["port-mapping"],
                          [{"host-port": 8081, "protocol": "tcp", "container-port": 80}])
 
-        # Real TCP from one pod's network namespace to the other's.
+        # Real TCP from one pod's network namespace to the other's, directly
+        # and through a ClusterIP service (the node chain's DNAT and back).
         server = subprocess.Popen(
             ["nsenter", f"--net={web['netns']}", sys.executable, "-c",
              "import socket\n"
              "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
              "s.bind(('0.0.0.0', 8080)); s.listen(); print('ready', flush=True)\n"
-             "c, _ = s.accept(); c.sendall(b'hello ' + c.recv(100)); c.close()\n"],
+             "while True:\n"
+             "    c, _ = s.accept(); c.sendall(b'hello ' + c.recv(100)); c.close()\n"],
             stdout=subprocess.PIPE, text=True)
         self.addCleanup(server.kill)
         self.assertEqual(server.stdout.readline().strip(), "ready")
-        out = sh("nsenter", f"--net={pods[cli_id]['netns']}", sys.executable, "-c",
-                 "import socket\n"
-                 f"s = socket.create_connection(('{web_ip}', 8080), timeout=5)\n"
-                 "s.sendall(b'from client'); print(s.recv(100).decode())\n").stdout
-        self.assertEqual(out.strip(), "hello from client")
+        r = self.daemon.client().put("/restconf/data/cubenet-pods:services", {
+            "cubenet-pods:services": {"service": [{
+                "namespace": "team-a", "name": "web", "cluster-ip": "10.96.0.20",
+                "port": [{"port": 80, "protocol": "tcp", "target-port": 8080}],
+                "endpoint": [web_ip]}]}})
+        self.assertIn(r.status, (201, 204), r.body)
+        for addr, port in ((web_ip, 8080), ("10.96.0.20", 80)):
+            out = sh("nsenter", f"--net={pods[cli_id]['netns']}", sys.executable, "-c",
+                     "import socket\n"
+                     f"s = socket.create_connection(('{addr}', {port}), timeout=5)\n"
+                     "s.sendall(b'from client'); print(s.recv(100).decode(), s.getpeername()[0])\n"
+                     ).stdout
+            self.assertEqual(out.split(), ["hello", "from", "client", addr])
 
         for pod_id in (web_id, cli_id):
             self.remove_pod(pod_id)

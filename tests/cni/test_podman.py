@@ -130,6 +130,16 @@ class PodmanTest(unittest.TestCase):
         self.assertIn("hello from a pod", out)
         client_addr = re.search(r"inet (10\.246\.0\.\d+)/24", out).group(1)
         self.assertNotEqual(client_addr, addr)
+        # And through a ClusterIP service backed by the web container.
+        r = self.daemon.client().put("/restconf/data/cubenet-pods:services", {
+            "cubenet-pods:services": {"service": [{
+                "namespace": "default", "name": "web", "cluster-ip": "10.96.0.30",
+                "port": [{"port": 8000, "protocol": "tcp", "target-port": 80}],
+                "endpoint": [addr]}]}})
+        self.assertIn(r.status, (201, 204), r.body)
+        out = self.podman("run", "--rm", "--network", "cubenet-test", "--rootfs", self.rootfs,
+                          "/bin/wget", "-q", "-O-", "http://10.96.0.30:8000/")
+        self.assertIn("hello from a pod", out)
         # The short-lived container is gone from the daemon and IPAM already.
         self.assertEqual([p["container-id"] for p in self.registered()], [cid])
         self.assertEqual(self.allocated(), [addr])
