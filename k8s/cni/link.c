@@ -234,6 +234,11 @@ int cni_link_add(const struct cni_call *call, const struct cni_ipam *ipam, char 
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/neigh/%s/proxy_delay", host);
 	if (!rc && write_sysctl(path, "0"))
 		rc = -NLE_FAILURE;
+	/* A NodePort reply leaves the pod translated to come from the node's
+	 * own address: the node must route it, not drop it as a martian. */
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/accept_local", host);
+	if (!rc && write_sysctl(path, "1"))
+		rc = -NLE_FAILURE;
 	for (size_t i = 0; !rc && i < ipam->n_ips; i++) {
 		char host_route[64];
 

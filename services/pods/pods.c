@@ -23,11 +23,13 @@
 #include "map_sync.h"
 #include "maglev.h"
 #include "maglev_map.h"
+#include "netdev.h"
 #include "lib/abi/classifier.h"
 #include "lib/abi/maglev.h"
 #include "lib/abi/nat.h"
 
 #define PODS_PATH     "/cubenet-pods:pods"
+#define NODE_PATH     "/cubenet-pods:node"
 #define SERVICES_PATH "/cubenet-pods:services"
 #define MAX_PORTS     4096  /* service ports on a node */
 #define MAX_ENDPOINTS 65536 /* service port x endpoint pairs */
@@ -38,7 +40,7 @@ static const char *const stages[] = {"node:parser", "node:classifier", "node:mag
 static int pods_compose(const struct lyd_node *config, const struct service_builder *b,
 			struct cn_error *err)
 {
-	const struct service_map_size classifier[] = {{"classifier_services", MAX_PORTS}};
+	const struct service_map_size classifier[] = {{"classifier_services", 2 * MAX_PORTS}};
 	const struct service_map_size maglev[] = {
 	    {"maglev_rings", MAX_PORTS},
 	    {"maglev_services", MAX_PORTS},
@@ -66,6 +68,12 @@ static int pods_compose(const struct lyd_node *config, const struct service_buil
 	    b->wire(b->arg, stages[2], MAGLEV_PORT_OUT, CUBE_PORT_CUBE, stages[3], err) ||
 	    b->wire(b->arg, stages[3], NAT_PORT_OUT, CUBE_PORT_PASS, NULL, err))
 		rc = -1;
+	/* NodePorts come in through the uplink. */
+	const struct lyd_node *node = svc_find(config, NODE_PATH);
+	const char *uplink = node ? svc_leaf(node, "uplink") : NULL;
+
+	if (!rc && uplink)
+		rc = b->attach(b->arg, stages[0], uplink, ATTACH_TC_INGRESS, 0, err);
 	for (uint32_t i = 0; i < pods->count && !rc; i++) {
 		const char *dev = svc_leaf(pods->dnodes[i], "host-interface");
 
@@ -79,8 +87,10 @@ static int pods_compose(const struct lyd_node *config, const struct service_buil
 
 /* What one apply writes. */
 struct plan {
-	struct classifier_key keys[MAX_PORTS];
-	struct classifier_value vals[MAX_PORTS];
+	/* ClusterIP ports first, then NodePorts, which share their ids. */
+	struct classifier_key keys[2 * MAX_PORTS];
+	struct classifier_value vals[2 * MAX_PORTS];
+	uint32_t n_keys;
 	uint32_t flags[MAX_PORTS];
 	uint32_t n_ports;
 	struct nat_dnat_target *targets; /* [MAX_ENDPOINTS] */
@@ -142,6 +152,16 @@ static int pods_apply(const struct lyd_node *config, service_find_cube find, voi
 	}
 	if (lyd_find_xpath(config, SERVICES_PATH "/service", &svcs))
 		goto cleanup;
+	/* The node's address for NodePorts: configured, else the uplink's. */
+	const struct lyd_node *node = svc_find(config, NODE_PATH);
+	const char *v;
+	union cube_addr node_addr = {0};
+	int have_node_addr = 0, nfam = 0;
+
+	if (node && (v = svc_leaf(node, "address")))
+		have_node_addr = !svc_parse_addr(v, &nfam, &node_addr);
+	else if (node && (v = svc_leaf(node, "uplink")))
+		have_node_addr = !netdev_addr(v, CUBE_AF_INET, &node_addr);
 	for (uint32_t s = 0; s < svcs->count; s++) {
 		const struct lyd_node *svc = svcs->dnodes[s];
 		struct ly_set *ports = NULL, *eps = NULL;
@@ -167,12 +187,32 @@ static int pods_apply(const struct lyd_node *config, service_find_cube find, voi
 				ly_set_free(eps, NULL);
 				goto cleanup;
 			}
-			p->keys[id] = (struct classifier_key){
+			uint8_t proto = strcmp(svc_leaf(port, "protocol"), "udp") == 0 ? 17 : 6;
+			const char *node_port = svc_leaf(port, "node-port");
+
+			p->keys[p->n_keys] = (struct classifier_key){
 			    .vip = vip,
 			    .port = htons((uint16_t)atoi(svc_leaf(port, "port"))),
-			    .proto = strcmp(svc_leaf(port, "protocol"), "udp") == 0 ? 17 : 6,
+			    .proto = proto,
 			    .family = (uint8_t)fam};
-			p->vals[id].service_id = id;
+			p->vals[p->n_keys++].service_id = id;
+			if (node_port) {
+				if (!have_node_addr) {
+					cn_fail(err, CN_ERR_INVALID_VALUE, NODE_PATH,
+						"service %s/%s has a NodePort but the node has no "
+						"address (set node/address or node/uplink)",
+						svc_leaf(svc, "namespace"), svc_leaf(svc, "name"));
+					ly_set_free(ports, NULL);
+					ly_set_free(eps, NULL);
+					goto cleanup;
+				}
+				p->keys[p->n_keys] = (struct classifier_key){
+				    .vip = node_addr,
+				    .port = htons((uint16_t)atoi(node_port)),
+				    .proto = proto,
+				    .family = CUBE_AF_INET};
+				p->vals[p->n_keys++].service_id = id;
+			}
 			p->flags[id] = affinity ? MAGLEV_SVC_F_HASH_SRC : 0;
 			for (uint32_t k = 0; k < eps->count; k++) {
 				struct nat_dnat_target *t = &p->targets[p->n_backends++];
@@ -212,7 +252,7 @@ static int pods_apply(const struct lyd_node *config, service_find_cube find, voi
 		ly_set_free(ports, NULL);
 		ly_set_free(eps, NULL);
 	}
-	if (map_sync(cube_map_fd(classifier, "classifier_services"), p->keys, p->vals, p->n_ports,
+	if (map_sync(cube_map_fd(classifier, "classifier_services"), p->keys, p->vals, p->n_keys,
 		     sizeof(p->keys[0]), sizeof(p->vals[0]))) {
 		cn_fail(err, CN_ERR_OPERATION_FAILED, SERVICES_PATH,
 			"cannot program the classifier");

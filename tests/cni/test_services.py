@@ -63,11 +63,13 @@ class ServiceTest(CniNode):
             self.addCleanup(srv.kill)
             self.assertEqual(srv.stdout.readline().strip(), "ready")
 
-    def service(self, endpoints, affinity="none"):
+    def service(self, endpoints, affinity="none", node_port=None):
+        port = {"port": PORT, "protocol": "tcp", "target-port": TARGET}
+        if node_port:
+            port["node-port"] = node_port
         body = {"cubenet-pods:services": {"service": [{
             "namespace": "default", "name": "web", "cluster-ip": CLUSTER_IP,
-            "session-affinity": affinity,
-            "port": [{"port": PORT, "protocol": "tcp", "target-port": TARGET}],
+            "session-affinity": affinity, "port": [port],
             "endpoint": [self.addr[e][1] for e in endpoints]}]}}
         r = self.daemon.client().put(SERVICES, body)
         self.assertIn(r.status, (200, 201, 204), r.body)
@@ -108,6 +110,39 @@ class ServiceTest(CniNode):
                  "import socket,sys; c=socket.create_connection((sys.argv[1], %d), timeout=3);"
                  "print(c.recv(100).decode())" % TARGET, self.addr["be3"][1])
         self.assertEqual(out.stdout.strip(), "be3")
+
+    def test_node_port_from_outside_the_node(self):
+        """A client beyond the node's uplink reaches the service on the
+        node's address and NodePort; the reply comes from that address."""
+        outside = self.pod()  # a namespace, wired to the node by hand
+        sh("ip", "link", "add", "up0", "netns", self.node, "type", "veth", "peer", "name",
+           "eth0", "netns", outside)
+        sh("ip", "-n", self.node, "addr", "add", "192.0.2.1/24", "dev", "up0")
+        sh("ip", "-n", self.node, "link", "set", "up0", "up")
+        sh("ip", "-n", outside, "addr", "add", "192.0.2.2/24", "dev", "eth0")
+        sh("ip", "-n", outside, "link", "set", "eth0", "up")
+        sh("ip", "-n", outside, "route", "add", "default", "via", "192.0.2.1")
+        r = self.daemon.client().put("/restconf/data/cubenet-pods:node",
+                                     {"cubenet-pods:node": {"uplink": "up0"}})
+        self.assertIn(r.status, (201, 204), r.body)
+        self.service(["be1", "be2"], node_port=30080)
+        out = sh("ip", "netns", "exec", outside, sys.executable, "-c",
+                 CLIENT.replace(f"(sys.argv[1], {PORT})", "(sys.argv[1], 30080)"),
+                 "192.0.2.1", "20")
+        got = json.loads(out.stdout)
+        self.assertNotIn("failed", got, got)
+        self.assertEqual(set(got), {"be1", "be2"}, got)
+        # Pods reach the NodePort too.
+        out = sh("ip", "netns", "exec", self.addr["client"][0], sys.executable, "-c",
+                 CLIENT.replace(f"(sys.argv[1], {PORT})", "(sys.argv[1], 30080)"),
+                 "192.0.2.1", "5")
+        self.assertNotIn("failed", json.loads(out.stdout))
+        # A NodePort without a node address is refused, nothing changed.
+        before = self.daemon.client().config()
+        r = self.daemon.client().delete("/restconf/data/cubenet-pods:node")
+        self.assertEqual(r.status, 400, r.body)
+        self.assertIn("has a NodePort but the node has no address", r.body)
+        self.assertEqual(self.daemon.client().config(), before)
 
     def cni_host_if(self, name):
         pods = {p["container-id"]: p for p in self.registered()}
