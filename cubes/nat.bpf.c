@@ -60,6 +60,22 @@ struct {
 } nat_snat6 SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, NAT_DEFAULT_RULES);
+	__type(key, struct nat_dst_lpm4_key);
+	__type(value, __u32);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} nat_snat_skip4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, NAT_DEFAULT_RULES);
+	__type(key, struct nat_dst_lpm6_key);
+	__type(value, __u32);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} nat_snat_skip6 SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
@@ -148,15 +164,23 @@ static __always_inline struct nat_dnat_target *dnat_rule(struct cube_meta *meta,
 	return bpf_map_lookup_elem(&nat_dnat, &key);
 }
 
+/* The SNAT rule for t's source, unless t's destination is one SNAT skips. */
 static __always_inline struct nat_snat_target *snat_rule(const struct nat_tuple *t)
 {
 	if (t->family == CUBE_AF_INET) {
 		struct nat_snat_lpm4_key k4 = {.prefixlen = 32, .saddr = t->saddr.ip4};
+		struct nat_dst_lpm4_key d4 = {.prefixlen = 32, .daddr = t->daddr.ip4};
 
+		if (bpf_map_lookup_elem(&nat_snat_skip4, &d4))
+			return NULL;
 		return bpf_map_lookup_elem(&nat_snat4, &k4);
 	}
 	struct nat_snat_lpm6_key k6 = {.prefixlen = 128};
+	struct nat_dst_lpm6_key d6 = {.prefixlen = 128};
 
+	__builtin_memcpy(d6.daddr, t->daddr.bytes, 16);
+	if (bpf_map_lookup_elem(&nat_snat_skip6, &d6))
+		return NULL;
 	__builtin_memcpy(k6.saddr, t->saddr.bytes, 16);
 	return bpf_map_lookup_elem(&nat_snat6, &k6);
 }

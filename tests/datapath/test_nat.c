@@ -285,6 +285,25 @@ TEST(udp_icmp_and_ipv6)
 	teardown();
 }
 
+/* Masquerading pods: their traffic leaving the cluster is translated,
+ * their traffic to the cluster's own ranges is not. */
+TEST(snat_skips_cluster_destinations)
+{
+	struct nat_dst_lpm4_key skip = {.prefixlen = 16, .daddr = pkt_ip4("10.244.0.0").ip4};
+	uint32_t one = 1;
+
+	setup();
+	REQUIRE(parser && nat, "load");
+	snat4("10.244.0.0", 16, "192.0.2.1");
+	bpf_map_update_elem(cube_map_fd(nat, "nat_snat_skip4"), &skip, &one, BPF_ANY);
+	expect_untouched(tcp4("10.244.0.5", 40000, "10.244.1.7", 80));
+	CHECK_EQ(conn_count(), 0);
+	expect_translated(tcp4("10.244.0.5", 40000, "198.51.100.1", 80),
+			  tcp4("192.0.2.1", 0, "198.51.100.1", 80));
+	CHECK_EQ(conn_count(), 2);
+	teardown();
+}
+
 TEST(untranslatable_and_fragments)
 {
 	setup();
@@ -344,6 +363,7 @@ static const struct test_case cases[] = {
     TEST_ENTRY(snat_both_directions_and_port_collisions),
     TEST_ENTRY(dnat_both_directions),
     TEST_ENTRY(udp_icmp_and_ipv6),
+    TEST_ENTRY(snat_skips_cluster_destinations),
     TEST_ENTRY(untranslatable_and_fragments),
     TEST_ENTRY(timeouts_expire_connections),
 };

@@ -62,6 +62,18 @@ struct nat_snat_lpm6_key {
 	__u8 saddr[16];
 };
 
+/* Destinations SNAT never applies to (the cluster's own ranges when
+ * masquerading pod traffic); "nat_snat_skip4/6", value unused. */
+struct nat_dst_lpm4_key {
+	__u32 prefixlen;
+	__be32 daddr;
+};
+
+struct nat_dst_lpm6_key {
+	__u32 prefixlen;
+	__u8 daddr[16];
+};
+
 enum nat_snat_flags {
 	NAT_SNAT_F_MASQUERADE = 1 << 0, /* address follows the outside interface */
 };
