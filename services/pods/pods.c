@@ -134,6 +134,51 @@ cleanup:
 	return e ? -1 : 0;
 }
 
+/* SNAT from the cluster's ranges to anywhere but them and the node. */
+static int program_masquerade(const struct lyd_node *config, struct cube *nat,
+			      const union cube_addr *node_addr, struct cn_error *err)
+{
+	struct nat_snat_lpm4_key rules[64];
+	struct nat_snat_target targets[64];
+	struct nat_dst_lpm4_key skips[65];
+	uint32_t ones[65], n = 0, n_skips = 0;
+	struct ly_set *cidrs = NULL;
+
+	if (!lyd_find_xpath(config, NODE_PATH "/masquerade/cluster-cidr", &cidrs) && cidrs->count) {
+		if (!node_addr) {
+			ly_set_free(cidrs, NULL);
+			return cn_fail(err, CN_ERR_INVALID_VALUE, NODE_PATH,
+				       "masquerade needs the node's address (node/address or "
+				       "node/uplink)");
+		}
+		for (uint32_t i = 0; i < cidrs->count && n < 64; i++) {
+			union cube_addr prefix;
+			uint32_t plen = 0;
+			int fam = 0;
+
+			svc_parse_prefix(lyd_get_value(cidrs->dnodes[i]), &fam, &prefix, &plen);
+			rules[n] =
+			    (struct nat_snat_lpm4_key){.prefixlen = plen, .saddr = prefix.ip4};
+			targets[n++] = (struct nat_snat_target){.addr = *node_addr,
+								.flags = NAT_SNAT_F_MASQUERADE};
+			skips[n_skips] =
+			    (struct nat_dst_lpm4_key){.prefixlen = plen, .daddr = prefix.ip4};
+			ones[n_skips++] = 1;
+		}
+		skips[n_skips] =
+		    (struct nat_dst_lpm4_key){.prefixlen = 32, .daddr = node_addr->ip4};
+		ones[n_skips++] = 1;
+	}
+	ly_set_free(cidrs, NULL);
+	if (map_sync(cube_map_fd(nat, "nat_snat_skip4"), skips, ones, n_skips, sizeof(skips[0]),
+		     sizeof(ones[0])) ||
+	    map_sync(cube_map_fd(nat, "nat_snat4"), rules, targets, n, sizeof(rules[0]),
+		     sizeof(targets[0])))
+		return cn_fail(err, CN_ERR_OPERATION_FAILED, NODE_PATH,
+			       "cannot program masquerading");
+	return 0;
+}
+
 static int pods_apply(const struct lyd_node *config, service_find_cube find, void *arg,
 		      struct cn_error *err)
 {
@@ -274,6 +319,8 @@ static int pods_apply(const struct lyd_node *config, service_find_cube find, voi
 			break;
 		bpf_map_update_elem(cube_map_fd(nat, "nat_backends"), &k, &none, BPF_ANY);
 	}
+	if (program_masquerade(config, nat, have_node_addr ? &node_addr : NULL, err))
+		goto cleanup;
 	rc = 0;
 cleanup:
 	ly_set_free(svcs, NULL);

@@ -111,20 +111,54 @@ class ServiceTest(CniNode):
                  "print(c.recv(100).decode())" % TARGET, self.addr["be3"][1])
         self.assertEqual(out.stdout.strip(), "be3")
 
+    def outside(self, node=None):
+        """A namespace beyond the node's uplink (up0, 192.0.2.1/24), routed
+        to the node; the node config written with it."""
+        ns = self.pod()
+        sh("ip", "link", "add", "up0", "netns", self.node, "type", "veth", "peer", "name",
+           "eth0", "netns", ns)
+        sh("ip", "-n", self.node, "addr", "add", "192.0.2.1/24", "dev", "up0")
+        sh("ip", "-n", self.node, "link", "set", "up0", "up")
+        sh("ip", "-n", ns, "addr", "add", "192.0.2.2/24", "dev", "eth0")
+        sh("ip", "-n", ns, "link", "set", "eth0", "up")
+        sh("ip", "-n", ns, "route", "add", "default", "via", "192.0.2.1")
+        r = self.daemon.client().put("/restconf/data/cubenet-pods:node",
+                                     {"cubenet-pods:node": dict(node or {}, uplink="up0")})
+        self.assertIn(r.status, (201, 204), r.body)
+        return ns
+
+    def test_masquerade_to_outside_the_cluster(self):
+        """Pod traffic leaving the cluster comes from the node's address;
+        pod to pod keeps the pod's own."""
+        outside = self.outside({"masquerade": {"cluster-cidr": ["10.245.0.0/16",
+                                                                "10.96.0.0/12"]}})
+        peer = ("import socket; s=socket.socket(); "
+                "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); "
+                "s.bind(('0.0.0.0', 9000)); s.listen(); print('ready', flush=True)\n"
+                "while True:\n    c, a = s.accept(); c.sendall(a[0].encode()); c.close()")
+        for ns in (outside, self.addr["be3"][0]):
+            srv = subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, "-c", peer],
+                                   stdout=subprocess.PIPE, text=True)
+            self.addCleanup(srv.kill)
+            self.assertEqual(srv.stdout.readline().strip(), "ready")
+        ask = ("import socket,sys; c=socket.create_connection((sys.argv[1], 9000), timeout=3);"
+               "print(c.recv(100).decode())")
+        client_ns, client_ip = self.addr["client"]
+        seen = sh("ip", "netns", "exec", client_ns, sys.executable, "-c", ask, "192.0.2.2")
+        self.assertEqual(seen.stdout.strip(), "192.0.2.1")
+        seen = sh("ip", "netns", "exec", client_ns, sys.executable, "-c", ask,
+                  self.addr["be3"][1])
+        self.assertEqual(seen.stdout.strip(), client_ip)
+        # Masquerading off: the pod's own address goes out.
+        r = self.daemon.client().delete("/restconf/data/cubenet-pods:node/masquerade")
+        self.assertEqual(r.status, 204, r.body)
+        seen = sh("ip", "netns", "exec", client_ns, sys.executable, "-c", ask, "192.0.2.2")
+        self.assertEqual(seen.stdout.strip(), client_ip)
+
     def test_node_port_from_outside_the_node(self):
         """A client beyond the node's uplink reaches the service on the
         node's address and NodePort; the reply comes from that address."""
-        outside = self.pod()  # a namespace, wired to the node by hand
-        sh("ip", "link", "add", "up0", "netns", self.node, "type", "veth", "peer", "name",
-           "eth0", "netns", outside)
-        sh("ip", "-n", self.node, "addr", "add", "192.0.2.1/24", "dev", "up0")
-        sh("ip", "-n", self.node, "link", "set", "up0", "up")
-        sh("ip", "-n", outside, "addr", "add", "192.0.2.2/24", "dev", "eth0")
-        sh("ip", "-n", outside, "link", "set", "eth0", "up")
-        sh("ip", "-n", outside, "route", "add", "default", "via", "192.0.2.1")
-        r = self.daemon.client().put("/restconf/data/cubenet-pods:node",
-                                     {"cubenet-pods:node": {"uplink": "up0"}})
-        self.assertIn(r.status, (201, 204), r.body)
+        outside = self.outside()
         self.service(["be1", "be2"], node_port=30080)
         out = sh("ip", "netns", "exec", outside, sys.executable, "-c",
                  CLIENT.replace(f"(sys.argv[1], {PORT})", "(sys.argv[1], 30080)"),
