@@ -16,6 +16,19 @@
 
 #define ROUTER_DEFAULT_ROUTES 16384
 #define ROUTER_DEFAULT_NEIGHS 4096
+#define ROUTER_DEFAULT_HOSTS  4096
+
+/* enum router_unrouted_verdict; set before load. */
+const volatile __u32 router_unrouted = ROUTER_UNROUTED_DROP;
+
+/* Keyed like neighbours: address and family. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ROUTER_DEFAULT_HOSTS);
+	__type(key, struct router_neigh_key);
+	__type(value, struct router_host);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} router_hosts SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -86,7 +99,9 @@ static __always_inline int handle_arp(CUBE_CTX *ctx, struct cube_stats *st, stru
 	if (arp->htype != bpf_htons(1) || arp->ptype != bpf_htons(ETH_P_IP))
 		return cube_pass(st);
 	if (arp->op == bpf_htons(ARP_OP_REPLY))
-		return cube_slowpath_out(ctx, st, CUBE_SLOWPATH_ARP_REPLY, ~0u, NULL);
+		return router_unrouted == ROUTER_UNROUTED_PASS
+			   ? cube_pass(st) /* the kernel asked */
+			   : cube_slowpath_out(ctx, st, CUBE_SLOWPATH_ARP_REPLY, ~0u, NULL);
 	port = ingress_port(ctx);
 	if (arp->op != bpf_htons(ARP_OP_REQUEST) || !port || !port->plen4 || arp->tpa != port->ip4)
 		return cube_pass(st);
@@ -257,6 +272,7 @@ CUBE_ENTRY(cube_router)
 	struct cube_stats *st = cube_stats_get();
 	struct cube_meta *meta = cube_meta_get();
 	struct router_neigh_key nkey = {};
+	struct router_host *host;
 	struct router_route *route;
 	struct router_neigh *neigh;
 	struct router_port *out;
@@ -269,7 +285,8 @@ CUBE_ENTRY(cube_router)
 	if (meta->flags & CUBE_META_F_ARP)
 		return handle_arp(ctx, st, meta);
 	if (!meta->ip_version)
-		return cube_drop(st, CUBE_DROP_NOT_IP);
+		return router_unrouted == ROUTER_UNROUTED_PASS ? cube_pass(st)
+							       : cube_drop(st, CUBE_DROP_NOT_IP);
 	if (meta->ip_version == CUBE_AF_INET6 && (meta->flags & CUBE_META_F_L4)) {
 		int handled, verdict = handle_nd(ctx, st, meta, &handled);
 
@@ -279,9 +296,27 @@ CUBE_ENTRY(cube_router)
 	if (is_own_address(ctx, meta))
 		return cube_pass(st);
 
+	/* A directly attached host: straight out of its netdev. */
+	nkey.family = meta->ip_version;
+	nkey.addr = meta->daddr;
+	host = bpf_map_lookup_elem(&router_hosts, &nkey);
+	if (host) {
+		if (read_ttl(ctx, meta) <= 1)
+			return cube_drop(st, CUBE_DROP_TTL_EXCEEDED);
+		if (decrement_ttl(ctx, meta))
+			return cube_drop(st, CUBE_DROP_IPV4_TRUNCATED);
+		eth = ctx_data(ctx);
+		if (!hdr_fits(eth, sizeof(*eth), ctx_data_end(ctx)))
+			return cube_drop(st, CUBE_DROP_ETH_TRUNCATED);
+		mac_copy(eth->h_dest, host->dmac);
+		mac_copy(eth->h_source, host->smac);
+		return cube_redirect(st, host->ifindex);
+	}
+
 	route = route_lookup(meta);
 	if (!route)
-		return cube_drop(st, CUBE_DROP_NO_ROUTE);
+		return router_unrouted == ROUTER_UNROUTED_PASS ? cube_pass(st)
+							       : cube_drop(st, CUBE_DROP_NO_ROUTE);
 	out_port = route->port;
 	out = bpf_map_lookup_elem(&router_ports, &out_port);
 	if (!out || !out->enabled)

@@ -311,11 +311,61 @@ TEST(arp_for_own_address)
 	cube_destroy(parser);
 	cube_destroy(router);
 }
+static int unrouted_pass(struct cube *cube, void *arg)
+{
+	uint32_t pass = ROUTER_UNROUTED_PASS;
+
+	(void)arg;
+	return cube_set_const(cube, "router_unrouted", &pass, sizeof(pass));
+}
+
+/* The node's router: attached hosts (pods) straight out of their netdev,
+ * the rest to the kernel, ARP replies included. */
+TEST(hosts_and_unrouted_pass)
+{
+	struct router_neigh_key k = {.addr = pkt_ip4("10.244.0.7"), .family = CUBE_AF_INET};
+	struct router_host h = {.ifindex = IFINDEX_B};
+	uint8_t f[PKT_MAX];
+	struct run_result res;
+
+	parser = harness_cube("parser", hook, NULL, NULL);
+	router = harness_cube("router", hook, unrouted_pass, NULL);
+	REQUIRE(parser && router, "load");
+	cube_connect_cube(parser, 0, router);
+	pkt_mac(h.dmac, mac_host);
+	pkt_mac(h.smac, mac_b);
+	bpf_map_update_elem(cube_map_fd(router, "router_hosts"), &k, &h, BPF_ANY);
+
+	expect_routed(to("10.244.0.7"), mac_host, mac_b);
+	struct pkt_spec s = to("10.244.0.7");
+
+	s.ttl = 1; /* a host is a hop like any other */
+	harness_run(parser, f, pkt_build(&s, f), &res);
+	CHECK_EQ(res.retval, hook_ret_drop(hook));
+	s = to("192.0.2.9"); /* not a host, no route: the kernel's */
+	size_t len = pkt_build(&s, f);
+
+	harness_run(parser, f, len, &res);
+	CHECK_EQ(res.retval, hook_ret_pass(hook));
+	CHECK_MEM(res.out, f, len);
+	harness_run(parser, f, build_arp(f, 2, "02:00:00:00:00:05", "10.244.0.7", "10.244.0.1"),
+		    &res);
+	CHECK_EQ(res.retval, hook_ret_pass(hook));
+
+	struct cube_stats st = harness_stats(router);
+
+	CHECK_EQ(st.verdict[CUBE_VERDICT_REDIRECT], 1);
+	CHECK_EQ(st.verdict[CUBE_VERDICT_PASS], 2);
+	CHECK_EQ(st.drop[CUBE_DROP_TTL_EXCEEDED], 1);
+	CHECK_EQ(st.verdict[CUBE_VERDICT_SLOWPATH], 0);
+	cube_destroy(parser);
+	cube_destroy(router);
+}
 
 static const struct test_case cases[] = {
     TEST_ENTRY(longest_prefix_wins), TEST_ENTRY(ipv6_forwarding),
     TEST_ENTRY(defined_verdicts),    TEST_ENTRY(neighbour_miss_goes_to_slow_path),
-    TEST_ENTRY(arp_for_own_address),
+    TEST_ENTRY(arp_for_own_address), TEST_ENTRY(hosts_and_unrouted_pass),
 };
 
 int main(void)

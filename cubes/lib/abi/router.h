@@ -37,6 +37,22 @@ struct router_route {
 	__u32 flags;
 };
 
+/* What the router does with what it does not route itself; the const
+ * volatile "router_unrouted", set before load. */
+enum router_unrouted_verdict {
+	ROUTER_UNROUTED_DROP = 0, /* a router on its own: counted NO_ROUTE / NOT_IP drops */
+	ROUTER_UNROUTED_PASS,	  /* beside the kernel's stack (a node): it takes the
+				     rest, ARP replies included */
+};
+
+/* A host attached directly to one of the node's netdevs (a pod): frames
+ * to it are sent straight out of that netdev, "router_hosts". */
+struct router_host {
+	__u32 ifindex;
+	__u8 dmac[6]; /* the host's MAC */
+	__u8 smac[6]; /* the netdev's MAC */
+};
+
 struct router_neigh_key {
 	union cube_addr addr;
 	__u32 family;
