@@ -2,12 +2,15 @@
 /*
  * The pods service: cubenet-pods config -> the node's service chain,
  *
- *   node:parser -> node:classifier -(ClusterIP port)-> node:maglev -> node:nat -> stack
- *                                  \--(anything else)------------->/
+ *   node:parser -> node:classifier -(service port)-> node:maglev -> node:nat -> node:router
+ *                                  \--(anything else)------------------------>/
  *
- * on TC ingress of every registered pod's veth. Every packet a pod sends
- * goes through nat, so replies from an endpoint are translated back to the
- * ClusterIP. Service ports and endpoints get dense ids in config order: an
+ * The router sends a packet for a pod straight out of the pod's veth and
+ * leaves the rest (the node, outside) to the kernel's stack.
+ *
+ * on TC ingress of every registered pod's veth and of the uplink. Every
+ * packet a pod sends goes through nat, so replies from an endpoint are
+ * translated back to the ClusterIP. Service ports and endpoints get dense ids in config order: an
  * established connection does not depend on them (nat keeps its rewrite),
  * only new connections do.
  */
@@ -27,6 +30,7 @@
 #include "lib/abi/classifier.h"
 #include "lib/abi/maglev.h"
 #include "lib/abi/nat.h"
+#include "lib/abi/router.h"
 
 #define PODS_PATH     "/cubenet-pods:pods"
 #define NODE_PATH     "/cubenet-pods:node"
@@ -35,7 +39,8 @@
 #define MAX_ENDPOINTS 65536 /* service port x endpoint pairs */
 #define TABLE_SIZE    4099  /* prime, >= 100 x the endpoints a service usually has */
 
-static const char *const stages[] = {"node:parser", "node:classifier", "node:maglev", "node:nat"};
+static const char *const stages[] = {"node:parser", "node:classifier", "node:maglev", "node:nat",
+				     "node:router"};
 
 static int pods_compose(const struct lyd_node *config, const struct service_builder *b,
 			struct cn_error *err)
@@ -62,11 +67,13 @@ static int pods_compose(const struct lyd_node *config, const struct service_buil
 	    b->set_const(b->arg, stages[1], "classifier_miss", CLASSIFIER_MISS_PORT, err) ||
 	    b->cube(b->arg, stages[2], "maglev", CUBE_HOOK_TC, maglev, 6, err) ||
 	    b->cube(b->arg, stages[3], "nat", CUBE_HOOK_TC, nat, 1, err) ||
+	    b->cube(b->arg, stages[4], "router", CUBE_HOOK_TC, NULL, 0, err) ||
+	    b->set_const(b->arg, stages[4], "router_unrouted", ROUTER_UNROUTED_PASS, err) ||
 	    b->wire(b->arg, stages[0], 0, CUBE_PORT_CUBE, stages[1], err) ||
 	    b->wire(b->arg, stages[1], CLASSIFIER_PORT_HIT, CUBE_PORT_CUBE, stages[2], err) ||
 	    b->wire(b->arg, stages[1], CLASSIFIER_PORT_MISS, CUBE_PORT_CUBE, stages[3], err) ||
 	    b->wire(b->arg, stages[2], MAGLEV_PORT_OUT, CUBE_PORT_CUBE, stages[3], err) ||
-	    b->wire(b->arg, stages[3], NAT_PORT_OUT, CUBE_PORT_PASS, NULL, err))
+	    b->wire(b->arg, stages[3], NAT_PORT_OUT, CUBE_PORT_CUBE, stages[4], err))
 		rc = -1;
 	/* NodePorts come in through the uplink. */
 	const struct lyd_node *node = svc_find(config, NODE_PATH);
@@ -179,17 +186,65 @@ static int program_masquerade(const struct lyd_node *config, struct cube *nat,
 	return 0;
 }
 
+/* Every pod address: out of its veth, to its MAC, from the veth's. */
+static int program_hosts(const struct lyd_node *config, struct cube *router, struct cn_error *err)
+{
+	struct router_neigh_key *keys = NULL;
+	struct router_host *hosts = NULL;
+	struct ly_set *pods = NULL;
+	size_t n = 0;
+	int e = 0;
+
+	if (lyd_find_xpath(config, PODS_PATH "/pod", &pods))
+		return 0;
+	keys = calloc(pods->count * 2 + 1, sizeof(*keys));
+	hosts = calloc(pods->count * 2 + 1, sizeof(*hosts));
+	for (uint32_t i = 0; keys && hosts && i < pods->count; i++) {
+		const struct lyd_node *pod = pods->dnodes[i];
+		const char *dev = svc_leaf(pod, "host-interface"), *mac = svc_leaf(pod, "mac");
+		uint32_t ifindex = dev ? if_nametoindex(dev) : 0;
+		struct router_host h = {.ifindex = ifindex};
+		struct ly_set *addrs = NULL;
+
+		/* A pod being deleted, or registered without a MAC: the kernel's. */
+		if (!ifindex || !mac || svc_parse_mac(mac, h.dmac) || netdev_mac(dev, h.smac) ||
+		    lyd_find_xpath(pod, "address", &addrs))
+			continue;
+		for (uint32_t a = 0; a < addrs->count && a < 2; a++) {
+			int fam = 0;
+
+			svc_parse_addr(lyd_get_value(addrs->dnodes[a]), &fam, &keys[n].addr);
+			keys[n].family = (uint32_t)fam;
+			hosts[n++] = h;
+		}
+		ly_set_free(addrs, NULL);
+	}
+	if (!keys || !hosts)
+		e = -ENOMEM;
+	else
+		e = map_sync(cube_map_fd(router, "router_hosts"), keys, hosts, n, sizeof(*keys),
+			     sizeof(*hosts));
+	ly_set_free(pods, NULL);
+	free(keys);
+	free(hosts);
+	return e ? cn_fail(err, CN_ERR_OPERATION_FAILED, PODS_PATH,
+			   "cannot program the pods' routes: %s", strerror(-e))
+		 : 0;
+}
+
 static int pods_apply(const struct lyd_node *config, service_find_cube find, void *arg,
 		      struct cn_error *err)
 {
 	struct cube *classifier = find(arg, stages[1]), *maglev = find(arg, stages[2]);
-	struct cube *nat = find(arg, stages[3]);
+	struct cube *nat = find(arg, stages[3]), *router = find(arg, stages[4]);
 	struct ly_set *svcs = NULL;
 	struct plan *p = NULL;
 	int rc = -1;
 
-	if (!classifier || !maglev || !nat)
+	if (!classifier || !maglev || !nat || !router)
 		return 0; /* no pod yet: nothing to program */
+	if (program_hosts(config, router, err))
+		return -1;
 	p = calloc(1, sizeof(*p));
 	if (!p || !(p->targets = calloc(MAX_ENDPOINTS, sizeof(*p->targets)))) {
 		cn_fail(err, CN_ERR_OPERATION_FAILED, SERVICES_PATH, "out of memory");

@@ -6,6 +6,7 @@ the pods' veths (TC ingress), replies translated back. Needs root; exits 77
 without it."""
 import json
 import os
+import re
 import subprocess
 import sys
 import unittest
@@ -103,9 +104,23 @@ class ServiceTest(CniNode):
         self.assertEqual(len(got), 1, got)
         self.assertNotIn("failed", got)
 
-    def test_pod_to_pod_and_not_a_service_still_pass(self):
+    def verdicts(self, cube):
+        body = self.daemon.client().get("/metrics").body
+        return {m.group(1): int(m.group(2)) for m in re.finditer(
+            r'cubenet_cube_verdict_packets_total\{cube="%s",verdict="(\w+)"\} (\d+)' % cube,
+            body)}
+
+    def test_pod_to_pod_goes_through_the_router_cube(self):
+        """Pod to pod leaves through node:router's redirect straight out of
+        the other pod's veth; pod to node goes to the kernel (pass)."""
         self.service(["be1"])
+        before = self.verdicts("node:router")
         self.assertTrue(self.ping(self.addr["client"][0], self.addr["be2"][1]))
+        after = self.verdicts("node:router")
+        # Echo request and reply, each redirected once.
+        self.assertGreaterEqual(after["redirect"] - before["redirect"], 2)
+        self.assertTrue(self.ping(self.addr["client"][0], "10.245.0.1"))  # the node
+        self.assertGreater(self.verdicts("node:router")["pass"], after["pass"])
         out = sh("ip", "netns", "exec", self.addr["client"][0], sys.executable, "-c",
                  "import socket,sys; c=socket.create_connection((sys.argv[1], %d), timeout=3);"
                  "print(c.recv(100).decode())" % TARGET, self.addr["be3"][1])
