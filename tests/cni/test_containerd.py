@@ -177,6 +177,7 @@ class ContainerdTest(unittest.TestCase):
         self.assertRegex(web_ip, r"^10\.247\.0\.\d+$")
         self.assertNotEqual(web_ip, cli_ip)
         self.assertEqual(sorted(self.allocated()), sorted([web_ip, cli_ip]))
+        self.assertTrue(os.path.isdir(os.path.join(self.daemon.bpffs, "cubes/tc/router/node:router")))
         self.assertEqual(len(self.host_veths()), 2)
 
         pods = {p["container-id"]: p for p in self.registered()}
@@ -219,6 +220,10 @@ class ContainerdTest(unittest.TestCase):
         self.assertEqual((self.registered(), self.host_veths(), self.allocated()), ([], [], []))
         for p in (web, pods[cli_id]):
             self.assertFalse(os.path.exists(p["netns"]), p["netns"])
+        # The node chain went with the last pod: no pinned program or map left.
+        pinned = [os.path.join(d, f) for d, _, files in
+                  os.walk(os.path.join(self.daemon.bpffs, "cubes")) for f in files]
+        self.assertEqual(pinned, [])
 
 
 if __name__ == "__main__":
