@@ -392,6 +392,10 @@ static int do_show(struct cubectl *x, const struct target *t)
 
 	snprintf(path, sizeof(path), DATA "%s", t->path);
 	rc = request(x, "GET", path, NULL, &data);
+	if (rc && x->err.code == EXIT_NOT_FOUND && t->node == t->service && !t->keyed) {
+		x->err = (struct cli_error){0}; /* a service with no instance: empty */
+		rc = 0;
+	}
 	/* A service's instance is a cube too: its wiring and counters. */
 	if (!rc && t->node == t->service && t->also_core && t->service != core_cube_list(x->ly)) {
 		snprintf(path, sizeof(path), DATA "/cubenet-core:cubes/cube=%s", t->instance);

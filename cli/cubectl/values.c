@@ -87,6 +87,25 @@ int value_assign(json_t *obj, const struct lysc_node *node, const char *assignme
 					at->name, at->name);
 		}
 	}
+	if (at->nodetype == LYS_LEAFLIST) { /* a,b,c: the whole list */
+		char *copy = strdup(eq + 1), *save2 = NULL;
+
+		value = json_array();
+		for (char *item = strtok_r(copy, ",", &save2); item;
+		     item = strtok_r(NULL, ",", &save2)) {
+			json_t *v = value_to_json(at, item, err);
+
+			if (!v) {
+				free(copy);
+				json_decref(value);
+				return -1;
+			}
+			json_array_append_new(value, v);
+		}
+		free(copy);
+		json_object_set_new(where, at->name, value);
+		return 0;
+	}
 	value = value_to_json(at, eq + 1, err);
 	if (!value)
 		return -1;

@@ -188,8 +188,15 @@ class CubectlTest(unittest.TestCase):
         self.assertRegex(table, r"name\s+mac\s+vlan-id\s+weight\s+state\s+packets\s+bytes\n"
                               r"\s+be1\s+02:00:00:00:00:01\s+-\s+2\s+-\s+0\s+0\n")
 
-        # The service's list, and the whole datastore.
+        # The service's list, and the whole datastore; an empty list is empty.
         self.assertIn("lb0", self.cubectl("lb", "show").stdout)
+        self.assertEqual(self.cubectl("router", "show").stdout, "(nothing)\n")
+        # A leaf-list takes comma-separated values.
+        self.cubectl("service", "add", "default", "web", "cluster-ip=10.96.0.10",
+                     "endpoint=10.244.0.5,10.244.0.6")
+        svc = self.get("/cubenet-pods:services/service=default,web")[1]
+        self.assertEqual(svc["cubenet-pods:service"][0]["endpoint"],
+                         ["10.244.0.5", "10.244.0.6"])
         everything = json.loads(self.cubectl("show", "-o", "json").stdout)
         self.assertIn("cubenet-lb:lbs", everything)
 
