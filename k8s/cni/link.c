@@ -91,8 +91,21 @@ static int add_addr(struct nl_sock *sk, int ifindex, const char *cidr)
 	return rc;
 }
 
-/* dst via gw (NULL: on the link) out of ifindex. */
+/* The node's route to a pod is a fallback: cubenetd's route through its
+ * host device (metric 0) wins while it is there. */
+#define POD_ROUTE_METRIC 100
+
+/* dst via gw (NULL: on the link) out of ifindex, with a metric. */
+static int add_route_metric(struct nl_sock *sk, int ifindex, const char *dst, const char *gw,
+			    uint32_t metric);
+
 static int add_route(struct nl_sock *sk, int ifindex, const char *dst, const char *gw)
+{
+	return add_route_metric(sk, ifindex, dst, gw, 0);
+}
+
+static int add_route_metric(struct nl_sock *sk, int ifindex, const char *dst, const char *gw,
+			    uint32_t metric)
 {
 	struct rtnl_route *r = rtnl_route_alloc();
 	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
@@ -105,6 +118,8 @@ static int add_route(struct nl_sock *sk, int ifindex, const char *dst, const cha
 		rtnl_route_set_family(r, nl_addr_get_family(d));
 		rtnl_route_set_dst(r, d);
 		rtnl_route_set_scope(r, g ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK);
+		if (metric)
+			rtnl_route_set_priority(r, metric);
 		rtnl_route_nh_set_ifindex(nh, ifindex);
 		if (g)
 			rtnl_route_nh_set_gateway(nh, g);
@@ -246,7 +261,7 @@ int cni_link_add(const struct cni_call *call, const struct cni_ipam *ipam, char 
 			continue;
 		snprintf(host_route, sizeof(host_route), "%.*s/32",
 			 (int)strcspn(ipam->ips[i].address, "/"), ipam->ips[i].address);
-		rc = add_route(sk, ifindex, host_route, NULL);
+		rc = add_route_metric(sk, ifindex, host_route, NULL, POD_ROUTE_METRIC);
 		if (!rc && ipam->ips[i].gateway[0]) {
 			char gw[64];
 

@@ -27,6 +27,7 @@
 #include "maglev.h"
 #include "maglev_map.h"
 #include "netdev.h"
+#include "host_device.h"
 #include "lib/abi/classifier.h"
 #include "lib/abi/maglev.h"
 #include "lib/abi/nat.h"
@@ -38,6 +39,7 @@
 #define MAX_PORTS     4096  /* service ports on a node */
 #define MAX_ENDPOINTS 65536 /* service port x endpoint pairs */
 #define TABLE_SIZE    4099  /* prime, >= 100 x the endpoints a service usually has */
+#define HOST_DEVICE   "cubenet0"
 
 static const char *const stages[] = {"node:parser", "node:classifier", "node:maglev", "node:nat",
 				     "node:router"};
@@ -81,6 +83,18 @@ static int pods_compose(const struct lyd_node *config, const struct service_buil
 
 	if (!rc && uplink)
 		rc = b->attach(b->arg, stages[0], uplink, ATTACH_TC_INGRESS, 0, err);
+	/* The node's own traffic to pods: made here, where the chain that
+	 * takes it is declared, so the attachment has its netdev. */
+	const char *host_dev =
+	    node && !strcmp(svc_leaf(node, "host-device") ?: "", "true") ? HOST_DEVICE : NULL;
+
+	if (!rc && host_dev) {
+		int e = host_device_ensure(host_dev);
+
+		rc = e ? cn_fail(err, CN_ERR_OPERATION_FAILED, NODE_PATH,
+				 "cannot create host-device %s: %s", host_dev, strerror(-e))
+		       : b->attach(b->arg, stages[0], host_dev, ATTACH_TC_EGRESS, 0, err);
+	}
 	for (uint32_t i = 0; i < pods->count && !rc; i++) {
 		const char *dev = svc_leaf(pods->dnodes[i], "host-interface");
 
@@ -224,6 +238,25 @@ static int program_hosts(const struct lyd_node *config, struct cube *router, str
 	else
 		e = map_sync(cube_map_fd(router, "router_hosts"), keys, hosts, n, sizeof(*keys),
 			     sizeof(*hosts));
+	/* The node reaches its pods through the chain when it has a host device. */
+	const struct lyd_node *node = svc_find(config, NODE_PATH);
+	const char *host_dev =
+	    node && !strcmp(svc_leaf(node, "host-device") ?: "", "true") ? HOST_DEVICE : NULL;
+
+	if (!e && !host_dev)
+		host_device_remove(HOST_DEVICE); /* the plugin's routes take over */
+	if (!e && host_dev) {
+		union cube_addr *addrs = calloc(n + 1, sizeof(*addrs));
+		int *fams = calloc(n + 1, sizeof(*fams));
+
+		for (size_t i = 0; addrs && fams && i < n; i++) {
+			addrs[i] = keys[i].addr;
+			fams[i] = (int)keys[i].family;
+		}
+		e = addrs && fams ? host_device_routes(host_dev, addrs, fams, n) : -ENOMEM;
+		free(addrs);
+		free(fams);
+	}
 	ly_set_free(pods, NULL);
 	free(keys);
 	free(hosts);

@@ -142,6 +142,38 @@ class ServiceTest(CniNode):
         self.assertIn(r.status, (201, 204), r.body)
         return ns
 
+    def test_node_to_pod_through_the_chain(self):
+        """With the host device on, the node's own packets to a pod are
+        routed to cubenet0 and the chain's router puts them out of the
+        pod's veth; with it off, the plugin's fallback routes carry them."""
+        r = self.daemon.client().put("/restconf/data/cubenet-pods:node",
+                                     {"cubenet-pods:node": {"host-device": True}})
+        self.assertIn(r.status, (201, 204), r.body)
+        ns, addr = self.addr["be1"]
+        route = sh("ip", "-n", self.node, "route", "get", addr).stdout
+        self.assertIn("dev cubenet0", route)
+        before = self.verdicts("node:router").get("redirect", 0)
+        self.assertTrue(self.ping(self.node, addr))
+        out = sh("nsenter", f"--net=/run/netns/{self.node}", sys.executable, "-c",
+                 "import socket,sys; c=socket.create_connection((sys.argv[1], %d), timeout=3);"
+                 "print(c.recv(100).decode())" % TARGET, addr)
+        self.assertEqual(out.stdout.strip(), "be1")
+        self.assertGreater(self.verdicts("node:router")["redirect"], before)
+        # A pod deleted takes its route through cubenet0 with it.
+        rc, _ = self.cni("DEL", self.conf(), cid="be3", netns=self.addr["be3"][0])
+        self.assertEqual(rc, 0)
+        routes = sh("ip", "-n", self.node, "route", "show", "dev", "cubenet0").stdout
+        self.assertNotIn(self.addr["be3"][1] + " ", routes + " ")
+        self.assertIn(addr, routes)
+
+        r = self.daemon.client().put("/restconf/data/cubenet-pods:node",
+                                     {"cubenet-pods:node": {"host-device": False}})
+        self.assertIn(r.status, (201, 204), r.body)
+        self.assertEqual(sh("ip", "-n", self.node, "link", "show", "cubenet0",
+                            check=False).returncode, 1)
+        self.assertNotIn("cubenet0", sh("ip", "-n", self.node, "route", "get", addr).stdout)
+        self.assertTrue(self.ping(self.node, addr))
+
     def test_masquerade_to_outside_the_cluster(self):
         """Pod traffic leaving the cluster comes from the node's address;
         pod to pod keeps the pod's own."""

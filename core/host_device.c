@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <net/if.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netlink/netlink.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/veth.h>
+#include <netlink/route/route.h>
+#include "host_device.h"
+
+static struct nl_sock *rtnl_open(void)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+
+	if (sk && nl_connect(sk, NETLINK_ROUTE)) {
+		nl_socket_free(sk);
+		return NULL;
+	}
+	return sk;
+}
+
+int host_device_ensure(const char *name)
+{
+	struct nl_sock *sk = rtnl_open();
+	struct rtnl_link *link = NULL, *change;
+	int err = 0;
+
+	if (!sk)
+		return -ENOMEM;
+	if (rtnl_link_get_kernel(sk, 0, name, &link) < 0) {
+		/* A veth, not a dummy: kernels without CONFIG_DUMMY exist (this
+		 * one). What reaches the peer, with no chain to take it, drops. */
+		struct rtnl_link *peer;
+		char peer_name[IFNAMSIZ];
+
+		snprintf(peer_name, sizeof(peer_name), "%.11s-end", name);
+		link = rtnl_link_veth_alloc();
+		rtnl_link_set_name(link, name);
+		peer = rtnl_link_veth_get_peer(link);
+		rtnl_link_set_name(peer, peer_name);
+		rtnl_link_put(peer);
+		err = rtnl_link_add(sk, link, NLM_F_CREATE | NLM_F_EXCL);
+		rtnl_link_put(link);
+		link = NULL;
+		if (err && err != -NLE_EXIST)
+			goto out;
+		err = rtnl_link_get_kernel(sk, 0, name, &link);
+		if (err)
+			goto out;
+	}
+	/* No ARP: the chain's router writes the pod's MACs, nothing answers
+	 * here. Both ends up, so the kernel sees a carrier. */
+	change = rtnl_link_alloc();
+	rtnl_link_set_flags(change, IFF_UP | IFF_NOARP);
+	err = rtnl_link_change(sk, link, change, 0);
+	rtnl_link_put(change);
+	if (!err) {
+		struct rtnl_link *peer = NULL;
+		char peer_name[IFNAMSIZ];
+
+		snprintf(peer_name, sizeof(peer_name), "%.11s-end", name);
+		char path[96];
+		FILE *f;
+
+		/* What reaches the peer (no chain on cubenet0) must not be
+		 * routed back out of cubenet0 again: it is dropped there. */
+		snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/forwarding", peer_name);
+		if ((f = fopen(path, "w"))) {
+			fputs("0", f);
+			fclose(f);
+		}
+		if (!rtnl_link_get_kernel(sk, 0, peer_name, &peer)) {
+			change = rtnl_link_alloc();
+			rtnl_link_set_flags(change, IFF_UP);
+			err = rtnl_link_change(sk, peer, change, 0);
+			rtnl_link_put(change);
+			rtnl_link_put(peer);
+		}
+	}
+out:
+	rtnl_link_put(link);
+	nl_socket_free(sk);
+	return err ? -EIO : 0;
+}
+
+int host_device_remove(const char *name)
+{
+	struct nl_sock *sk = rtnl_open();
+	struct rtnl_link *link = rtnl_link_alloc();
+	int err;
+
+	if (!sk || !link) {
+		rtnl_link_put(link);
+		if (sk)
+			nl_socket_free(sk);
+		return -ENOMEM;
+	}
+	rtnl_link_set_name(link, name);
+	err = rtnl_link_delete(sk, link);
+	rtnl_link_put(link);
+	nl_socket_free(sk);
+	return err && err != -NLE_NODEV && err != -NLE_OBJ_NOTFOUND ? -EIO : 0;
+}
+
+static struct rtnl_route *host_route(int ifindex, const union cube_addr *addr, int family)
+{
+	struct rtnl_route *r = rtnl_route_alloc();
+	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
+	int af = family == CUBE_AF_INET6 ? AF_INET6 : AF_INET;
+	struct nl_addr *dst = nl_addr_build(af, addr->bytes, af == AF_INET ? 4 : 16);
+
+	rtnl_route_set_family(r, (uint8_t)af);
+	rtnl_route_set_dst(r, dst);
+	rtnl_route_set_scope(r, RT_SCOPE_LINK);
+	rtnl_route_nh_set_ifindex(nh, ifindex);
+	rtnl_route_add_nexthop(r, nh);
+	nl_addr_put(dst);
+	return r;
+}
+
+int host_device_routes(const char *name, const union cube_addr *addrs, const int *families,
+		       size_t n)
+{
+	int ifindex = (int)if_nametoindex(name), err = 0;
+	struct nl_sock *sk = rtnl_open();
+	struct nl_cache *routes = NULL;
+
+	if (!ifindex || !sk) {
+		if (sk)
+			nl_socket_free(sk);
+		return -ENODEV;
+	}
+	/* Replace: a pod's /32 route through its veth, if any, moves here. */
+	for (size_t i = 0; i < n && !err; i++) {
+		struct rtnl_route *r = host_route(ifindex, &addrs[i], families[i]);
+
+		err = rtnl_route_add(sk, r, NLM_F_CREATE | NLM_F_REPLACE);
+		rtnl_route_put(r);
+	}
+	/* Then what is no longer wanted. */
+	if (!err && !rtnl_route_alloc_cache(sk, AF_UNSPEC, 0, &routes)) {
+		for (struct nl_object *o = nl_cache_get_first(routes); o;
+		     o = nl_cache_get_next(o)) {
+			struct rtnl_route *r = (struct rtnl_route *)o;
+			struct rtnl_nexthop *nh = rtnl_route_nexthop_n(r, 0);
+			struct nl_addr *dst = rtnl_route_get_dst(r);
+			int wanted = 0;
+
+			if (!nh || rtnl_route_nh_get_ifindex(nh) != ifindex || !dst ||
+			    rtnl_route_get_table(r) != RT_TABLE_MAIN)
+				continue;
+			for (size_t i = 0; i < n && !wanted; i++)
+				wanted = nl_addr_get_len(dst) ==
+					     (families[i] == CUBE_AF_INET6 ? 16u : 4u) &&
+					 !memcmp(nl_addr_get_binary_addr(dst), addrs[i].bytes,
+						 nl_addr_get_len(dst));
+			if (!wanted)
+				rtnl_route_delete(sk, r, 0);
+		}
+		nl_cache_free(routes);
+	}
+	nl_socket_free(sk);
+	return err ? -EIO : 0;
+}

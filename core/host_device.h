@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The node's way into its own datapath: a netdev (one end of a veth pair,
+ * the kernel here has no dummy) the kernel routes
+ * pod addresses to, whose TC egress hands the node's own packets to the
+ * node chain. Functions return 0 or a negative errno.
+ */
+#ifndef CUBENET_HOST_DEVICE_H
+#define CUBENET_HOST_DEVICE_H
+
+#include <stddef.h>
+#include "lib/abi/addr.h"
+
+/* Create it if there is none, and set it up. */
+int host_device_ensure(const char *name);
+/* Delete it (and so its routes), if it is there. */
+int host_device_remove(const char *name);
+/* Make the /32 (/128) routes through it exactly these addresses. */
+int host_device_routes(const char *name, const union cube_addr *addrs, const int *families,
+		       size_t n);
+
+#endif
