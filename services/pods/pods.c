@@ -274,8 +274,10 @@ static int pods_apply(const struct lyd_node *config, service_find_cube find, voi
 	struct plan *p = NULL;
 	int rc = -1;
 
-	if (!classifier || !maglev || !nat || !router)
-		return 0; /* no pod yet: nothing to program */
+	if (!classifier || !maglev || !nat || !router) {
+		host_device_remove(HOST_DEVICE); /* no pod, no chain: nothing to route */
+		return 0;
+	}
 	if (program_hosts(config, router, err))
 		return -1;
 	p = calloc(1, sizeof(*p));

@@ -220,7 +220,10 @@ class ContainerdTest(unittest.TestCase):
         self.assertEqual((self.registered(), self.host_veths(), self.allocated()), ([], [], []))
         for p in (web, pods[cli_id]):
             self.assertFalse(os.path.exists(p["netns"]), p["netns"])
-        # The node chain went with the last pod: no pinned program or map left.
+        # The node chain went with the last pod: no pinned program or map
+        # left, no host device.
+        self.assertEqual(sh("ip", "-n", self.node, "link", "show", "cubenet0",
+                            check=False).returncode, 1)
         pinned = [os.path.join(d, f) for d, _, files in
                   os.walk(os.path.join(self.daemon.bpffs, "cubes")) for f in files]
         self.assertEqual(pinned, [])
