@@ -9,7 +9,7 @@ PACKAGES=(
 	libyang2-dev libyang2-tools libmicrohttpd-dev libjansson-dev
 	libnl-3-dev libnl-route-3-dev
 	libcurl4-openssl-dev libyaml-dev python3-yaml
-	containernetworking-plugins podman containerd runc busybox-static
+	containernetworking-plugins podman containerd runc busybox-static buildah
 	python3-grpcio python3-grpc-tools
 	iproute2 iputils-ping ethtool iptables curl python3 tcpdump bc gnuplot-nox
 )
