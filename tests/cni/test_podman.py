@@ -146,6 +146,12 @@ class PodmanTest(unittest.TestCase):
 
         self.podman("rm", "-f", "-t", "0", "web")
         self.assertEqual((self.registered(), self.host_veths(), self.allocated()), ([], [], []))
+        # The node chain went with the last pod: no pins, no host device.
+        pinned = [os.path.join(d, f) for d, _, files in
+                  os.walk(os.path.join(self.daemon.bpffs, "cubes")) for f in files]
+        self.assertEqual(pinned, [])
+        self.assertEqual(sh("ip", "-n", self.node, "link", "show", "cubenet0",
+                            check=False).returncode, 1)
 
 
 if __name__ == "__main__":
