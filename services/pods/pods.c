@@ -71,6 +71,7 @@ static int pods_compose(const struct lyd_node *config, const struct service_buil
 	    b->cube(b->arg, stages[3], "nat", CUBE_HOOK_TC, nat, 1, err) ||
 	    b->cube(b->arg, stages[4], "router", CUBE_HOOK_TC, NULL, 0, err) ||
 	    b->set_const(b->arg, stages[4], "router_unrouted", ROUTER_UNROUTED_PASS, err) ||
+	    b->set_const(b->arg, stages[4], "router_with_hosts", 1, err) ||
 	    b->wire(b->arg, stages[0], 0, CUBE_PORT_CUBE, stages[1], err) ||
 	    b->wire(b->arg, stages[1], CLASSIFIER_PORT_HIT, CUBE_PORT_CUBE, stages[2], err) ||
 	    b->wire(b->arg, stages[1], CLASSIFIER_PORT_MISS, CUBE_PORT_CUBE, stages[3], err) ||

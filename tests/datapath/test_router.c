@@ -313,10 +313,11 @@ TEST(arp_for_own_address)
 }
 static int unrouted_pass(struct cube *cube, void *arg)
 {
-	uint32_t pass = ROUTER_UNROUTED_PASS;
+	uint32_t pass = ROUTER_UNROUTED_PASS, on = 1;
 
 	(void)arg;
-	return cube_set_const(cube, "router_unrouted", &pass, sizeof(pass));
+	return cube_set_const(cube, "router_unrouted", &pass, sizeof(pass)) ||
+	       cube_set_const(cube, "router_with_hosts", &on, sizeof(on));
 }
 
 /* The node's router: attached hosts (pods) straight out of their netdev,

@@ -46,7 +46,8 @@ enum router_unrouted_verdict {
 };
 
 /* A host attached directly to one of the node's netdevs (a pod): frames
- * to it are sent straight out of that netdev, "router_hosts". */
+ * to it are sent straight out of that netdev, "router_hosts" (consulted
+ * when the const router_with_hosts is set). */
 struct router_host {
 	__u32 ifindex;
 	__u8 dmac[6]; /* the host's MAC */
