@@ -10,21 +10,11 @@
 #include <netlink/route/link/veth.h>
 #include <netlink/route/route.h>
 #include "host_device.h"
-
-static struct nl_sock *rtnl_open(void)
-{
-	struct nl_sock *sk = nl_socket_alloc();
-
-	if (sk && nl_connect(sk, NETLINK_ROUTE)) {
-		nl_socket_free(sk);
-		return NULL;
-	}
-	return sk;
-}
+#include "netdev.h"
 
 int host_device_ensure(const char *name)
 {
-	struct nl_sock *sk = rtnl_open();
+	struct nl_sock *sk = netdev_rtnl_open();
 	struct rtnl_link *link = NULL, *change;
 	int err = 0;
 
@@ -88,7 +78,7 @@ out:
 
 int host_device_remove(const char *name)
 {
-	struct nl_sock *sk = rtnl_open();
+	struct nl_sock *sk = netdev_rtnl_open();
 	struct rtnl_link *link = rtnl_link_alloc();
 	int err;
 
@@ -125,7 +115,7 @@ int host_device_routes(const char *name, const union cube_addr *addrs, const int
 		       size_t n)
 {
 	int ifindex = (int)if_nametoindex(name), err = 0;
-	struct nl_sock *sk = rtnl_open();
+	struct nl_sock *sk = netdev_rtnl_open();
 	struct nl_cache *routes = NULL;
 
 	if (!ifindex || !sk) {

@@ -8,8 +8,7 @@
 #include <netlink/route/addr.h>
 #include "netdev.h"
 
-/* One rtnetlink socket per call: these run at config time, not per packet. */
-static struct nl_sock *rtnl_open(void)
+struct nl_sock *netdev_rtnl_open(void)
 {
 	struct nl_sock *sk = nl_socket_alloc();
 
@@ -31,7 +30,7 @@ static struct rtnl_link *link_get(struct nl_sock *sk, const char *name)
 
 uint32_t netdev_index(const char *name)
 {
-	struct nl_sock *sk = rtnl_open();
+	struct nl_sock *sk = netdev_rtnl_open();
 	struct rtnl_link *link;
 	uint32_t ifindex = 0;
 
@@ -48,7 +47,7 @@ uint32_t netdev_index(const char *name)
 
 int netdev_mac(const char *name, uint8_t mac[6])
 {
-	struct nl_sock *sk = rtnl_open();
+	struct nl_sock *sk = netdev_rtnl_open();
 	struct rtnl_link *link;
 	struct nl_addr *lladdr;
 	int err = -ENODEV;
@@ -73,7 +72,7 @@ int netdev_mac(const char *name, uint8_t mac[6])
 int netdev_addr(const char *name, int family, union cube_addr *addr)
 {
 	int af = family == CUBE_AF_INET6 ? AF_INET6 : AF_INET;
-	struct nl_sock *sk = rtnl_open();
+	struct nl_sock *sk = netdev_rtnl_open();
 	struct nl_cache *cache = NULL;
 	struct nl_object *obj;
 	uint32_t ifindex;

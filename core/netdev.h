@@ -14,4 +14,9 @@ int netdev_mac(const char *name, uint8_t mac[6]);
  * addresses are skipped); 0 or -errno. */
 int netdev_addr(const char *name, int family, union cube_addr *addr);
 
+/* A connected rtnetlink socket (libnl), or NULL; the caller frees it with
+ * nl_socket_free(). One per call: these run at config time. */
+struct nl_sock;
+struct nl_sock *netdev_rtnl_open(void);
+
 #endif

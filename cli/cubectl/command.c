@@ -128,7 +128,7 @@ static void append_keys(char *path, size_t size, const char *const *keys, size_t
 	size_t len = strlen(path);
 
 	for (size_t i = 0; i < n; i++) {
-		value_encode_key(keys[i], enc, sizeof(enc));
+		restconf_encode_key(keys[i], enc, sizeof(enc));
 		len += (size_t)snprintf(path + len, size - len, "%s%s", i ? "," : "=", enc);
 	}
 }
@@ -770,7 +770,7 @@ static int do_attach(struct cubectl *x, int n, char **words, int attach)
 			return cli_fail(&x->err, EXIT_NOT_FOUND, "%s is not attached to %s",
 					words[0], words[1]);
 	}
-	value_encode_key(words[1], enc, sizeof(enc));
+	restconf_encode_key(words[1], enc, sizeof(enc));
 	snprintf(path, sizeof(path), DATA "/cubenet-core:attachments/attachment=%s,%s", enc, mode);
 	return request(x, "DELETE", path, NULL, NULL);
 }

@@ -112,23 +112,3 @@ int value_assign(json_t *obj, const struct lysc_node *node, const char *assignme
 	json_object_set_new(where, at->name, value);
 	return 0;
 }
-
-void value_encode_key(const char *in, char *out, size_t size)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t o = 0;
-
-	for (; *in && o + 4 < size; in++) {
-		unsigned char c = (unsigned char)*in;
-
-		/* RFC 8040 3.5.3: reserved characters in key values are encoded. */
-		if (strchr(",/?#[]@%=&+ '\"", c) || c < 0x20 || c >= 0x7f) {
-			out[o++] = '%';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
-		} else {
-			out[o++] = (char)c;
-		}
-	}
-	out[o] = '\0';
-}

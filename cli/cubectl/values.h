@@ -15,7 +15,5 @@ json_t *value_to_json(const struct lysc_node *leaf, const char *text, struct cli
  * the way. 0 or -1. */
 int value_assign(json_t *obj, const struct lysc_node *node, const char *assignment,
 		 struct cli_error *err);
-/* Percent-encode a key value for a RESTCONF path. */
-void value_encode_key(const char *in, char *out, size_t size);
 
 #endif

@@ -81,3 +81,22 @@ void response_free(struct response *resp)
 	free(resp->body);
 	resp->body = NULL;
 }
+
+void restconf_encode_key(const char *in, char *out, size_t size)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (; *in && o + 4 < size; in++) {
+		unsigned char c = (unsigned char)*in;
+
+		if (strchr(",/?#[]@%=&+ '\"", c) || c < 0x20 || c >= 0x7f) {
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		} else {
+			out[o++] = (char)c;
+		}
+	}
+	out[o] = '\0';
+}

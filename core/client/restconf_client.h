@@ -26,4 +26,8 @@ int client_request(const struct client *c, const char *method, const char *path,
 		   struct response *resp);
 void response_free(struct response *resp);
 
+/* A list key's value as it goes into a RESTCONF path: the characters RFC
+ * 8040 (3.5.3) reserves are percent-encoded. */
+void restconf_encode_key(const char *in, char *out, size_t size);
+
 #endif

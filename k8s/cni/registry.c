@@ -8,31 +8,12 @@
 
 #define PODS "/restconf/data/cubenet-pods:pods"
 
-static void encode(const char *in, char *out, size_t size)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t o = 0;
-
-	for (; *in && o + 4 < size; in++) {
-		unsigned char c = (unsigned char)*in;
-
-		if (strchr(",/?#[]@%=&+ '\"", c) || c < 0x20 || c >= 0x7f) {
-			out[o++] = '%';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
-		} else {
-			out[o++] = (char)c;
-		}
-	}
-	out[o] = '\0';
-}
-
 static void pod_path(const struct cni_call *call, char *out, size_t size)
 {
 	char cid[400], ifn[64];
 
-	encode(call->container_id, cid, sizeof(cid));
-	encode(call->ifname, ifn, sizeof(ifn));
+	restconf_encode_key(call->container_id, cid, sizeof(cid));
+	restconf_encode_key(call->ifname, ifn, sizeof(ifn));
 	snprintf(out, size, PODS "/pod=%s,%s", cid, ifn);
 }
 

@@ -19,6 +19,7 @@ import uuid
 HERE = os.path.dirname(__file__)
 sys.path.insert(0, os.path.join(HERE, "../daemon"))
 from restconf_client import Daemon  # noqa: E402
+import node_state  # noqa: E402
 
 BUILD = os.environ.get("CUBENET_BUILD", os.path.join(HERE, "../../build"))
 PLUGIN = os.path.join(BUILD, "cni/cubenet")
@@ -92,17 +93,13 @@ class CniNode(unittest.TestCase):
         self.assertIn(words, out["msg"] + out["details"])
 
     def host_links(self):
-        links = json.loads(sh("ip", "-n", self.node, "-j", "link", "show").stdout)
-        return sorted(lk["ifname"] for lk in links if lk["ifname"].startswith("cn"))
+        return node_state.host_veths(self.node)
 
     def allocated(self):
-        d = os.path.join(self.ipam_dir, "podnet")
-        return sorted(f for f in os.listdir(d) if f[0].isdigit()) if os.path.isdir(d) else []
+        return node_state.allocated(self.ipam_dir, "podnet")
 
     def registered(self):
-        r = self.daemon.client().get("/restconf/data/cubenet-pods:pods")
-        body = r.json() if r.status == 200 else None
-        return (body or {}).get("cubenet-pods:pods", {}).get("pod", [])
+        return node_state.registered(self.daemon)
 
     def ping(self, ns, addr):
         return sh("ip", "netns", "exec", ns, "ping", "-c", "1", "-W", "2", addr,

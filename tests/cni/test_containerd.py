@@ -13,7 +13,6 @@ from cri/cri_minimal.proto at run time. Runs on Debian's python3 (for
 python3-grpcio); needs root; exits 77 without it."""
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -28,6 +27,7 @@ sys.path.insert(0, os.path.join(HERE, "../daemon"))
 sys.path.insert(0, os.path.join(HERE, "cri"))
 from restconf_client import Daemon  # noqa: E402
 import oci_image  # noqa: E402
+import node_state  # noqa: E402
 
 BUILD = os.path.abspath(os.environ.get("CUBENET_BUILD", os.path.join(HERE, "../../build")))
 PAUSE = "cubenet.test/pause:1"
@@ -159,17 +159,13 @@ class ContainerdTest(unittest.TestCase):
                 raise
 
     def registered(self):
-        r = self.daemon.client().get("/restconf/data/cubenet-pods:pods")
-        body = r.json() if r.status == 200 else None
-        return (body or {}).get("cubenet-pods:pods", {}).get("pod", [])
+        return node_state.registered(self.daemon)
 
     def host_veths(self):
-        links = json.loads(sh("ip", "-n", self.node, "-j", "link", "show").stdout)
-        return [lk["ifname"] for lk in links if re.fullmatch(r"cn[0-9a-f]{12}", lk["ifname"])]
+        return node_state.host_veths(self.node)
 
     def allocated(self):
-        d = os.path.join(self.ipam_dir, "cubenet-cri")
-        return [f for f in os.listdir(d) if f[0].isdigit()] if os.path.isdir(d) else []
+        return node_state.allocated(self.ipam_dir, "cubenet-cri")
 
     def test_pod_sandboxes_get_a_network_and_leave_nothing(self):
         web_id, web_ip = self.run_pod("web", ports=[(80, 8081)])
@@ -224,9 +220,7 @@ class ContainerdTest(unittest.TestCase):
         # left, no host device.
         self.assertEqual(sh("ip", "-n", self.node, "link", "show", "cubenet0",
                             check=False).returncode, 1)
-        pinned = [os.path.join(d, f) for d, _, files in
-                  os.walk(os.path.join(self.daemon.bpffs, "cubes")) for f in files]
-        self.assertEqual(pinned, [])
+        self.assertEqual(node_state.pinned(self.daemon), [])
 
 
 if __name__ == "__main__":

@@ -20,14 +20,10 @@ import yaml
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
 IMAGE = "cubenet/cubenet:test"
-CONTAINERS_CONF = """[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-[network]
-network_backend = "cni"
-"""
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import node_state  # noqa: E402
+
+CONTAINERS_CONF = node_state.CONTAINERS_CONF
 
 
 class ImageTest(unittest.TestCase):

@@ -19,16 +19,10 @@ import uuid
 HERE = os.path.dirname(__file__)
 sys.path.insert(0, os.path.join(HERE, "../daemon"))
 from restconf_client import Daemon  # noqa: E402
+import node_state  # noqa: E402
 
 BUILD = os.path.abspath(os.environ.get("CUBENET_BUILD", os.path.join(HERE, "../../build")))
-CONTAINERS_CONF = """[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-[network]
-network_backend = "cni"
-cni_plugin_dirs = ["{plugin_dir}", "/usr/lib/cni"]
+CONTAINERS_CONF = node_state.CONTAINERS_CONF + """cni_plugin_dirs = ["{plugin_dir}", "/usr/lib/cni"]
 network_config_dir = "{cni_dir}"
 """
 
@@ -95,17 +89,13 @@ class PodmanTest(unittest.TestCase):
         return r.stdout
 
     def registered(self):
-        r = self.daemon.client().get("/restconf/data/cubenet-pods:pods")
-        body = r.json() if r.status == 200 else None
-        return (body or {}).get("cubenet-pods:pods", {}).get("pod", [])
+        return node_state.registered(self.daemon)
 
     def host_veths(self):
-        links = json.loads(sh("ip", "-n", self.node, "-j", "link", "show").stdout)
-        return [lk["ifname"] for lk in links if re.fullmatch(r"cn[0-9a-f]{12}", lk["ifname"])]
+        return node_state.host_veths(self.node)
 
     def allocated(self):
-        d = os.path.join(self.ipam_dir, "cubenet-test")
-        return [f for f in os.listdir(d) if f[0].isdigit()] if os.path.isdir(d) else []
+        return node_state.allocated(self.ipam_dir, "cubenet-test")
 
     def test_two_containers_talk_tcp_and_nothing_is_left(self):
         cid = self.podman("run", "-d", "--name", "web", "--network", "cubenet-test",
@@ -147,9 +137,7 @@ class PodmanTest(unittest.TestCase):
         self.podman("rm", "-f", "-t", "0", "web")
         self.assertEqual((self.registered(), self.host_veths(), self.allocated()), ([], [], []))
         # The node chain went with the last pod: no pins, no host device.
-        pinned = [os.path.join(d, f) for d, _, files in
-                  os.walk(os.path.join(self.daemon.bpffs, "cubes")) for f in files]
-        self.assertEqual(pinned, [])
+        self.assertEqual(node_state.pinned(self.daemon), [])
         self.assertEqual(sh("ip", "-n", self.node, "link", "show", "cubenet0",
                             check=False).returncode, 1)
 
