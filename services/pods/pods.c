@@ -266,6 +266,75 @@ static int program_hosts(const struct lyd_node *config, struct cube *router, str
 		 : 0;
 }
 
+/* A pod's port mappings: the node's address (or the mapping's host IP) and
+ * host port, DNATed to the pod's first IPv4 address and container port. */
+static int program_host_ports(const struct lyd_node *config, struct cube *nat,
+			      const union cube_addr *node_addr, struct cn_error *err)
+{
+	struct nat_dnat_key *keys = NULL;
+	struct nat_dnat_target *targets = NULL;
+	struct ly_set *maps = NULL;
+	size_t n = 0;
+	int e = 0;
+
+	if (lyd_find_xpath(config, PODS_PATH "/pod/port-mapping", &maps))
+		return 0;
+	keys = calloc(maps->count + 1, sizeof(*keys));
+	targets = calloc(maps->count + 1, sizeof(*targets));
+	for (uint32_t i = 0; keys && targets && i < maps->count; i++) {
+		const struct lyd_node *m = maps->dnodes[i], *pod = lyd_parent(m);
+		const char *host_ip = svc_leaf(m, "host-ip"), *proto = svc_leaf(m, "protocol");
+		struct ly_set *addrs = NULL;
+		union cube_addr pod_addr = {0}, on = {0};
+		int fam = 0, have_pod = 0;
+
+		if (lyd_find_xpath(pod, "address", &addrs))
+			continue;
+		for (uint32_t a = 0; a < addrs->count && !have_pod; a++)
+			have_pod =
+			    !svc_parse_addr(lyd_get_value(addrs->dnodes[a]), &fam, &pod_addr) &&
+			    fam == CUBE_AF_INET;
+		ly_set_free(addrs, NULL);
+		if (host_ip && (svc_parse_addr(host_ip, &fam, &on) || fam != CUBE_AF_INET))
+			continue; /* 0.0.0.0 or IPv6 host IPs: the node address below */
+		if (!host_ip || !on.ip4) {
+			if (!node_addr) {
+				cn_fail(err, CN_ERR_INVALID_VALUE, NODE_PATH,
+					"a pod maps host port %s but the node has no address "
+					"(set node/address or node/uplink)",
+					svc_leaf(m, "host-port"));
+				break;
+			}
+			on = *node_addr;
+		}
+		if (!have_pod || strcmp(proto, "sctp") == 0)
+			continue; /* nat translates TCP and UDP */
+		keys[n] =
+		    (struct nat_dnat_key){.daddr = on,
+					  .dport = htons((uint16_t)atoi(svc_leaf(m, "host-port"))),
+					  .proto = strcmp(proto, "udp") == 0 ? 17 : 6,
+					  .family = CUBE_AF_INET};
+		targets[n++] = (struct nat_dnat_target){
+		    .addr = pod_addr,
+		    .port = htons((uint16_t)atoi(svc_leaf(m, "container-port"))),
+		    .flags = NAT_DNAT_F_VALID};
+	}
+	ly_set_free(maps, NULL);
+	if (err->tag != CN_OK)
+		e = -EINVAL; /* reported above */
+	else if (!keys || !targets)
+		e = -ENOMEM;
+	else
+		e = map_sync(cube_map_fd(nat, "nat_dnat"), keys, targets, n, sizeof(*keys),
+			     sizeof(*targets));
+	free(keys);
+	free(targets);
+	if (e && err->tag == CN_OK)
+		cn_fail(err, CN_ERR_OPERATION_FAILED, PODS_PATH, "cannot program host ports: %s",
+			strerror(-e));
+	return e ? -1 : 0;
+}
+
 static int pods_apply(const struct lyd_node *config, service_find_cube find, void *arg,
 		      struct cn_error *err)
 {
@@ -410,7 +479,8 @@ static int pods_apply(const struct lyd_node *config, service_find_cube find, voi
 			break;
 		bpf_map_update_elem(cube_map_fd(nat, "nat_backends"), &k, &none, BPF_ANY);
 	}
-	if (program_masquerade(config, nat, have_node_addr ? &node_addr : NULL, err))
+	if (program_masquerade(config, nat, have_node_addr ? &node_addr : NULL, err) ||
+	    program_host_ports(config, nat, have_node_addr ? &node_addr : NULL, err))
 		goto cleanup;
 	rc = 0;
 cleanup:

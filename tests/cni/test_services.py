@@ -199,6 +199,22 @@ class ServiceTest(CniNode):
         seen = sh("ip", "netns", "exec", client_ns, sys.executable, "-c", ask, "192.0.2.2")
         self.assertEqual(seen.stdout.strip(), client_ip)
 
+    def test_host_ports(self):
+        """A pod's port mapping (the runtime's hostPort) is served on the
+        node's address, for clients beyond the uplink and for pods."""
+        outside = self.outside()
+        ns = self.addr["be2"][0]
+        self.assertEqual(self.cni("DEL", self.conf(), cid="be2", netns=ns), (0, None))
+        rc, res = self.cni("ADD", self.conf(runtimeConfig={"portMappings": [
+            {"hostPort": 8081, "containerPort": TARGET, "protocol": "tcp"}]}),
+            cid="be2", netns=ns)
+        self.assertEqual(rc, 0, res)
+        for client in (outside, self.addr["client"][0]):
+            out = sh("ip", "netns", "exec", client, sys.executable, "-c",
+                     CLIENT.replace(f"(sys.argv[1], {PORT})", "(sys.argv[1], 8081)"),
+                     "192.0.2.1", "5")
+            self.assertEqual(json.loads(out.stdout), {"be2": 5})
+
     def test_node_port_from_outside_the_node(self):
         """A client beyond the node's uplink reaches the service on the
         node's address and NodePort; the reply comes from that address."""
