@@ -298,13 +298,10 @@ static int program_host_ports(const struct lyd_node *config, struct cube *nat,
 		if (host_ip && (svc_parse_addr(host_ip, &fam, &on) || fam != CUBE_AF_INET))
 			continue; /* 0.0.0.0 or IPv6 host IPs: the node address below */
 		if (!host_ip || !on.ip4) {
-			if (!node_addr) {
-				cn_fail(err, CN_ERR_INVALID_VALUE, NODE_PATH,
-					"a pod maps host port %s but the node has no address "
-					"(set node/address or node/uplink)",
-					svc_leaf(m, "host-port"));
-				break;
-			}
+			/* No node address yet: the mapping waits for one. Failing
+			 * here would fail the pod, which a runtime cannot fix. */
+			if (!node_addr)
+				continue;
 			on = *node_addr;
 		}
 		if (!have_pod || strcmp(proto, "sctp") == 0)
@@ -320,16 +317,14 @@ static int program_host_ports(const struct lyd_node *config, struct cube *nat,
 		    .flags = NAT_DNAT_F_VALID};
 	}
 	ly_set_free(maps, NULL);
-	if (err->tag != CN_OK)
-		e = -EINVAL; /* reported above */
-	else if (!keys || !targets)
+	if (!keys || !targets)
 		e = -ENOMEM;
 	else
 		e = map_sync(cube_map_fd(nat, "nat_dnat"), keys, targets, n, sizeof(*keys),
 			     sizeof(*targets));
 	free(keys);
 	free(targets);
-	if (e && err->tag == CN_OK)
+	if (e)
 		cn_fail(err, CN_ERR_OPERATION_FAILED, PODS_PATH, "cannot program host ports: %s",
 			strerror(-e));
 	return e ? -1 : 0;
