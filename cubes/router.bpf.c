@@ -301,9 +301,12 @@ CUBE_ENTRY(cube_router)
 		return cube_pass(st);
 
 	/* A directly attached host: straight out of its netdev. */
-	nkey.family = meta->ip_version;
-	nkey.addr = meta->daddr;
-	host = router_with_hosts ? bpf_map_lookup_elem(&router_hosts, &nkey) : NULL;
+	host = NULL;
+	if (router_with_hosts) {
+		nkey.family = meta->ip_version;
+		nkey.addr = meta->daddr;
+		host = bpf_map_lookup_elem(&router_hosts, &nkey);
+	}
 	if (host) {
 		if (read_ttl(ctx, meta) <= 1)
 			return cube_drop(st, CUBE_DROP_TTL_EXCEEDED);
