@@ -111,8 +111,7 @@ static struct rtnl_route *host_route(int ifindex, const union cube_addr *addr, i
 	return r;
 }
 
-int host_device_routes(const char *name, const union cube_addr *addrs, const int *families,
-		       size_t n)
+int host_device_routes(const char *name, const struct router_neigh_key *hosts, size_t n)
 {
 	int ifindex = (int)if_nametoindex(name), err = 0;
 	struct nl_sock *sk = netdev_rtnl_open();
@@ -125,7 +124,7 @@ int host_device_routes(const char *name, const union cube_addr *addrs, const int
 	}
 	/* Replace: a pod's /32 route through its veth, if any, moves here. */
 	for (size_t i = 0; i < n && !err; i++) {
-		struct rtnl_route *r = host_route(ifindex, &addrs[i], families[i]);
+		struct rtnl_route *r = host_route(ifindex, &hosts[i].addr, (int)hosts[i].family);
 
 		err = rtnl_route_add(sk, r, NLM_F_CREATE | NLM_F_REPLACE);
 		rtnl_route_put(r);
@@ -144,8 +143,8 @@ int host_device_routes(const char *name, const union cube_addr *addrs, const int
 				continue;
 			for (size_t i = 0; i < n && !wanted; i++)
 				wanted = nl_addr_get_len(dst) ==
-					     (families[i] == CUBE_AF_INET6 ? 16u : 4u) &&
-					 !memcmp(nl_addr_get_binary_addr(dst), addrs[i].bytes,
+					     (hosts[i].family == CUBE_AF_INET6 ? 16u : 4u) &&
+					 !memcmp(nl_addr_get_binary_addr(dst), hosts[i].addr.bytes,
 						 nl_addr_get_len(dst));
 			if (!wanted)
 				rtnl_route_delete(sk, r, 0);

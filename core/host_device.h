@@ -9,14 +9,14 @@
 #define CUBENET_HOST_DEVICE_H
 
 #include <stddef.h>
-#include "lib/abi/addr.h"
+#include "lib/abi/router.h"
 
 /* Create it if there is none, and set it up. */
 int host_device_ensure(const char *name);
 /* Delete it (and so its routes), if it is there. */
 int host_device_remove(const char *name);
-/* Make the /32 (/128) routes through it exactly these addresses. */
-int host_device_routes(const char *name, const union cube_addr *addrs, const int *families,
-		       size_t n);
+/* Make the /32 (/128) routes through it exactly these addresses (as the
+ * router's host keys hold them: address and family). */
+int host_device_routes(const char *name, const struct router_neigh_key *hosts, size_t n);
 
 #endif

@@ -217,7 +217,7 @@ static const char *path_of(const char *name)
 }
 
 /* Same map sizes and constants: the loaded instance can stay. */
-static int same_sizes(const struct rt_cube *have, const struct want_cube *wc)
+static int same_shape(const struct rt_cube *have, const struct want_cube *wc)
 {
 	if (have->n_sizes != wc->n_sizes || have->n_consts != wc->n_consts)
 		return 0;
@@ -242,7 +242,7 @@ static int prepare(struct runtime *rt, struct want *w, struct cn_error *err)
 		int e;
 
 		if (have && strcmp(have->cube->type->name, wc->type) == 0 &&
-		    have->cube->hook == wc->hook && same_sizes(have, wc)) {
+		    have->cube->hook == wc->hook && same_shape(have, wc)) {
 			wc->cube = have->cube;
 			continue;
 		}

@@ -306,14 +306,8 @@ static int build_ring(uint32_t size, const struct maglev_backend_spec *specs, si
 
 	if (!table)
 		return -ENOMEM;
-	if (n) {
-		e = maglev_build(specs, n, size, table);
-	} else {
-		/* No backend takes new flows: every slot says so. */
-		for (uint32_t i = 0; i < size; i++)
-			table[i] = MAGLEV_EMPTY;
-		e = 0;
-	}
+	/* With no backend for new flows, every slot says MAGLEV_EMPTY. */
+	e = maglev_build(specs, n, size, table);
 	if (!e)
 		e = maglev_ring_create(table, size);
 	free(table);

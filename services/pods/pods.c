@@ -44,6 +44,14 @@
 static const char *const stages[] = {"node:parser", "node:classifier", "node:maglev", "node:nat",
 				     "node:router"};
 
+/* Whether the node's own traffic to pods goes through the chain. */
+static int host_device_wanted(const struct lyd_node *config)
+{
+	const struct lyd_node *node = svc_find(config, NODE_PATH);
+
+	return node && strcmp(svc_leaf(node, "host-device") ?: "", "true") == 0;
+}
+
 static int pods_compose(const struct lyd_node *config, const struct service_builder *b,
 			struct cn_error *err)
 {
@@ -86,15 +94,12 @@ static int pods_compose(const struct lyd_node *config, const struct service_buil
 		rc = b->attach(b->arg, stages[0], uplink, ATTACH_TC_INGRESS, 0, err);
 	/* The node's own traffic to pods: made here, where the chain that
 	 * takes it is declared, so the attachment has its netdev. */
-	const char *host_dev =
-	    node && !strcmp(svc_leaf(node, "host-device") ?: "", "true") ? HOST_DEVICE : NULL;
-
-	if (!rc && host_dev) {
-		int e = host_device_ensure(host_dev);
+	if (!rc && host_device_wanted(config)) {
+		int e = host_device_ensure(HOST_DEVICE);
 
 		rc = e ? cn_fail(err, CN_ERR_OPERATION_FAILED, NODE_PATH,
-				 "cannot create host-device %s: %s", host_dev, strerror(-e))
-		       : b->attach(b->arg, stages[0], host_dev, ATTACH_TC_EGRESS, 0, err);
+				 "cannot create host-device " HOST_DEVICE ": %s", strerror(-e))
+		       : b->attach(b->arg, stages[0], HOST_DEVICE, ATTACH_TC_EGRESS, 0, err);
 	}
 	for (uint32_t i = 0; i < pods->count && !rc; i++) {
 		const char *dev = svc_leaf(pods->dnodes[i], "host-interface");
@@ -119,15 +124,41 @@ struct plan {
 	uint32_t n_backends;
 };
 
+/* What each port id's table was last built from (0: nothing known, as after
+ * a restart): every pod's ADD or DEL reapplies the config, and a table of
+ * unchanged endpoints is not built again. */
+static uint64_t ring_inputs[MAX_PORTS];
+
+static uint64_t fnv(uint64_t h, const void *data, size_t len)
+{
+	for (const uint8_t *p = data; len--; p++)
+		h = (h ^ *p) * 1099511628211ull;
+	return h;
+}
+
 static int program_rings(struct cube *maglev, const struct lyd_node *svc, uint32_t port_id,
 			 uint32_t first_backend, uint32_t n, struct cn_error *err)
 {
-	struct maglev_backend_spec *specs = calloc(n ? n : 1, sizeof(*specs));
-	uint32_t *table = calloc(TABLE_SIZE, sizeof(*table));
+	int rings_fd = cube_map_fd(maglev, "maglev_rings");
+	struct maglev_backend_spec *specs = NULL;
+	uint64_t inputs = fnv(1469598103934665603ull, &first_backend, sizeof(first_backend));
+	uint32_t *table = NULL, inner;
 	struct ly_set *eps = NULL;
 	int e = -ENOMEM;
 
-	if (!specs || !table || lyd_find_xpath(svc, "endpoint", &eps))
+	if (lyd_find_xpath(svc, "endpoint", &eps))
+		goto cleanup;
+	/* The table holds ids first_backend.., placed by endpoint address. */
+	for (uint32_t i = 0; i < n; i++)
+		inputs = fnv(inputs, lyd_get_value(eps->dnodes[i]),
+			     strlen(lyd_get_value(eps->dnodes[i])) + 1);
+	if (ring_inputs[port_id] == inputs && !bpf_map_lookup_elem(rings_fd, &port_id, &inner)) {
+		e = 0;
+		goto cleanup;
+	}
+	specs = calloc(n ? n : 1, sizeof(*specs));
+	table = calloc(TABLE_SIZE, sizeof(*table));
+	if (!specs || !table)
 		goto cleanup;
 	for (uint32_t i = 0; i < n; i++) {
 		specs[i].id = first_backend + i;
@@ -135,16 +166,10 @@ static int program_rings(struct cube *maglev, const struct lyd_node *svc, uint32
 		specs[i].key_len = (size_t)snprintf((char *)specs[i].key, MAGLEV_KEY_MAX, "%s",
 						    lyd_get_value(eps->dnodes[i]));
 	}
-	if (n) {
-		e = maglev_build(specs, n, TABLE_SIZE, table);
-	} else {
-		for (uint32_t i = 0; i < TABLE_SIZE; i++)
-			table[i] = MAGLEV_EMPTY;
-		e = 0;
-	}
+	e = maglev_build(specs, n, TABLE_SIZE, table); /* no endpoint: all MAGLEV_EMPTY */
 	if (!e)
-		e = maglev_ring_install(cube_map_fd(maglev, "maglev_rings"), port_id, table,
-					TABLE_SIZE);
+		e = maglev_ring_install(rings_fd, port_id, table, TABLE_SIZE);
+	ring_inputs[port_id] = e ? 0 : inputs;
 cleanup:
 	if (e)
 		cn_fail(err, CN_ERR_OPERATION_FAILED, SERVICES_PATH,
@@ -240,24 +265,10 @@ static int program_hosts(const struct lyd_node *config, struct cube *router, str
 		e = map_sync(cube_map_fd(router, "router_hosts"), keys, hosts, n, sizeof(*keys),
 			     sizeof(*hosts));
 	/* The node reaches its pods through the chain when it has a host device. */
-	const struct lyd_node *node = svc_find(config, NODE_PATH);
-	const char *host_dev =
-	    node && !strcmp(svc_leaf(node, "host-device") ?: "", "true") ? HOST_DEVICE : NULL;
-
-	if (!e && !host_dev)
+	if (!e && host_device_wanted(config))
+		e = host_device_routes(HOST_DEVICE, keys, n);
+	else if (!e)
 		host_device_remove(HOST_DEVICE); /* the plugin's routes take over */
-	if (!e && host_dev) {
-		union cube_addr *addrs = calloc(n + 1, sizeof(*addrs));
-		int *fams = calloc(n + 1, sizeof(*fams));
-
-		for (size_t i = 0; addrs && fams && i < n; i++) {
-			addrs[i] = keys[i].addr;
-			fams[i] = (int)keys[i].family;
-		}
-		e = addrs && fams ? host_device_routes(host_dev, addrs, fams, n) : -ENOMEM;
-		free(addrs);
-		free(fams);
-	}
 	ly_set_free(pods, NULL);
 	free(keys);
 	free(hosts);
@@ -465,6 +476,7 @@ static int pods_apply(const struct lyd_node *config, service_find_cube find, voi
 		if (bpf_map_lookup_elem(cube_map_fd(maglev, "maglev_rings"), &id, &inner))
 			break; /* ids are dense: the first without a table ends them */
 		maglev_ring_remove(cube_map_fd(maglev, "maglev_rings"), id);
+		ring_inputs[id] = 0;
 	}
 	for (uint32_t k = p->n_backends; k < MAX_ENDPOINTS; k++) {
 		struct nat_dnat_target none = {0}, have;
