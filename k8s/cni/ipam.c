@@ -32,7 +32,8 @@ static int find_plugin(const char *path_list, const char *type, char *out, size_
 }
 
 /* Run plugin with CNI_COMMAND=command and input on stdin; its stdout in *out. */
-static int run(const char *plugin, const char *command, const char *input, char **out, int *status)
+static int run(const struct cni_call *call, const char *plugin, const char *command,
+	       const char *input, char **out, int *status)
 {
 	int in[2], res[2];
 	size_t len = 0, cap = 4096;
@@ -48,7 +49,13 @@ static int run(const char *plugin, const char *command, const char *input, char 
 		dup2(res[1], 1);
 		const char *args = getenv("CNI_ARGS");
 
+		/* The attachment is the call's (GC asks for others than its own). */
 		setenv("CNI_COMMAND", command, 1);
+		if (call->container_id)
+			setenv("CNI_CONTAINERID", call->container_id, 1);
+		if (call->ifname)
+			setenv("CNI_IFNAME", call->ifname, 1);
+		setenv("CNI_NETNS", call->netns ? call->netns : "", 1);
 		/* host-local refuses args it does not know (K8S_POD_*) unless told. */
 		if (args && *args && !strstr(args, "IgnoreUnknown=")) {
 			char *with = malloc(strlen(args) + 32);
@@ -87,7 +94,7 @@ static int run(const char *plugin, const char *command, const char *input, char 
 
 /* The newest version both we and the plugin speak, no newer than ours
  * (host-local 1.1 stops at 1.0.0, whose result is the same as 1.1.0's). */
-static const char *common_version(const char *plugin, const char *ours)
+static const char *common_version(const struct cni_call *call, const char *plugin, const char *ours)
 {
 	static char chosen[16];
 	char *out = NULL;
@@ -96,7 +103,7 @@ static const char *common_version(const char *plugin, const char *ours)
 	size_t i;
 
 	snprintf(chosen, sizeof(chosen), "%s", ours);
-	if (!run(plugin, "VERSION", "{}", &out, &status))
+	if (!run(call, plugin, "VERSION", "{}", &out, &status))
 		reply = json_loads(out, 0, NULL);
 	json_array_foreach(json_object_get(reply, "supportedVersions"), i, s)
 	{
@@ -134,8 +141,9 @@ int cni_ipam_exec(const struct cni_call *call, const char *command, struct cni_i
 	 * which it speaks, so the common case costs one run. */
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (attempt) {
-			json_object_set_new(conf, "cniVersion",
-					    json_string(common_version(plugin, call->version)));
+			json_object_set_new(
+			    conf, "cniVersion",
+			    json_string(common_version(call, plugin, call->version)));
 			json_decref(result);
 			free(input);
 			free(output);
@@ -143,7 +151,7 @@ int cni_ipam_exec(const struct cni_call *call, const char *command, struct cni_i
 			output = NULL;
 		}
 		input = json_dumps(conf, JSON_COMPACT);
-		if (run(plugin, command, input, &output, &status)) {
+		if (run(call, plugin, command, input, &output, &status)) {
 			cni_fail(err, CNI_ERR_IO, "cannot run the IPAM plugin", "%s", plugin);
 			goto cleanup;
 		}

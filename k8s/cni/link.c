@@ -95,17 +95,9 @@ static int add_addr(struct nl_sock *sk, int ifindex, const char *cidr)
  * host device (metric 0) wins while it is there. */
 #define POD_ROUTE_METRIC 100
 
-/* dst via gw (NULL: on the link) out of ifindex, with a metric. */
-static int add_route_metric(struct nl_sock *sk, int ifindex, const char *dst, const char *gw,
-			    uint32_t metric);
-
-static int add_route(struct nl_sock *sk, int ifindex, const char *dst, const char *gw)
-{
-	return add_route_metric(sk, ifindex, dst, gw, 0);
-}
-
-static int add_route_metric(struct nl_sock *sk, int ifindex, const char *dst, const char *gw,
-			    uint32_t metric)
+/* dst via gw (NULL: on the link) out of ifindex; metric 0 is the default. */
+static int add_route(struct nl_sock *sk, int ifindex, const char *dst, const char *gw,
+		     uint32_t metric)
 {
 	struct rtnl_route *r = rtnl_route_alloc();
 	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
@@ -201,7 +193,7 @@ static int setup_in_pod(void *arg)
 		for (size_t k = 0; !gw && k < s->ipam->n_ips; k++)
 			if ((s->ipam->ips[k].family == 6) == v6 && s->ipam->ips[k].gateway[0])
 				gw = s->ipam->ips[k].gateway;
-		rc = add_route(sk, ifindex, dst, gw);
+		rc = add_route(sk, ifindex, dst, gw, 0);
 	}
 	nl_socket_free(sk);
 	if (rc)
@@ -261,7 +253,7 @@ int cni_link_add(const struct cni_call *call, const struct cni_ipam *ipam, char 
 			continue;
 		snprintf(host_route, sizeof(host_route), "%.*s/32",
 			 (int)strcspn(ipam->ips[i].address, "/"), ipam->ips[i].address);
-		rc = add_route_metric(sk, ifindex, host_route, NULL, POD_ROUTE_METRIC);
+		rc = add_route(sk, ifindex, host_route, NULL, POD_ROUTE_METRIC);
 		if (!rc && ipam->ips[i].gateway[0]) {
 			char gw[64];
 

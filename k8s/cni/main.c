@@ -128,9 +128,6 @@ static int cmd_gc(struct cni_call *call, struct cni_error *err)
 		stale.container_id = cid;
 		stale.ifname = ifn;
 		stale.netns = "";
-		setenv("CNI_CONTAINERID", cid, 1);
-		setenv("CNI_IFNAME", ifn, 1);
-		setenv("CNI_NETNS", "", 1);
 		rc |= cmd_del(&stale, err);
 	}
 	json_decref(pods);

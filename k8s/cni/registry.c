@@ -35,19 +35,20 @@ static long send_req(const struct cni_call *call, const char *method, const char
 		return -1;
 	}
 	status = resp.status;
-	if (reply && resp.body[0])
-		*reply = json_loads(resp.body, 0, NULL);
+	json_t *answer = resp.body[0] ? json_loads(resp.body, 0, NULL) : NULL;
+
 	if (status >= 300 && status != 404) {
-		json_t *e =
-		    json_array_get(json_object_get(json_object_get(json_loads(resp.body, 0, NULL),
-								   "ietf-restconf:errors"),
-						   "error"),
-				   0);
+		json_t *e = json_array_get(
+		    json_object_get(json_object_get(answer, "ietf-restconf:errors"), "error"), 0);
 
 		cni_fail(err, CNI_ERR_IO, "cubenetd refused the pod", "%s %s: HTTP %ld %s", method,
 			 path, status,
 			 json_string_value(json_object_get(e, "error-message")) ?: "");
 	}
+	if (reply)
+		*reply = answer;
+	else
+		json_decref(answer);
 	free(text);
 	response_free(&resp);
 	return status;
