@@ -10,7 +10,6 @@
 #include <linux/in.h>
 #include <linux/tcp.h>
 #include <linux/udp.h>
-#include <linux/icmp.h>
 #include <linux/icmpv6.h>
 
 struct vlan_tag {
@@ -32,6 +31,27 @@ struct arp_eth_ipv4 {
 	__u8 tha[ETH_ALEN];
 	__be32 tpa;
 } __attribute__((packed));
+
+/* ICMP and ICMPv6 messages share their first eight bytes (type, code,
+ * checksum, then an echo's identifier and sequence). Declared here because
+ * linux/icmp.h reaches glibc's headers through linux/if.h, and the BPF build
+ * sees no libc at all. */
+struct icmphdr {
+	__u8 type;
+	__u8 code;
+	__sum16 checksum;
+	union {
+		struct {
+			__be16 id;
+			__be16 sequence;
+		} echo;
+		__be32 gateway;
+	} un;
+};
+
+#define ICMP_ECHOREPLY	  0
+#define ICMP_DEST_UNREACH 3
+#define ICMP_ECHO	  8
 
 #define ARP_OP_REQUEST 1
 #define ARP_OP_REPLY   2
