@@ -10,7 +10,7 @@ PACKAGES=(
 	libnl-3-dev libnl-route-3-dev
 	libcurl4-openssl-dev libyaml-dev python3-yaml
 	containernetworking-plugins podman containerd runc busybox-static buildah
-	python3-grpcio python3-grpc-tools
+	python3-grpcio python3-grpc-tools python3-setuptools
 	iproute2 iputils-ping ethtool iptables curl python3 tcpdump bc gnuplot-nox
 )
 

@@ -1,0 +1,122 @@
+#!/bin/bash
+# Run a command of this project inside a brand-new Debian 12 root, so that
+# nothing installed on this machine by hand can stand in for an install step.
+#
+#   scripts/fresh-root.sh scripts/test.sh        # the README's test command
+#   scripts/fresh-root.sh demo/run.sh            # the demo
+#   scripts/fresh-root.sh bash                   # a shell in the new root
+#
+# The root is a copy of a minimal debootstrap (plus what a new machine of
+# ours starts with: gcc, make, cmake, git, python3) with /proc, /sys (bpffs
+# included) and /dev bound in; the project arrives as a clean clone of its
+# committed HEAD. Downloads and expensive builds are kept in caches outside
+# the clone, under $CUBENET_CACHE (default /var/cache/cubenet), and bound in:
+#   base/      the pristine debootstrap, copied for every run
+#   apt/       apt's package downloads (.debs only: apt-get still installs
+#              every package inside the root, every run)
+#   kube/ ...  builds the tests need (the kube-apiserver), at the same path
+# Each cache is rebuilt from nothing when absent. FRESH_ROOT_KEEP=1 keeps
+# the root after the run (its path is printed).
+set -euo pipefail
+[ "$(id -u)" -eq 0 ] || { echo "fresh-root: needs root (chroot, mounts)" >&2; exit 2; }
+[ $# -ge 1 ] || { echo "usage: scripts/fresh-root.sh COMMAND [ARGS...]" >&2; exit 2; }
+
+repo=$(git -C "$(dirname "$0")/.." rev-parse --show-toplevel)
+cache=${CUBENET_CACHE:-/var/cache/cubenet}
+base=$cache/base/bookworm
+root=$(mktemp -d /var/tmp/cubenet-root.XXXXXX)
+# What a new machine of ours has before any project command runs.
+image_basics=ca-certificates,git,gcc,make,cmake,python3,procps,iproute2,sudo
+
+archive() { # the Debian archive this machine's apt uses
+	local sources=/etc/apt/sources.list.d/debian.sources url
+	url=$(awk '/^URIs:/ {print $2; exit}' "$sources" 2>/dev/null || true)
+	[ -n "$url" ] || url=$(awk '$1 == "deb" {print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
+	[ -n "$url" ] || { echo "fresh-root: no Debian archive in apt's sources" >&2; exit 2; }
+	echo "$url"
+}
+
+make_base() {
+	command -v debootstrap >/dev/null || {
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			debootstrap >/dev/null
+	}
+	local tmp=$base.partial log=$cache/base/debootstrap.log
+	rm -rf "$tmp"
+	mkdir -p "$tmp" "$cache/apt"
+	echo "fresh-root: debootstrap bookworm (once; log in $log)"
+	# --cache-dir keeps the base's own .debs for the next time the base goes.
+	debootstrap --variant=minbase --include="$image_basics" --cache-dir="$cache/apt" \
+		bookworm "$tmp" "$(archive)" >"$log" 2>&1 ||
+		{ echo "fresh-root: debootstrap failed, see $log" >&2; tail -5 "$log" >&2; exit 2; }
+	# The same archive sections as this machine (updates, security).
+	if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+		cp /etc/apt/sources.list.d/debian.sources "$tmp/etc/apt/sources.list.d/"
+		rm -f "$tmp/etc/apt/sources.list"
+	fi
+	# apt must keep what it downloads in the bound cache, not delete it.
+	rm -f "$tmp/etc/apt/apt.conf.d/docker-clean"
+	echo 'Binary::apt::APT::Keep-Downloaded-Packages "true";' \
+		>"$tmp/etc/apt/apt.conf.d/10keep-downloads"
+	mv "$tmp" "$base"
+}
+
+mounts=()
+cleanup() {
+	local rc=$? pid
+	# Whatever the command left running inside the root goes with it.
+	for pid in $(ls /proc | grep -E '^[0-9]+$'); do
+		[ "$(readlink "/proc/$pid/root" 2>/dev/null)" = "$root" ] && kill -9 "$pid" 2>/dev/null
+	done
+	for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do
+		umount -R -l "${mounts[i]}" 2>/dev/null || true
+	done
+	if [ -n "${FRESH_ROOT_KEEP:-}" ]; then
+		echo "fresh-root: kept $root"
+	elif findmnt -rn -o TARGET | grep -q "^$root"; then
+		# Never delete through a mount that is still there (the caches).
+		echo "fresh-root: $root still has mounts; left in place" >&2
+	else
+		rm -rf --one-file-system "$root"
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+
+[ -x "$base/bin/bash" ] || make_base
+cp -a "$base/." "$root/"
+
+# iproute2 remounts / inside for `ip netns`: the root is a mount of its own.
+mount --bind "$root" "$root"
+mounts+=("$root")
+bind() { # SOURCE [TARGET inside the root]
+	local target=$root${2:-$1}
+	mkdir -p "$target"
+	mount --rbind "$1" "$target"
+	mount --make-rslave "$target"
+	mounts+=("$target")
+}
+bind /proc
+bind /sys
+bind /dev
+mkdir -p "$root/run" "$root/tmp"
+mount -t tmpfs -o mode=0755 tmpfs "$root/run"
+mounts+=("$root/run")
+chmod 1777 "$root/tmp"
+bind "$cache/apt" /var/cache/apt/archives
+# Every other cache (the kube-apiserver build) at the path the scripts use.
+mkdir -p "$root$cache"
+mount --bind "$cache" "$root$cache"
+mounts+=("$root$cache")
+cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+
+git clone -q "$repo" "$root/src/cubenet"
+echo "fresh-root: running '$*' in a new Debian 12 root ($root)"
+set +e
+chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 CI="${CI:-}" \
+	CUBENET_CACHE="$cache" PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+	bash -c 'cd /src/cubenet && exec "$@"' fresh-root "$@"
+rc=$?
+set -e
+echo "fresh-root: '$*' exited $rc"
+exit $rc
