@@ -396,6 +396,8 @@ static int do_show(struct cubectl *x, const struct target *t)
 		x->err = (struct cli_error){0}; /* a service with no instance: empty */
 		rc = 0;
 	}
+	if (!rc && !data)
+		data = json_object(); /* nothing configured there */
 	/* A service's instance is a cube too: its wiring and counters. */
 	if (!rc && t->node == t->service && t->also_core && t->service != core_cube_list(x->ly)) {
 		snprintf(path, sizeof(path), DATA "/cubenet-core:cubes/cube=%s", t->instance);
@@ -404,7 +406,7 @@ static int do_show(struct cubectl *x, const struct target *t)
 		json_decref(core);
 	}
 	if (!rc)
-		print_data(x, data ? data : json_object(), t->node);
+		print_data(x, data, t->node);
 	json_decref(data);
 	return rc;
 }
@@ -847,8 +849,11 @@ int cmd_run(struct cubectl *x, int n, char **words)
 			json_t *data = NULL;
 			int rc = request(x, "GET", DATA, NULL, &data);
 
-			if (!rc)
-				print_data(x, data ? data : json_object(), NULL);
+			if (!rc) {
+				if (!data)
+					data = json_object();
+				print_data(x, data, NULL);
+			}
 			json_decref(data);
 			return rc;
 		}

@@ -166,7 +166,8 @@ int main(int argc, char **argv)
 	struct option longopts[sizeof(option_specs) / sizeof(option_specs[0])];
 	char shortopts[64] = "+", path[600];
 	const char *home = getenv("HOME"), *config_file = NULL;
-	int opt, rc = EXIT_OK;
+	char **words = NULL;
+	int opt, n = 0, rc = EXIT_OK;
 
 	for (size_t i = 0; option_specs[i].name; i++) {
 		longopts[i] = (struct option){option_specs[i].name,
@@ -230,15 +231,19 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
-			return EXIT_OK;
+			goto out;
 		default:
 			usage(stderr);
-			return EXIT_USAGE;
+			rc = EXIT_USAGE;
+			goto out;
 		}
 	}
 	/* What is left, in order, are the command's words. */
-	char **words = calloc((size_t)argc, sizeof(*words));
-	int n = 0;
+	words = calloc((size_t)argc, sizeof(*words));
+	if (!words) {
+		cli_fail(&x.err, EXIT_FAILED, "out of memory");
+		goto out;
+	}
 
 	for (int i = 1; i < argc; i++) {
 		for (const struct option_spec *o = option_specs; o->name; o++) {
@@ -267,7 +272,8 @@ int main(int argc, char **argv)
 	}
 	if (n == 0) {
 		usage(stderr);
-		return EXIT_USAGE;
+		rc = EXIT_USAGE;
+		goto out;
 	}
 	if (!strcmp(words[0], "completion")) {
 		if (n != 2 || strcmp(words[1], "bash")) {
@@ -275,7 +281,7 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		fputs(completion_script, stdout);
-		return EXIT_OK;
+		goto out;
 	}
 	x.client = (struct client){.socket_path = s.socket,
 				   .url = s.url[0] ? s.url : NULL,
@@ -296,8 +302,8 @@ int main(int argc, char **argv)
 	json_decref(x.config);
 	ly_ctx_destroy(x.ly);
 	curl_global_cleanup();
-	free(words);
 out:
+	free(words);
 	if (x.err.code) {
 		fprintf(stderr, "cubectl: %s\n", x.err.msg);
 		rc = x.err.code;

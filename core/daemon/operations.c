@@ -66,8 +66,10 @@ int operations_invoke(struct datastore *ds, struct runtime *rt, const char *name
 	for (size_t i = 0; i < N_OPERATIONS; i++)
 		if (strcmp(operations[i].name, name) == 0)
 			op = &operations[i];
-	if (!op || !colon)
-		return cn_fail(err, CN_ERR_DATA_MISSING, name, "no such operation");
+	if (!op || !colon) {
+		cn_fail(err, CN_ERR_DATA_MISSING, name, "no such operation");
+		goto out;
+	}
 
 	/* RESTCONF sends {"module:input": {...}}; libyang reads the RPC node. */
 	snprintf(key, sizeof(key), "%.*s:input", (int)(colon - name), name);

@@ -49,7 +49,8 @@ static int build_cube(void *arg, const char *name, const char *type, enum cube_h
 	snprintf(wc->type, sizeof(wc->type), "%s", type);
 	wc->hook = hook;
 	wc->composed = 1;
-	memcpy(wc->sizes, sizes, n_sizes * sizeof(*sizes));
+	if (n_sizes)
+		memcpy(wc->sizes, sizes, n_sizes * sizeof(*sizes));
 	wc->n_sizes = n_sizes;
 	return 0;
 }
@@ -428,7 +429,9 @@ static void commit_runtime(struct runtime *rt, struct want *w)
 		c->n_consts = w->cubes[i].n_consts;
 	}
 	rt->n_attachments = w->n_attachments;
-	memcpy(rt->attachments, w->attachments, w->n_attachments * sizeof(w->attachments[0]));
+	if (w->n_attachments)
+		memcpy(rt->attachments, w->attachments,
+		       w->n_attachments * sizeof(w->attachments[0]));
 }
 
 int runtime_apply(void *arg, const struct lyd_node *running, const struct lyd_node *candidate,

@@ -1,0 +1,41 @@
+file(REMOVE_RECURSE
+  "CMakeFiles/cubenetd.dir/core/daemon/cubenetd.c.o"
+  "CMakeFiles/cubenetd.dir/core/daemon/cubenetd.c.o.d"
+  "CMakeFiles/cubenetd.dir/core/daemon/datastore.c.o"
+  "CMakeFiles/cubenetd.dir/core/daemon/datastore.c.o.d"
+  "CMakeFiles/cubenetd.dir/core/daemon/error.c.o"
+  "CMakeFiles/cubenetd.dir/core/daemon/error.c.o.d"
+  "CMakeFiles/cubenetd.dir/core/daemon/metrics.c.o"
+  "CMakeFiles/cubenetd.dir/core/daemon/metrics.c.o.d"
+  "CMakeFiles/cubenetd.dir/core/daemon/operations.c.o"
+  "CMakeFiles/cubenetd.dir/core/daemon/operations.c.o.d"
+  "CMakeFiles/cubenetd.dir/core/daemon/restconf.c.o"
+  "CMakeFiles/cubenetd.dir/core/daemon/restconf.c.o.d"
+  "CMakeFiles/cubenetd.dir/core/daemon/restconf_path.c.o"
+  "CMakeFiles/cubenetd.dir/core/daemon/restconf_path.c.o.d"
+  "CMakeFiles/cubenetd.dir/core/daemon/runtime.c.o"
+  "CMakeFiles/cubenetd.dir/core/daemon/runtime.c.o.d"
+  "CMakeFiles/cubenetd.dir/core/daemon/services.c.o"
+  "CMakeFiles/cubenetd.dir/core/daemon/services.c.o.d"
+  "CMakeFiles/cubenetd.dir/core/daemon/slowpath.c.o"
+  "CMakeFiles/cubenetd.dir/core/daemon/slowpath.c.o.d"
+  "CMakeFiles/cubenetd.dir/services/common.c.o"
+  "CMakeFiles/cubenetd.dir/services/common.c.o.d"
+  "CMakeFiles/cubenetd.dir/services/lb/lb.c.o"
+  "CMakeFiles/cubenetd.dir/services/lb/lb.c.o.d"
+  "CMakeFiles/cubenetd.dir/services/lb/lb_ids.c.o"
+  "CMakeFiles/cubenetd.dir/services/lb/lb_ids.c.o.d"
+  "CMakeFiles/cubenetd.dir/services/nat/nat.c.o"
+  "CMakeFiles/cubenetd.dir/services/nat/nat.c.o.d"
+  "CMakeFiles/cubenetd.dir/services/pods/pods.c.o"
+  "CMakeFiles/cubenetd.dir/services/pods/pods.c.o.d"
+  "CMakeFiles/cubenetd.dir/services/router/router.c.o"
+  "CMakeFiles/cubenetd.dir/services/router/router.c.o.d"
+  "cubenetd"
+  "cubenetd.pdb"
+)
+
+# Per-language clean rules from dependency scanning.
+foreach(lang C)
+  include(CMakeFiles/cubenetd.dir/cmake_clean_${lang}.cmake OPTIONAL)
+endforeach()

@@ -1,0 +1,38 @@
+# CMake generated Testfile for 
+# Source directory: /work/main/tests
+# Build directory: /work/main/build-asan/tests
+# 
+# This file includes the relevant testing commands required for 
+# testing this directory and lists subdirectories to be tested as well.
+add_test([=[test_maglev]=] "/work/main/build-asan/tests/test_maglev")
+set_tests_properties([=[test_maglev]=] PROPERTIES  SKIP_RETURN_CODE "77" TIMEOUT "300" _BACKTRACE_TRIPLES "/work/main/tests/CMakeLists.txt;10;add_test;/work/main/tests/CMakeLists.txt;14;cubenet_test;/work/main/tests/CMakeLists.txt;0;")
+add_test([=[test_parser]=] "/work/main/build-asan/tests/test_parser")
+set_tests_properties([=[test_parser]=] PROPERTIES  SKIP_RETURN_CODE "77" TIMEOUT "300" _BACKTRACE_TRIPLES "/work/main/tests/CMakeLists.txt;10;add_test;/work/main/tests/CMakeLists.txt;15;cubenet_test;/work/main/tests/CMakeLists.txt;0;")
+add_test([=[test_lb_chain]=] "/work/main/build-asan/tests/test_lb_chain")
+set_tests_properties([=[test_lb_chain]=] PROPERTIES  SKIP_RETURN_CODE "77" TIMEOUT "300" _BACKTRACE_TRIPLES "/work/main/tests/CMakeLists.txt;10;add_test;/work/main/tests/CMakeLists.txt;16;cubenet_test;/work/main/tests/CMakeLists.txt;0;")
+add_test([=[test_router]=] "/work/main/build-asan/tests/test_router")
+set_tests_properties([=[test_router]=] PROPERTIES  SKIP_RETURN_CODE "77" TIMEOUT "300" _BACKTRACE_TRIPLES "/work/main/tests/CMakeLists.txt;10;add_test;/work/main/tests/CMakeLists.txt;17;cubenet_test;/work/main/tests/CMakeLists.txt;0;")
+add_test([=[test_nat]=] "/work/main/build-asan/tests/test_nat")
+set_tests_properties([=[test_nat]=] PROPERTIES  SKIP_RETURN_CODE "77" TIMEOUT "300" _BACKTRACE_TRIPLES "/work/main/tests/CMakeLists.txt;10;add_test;/work/main/tests/CMakeLists.txt;18;cubenet_test;/work/main/tests/CMakeLists.txt;0;")
+add_test([=[test_restconf]=] "/work/main/tests/sanitized.sh" "/work/main/build-asan/sanitizer-reports/test_restconf" "/root/.pyenv/shims/python3" "/work/main/tests/daemon/test_restconf.py")
+set_tests_properties([=[test_restconf]=] PROPERTIES  ENVIRONMENT "CUBENET_BUILD=/work/main/build-asan" LABELS "userspace" SKIP_RETURN_CODE "77" TIMEOUT "600" _BACKTRACE_TRIPLES "/work/main/tests/CMakeLists.txt;30;add_test;/work/main/tests/CMakeLists.txt;39;userspace_test;/work/main/tests/CMakeLists.txt;42;daemon_test;/work/main/tests/CMakeLists.txt;0;")
+add_test([=[test_lb]=] "/work/main/tests/sanitized.sh" "/work/main/build-asan/sanitizer-reports/test_lb" "/root/.pyenv/shims/python3" "/work/main/tests/daemon/test_lb.py")
+set_tests_properties([=[test_lb]=] PROPERTIES  ENVIRONMENT "CUBENET_BUILD=/work/main/build-asan" LABELS "userspace" SKIP_RETURN_CODE "77" TIMEOUT "600" _BACKTRACE_TRIPLES "/work/main/tests/CMakeLists.txt;30;add_test;/work/main/tests/CMakeLists.txt;39;userspace_test;/work/main/tests/CMakeLists.txt;43;daemon_test;/work/main/tests/CMakeLists.txt;0;")
+add_test([=[test_cubectl]=] "/work/main/tests/sanitized.sh" "/work/main/build-asan/sanitizer-reports/test_cubectl" "/root/.pyenv/shims/python3" "/work/main/tests/cli/test_cubectl.py")
+set_tests_properties([=[test_cubectl]=] PROPERTIES  ENVIRONMENT "CUBENET_BUILD=/work/main/build-asan" LABELS "userspace" SKIP_RETURN_CODE "77" TIMEOUT "600" _BACKTRACE_TRIPLES "/work/main/tests/CMakeLists.txt;30;add_test;/work/main/tests/CMakeLists.txt;39;userspace_test;/work/main/tests/CMakeLists.txt;44;daemon_test;/work/main/tests/CMakeLists.txt;0;")
+add_test([=[test_cni]=] "/work/main/tests/sanitized.sh" "/work/main/build-asan/sanitizer-reports/test_cni" "/root/.pyenv/shims/python3" "/work/main/tests/cni/test_cni.py")
+set_tests_properties([=[test_cni]=] PROPERTIES  ENVIRONMENT "CUBENET_BUILD=/work/main/build-asan" LABELS "userspace" SKIP_RETURN_CODE "77" TIMEOUT "600" _BACKTRACE_TRIPLES "/work/main/tests/CMakeLists.txt;30;add_test;/work/main/tests/CMakeLists.txt;39;userspace_test;/work/main/tests/CMakeLists.txt;45;daemon_test;/work/main/tests/CMakeLists.txt;0;")
+add_test([=[test_podman]=] "/work/main/tests/sanitized.sh" "/work/main/build-asan/sanitizer-reports/test_podman" "/root/.pyenv/shims/python3" "/work/main/tests/cni/test_podman.py")
+set_tests_properties([=[test_podman]=] PROPERTIES  ENVIRONMENT "CUBENET_BUILD=/work/main/build-asan" LABELS "userspace" SKIP_RETURN_CODE "77" TIMEOUT "600" _BACKTRACE_TRIPLES "/work/main/tests/CMakeLists.txt;30;add_test;/work/main/tests/CMakeLists.txt;39;userspace_test;/work/main/tests/CMakeLists.txt;46;daemon_test;/work/main/tests/CMakeLists.txt;0;")
+add_test([=[test_services]=] "/work/main/tests/sanitized.sh" "/work/main/build-asan/sanitizer-reports/test_services" "/root/.pyenv/shims/python3" "/work/main/tests/cni/test_services.py")
+set_tests_properties([=[test_services]=] PROPERTIES  ENVIRONMENT "CUBENET_BUILD=/work/main/build-asan" LABELS "userspace" SKIP_RETURN_CODE "77" TIMEOUT "600" _BACKTRACE_TRIPLES "/work/main/tests/CMakeLists.txt;30;add_test;/work/main/tests/CMakeLists.txt;39;userspace_test;/work/main/tests/CMakeLists.txt;47;daemon_test;/work/main/tests/CMakeLists.txt;0;")
+add_test([=[test_containerd]=] "/work/main/tests/sanitized.sh" "/work/main/build-asan/sanitizer-reports/test_containerd" "/usr/bin/python3" "/work/main/tests/cni/test_containerd.py")
+set_tests_properties([=[test_containerd]=] PROPERTIES  ENVIRONMENT "CUBENET_BUILD=/work/main/build-asan" LABELS "userspace" SKIP_RETURN_CODE "77" TIMEOUT "600" _BACKTRACE_TRIPLES "/work/main/tests/CMakeLists.txt;30;add_test;/work/main/tests/CMakeLists.txt;49;userspace_test;/work/main/tests/CMakeLists.txt;0;")
+add_test([=[test_manifests]=] "/usr/bin/python3" "/work/main/tests/cni/test_manifests.py")
+set_tests_properties([=[test_manifests]=] PROPERTIES  _BACKTRACE_TRIPLES "/work/main/tests/CMakeLists.txt;51;add_test;/work/main/tests/CMakeLists.txt;0;")
+add_test([=[test_image]=] "/usr/bin/python3" "/work/main/tests/cni/test_image.py")
+set_tests_properties([=[test_image]=] PROPERTIES  SKIP_RETURN_CODE "77" TIMEOUT "300" _BACKTRACE_TRIPLES "/work/main/tests/CMakeLists.txt;52;add_test;/work/main/tests/CMakeLists.txt;0;")
+add_test([=[test_map_sync]=] "/work/main/build-asan/tests/test_map_sync")
+set_tests_properties([=[test_map_sync]=] PROPERTIES  SKIP_RETURN_CODE "77" TIMEOUT "300" _BACKTRACE_TRIPLES "/work/main/tests/CMakeLists.txt;10;add_test;/work/main/tests/CMakeLists.txt;54;cubenet_test;/work/main/tests/CMakeLists.txt;0;")
+add_test([=[bench_smoke]=] "/work/main/tests/bench_smoke.sh")
+set_tests_properties([=[bench_smoke]=] PROPERTIES  SKIP_RETURN_CODE "77" TIMEOUT "300" _BACKTRACE_TRIPLES "/work/main/tests/CMakeLists.txt;57;add_test;/work/main/tests/CMakeLists.txt;0;")
