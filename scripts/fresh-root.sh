@@ -61,16 +61,8 @@ make_base() {
 	mv "$tmp" "$base"
 }
 
-mounts=()
 cleanup() {
-	local rc=$? pid
-	# Whatever the command left running inside the root goes with it.
-	for pid in $(ls /proc | grep -E '^[0-9]+$'); do
-		[ "$(readlink "/proc/$pid/root" 2>/dev/null)" = "$root" ] && kill -9 "$pid" 2>/dev/null
-	done
-	for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do
-		umount -R -l "${mounts[i]}" 2>/dev/null || true
-	done
+	local rc=$?
 	if [ -n "${FRESH_ROOT_KEEP:-}" ]; then
 		echo "fresh-root: kept $root"
 	elif findmnt -rn -o TARGET | grep -q "^$root"; then
@@ -85,37 +77,37 @@ trap cleanup EXIT
 
 [ -x "$base/bin/bash" ] || make_base
 cp -a "$base/." "$root/"
-
-# iproute2 remounts / inside for `ip netns`: the root is a mount of its own.
-mount --bind "$root" "$root"
-mounts+=("$root")
-bind() { # SOURCE [TARGET inside the root]
-	local target=$root${2:-$1}
-	mkdir -p "$target"
-	mount --rbind "$1" "$target"
-	mount --make-rslave "$target"
-	mounts+=("$target")
-}
-bind /proc
-bind /sys
-bind /dev
-mkdir -p "$root/run" "$root/tmp"
-mount -t tmpfs -o mode=0755 tmpfs "$root/run"
-mounts+=("$root/run")
-chmod 1777 "$root/tmp"
-bind "$cache/apt" /var/cache/apt/archives
-# Every other cache (the kube-apiserver build) at the path the scripts use.
-mkdir -p "$root$cache"
-mount --bind "$cache" "$root$cache"
-mounts+=("$root$cache")
-cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
-
 git clone -q "$repo" "$root/src/cubenet"
+cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+mkdir -p "$root$cache"
+
+# The root becomes / of a mount namespace of its own (pivot_root, not
+# chroot: a container runtime inside joins its containers' namespaces at
+# their /, which under a chroot would be this machine's). A PID namespace
+# too, so whatever the command leaves running ends with it, and with it
+# every mount made here.
+inside='
+set -e
+mount --make-rprivate /
+mount --bind "$R" "$R"
+mount -t proc proc "$R/proc"
+for d in sys dev; do mount --rbind "/$d" "$R/$d"; mount --make-rslave "$R/$d"; done
+mount -t tmpfs -o mode=0755 tmpfs "$R/run"
+chmod 1777 "$R/tmp"
+mount --bind "$C/apt" "$R/var/cache/apt/archives"
+mount --bind "$C" "$R$C"
+mkdir -p "$R/.old-root"
+cd "$R"
+pivot_root . .old-root
+umount -l /.old-root
+rmdir /.old-root
+exec /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 CI="$CI" CUBENET_CACHE="$C" \
+	PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+	bash -c "cd /src/cubenet && exec \"\$@\"" fresh-root "$@"
+'
 echo "fresh-root: running '$*' in a new Debian 12 root ($root)"
 set +e
-chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 CI="${CI:-}" \
-	CUBENET_CACHE="$cache" PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-	bash -c 'cd /src/cubenet && exec "$@"' fresh-root "$@"
+R=$root C=$cache CI=${CI:-} unshare --mount --pid --fork --kill-child -- bash -c "$inside" inside "$@"
 rc=$?
 set -e
 echo "fresh-root: '$*' exited $rc"
