@@ -1,9 +1,16 @@
 #!/bin/bash
-# The test command: install dependencies, build, run every suite.
+# The test command: install dependencies, build, run every suite; then
+# build the userspace with sanitizers and run the suites that drive
+# cubenetd, cubectl and the CNI plugin against it (any report fails).
+# ctest options (scripts/test.sh -R parser -V) apply to both runs.
 # Exits non-zero if any test fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
 scripts/build.sh
-cd build
-ctest --output-on-failure --timeout 600 "$@"
+failed=0
+(cd build && ctest --output-on-failure --timeout 600 "$@") || failed=1
+scripts/build.sh build-asan -DCUBENET_SANITIZE=ON
+(cd build-asan && ctest --output-on-failure --timeout 900 -L userspace --no-tests=ignore "$@") ||
+	failed=1
+exit $failed

@@ -109,13 +109,24 @@ class Daemon:
             prefix + [os.path.join(BUILD, "cubenetd"), "--socket", self.socket, "--state-dir",
              self.state_dir, "--bpffs", self.bpffs] + self.extra_args,
             stdout=self.log, stderr=self.log)
-        for _ in range(100):
-            if os.path.exists(self.socket):
+        for _ in range(200):
+            if os.path.exists(self.socket) and self.accepting():
                 return self
             if self.proc.poll() is not None:
                 raise RuntimeError("cubenetd exited: " + open(self.log.name).read())
             time.sleep(0.05)
         raise RuntimeError("cubenetd did not start")
+
+    def accepting(self):
+        """The socket answers connections (it exists a moment before)."""
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.connect(self.socket)
+            return True
+        except OSError:
+            return False
+        finally:
+            s.close()
 
     def stop(self, sig=signal.SIGTERM):
         if self.proc and self.proc.poll() is None:
