@@ -1,2 +1,0 @@
-# Empty dependencies file for cubectl.
-# This may be replaced when dependencies are built.

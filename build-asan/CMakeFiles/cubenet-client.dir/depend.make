@@ -1,2 +1,0 @@
-# Empty dependencies file for cubenet-client.
-# This may be replaced when dependencies are built.

@@ -1,2 +1,0 @@
-# Empty dependencies file for test_maglev.
-# This may be replaced when dependencies are built.
