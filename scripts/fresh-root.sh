@@ -83,9 +83,10 @@ mkdir -p "$root$cache"
 
 # The root becomes / of a mount namespace of its own (pivot_root, not
 # chroot: a container runtime inside joins its containers' namespaces at
-# their /, which under a chroot would be this machine's). A PID namespace
-# too, so whatever the command leaves running ends with it, and with it
-# every mount made here.
+# their /, which under a chroot would be this machine's). Every mount made
+# here goes with that namespace, once whatever the command left running in
+# it is ended below. (Not a PID namespace: the benchmarks pin the kernel's
+# NAPI threads, which only this machine's PID namespace shows.)
 inside='
 set -e
 mount --make-rprivate /
@@ -107,8 +108,23 @@ exec /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 CI="$CI" CUBENET_CACHE="$
 '
 echo "fresh-root: running '$*' in a new Debian 12 root ($root)"
 set +e
-R=$root C=$cache CI=${CI:-} unshare --mount --pid --fork --kill-child -- bash -c "$inside" inside "$@"
+R=$root C=$cache CI=${CI:-} unshare --mount -- bash -c "$inside" inside "$@" &
+child=$!
+# The child's namespace once unshare has made it (never this one's).
+own=$(readlink /proc/self/ns/mnt)
+ns=$own
+while [ "$ns" = "$own" ] && kill -0 "$child" 2>/dev/null; do
+	sleep 0.05
+	ns=$(readlink "/proc/$child/ns/mnt" 2>/dev/null || echo "$own")
+done
+wait "$child"
 rc=$?
 set -e
+if [ "$ns" != "$own" ]; then
+	for pid in $(ls /proc | grep -E '^[0-9]+$'); do
+		[ "$(readlink "/proc/$pid/ns/mnt" 2>/dev/null)" = "$ns" ] && kill -9 "$pid" 2>/dev/null
+	done
+fi
+sleep 0.2 # the namespace, and its mounts, go with its last process
 echo "fresh-root: '$*' exited $rc"
 exit $rc
