@@ -18,13 +18,11 @@ static int find_plugin(const char *path_list, const char *type, char *out, size_
 	char *copy = strdup(path_list ? path_list : ""), *save = NULL;
 	int found = 0;
 
-	if (strchr(type, '/')) {
-		free(copy);
-		return -1; /* a type is a name, never a path */
-	}
 	for (char *dir = strtok_r(copy, ":", &save); dir && !found;
 	     dir = strtok_r(NULL, ":", &save)) {
-		snprintf(out, size, "%s/%s", dir, type);
+		/* A path cut short could name another file. */
+		if ((size_t)snprintf(out, size, "%s/%s", dir, type) >= size)
+			continue;
 		found = access(out, X_OK) == 0;
 	}
 	free(copy);
@@ -47,8 +45,6 @@ static int run(const struct cni_call *call, const char *plugin, const char *comm
 	if (pid == 0) {
 		dup2(in[0], 0);
 		dup2(res[1], 1);
-		const char *args = getenv("CNI_ARGS");
-
 		/* The attachment is the call's (GC asks for others than its own). */
 		setenv("CNI_COMMAND", command, 1);
 		if (call->container_id)
@@ -57,11 +53,13 @@ static int run(const struct cni_call *call, const char *plugin, const char *comm
 			setenv("CNI_IFNAME", call->ifname, 1);
 		setenv("CNI_NETNS", call->netns ? call->netns : "", 1);
 		/* host-local refuses args it does not know (K8S_POD_*) unless told. */
-		if (args && *args && !strstr(args, "IgnoreUnknown=")) {
-			char *with = malloc(strlen(args) + 32);
+		if (!call->args || !*call->args) {
+			unsetenv("CNI_ARGS");
+		} else if (!strstr(call->args, "IgnoreUnknown=")) {
+			char *with = malloc(strlen(call->args) + 32);
 
 			if (with) {
-				sprintf(with, "IgnoreUnknown=1;%s", args);
+				sprintf(with, "IgnoreUnknown=1;%s", call->args);
 				setenv("CNI_ARGS", with, 1);
 			}
 		}

@@ -14,14 +14,18 @@
 #include <string.h>
 #include "cni.h"
 
-static char *read_stdin(void)
+/* All of stdin, up to one byte more than a config may be (so that one too
+ * large is seen as such); its length in *len. */
+static char *read_stdin(size_t *len)
 {
-	size_t len = 0, cap = 8192;
+	size_t cap = 8192;
 	char *buf = malloc(cap);
 
-	for (size_t n; buf && (n = fread(buf + len, 1, cap - len - 1, stdin)) > 0;) {
-		len += n;
-		if (cap - len < 1024) {
+	*len = 0;
+	for (size_t n; buf && *len <= CNI_MAX_CONFIG &&
+		       (n = fread(buf + *len, 1, cap - *len - 1, stdin)) > 0;) {
+		*len += n;
+		if (cap - *len < 1024) {
 			char *grown = realloc(buf, cap *= 2);
 
 			if (!grown) {
@@ -32,18 +36,20 @@ static char *read_stdin(void)
 		}
 	}
 	if (buf)
-		buf[len] = '\0';
+		buf[*len] = '\0';
 	return buf;
 }
 
 static int print_json(json_t *v)
 {
-	char *s = json_dumps(v, JSON_COMPACT);
+	char *s = v ? json_dumps(v, JSON_COMPACT) : NULL;
+	int rc = s ? 0 : -1;
 
-	puts(s ? s : "{}");
+	if (s)
+		puts(s);
 	free(s);
 	json_decref(v);
-	return 0;
+	return rc;
 }
 
 static int cmd_version(void)
@@ -136,23 +142,24 @@ static int cmd_gc(struct cni_call *call, struct cni_error *err)
 
 int main(void)
 {
-	struct cni_call call;
+	struct cni_call call = {.netns_fd = -1};
 	struct cni_error err = {0};
 	char *input = NULL;
+	size_t len = 0;
 	int rc;
 
 	/* A child or the daemon closing early is an error to report, not a death. */
 	signal(SIGPIPE, SIG_IGN);
 	if (getenv("CNI_COMMAND") && !strcmp(getenv("CNI_COMMAND"), "VERSION"))
-		return cmd_version();
-	input = read_stdin();
-	rc = input ? cni_read_call(&call, input, &err)
+		return cmd_version() ? 1 : 0;
+	input = read_stdin(&len);
+	rc = input ? cni_read_call(&call, input, len, &err)
 		   : cni_fail(&err, CNI_ERR_IO, "cannot read stdin", "out of memory");
 	if (!rc) {
 		if (!strcmp(call.command, "ADD"))
 			rc = cmd_add(&call, &err);
 		else if (!strcmp(call.command, "DEL"))
-			rc = cmd_del(&call, &err);
+			rc = call.never_attached ? 0 : cmd_del(&call, &err);
 		else if (!strcmp(call.command, "CHECK"))
 			rc = cmd_check(&call, &err);
 		else if (!strcmp(call.command, "GC"))
@@ -161,13 +168,13 @@ int main(void)
 			rc = cni_registry_ready(&call, &err);
 	}
 	free(input);
-	if (rc && err.code) {
-		print_json(json_pack("{s:s, s:i, s:s, s:s}", "cniVersion",
-				     call.version ? call.version : "1.1.0", "code", err.code, "msg",
-				     err.msg, "details", err.details));
-		json_decref(call.conf);
-		return 1;
-	}
-	json_decref(call.conf);
+	if (rc && !err.code)
+		cni_fail(&err, CNI_ERR_IO, "internal error", "a step failed without saying why");
+	if (rc && print_json(json_pack("{s:s, s:i, s:s, s:s}", "cniVersion",
+				       call.version ? call.version : "1.1.0", "code", err.code,
+				       "msg", err.msg, "details", err.details)))
+		puts("{\"cniVersion\":\"1.1.0\",\"code\":5,\"msg\":\"cannot write the error\","
+		     "\"details\":\"out of memory\"}");
+	cni_call_free(&call);
 	return rc ? 1 : 0;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The ADD result in the version the runtime asked for: 0.3.x and 0.4.0
  * give each IP a "version"; 1.x does not. */
+#include <arpa/inet.h>
 #include <string.h>
 #include "cni.h"
 
@@ -28,4 +29,39 @@ json_t *cni_result(const struct cni_call *call, const struct cni_ipam *ipam, con
 			 call->ifname, "mac", pod_mac, "sandbox", call->netns, "ips", ips, "routes",
 			 ipam->routes ? json_incref(ipam->routes) : json_array(), "dns",
 			 ipam->dns ? json_incref(ipam->dns) : json_object());
+}
+
+int cni_address_family(const char *s, int cidr)
+{
+	char addr[INET6_ADDRSTRLEN];
+	unsigned char bin[16];
+	const char *slash = strchr(s, '/');
+	size_t len = cidr && slash ? (size_t)(slash - s) : strlen(s);
+	int family, max;
+
+	if ((cidr && !slash) || len >= sizeof(addr))
+		return 0;
+	memcpy(addr, s, len);
+	addr[len] = '\0';
+	if (inet_pton(AF_INET, addr, bin) == 1)
+		family = 4, max = 32;
+	else if (inet_pton(AF_INET6, addr, bin) == 1)
+		family = 6, max = 128;
+	else
+		return 0;
+	if (cidr) {
+		const char *p = slash + 1;
+		int prefix = 0;
+
+		if (!*p || strlen(p) > 3)
+			return 0;
+		for (; *p; p++) {
+			if (*p < '0' || *p > '9')
+				return 0;
+			prefix = prefix * 10 + (*p - '0');
+		}
+		if (prefix > max)
+			return 0;
+	}
+	return family;
 }

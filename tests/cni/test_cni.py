@@ -1,9 +1,12 @@
 # SPDX-License-Identifier: Apache-2.0
 """The CNI plugin (build/cni/cubenet) driven directly, the way runtimes call
 it, for what containerd and podman never send too: every command and spec
-version, every error path with the spec's error JSON, DEL in all its
-repeated and half-gone forms, CHECK finding each kind of drift, GC, STATUS,
-and 50 pods added and deleted concurrently without a leak. The node is a
+version, every error path with the spec's error JSON, hostile input of
+every kind (bytes that are not UTF-8, ids and names the spec forbids,
+malformed config, CNI_ARGS, prevResult and IPAM output, a netns that is no
+pod's), DEL in all its repeated and half-gone forms, CHECK finding each
+kind of drift, GC, STATUS, overlapping calls for one attachment, and 50
+pods added and deleted concurrently without a leak. The node is a
 namespace with its own cubenetd; pods are namespaces; IPAM is Debian's
 host-local. Needs root; exits 77 without it."""
 import concurrent.futures
@@ -72,6 +75,8 @@ class CniNode(unittest.TestCase):
         return c
 
     def cni(self, command, conf, cid="c1", netns=None, ifname="eth0", args=None, env=None):
+        """One call. Any value may be bytes (to send what is not UTF-8);
+        the plugin's stdout must be UTF-8 and, if anything, one JSON value."""
         e = {"PATH": os.environ["PATH"], "CNI_COMMAND": command, "CNI_CONTAINERID": cid,
              "CNI_NETNS": f"/run/netns/{netns}" if netns else "", "CNI_IFNAME": ifname,
              "CNI_PATH": CNI_PATH}
@@ -79,10 +84,12 @@ class CniNode(unittest.TestCase):
             e["CNI_ARGS"] = args
         e.update(env or {})
         e = {k: v for k, v in e.items() if v is not None}
+        if not isinstance(conf, bytes):
+            conf = (conf if isinstance(conf, str) else json.dumps(conf)).encode()
         r = subprocess.run(["nsenter", f"--net=/run/netns/{self.node}", PLUGIN],
-                           input=conf if isinstance(conf, str) else json.dumps(conf),
-                           capture_output=True, text=True, env=e)
-        out = json.loads(r.stdout) if r.stdout.strip() else None
+                           input=conf, capture_output=True, env=e, timeout=120)
+        stdout = r.stdout.decode()
+        out = json.loads(stdout) if stdout.strip() else None
         return r.returncode, out
 
     def assertCniError(self, result, code, words=""):
@@ -91,6 +98,13 @@ class CniNode(unittest.TestCase):
         self.assertEqual(set(out), {"cniVersion", "code", "msg", "details"}, out)
         self.assertEqual(out["code"], code, out)
         self.assertIn(words, out["msg"] + out["details"])
+
+    def assertNothingMade(self, pod=None):
+        """No veth, no address held, no registration; no interface in pod."""
+        self.assertEqual((self.host_links(), self.allocated(), self.registered()), ([], [], []))
+        if pod:
+            links = json.loads(sh("ip", "-n", pod, "-j", "link", "show").stdout)
+            self.assertEqual([lk["ifname"] for lk in links], ["lo"])
 
     def host_links(self):
         return node_state.host_veths(self.node)
@@ -299,6 +313,151 @@ class CniTest(CniNode):
             for rc, out in pool.map(delete, range(50)):
                 self.assertEqual((rc, out), (0, None), json.dumps(out))
         self.assertEqual((self.host_links(), self.allocated(), self.registered()), ([], [], []))
+
+    def test_errors_are_json_whatever_the_bytes(self):
+        """Text that is not UTF-8, or is cut inside a character, still gives
+        the spec's error JSON, and nothing is made."""
+        a = self.pod()
+        for env in ({"CNI_COMMAND": b"\xff\xfe"}, {"CNI_COMMAND": "A" + "\u00e9" * 1000},
+                    {"CNI_IFNAME": b"e\xff"}, {"CNI_IFNAME": "e\x01"},
+                    {"CNI_CONTAINERID": b"c\xff"}, {"CNI_NETNS": b"/run/netns/\xff"},
+                    {"CNI_NETNS": f"/run/netns/{a}\x01"}, {"CNI_ARGS": b"K8S_POD_NAME=\xff"}):
+            with self.subTest(env=env):
+                name = next(iter(env))
+                self.assertCniError(self.cni("ADD", self.conf(), netns=a, env=env), 4, name)
+                self.assertNothingMade(a)
+
+    def test_mtu_out_of_range_is_refused(self):
+        a = self.pod()
+        for mtu in (2 ** 32 + 1500, 2 ** 32, 2 ** 63 - 1, -(2 ** 63), -1, 0, 575, 65536,
+                    "1500", 1500.0, True, None):
+            with self.subTest(mtu=mtu):
+                self.assertCniError(self.cni("ADD", self.conf(mtu=mtu), netns=a), 7, "mtu")
+                self.assertNothingMade(a)
+        self.assertCniError(self.cni("ADD", self.conf(mtu=2 ** 64), netns=a), 6)
+        for mtu in (576, 65535):
+            rc, res = self.cni("ADD", self.conf(mtu=mtu), netns=a)
+            self.assertEqual(rc, 0, res)
+            link = json.loads(sh("ip", "-n", a, "-j", "link", "show", "eth0").stdout)[0]
+            self.assertEqual(link["mtu"], mtu)
+            self.assertEqual(self.cni("DEL", self.conf(mtu=mtu), netns=a), (0, None))
+        self.assertNothingMade(a)
+
+    def test_del_succeeds_for_anything_a_runtime_could_send(self):
+        """An attachment ADD refuses was never made: its DEL succeeds and
+        touches nothing. A DEL does not fail on what only ADD uses."""
+        a, b = self.pod(), self.pod()
+        rc, res = self.cni("ADD", self.conf(), netns=a)
+        self.assertEqual(rc, 0, res)
+        kept = (self.host_links(), self.allocated(), self.registered())
+        for cid in ("x" * 129, "x" * 300, 'a"b', "a'b", "a b", "a,b", "a/b", "a%2Fb", "-a",
+                    "_a", ".a", "\u00e9", b"a\xff"):
+            with self.subTest(cid=cid):
+                self.assertCniError(self.cni("ADD", self.conf(), cid=cid, netns=b), 4,
+                                    "CNI_CONTAINERID")
+                self.assertEqual(self.cni("DEL", self.conf(), cid=cid, netns=b), (0, None))
+                self.assertEqual(self.cni("DEL", self.conf(), cid=cid), (0, None))
+        for ifname in ("x" * 16, "\u00e9" * 8, "a/b", "a:b", "a b", "a\tb", ".", "..",
+                       "e\x01", b"e\xff"):
+            with self.subTest(ifname=ifname):
+                self.assertCniError(self.cni("ADD", self.conf(), cid="c2", ifname=ifname,
+                                             netns=b), 4, "CNI_IFNAME")
+                self.assertEqual(self.cni("DEL", self.conf(), cid="c2", ifname=ifname),
+                                 (0, None))
+        self.assertEqual((self.host_links(), self.allocated(), self.registered()), kept)
+        # The longest id cubenetd keeps works both ways.
+        cid = "a" * 128
+        rc, out = self.cni("ADD", self.conf(), cid=cid, netns=b)
+        self.assertEqual(rc, 0, out)
+        self.assertIn(cid, [p["container-id"] for p in self.registered()])
+        self.assertEqual(self.cni("DEL", self.conf(), cid=cid, netns=b), (0, None))
+        # A config and call broken in what only ADD uses still deletes all.
+        broken = self.conf(mtu=5, runtimeConfig={"portMappings": 5}, prevResult="x")
+        self.assertEqual(self.cni("DEL", broken, args="garbage;K8S_POD_NAME=a;K8S_POD_NAME=b",
+                                  env={"CNI_NETNS": "/etc/hostname"}), (0, None))
+        self.assertNothingMade(a)
+
+    def test_cni_args_are_checked(self):
+        a = self.pod()
+        for args in ("K8S_POD_NAME=a;K8S_POD_NAME=b", "garbage", "K8S_POD_NAME=a;;FOO=b",
+                     "K8S_POD_NAME=a;", ";K8S_POD_NAME=a", "=a", "K8S_POD_NAME=a=b",
+                     "K8S_POD_NAME=" + "n" * 256, "K8S_POD_NAMESPACE=" + "n" * 64,
+                     "K8S_POD_UID=" + "u" * 64, "K8S_POD_NAME=a\x01"):
+            with self.subTest(args=args):
+                self.assertCniError(self.cni("ADD", self.conf(), netns=a, args=args), 4,
+                                    "CNI_ARGS")
+                self.assertNothingMade(a)
+        # Unknown keys of any length, empty values, the longest name kept whole.
+        args = "FOO=" + "v" * 60000 + ";BAR=;K8S_POD_NAME=" + "n" * 255
+        self.assertEqual(self.cni("ADD", self.conf(), netns=a, args=args)[0], 0)
+        self.assertEqual(self.registered()[0]["name"], "n" * 255)
+        self.assertEqual(self.cni("DEL", self.conf(), netns=a, args=args), (0, None))
+        self.assertNothingMade(a)
+
+    def test_config_that_is_not_what_the_spec_says(self):
+        a = self.pod()
+        good = json.dumps(self.conf()).encode()
+        for stdin in (b"", b"[1]", b'"conf"', b"5", b"null", good + b"\x00",
+                      good[:-1] + b',"x":"\x00"}', good[:-1] + b',"x":"\xff"}'):
+            with self.subTest(stdin=stdin[-12:]):
+                self.assertCniError(self.cni("ADD", stdin, netns=a), 6)
+        huge = self.conf(padding="p" * (4 << 20))
+        self.assertCniError(self.cni("ADD", huge, netns=a), 7, "more than")
+        for extra, code, words in (
+                ({"cniVersion": 1}, 6, "cniVersion"), ({"cniVersion": "1.1"}, 1, "1.1"),
+                ({"cniVersion": "9.0.0"}, 1, "9.0.0"),
+                ({"name": 5}, 7, "name"), ({"name": ""}, 7, "name"),
+                ({"name": "a/b"}, 7, "name"), ({"name": "-net"}, 7, "name"),
+                ({"name": "n\u00e9t"}, 7, "name"),
+                ({"socket": 5}, 7, "socket"), ({"socket": "cubenetd.sock"}, 7, "socket"),
+                ({"socket": "/" + "s" * 120}, 7, "socket"),
+                ({"ipam": "host-local"}, 7, "ipam"), ({"ipam": {"type": 5}}, 7, "ipam"),
+                ({"ipam": {"type": ""}}, 7, "type"), ({"ipam": {"type": "."}}, 7, "type"),
+                ({"ipam": {"type": ".."}}, 7, "type"),
+                ({"ipam": {"type": "../cni/host-local"}}, 7, "type"),
+                ({"runtimeConfig": 5}, 7, "runtimeConfig"),
+                ({"runtimeConfig": {"portMappings": [5]}}, 7, "portMappings[0]"),
+                ({"runtimeConfig": {"portMappings": [
+                    {"hostPort": 80, "containerPort": 80, "protocol": 6}]}}, 7, "protocol"),
+                ({"runtimeConfig": {"portMappings": [
+                    {"hostPort": 80, "containerPort": 80, "hostIP": 5}]}}, 7, "hostIP"),
+                ({"runtimeConfig": {"portMappings": [
+                    {"hostPort": 80, "containerPort": 80, "hostIP": "nonsense"}]}}, 7,
+                 "hostIP"),
+                ({"runtimeConfig": {"portMappings": [
+                    {"hostPort": 2 ** 32 + 80, "containerPort": 80}]}}, 7, "hostPort"),
+                ({"runtimeConfig": {"portMappings": [
+                    {"hostPort": 80, "containerPort": 80},
+                    {"HostPort": 80, "ContainerPort": 81, "Protocol": "TCP"}]}}, 7,
+                 "mapped twice")):
+            with self.subTest(conf=extra):
+                self.assertCniError(self.cni("ADD", self.conf(**extra), netns=a), code, words)
+                self.assertNothingMade(a)
+        del_ = self.conf()
+        del del_["cniVersion"]
+        self.assertCniError(self.cni("ADD", del_, netns=a), 1, "(none)")
+
+    def test_a_netns_that_is_no_pods_is_refused(self):
+        """CNI_NETNS must be a network namespace, and not the node's: the
+        pod's address and default route would be put on the node."""
+        a = self.pod()
+        routes = sh("ip", "-n", self.node, "route").stdout
+        for netns, code, words in (
+                ("/etc/hostname", 4, "not a network namespace"),
+                ("/run/netns", 4, "not a network namespace"),
+                ("/proc/self/ns/uts", 4, "not a network namespace"),
+                ("/proc/self/ns/net", 4, "node's own"),
+                (f"/run/netns/{self.node}", 4, "node's own"),
+                ("/run/netns/" + "x" * 5000, 4, "CNI_NETNS"),
+                (f"/run/netns/{self.tag}-none", 3, "CNI_NETNS")):
+            with self.subTest(netns=netns[:40]):
+                for cmd in ("ADD", "CHECK"):
+                    conf = self.conf(prevResult={}) if cmd == "CHECK" else self.conf()
+                    self.assertCniError(self.cni(cmd, conf, ifname="pod0",
+                                                 env={"CNI_NETNS": netns}), code, words)
+                self.assertNothingMade()
+                self.assertEqual(sh("ip", "-n", self.node, "route").stdout, routes)
+                self.assertNotIn("pod0", sh("ip", "-n", self.node, "link").stdout)
 
 
 if __name__ == "__main__":
