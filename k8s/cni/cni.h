@@ -63,9 +63,10 @@ struct cni_port_mapping {
 /* One call, as the runtime made it. */
 struct cni_call {
 	const char *command, *container_id, *netns, *ifname, *path;
-	const char *args;   /* CNI_ARGS if well-formed, else NULL */
-	int netns_fd;	    /* ADD, CHECK: CNI_NETNS, opened and checked; else -1 */
-	int never_attached; /* DEL: an attachment ADD refuses, so nothing to remove */
+	const char *args;    /* CNI_ARGS if well-formed, else NULL */
+	int netns_fd;	     /* ADD, CHECK: CNI_NETNS, opened and checked; else -1 */
+	int never_attached;  /* DEL: an attachment ADD refuses, so nothing to remove */
+	const json_t *valid; /* GC: cni.dev/valid-attachments, checked */
 	char pod_namespace[64], pod_name[256], pod_uid[64];
 	json_t *conf;	     /* stdin, parsed */
 	const char *version; /* the config's cniVersion */

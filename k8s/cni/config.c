@@ -178,6 +178,36 @@ static int parse_port_mappings(struct cni_call *call, struct cni_error *err)
 	return 0;
 }
 
+/* cni.dev/valid-attachments: what GC keeps. Without a list that makes
+ * sense, GC cannot tell stale from live and removes nothing. */
+static int check_valid_attachments(struct cni_call *call, struct cni_error *err)
+{
+	const json_t *list = json_object_get(call->conf, "cni.dev/valid-attachments"), *a;
+	size_t i;
+
+	if (!json_is_array(list))
+		return cni_fail(err, CNI_ERR_INVALID_CONFIG, "invalid network configuration",
+				"GC needs cni.dev/valid-attachments, a list of "
+				"{containerID, ifname}");
+	json_array_foreach(list, i, a)
+	{
+		const char *cid = json_string_value(json_object_get(a, "containerID"));
+		const char *ifn = json_string_value(json_object_get(a, "ifname"));
+		const char *problem = !cid   ? "has no containerID string"
+				      : !ifn ? "has no ifname string"
+					     : cni_container_id_problem(cid);
+
+		if (!problem && cni_ifname_problem(ifn))
+			problem = "has an ifname no interface can have";
+		if (problem)
+			return cni_fail(err, CNI_ERR_INVALID_CONFIG,
+					"invalid network configuration",
+					"cni.dev/valid-attachments[%zu] %s", i, problem);
+	}
+	call->valid = list;
+	return 0;
+}
+
 static int check_mtu(struct cni_call *call, struct cni_error *err)
 {
 	json_t *mtu = json_object_get(call->conf, "mtu");
@@ -315,7 +345,7 @@ int cni_read_call(struct cni_call *call, const char *stdin_text, size_t len, str
 					call->command);
 		if (!strcmp(call->command, "STATUS"))
 			return 0;
-		return !need_env("CNI_PATH", err) ? -1 : 0;
+		return !need_env("CNI_PATH", err) || check_valid_attachments(call, err) ? -1 : 0;
 	}
 	if (!strcmp(call->command, "CHECK") && !cni_version_at_least(call->version, "0.4.0"))
 		return cni_fail(err, CNI_ERR_INCOMPATIBLE_VERSION, "incompatible CNI version",

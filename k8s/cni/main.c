@@ -107,9 +107,22 @@ static int cmd_check(struct cni_call *call, struct cni_error *err)
 	return 0;
 }
 
+static int is_valid(const json_t *valid, const char *cid, const char *ifn)
+{
+	const json_t *a;
+	size_t i;
+
+	json_array_foreach(valid, i, a)
+	{
+		if (!strcmp(json_string_value(json_object_get(a, "containerID")), cid) &&
+		    !strcmp(json_string_value(json_object_get(a, "ifname")), ifn))
+			return 1;
+	}
+	return 0;
+}
+
 static int cmd_gc(struct cni_call *call, struct cni_error *err)
 {
-	json_t *valid = json_object_get(call->conf, "cni.dev/valid-attachments");
 	json_t *pods = cni_registry_list(call, err), *pod;
 	size_t i;
 	int rc = 0;
@@ -120,17 +133,10 @@ static int cmd_gc(struct cni_call *call, struct cni_error *err)
 	{
 		const char *cid = json_string_value(json_object_get(pod, "container-id"));
 		const char *ifn = json_string_value(json_object_get(pod, "interface"));
-		json_t *a;
-		size_t j;
-		int keep = 0;
-
-		json_array_foreach(valid, j, a) keep |=
-		    !strcmp(json_string_value(json_object_get(a, "containerID")) ?: "", cid) &&
-		    !strcmp(json_string_value(json_object_get(a, "ifname")) ?: "", ifn);
-		if (keep)
-			continue;
 		struct cni_call stale = *call;
 
+		if (!cid || !ifn || is_valid(call->valid, cid, ifn))
+			continue;
 		stale.container_id = cid;
 		stale.ifname = ifn;
 		stale.netns = "";

@@ -314,6 +314,30 @@ class CniTest(CniNode):
                 self.assertEqual((rc, out), (0, None), json.dumps(out))
         self.assertEqual((self.host_links(), self.allocated(), self.registered()), ([], [], []))
 
+    def test_gc_without_a_sound_list_removes_nothing(self):
+        """GC keeps what cni.dev/valid-attachments names; a list that is
+        missing or malformed names nothing, so GC is refused, not a purge."""
+        pods = [self.pod() for _ in range(2)]
+        for i, ns in enumerate(pods):
+            self.assertEqual(self.cni("ADD", self.conf(), cid=f"g{i}", netns=ns)[0], 0)
+        before = (self.host_links(), self.allocated(), self.registered())
+        good = {"containerID": "g0", "ifname": "eth0"}
+        for bad in (None, "g0", good, [5], [["g0", "eth0"]], [good, None],
+                    [{"containerID": "g0"}], [{"ifname": "eth0"}],
+                    [{"containerID": 5, "ifname": "eth0"}],
+                    [{"containerID": "g0", "ifname": ["eth0"]}],
+                    [{"containerID": "-g0", "ifname": "eth0"}],
+                    [{"containerID": "g0", "ifname": "a/b"}]):
+            with self.subTest(valid=bad):
+                conf = self.conf() if bad is None else \
+                    self.conf(**{"cni.dev/valid-attachments": bad})
+                self.assertCniError(self.cni("GC", conf), 7, "valid-attachments")
+                self.assertEqual((self.host_links(), self.allocated(), self.registered()),
+                                 before)
+        self.assertEqual(self.cni("GC", self.conf(**{"cni.dev/valid-attachments": []})),
+                         (0, None))
+        self.assertNothingMade()
+
     def test_errors_are_json_whatever_the_bytes(self):
         """Text that is not UTF-8, or is cut inside a character, still gives
         the spec's error JSON, and nothing is made."""
