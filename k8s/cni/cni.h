@@ -103,6 +103,8 @@ void cni_utf8_clean(char *s);
 /* ipam.c: run the IPAM plugin named in the config for this command. */
 int cni_ipam_exec(const struct cni_call *call, const char *command, struct cni_ipam *out,
 		  struct cni_error *err);
+/* 1 if the IPAM plugin speaks version, 0 if not, -1 (err set) if it cannot run. */
+int cni_ipam_speaks(const struct cni_call *call, const char *version, struct cni_error *err);
 void cni_ipam_free(struct cni_ipam *ipam);
 
 /* link.c: the pod's veth, its addresses and routes. */

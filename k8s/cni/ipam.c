@@ -201,6 +201,28 @@ cleanup:
 	return rc;
 }
 
+int cni_ipam_speaks(const struct cni_call *call, const char *version, struct cni_error *err)
+{
+	const char *type =
+	    json_string_value(json_object_get(json_object_get(call->conf, "ipam"), "type"));
+	char plugin[PATH_MAX], *out = NULL;
+	json_t *reply = NULL, *v;
+	int status, found = 0;
+	size_t i;
+
+	if (find_plugin(call->path, type, plugin, sizeof(plugin)))
+		return cni_fail(err, CNI_ERR_INVALID_CONFIG, "IPAM plugin not found",
+				"no executable '%s' in CNI_PATH (%s)", type,
+				call->path ? call->path : "");
+	if (!run(call, plugin, "VERSION", "{}", &out, &status))
+		reply = json_loads(out, 0, NULL);
+	json_array_foreach(json_object_get(reply, "supportedVersions"), i, v) found |=
+	    json_is_string(v) && !strcmp(json_string_value(v), version);
+	json_decref(reply);
+	free(out);
+	return found;
+}
+
 void cni_ipam_free(struct cni_ipam *ipam)
 {
 	json_decref(ipam->routes);

@@ -121,6 +121,16 @@ static int is_valid(const json_t *valid, const char *cid, const char *ifn)
 	return 0;
 }
 
+/* An IPAM plugin of spec 1.1 is asked too (host-local 1.1 speaks 1.0). */
+static int forward(struct cni_call *call, const char *command, struct cni_error *err)
+{
+	int speaks = cni_ipam_speaks(call, "1.1.0", err);
+
+	if (speaks <= 0)
+		return speaks;
+	return cni_ipam_exec(call, command, NULL, err);
+}
+
 static int cmd_gc(struct cni_call *call, struct cni_error *err)
 {
 	json_t *pods = cni_registry_list(call, err), *pod;
@@ -143,7 +153,15 @@ static int cmd_gc(struct cni_call *call, struct cni_error *err)
 		rc |= cmd_del(&stale, err);
 	}
 	json_decref(pods);
+	rc |= forward(call, "GC", err);
 	return rc ? -1 : 0;
+}
+
+static int cmd_status(struct cni_call *call, struct cni_error *err)
+{
+	if (cni_registry_ready(call, err))
+		return -1;
+	return call->path ? forward(call, "STATUS", err) : 0;
 }
 
 int main(void)
@@ -171,7 +189,7 @@ int main(void)
 		else if (!strcmp(call.command, "GC"))
 			rc = cmd_gc(&call, &err);
 		else
-			rc = cni_registry_ready(&call, &err);
+			rc = cmd_status(&call, &err);
 	}
 	free(input);
 	if (rc && !err.code)

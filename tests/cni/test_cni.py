@@ -34,6 +34,34 @@ def sh(*cmd, check=True):
     return subprocess.run(cmd, check=check, capture_output=True, text=True)
 
 
+# An IPAM plugin of spec 1.1 in front of host-local (which speaks up to
+# 1.0.0), that logs each call and fails GC and STATUS if FAKE_IPAM says so.
+FAKE_IPAM = r"""#!/usr/bin/python3
+import json, os, subprocess, sys
+
+command, mode = os.environ["CNI_COMMAND"], os.environ.get("FAKE_IPAM", "")
+conf = sys.stdin.read()
+with open(os.environ["FAKE_IPAM_LOG"], "a") as log:
+    log.write(json.dumps({"command": command,
+                          "conf": json.loads(conf) if conf.strip() else None}) + "\n")
+if command == "VERSION":
+    print(json.dumps({"cniVersion": "1.1.0",
+                      "supportedVersions": ["0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"]}))
+    sys.exit(0)
+if command in ("GC", "STATUS"):
+    if mode == "fails":
+        print(json.dumps({"cniVersion": "1.1.0", "code": 50, "msg": "no addresses left",
+                          "details": "the pool is empty"}))
+        sys.exit(1)
+    sys.exit(0)
+real = subprocess.run(["/usr/lib/cni/host-local"], capture_output=True, text=True,
+                      input=json.dumps(dict(json.loads(conf), cniVersion="1.0.0")))
+out, rc = real.stdout, real.returncode
+sys.stdout.write(out)
+sys.exit(rc)
+"""
+
+
 class CniNode(unittest.TestCase):
     """A node namespace with its own cubenetd and host-local IPAM, and the
     plugin called into it as a runtime calls it."""
@@ -105,6 +133,23 @@ class CniNode(unittest.TestCase):
         if pod:
             links = json.loads(sh("ip", "-n", pod, "-j", "link", "show").stdout)
             self.assertEqual([lk["ifname"] for lk in links], ["lo"])
+
+    def fake_ipam(self, mode=""):
+        """CNI_PATH and environment for fake-ipam (see FAKE_IPAM)."""
+        bindir = os.path.join(self.tmp, "bin")
+        path = os.path.join(bindir, "fake-ipam")
+        if not os.path.exists(path):
+            os.makedirs(bindir)
+            with open(path, "w") as f:
+                f.write(FAKE_IPAM)
+            os.chmod(path, 0o755)
+        return {"CNI_PATH": f"{bindir}:{CNI_PATH}", "FAKE_IPAM": mode,
+                "FAKE_IPAM_LOG": os.path.join(self.tmp, "fake-ipam.log")}
+
+    def fake_ipam_calls(self):
+        """What fake-ipam was asked, in order: (command, config)."""
+        with open(os.path.join(self.tmp, "fake-ipam.log")) as f:
+            return [(c["command"], c["conf"]) for c in map(json.loads, f)]
 
     def host_links(self):
         return node_state.host_veths(self.node)
@@ -337,6 +382,27 @@ class CniTest(CniNode):
         self.assertEqual(self.cni("GC", self.conf(**{"cni.dev/valid-attachments": []})),
                          (0, None))
         self.assertNothingMade()
+
+    def test_gc_and_status_reach_an_ipam_plugin_of_spec_1_1(self):
+        """The spec: GC and STATUS go on to the delegated plugin (one that
+        speaks 1.1; host-local 1.1 stops at 1.0 and is not asked)."""
+        env = self.fake_ipam()
+        conf = self.conf(ipam=dict(self.conf()["ipam"], type="fake-ipam"))
+        pods = [self.pod() for _ in range(2)]
+        for i, ns in enumerate(pods):
+            self.assertEqual(self.cni("ADD", conf, cid=f"f{i}", netns=ns, env=env)[0], 0)
+        valid = [{"containerID": "f0", "ifname": "eth0"}]
+        gc = dict(conf, **{"cni.dev/valid-attachments": valid})
+        self.assertEqual(self.cni("GC", gc, env=env), (0, None))
+        self.assertEqual([p["container-id"] for p in self.registered()], ["f0"])
+        self.assertEqual(len(self.allocated()), 1)
+        calls = [c for c in self.fake_ipam_calls() if c[0] in ("GC", "STATUS")]
+        self.assertEqual(calls, [("GC", gc)])
+        self.assertEqual(self.cni("STATUS", conf, env=env), (0, None))
+        self.assertEqual(self.fake_ipam_calls()[-1], ("STATUS", conf))
+        failing = dict(env, FAKE_IPAM="fails")
+        self.assertCniError(self.cni("STATUS", conf, env=failing), 50, "no addresses left")
+        self.assertCniError(self.cni("GC", gc, env=failing), 50, "the pool is empty")
 
     def test_errors_are_json_whatever_the_bytes(self):
         """Text that is not UTF-8, or is cut inside a character, still gives
