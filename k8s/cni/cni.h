@@ -100,6 +100,10 @@ const char *cni_plugin_name_problem(const char *type);
 /* Replaces each byte that is not part of well-formed UTF-8 with '?'. */
 void cni_utf8_clean(char *s);
 
+/* lock.c: the attachment's lock, held for one ADD, CHECK or DEL. */
+int cni_lock(const struct cni_call *call, struct cni_error *err);
+void cni_unlock(const struct cni_call *call, int fd);
+
 /* ipam.c: run the IPAM plugin named in the config for this command. */
 int cni_ipam_exec(const struct cni_call *call, const char *command, struct cni_ipam *out,
 		  struct cni_error *err);
@@ -111,6 +115,7 @@ void cni_ipam_free(struct cni_ipam *ipam);
 void cni_host_ifname(const struct cni_call *call, char out[16]);
 /* CNI_NETNS opened, if it is a network namespace other than the node's. */
 int cni_open_netns(const char *path, struct cni_error *err);
+int cni_link_exists(const struct cni_call *call);
 int cni_link_add(const struct cni_call *call, const struct cni_ipam *ipam, char host_mac[18],
 		 char pod_mac[18], struct cni_error *err);
 /* Removes the host side (and so the pair); no error if it is gone. */

@@ -248,10 +248,16 @@ int cni_link_add(const struct cni_call *call, const struct cni_ipam *ipam, char 
 	rtnl_link_set_ns_fd(peer, call->netns_fd);
 	rtnl_link_put(peer);
 	rc = rtnl_link_add(sk, veth, NLM_F_CREATE | NLM_F_EXCL);
+	if (rc == -NLE_EXIST && !cni_link_exists(call)) {
+		/* Not ours to remove, and no retry makes the name free. */
+		rc = cni_fail(err, CNI_ERR_INVALID_ENV, "invalid CNI_IFNAME",
+			      "CNI_IFNAME %s exists in CNI_NETNS %s already", call->ifname,
+			      call->netns);
+		goto cleanup;
+	}
 	if (rc) {
-		rc = cni_fail(err, rc == -NLE_EXIST ? CNI_ERR_TRY_AGAIN : CNI_ERR_IO,
-			      "cannot create the pod's veth", "%s/%s: %s", host, call->ifname,
-			      nl_geterror(rc));
+		rc = cni_fail(err, CNI_ERR_IO, "cannot create the pod's veth", "%s/%s: %s", host,
+			      call->ifname, nl_geterror(rc));
 		goto cleanup;
 	}
 	/* From here on, failing removes the pair. */
@@ -303,6 +309,14 @@ cleanup:
 	if (sk)
 		nl_socket_free(sk);
 	return rc;
+}
+
+int cni_link_exists(const struct cni_call *call)
+{
+	char host[16];
+
+	cni_host_ifname(call, host);
+	return if_nametoindex(host) != 0;
 }
 
 int cni_link_del(const struct cni_call *call, struct cni_error *err)
@@ -417,7 +431,7 @@ int cni_link_check(const struct cni_call *call, const json_t *prev, struct cni_e
 	char host[16];
 
 	cni_host_ifname(call, host);
-	if (!if_nametoindex(host))
+	if (!cni_link_exists(call))
 		return cni_fail(err, CNI_ERR_IO, "interface missing",
 				"the node side %s of the pod's veth is gone", host);
 	return in_netns(call, check_in_pod, &c, err);

@@ -62,25 +62,59 @@ static int cmd_version(void)
 	    json_pack("{s:s, s:o}", "cniVersion", "1.1.0", "supportedVersions", list));
 }
 
+/* Runs cmd holding the attachment's lock. */
+static int locked(int (*cmd)(struct cni_call *, struct cni_error *), struct cni_call *call,
+		  struct cni_error *err)
+{
+	int fd = cni_lock(call, err), rc;
+
+	if (fd < 0)
+		return -1;
+	rc = cmd(call, err);
+	cni_unlock(call, fd);
+	return rc;
+}
+
+/* Undoes only what this call made: a veth of the same name that was
+ * already there belongs to an ADD that succeeded. */
 static int cmd_add(struct cni_call *call, struct cni_error *err)
 {
 	struct cni_ipam ipam;
-	char host_mac[18] = "", pod_mac[18] = "";
+	char host_mac[18] = "", pod_mac[18] = "", host[16];
 	struct cni_error ignored = {0};
+	json_t *result = NULL;
 
+	if (cni_link_exists(call)) {
+		cni_host_ifname(call, host);
+		return cni_fail(err, CNI_ERR_INVALID_ENV, "the attachment exists",
+				"CNI_CONTAINERID %s with CNI_IFNAME %s is attached already "
+				"(node side %s)",
+				call->container_id, call->ifname, host);
+	}
 	if (cni_ipam_exec(call, "ADD", &ipam, err))
 		return -1;
-	if (cni_link_add(call, &ipam, host_mac, pod_mac, err) ||
-	    cni_register(call, &ipam, pod_mac, err)) {
-		/* Undo in reverse; the first error is the one reported. */
-		cni_link_del(call, &ignored);
-		cni_ipam_exec(call, "DEL", NULL, &ignored);
-		cni_ipam_free(&ipam);
-		return -1;
+	if (cni_link_add(call, &ipam, host_mac, pod_mac, err))
+		goto free_ipam;
+	result = cni_result(call, &ipam, host_mac, pod_mac);
+	if (!result) {
+		cni_fail(err, CNI_ERR_IO, "cannot build the result", "out of memory");
+		goto del_link;
 	}
-	print_json(cni_result(call, &ipam, host_mac, pod_mac));
+	if (cni_register(call, &ipam, pod_mac, err))
+		goto del_link;
 	cni_ipam_free(&ipam);
-	return 0;
+	if (!print_json(result))
+		return 0;
+	cni_fail(err, CNI_ERR_IO, "cannot write the result", "stdout");
+	cni_unregister(call, &ignored);
+	result = NULL;
+del_link:
+	json_decref(result);
+	cni_link_del(call, &ignored);
+free_ipam:
+	cni_ipam_free(&ipam);
+	cni_ipam_exec(call, "DEL", NULL, &ignored);
+	return -1;
 }
 
 /* Every step runs even if one fails, so a retry has less left to do. The
@@ -150,7 +184,7 @@ static int cmd_gc(struct cni_call *call, struct cni_error *err)
 		stale.container_id = cid;
 		stale.ifname = ifn;
 		stale.netns = "";
-		rc |= cmd_del(&stale, err);
+		rc |= locked(cmd_del, &stale, err);
 	}
 	json_decref(pods);
 	rc |= forward(call, "GC", err);
@@ -181,11 +215,11 @@ int main(void)
 		   : cni_fail(&err, CNI_ERR_IO, "cannot read stdin", "out of memory");
 	if (!rc) {
 		if (!strcmp(call.command, "ADD"))
-			rc = cmd_add(&call, &err);
+			rc = locked(cmd_add, &call, &err);
 		else if (!strcmp(call.command, "DEL"))
-			rc = call.never_attached ? 0 : cmd_del(&call, &err);
+			rc = call.never_attached ? 0 : locked(cmd_del, &call, &err);
 		else if (!strcmp(call.command, "CHECK"))
-			rc = cmd_check(&call, &err);
+			rc = locked(cmd_check, &call, &err);
 		else if (!strcmp(call.command, "GC"))
 			rc = cmd_gc(&call, &err);
 		else

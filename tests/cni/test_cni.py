@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 import uuid
 
@@ -35,9 +36,9 @@ def sh(*cmd, check=True):
 
 
 # An IPAM plugin of spec 1.1 in front of host-local (which speaks up to
-# 1.0.0), that logs each call and fails GC and STATUS if FAKE_IPAM says so.
+# 1.0.0), that logs each call and misbehaves as FAKE_IPAM says.
 FAKE_IPAM = r"""#!/usr/bin/python3
-import json, os, subprocess, sys
+import json, os, subprocess, sys, time
 
 command, mode = os.environ["CNI_COMMAND"], os.environ.get("FAKE_IPAM", "")
 conf = sys.stdin.read()
@@ -54,6 +55,9 @@ if command in ("GC", "STATUS"):
                           "details": "the pool is empty"}))
         sys.exit(1)
     sys.exit(0)
+if command == "ADD" and mode == "slow":
+    open(os.environ["FAKE_IPAM_LOG"] + ".adding", "w").close()
+    time.sleep(3)
 real = subprocess.run(["/usr/lib/cni/host-local"], capture_output=True, text=True,
                       input=json.dumps(dict(json.loads(conf), cniVersion="1.0.0")))
 out, rc = real.stdout, real.returncode
@@ -548,6 +552,41 @@ class CniTest(CniNode):
                 self.assertNothingMade()
                 self.assertEqual(sh("ip", "-n", self.node, "route").stdout, routes)
                 self.assertNotIn("pod0", sh("ip", "-n", self.node, "link").stdout)
+
+    def test_a_del_during_an_add_of_the_attachment_waits_for_it(self):
+        """Runtimes should not overlap calls for one container; when one
+        does, the DEL must not run in the middle of the ADD and leave it
+        to finish what the DEL removed."""
+        a = self.pod()
+        conf = self.conf(ipam=dict(self.conf()["ipam"], type="fake-ipam"))
+        adding = os.path.join(self.tmp, "fake-ipam.log.adding")
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            add = pool.submit(self.cni, "ADD", conf, netns=a, env=self.fake_ipam("slow"))
+            for _ in range(200):
+                if os.path.exists(adding) or add.done():
+                    break
+                time.sleep(0.05)
+            self.assertTrue(os.path.exists(adding), add.result() if add.done() else None)
+            deleted = self.cni("DEL", conf, netns=a, env=self.fake_ipam())
+            self.assertTrue(add.done())
+            rc, res = add.result()
+        self.assertEqual(rc, 0, res)
+        self.assertEqual(deleted, (0, None))
+        self.assertNothingMade(a)
+
+    def test_a_second_add_of_an_attachment_leaves_the_first(self):
+        a, b = self.pod(), self.pod()
+        rc, res = self.cni("ADD", self.conf(), netns=a)
+        self.assertEqual(rc, 0, res)
+        kept = (self.host_links(), self.allocated(), self.registered())
+        self.assertCniError(self.cni("ADD", self.conf(), netns=a), 4, "attached already")
+        # Another container into a pod whose interface name is taken.
+        self.assertCniError(self.cni("ADD", self.conf(), cid="c2", netns=a), 4, "CNI_IFNAME")
+        self.assertEqual((self.host_links(), self.allocated(), self.registered()), kept)
+        self.assertEqual(self.cni("CHECK", self.conf(prevResult=res), netns=a), (0, None))
+        self.assertTrue(self.ping(self.node, res["ips"][0]["address"].split("/")[0]))
+        self.assertEqual(self.cni("DEL", self.conf(), netns=a), (0, None))
+        self.assertNothingMade(a)
 
 
 if __name__ == "__main__":
