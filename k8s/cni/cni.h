@@ -131,9 +131,12 @@ int cni_registry_check(const struct cni_call *call, const json_t *prev, struct c
 json_t *cni_registry_list(const struct cni_call *call, struct cni_error *err);
 int cni_registry_ready(const struct cni_call *call, struct cni_error *err);
 
-/* result.c: the result JSON in the call's version. */
+/* result.c: the result JSON in the call's version, and the shape of the
+ * results the plugin is given (IPAM's, prevResult): "ips" and "routes" hold
+ * addresses that parse, "dns" is an object. what names the source. */
 json_t *cni_result(const struct cni_call *call, const struct cni_ipam *ipam, const char *host_mac,
 		   const char *pod_mac);
+int cni_result_shape(const json_t *result, const char *what, int code, struct cni_error *err);
 /* 4 or 6 for an address (with /prefix if cidr), 0 if it is none. */
 int cni_address_family(const char *s, int cidr);
 

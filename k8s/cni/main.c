@@ -91,8 +91,9 @@ static int cmd_add(struct cni_call *call, struct cni_error *err)
 				"(node side %s)",
 				call->container_id, call->ifname, host);
 	}
+	/* The spec: a delegated plugin that fails an ADD is called with DEL. */
 	if (cni_ipam_exec(call, "ADD", &ipam, err))
-		return -1;
+		goto release;
 	if (cni_link_add(call, &ipam, host_mac, pod_mac, err))
 		goto free_ipam;
 	result = cni_result(call, &ipam, host_mac, pod_mac);
@@ -113,6 +114,7 @@ del_link:
 	cni_link_del(call, &ignored);
 free_ipam:
 	cni_ipam_free(&ipam);
+release:
 	cni_ipam_exec(call, "DEL", NULL, &ignored);
 	return -1;
 }
@@ -132,9 +134,11 @@ static int cmd_check(struct cni_call *call, struct cni_error *err)
 {
 	json_t *prev = json_object_get(call->conf, "prevResult");
 
-	if (!json_is_object(prev))
+	if (!prev)
 		return cni_fail(err, CNI_ERR_INVALID_CONFIG, "CHECK needs prevResult",
 				"the config has no prevResult");
+	if (cni_result_shape(prev, "prevResult", CNI_ERR_INVALID_CONFIG, err))
+		return -1;
 	if (cni_link_check(call, prev, err) || cni_ipam_exec(call, "CHECK", NULL, err) ||
 	    cni_registry_check(call, prev, err))
 		return -1;

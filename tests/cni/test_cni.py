@@ -41,6 +41,9 @@ FAKE_IPAM = r"""#!/usr/bin/python3
 import json, os, subprocess, sys, time
 
 command, mode = os.environ["CNI_COMMAND"], os.environ.get("FAKE_IPAM", "")
+if mode == "chatty":  # writes a lot before it reads
+    sys.stdout.write(" " * 300000)
+    sys.stdout.flush()
 conf = sys.stdin.read()
 with open(os.environ["FAKE_IPAM_LOG"], "a") as log:
     log.write(json.dumps({"command": command,
@@ -61,6 +64,35 @@ if command == "ADD" and mode == "slow":
 real = subprocess.run(["/usr/lib/cni/host-local"], capture_output=True, text=True,
                       input=json.dumps(dict(json.loads(conf), cniVersion="1.0.0")))
 out, rc = real.stdout, real.returncode
+if command == "ADD" and rc == 0 and mode not in ("", "slow", "chatty"):
+    # Allocated, then broken: the plugin must give the address back.
+    res = json.loads(out)
+    if mode == "not-json":
+        out = "this is not JSON"
+    elif mode == "huge":
+        out = json.dumps(res) + " " * (2 << 20)
+    elif mode == "no-ips":
+        res["ips"] = []
+    elif mode == "many-ips":
+        res["ips"] = res["ips"] * 5
+    elif mode == "bad-address":
+        res["ips"][0]["address"] = "10.245.0.300/24"
+    elif mode == "no-prefix":
+        res["ips"][0]["address"] = res["ips"][0]["address"].split("/")[0]
+    elif mode == "v6-gateway":
+        res["ips"][0]["gateway"] = "fe80::1"
+    elif mode == "bad-route":
+        res["routes"] = [{"dst": "0.0.0.0/0", "gw": "nonsense"}]
+    elif mode == "route-not-object":
+        res["routes"] = ["0.0.0.0/0"]
+    elif mode == "dns-not-object":
+        res["dns"] = ["10.0.0.10"]
+    elif mode == "code-zero":
+        res, rc = {"code": 0, "msg": "failed after allocating"}, 1
+    elif mode == "code-huge":
+        res, rc = {"code": 2 ** 32 + 7, "msg": "failed after allocating"}, 1
+    if mode not in ("not-json", "huge"):
+        out = json.dumps(res)
 sys.stdout.write(out)
 sys.exit(rc)
 """
@@ -552,6 +584,45 @@ class CniTest(CniNode):
                 self.assertNothingMade()
                 self.assertEqual(sh("ip", "-n", self.node, "route").stdout, routes)
                 self.assertNotIn("pod0", sh("ip", "-n", self.node, "link").stdout)
+
+    def test_check_refuses_a_malformed_prev_result(self):
+        a = self.pod()
+        rc, res = self.cni("ADD", self.conf(), netns=a)
+        self.assertEqual(rc, 0, res)
+        addr = res["ips"][0]["address"]
+        for prev in ("x", [], {"ips": 5}, {"ips": [5]}, {"ips": [{"address": 5}]},
+                     {"ips": [{"address": addr.split("/")[0]}]},
+                     {"ips": [{"address": "nonsense/24"}]},
+                     {"ips": [{"address": addr, "gateway": "fe80::1"}]},
+                     {"routes": {"dst": "0.0.0.0/0"}}, {"routes": [{"dst": 5}]},
+                     {"routes": [{"dst": "0.0.0.0/0", "gw": "nonsense"}]}, {"dns": []}):
+            with self.subTest(prev=prev):
+                self.assertCniError(self.cni("CHECK", self.conf(prevResult=prev), netns=a), 7,
+                                    "prevResult")
+        self.assertEqual(self.cni("CHECK", self.conf(prevResult=res), netns=a), (0, None))
+
+    def test_ipam_output_that_makes_no_sense_is_refused(self):
+        """Whatever IPAM answers, a failed ADD gives the address back and
+        leaves nothing; its error code is kept only if it is one."""
+        a = self.pod()
+        conf = self.conf(ipam=dict(self.conf()["ipam"], type="fake-ipam"))
+        for mode, code, words in (
+                ("not-json", 6, "no JSON"), ("huge", 5, "more than"), ("no-ips", 5, "0 addresses"),
+                ("many-ips", 5, "5 addresses"), ("bad-address", 5, "ips[0].address"),
+                ("no-prefix", 5, "ips[0].address"), ("v6-gateway", 5, "ips[0].gateway"),
+                ("bad-route", 5, "routes[0].gw"), ("route-not-object", 5, "routes[0].dst"),
+                ("dns-not-object", 5, "dns"), ("code-zero", 5, "failed after allocating"),
+                ("code-huge", 5, "failed after allocating")):
+            with self.subTest(mode=mode):
+                self.assertCniError(self.cni("ADD", conf, netns=a, env=self.fake_ipam(mode)),
+                                    code, words)
+                self.assertNothingMade(a)
+        # A plugin that writes before it reads a config larger than a pipe holds.
+        big = dict(conf, padding="p" * 300000)
+        rc, res = self.cni("ADD", big, netns=a, env=self.fake_ipam("chatty"))
+        self.assertEqual(rc, 0, res)
+        self.assertEqual(self.cni("DEL", big, netns=a, env=self.fake_ipam()), (0, None))
+        self.assertNothingMade(a)
 
     def test_a_del_during_an_add_of_the_attachment_waits_for_it(self):
         """Runtimes should not overlap calls for one container; when one
