@@ -52,6 +52,10 @@ if command == "VERSION":
     print(json.dumps({"cniVersion": "1.1.0",
                       "supportedVersions": ["0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"]}))
     sys.exit(0)
+if command == "DEL" and mode == "fail-del:" + os.environ["CNI_CONTAINERID"]:
+    print(json.dumps({"cniVersion": "1.0.0", "code": 11, "msg": "cannot release",
+                      "details": "the store is busy"}))
+    sys.exit(1)
 if command in ("GC", "STATUS"):
     if mode == "fails":
         print(json.dumps({"cniVersion": "1.1.0", "code": 50, "msg": "no addresses left",
@@ -439,6 +443,21 @@ class CniTest(CniNode):
         failing = dict(env, FAKE_IPAM="fails")
         self.assertCniError(self.cni("STATUS", conf, env=failing), 50, "no addresses left")
         self.assertCniError(self.cni("GC", gc, env=failing), 50, "the pool is empty")
+
+    def test_gc_reports_a_failure_among_successes(self):
+        """GC goes on past an attachment it cannot remove and reports that
+        failure, not a later success."""
+        env = self.fake_ipam()
+        conf = self.conf(ipam=dict(self.conf()["ipam"], type="fake-ipam"))
+        pods = [self.pod() for _ in range(3)]
+        for i, ns in enumerate(pods):
+            self.assertEqual(self.cni("ADD", conf, cid=f"e{i}", netns=ns, env=env)[0], 0)
+        first = self.registered()[0]["container-id"]
+        gc = dict(conf, **{"cni.dev/valid-attachments": []})
+        self.assertCniError(self.cni("GC", gc, env=dict(env, FAKE_IPAM="fail-del:" + first)),
+                            11, "the store is busy")
+        self.assertEqual((self.host_links(), self.registered()), ([], []))
+        self.assertEqual(len(self.allocated()), 1)  # what the failed DEL kept
 
     def test_errors_are_json_whatever_the_bytes(self):
         """Text that is not UTF-8, or is cut inside a character, still gives
