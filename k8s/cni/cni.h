@@ -31,8 +31,20 @@ struct cni_error {
 	char details[768];
 };
 
+/* Records the first error; msg and details are made valid UTF-8, since
+ * they quote what the runtime sent. Returns -1. */
 int cni_fail(struct cni_error *err, int code, const char *msg, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+#define CNI_STR_(x) #x
+#define CNI_STR(x)  CNI_STR_(x)
+
+/* The longest container id cubenetd keeps: the container-id key of
+ * cubenet-pods (services/pods/cubenet-pods.yang). */
+#define CNI_MAX_CONTAINER_ID 128
+/* Stdin beyond this is refused: a GC's list of every attachment on a node
+ * is far smaller. */
+#define CNI_MAX_CONFIG	     (4 << 20)
 
 #define CNI_MAX_IPS   4
 #define CNI_MAX_PORTS 32
@@ -51,7 +63,11 @@ struct cni_port_mapping {
 /* One call, as the runtime made it. */
 struct cni_call {
 	const char *command, *container_id, *netns, *ifname, *path;
-	char pod_namespace[256], pod_name[256], pod_uid[64];
+	const char *args;    /* CNI_ARGS if well-formed, else NULL */
+	int netns_fd;	     /* ADD, CHECK: CNI_NETNS, opened and checked; else -1 */
+	int never_attached;  /* DEL: an attachment ADD refuses, so nothing to remove */
+	const json_t *valid; /* GC: cni.dev/valid-attachments, checked */
+	char pod_namespace[64], pod_name[256], pod_uid[64];
 	json_t *conf;	     /* stdin, parsed */
 	const char *version; /* the config's cniVersion */
 	const char *network; /* its name */
@@ -69,18 +85,37 @@ struct cni_ipam {
 	json_t *dns;
 };
 
-/* config.c: env + stdin -> call; checks versions and required fields. */
-int cni_read_call(struct cni_call *call, const char *stdin_text, struct cni_error *err);
+/* config.c: env + stdin -> call; checks everything the command uses. */
+int cni_read_call(struct cni_call *call, const char *stdin_text, size_t len, struct cni_error *err);
+void cni_call_free(struct cni_call *call);
 int cni_version_at_least(const char *version, const char *least);
 extern const char *const cni_supported_versions[];
+
+/* validate.c: NULL, or what is wrong with a value the runtime sent. */
+const char *cni_text_problem(const char *s);
+const char *cni_container_id_problem(const char *id);
+const char *cni_ifname_problem(const char *name);
+const char *cni_network_name_problem(const char *name);
+const char *cni_plugin_name_problem(const char *type);
+/* Replaces each byte that is not part of well-formed UTF-8 with '?'. */
+void cni_utf8_clean(char *s);
+
+/* lock.c: the attachment's lock, held for one ADD, CHECK or DEL. */
+int cni_lock(const struct cni_call *call, struct cni_error *err);
+void cni_unlock(const struct cni_call *call, int fd);
 
 /* ipam.c: run the IPAM plugin named in the config for this command. */
 int cni_ipam_exec(const struct cni_call *call, const char *command, struct cni_ipam *out,
 		  struct cni_error *err);
+/* 1 if the IPAM plugin speaks version, 0 if not, -1 (err set) if it cannot run. */
+int cni_ipam_speaks(const struct cni_call *call, const char *version, struct cni_error *err);
 void cni_ipam_free(struct cni_ipam *ipam);
 
 /* link.c: the pod's veth, its addresses and routes. */
 void cni_host_ifname(const struct cni_call *call, char out[16]);
+/* CNI_NETNS opened, if it is a network namespace other than the node's. */
+int cni_open_netns(const char *path, struct cni_error *err);
+int cni_link_exists(const struct cni_call *call);
 int cni_link_add(const struct cni_call *call, const struct cni_ipam *ipam, char host_mac[18],
 		 char pod_mac[18], struct cni_error *err);
 /* Removes the host side (and so the pair); no error if it is gone. */
@@ -96,8 +131,13 @@ int cni_registry_check(const struct cni_call *call, const json_t *prev, struct c
 json_t *cni_registry_list(const struct cni_call *call, struct cni_error *err);
 int cni_registry_ready(const struct cni_call *call, struct cni_error *err);
 
-/* result.c: the result JSON in the call's version. */
+/* result.c: the result JSON in the call's version, and the shape of the
+ * results the plugin is given (IPAM's, prevResult): "ips" and "routes" hold
+ * addresses that parse, "dns" is an object. what names the source. */
 json_t *cni_result(const struct cni_call *call, const struct cni_ipam *ipam, const char *host_mac,
 		   const char *pod_mac);
+int cni_result_shape(const json_t *result, const char *what, int code, struct cni_error *err);
+/* 4 or 6 for an address (with /prefix if cidr), 0 if it is none. */
+int cni_address_family(const char *s, int cidr);
 
 #endif

@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,83 +15,144 @@
 #include <unistd.h>
 #include "cni.h"
 
+/* More than any IPAM result needs; a plugin that writes more is stopped. */
+#define IPAM_OUTPUT_MAX (1 << 20)
+
 static int find_plugin(const char *path_list, const char *type, char *out, size_t size)
 {
 	char *copy = strdup(path_list ? path_list : ""), *save = NULL;
 	int found = 0;
 
-	if (strchr(type, '/')) {
-		free(copy);
-		return -1; /* a type is a name, never a path */
-	}
 	for (char *dir = strtok_r(copy, ":", &save); dir && !found;
 	     dir = strtok_r(NULL, ":", &save)) {
-		snprintf(out, size, "%s/%s", dir, type);
+		/* A path cut short could name another file. */
+		if ((size_t)snprintf(out, size, "%s/%s", dir, type) >= size)
+			continue;
 		found = access(out, X_OK) == 0;
 	}
 	free(copy);
 	return found ? 0 : -1;
 }
 
-/* Run plugin with CNI_COMMAND=command and input on stdin; its stdout in *out. */
+static void exec_plugin(const struct cni_call *call, const char *plugin, const char *command)
+{
+	/* The attachment is the call's (GC asks for others than its own). */
+	setenv("CNI_COMMAND", command, 1);
+	if (call->container_id)
+		setenv("CNI_CONTAINERID", call->container_id, 1);
+	if (call->ifname)
+		setenv("CNI_IFNAME", call->ifname, 1);
+	setenv("CNI_NETNS", call->netns ? call->netns : "", 1);
+	/* host-local refuses args it does not know (K8S_POD_*) unless told. */
+	if (!call->args || !*call->args) {
+		unsetenv("CNI_ARGS");
+	} else if (!strstr(call->args, "IgnoreUnknown=")) {
+		char *with = malloc(strlen(call->args) + 32);
+
+		if (with) {
+			sprintf(with, "IgnoreUnknown=1;%s", call->args);
+			setenv("CNI_ARGS", with, 1);
+		}
+	}
+	signal(SIGPIPE, SIG_DFL);
+	execl(plugin, plugin, (char *)NULL);
+	printf("{\"code\":%d,\"msg\":\"cannot run the IPAM plugin\",\"details\":\"%s\"}",
+	       CNI_ERR_IO, strerror(errno));
+	fflush(stdout);
+	_exit(127);
+}
+
+/* Run plugin with CNI_COMMAND=command and input on stdin; its stdout in
+ * *out. Input and output flow at once, so neither side waits on a full pipe
+ * for the other. -EFBIG: the plugin wrote more than IPAM_OUTPUT_MAX. */
 static int run(const struct cni_call *call, const char *plugin, const char *command,
 	       const char *input, char **out, int *status)
 {
-	int in[2], res[2];
-	size_t len = 0, cap = 4096;
+	size_t len = 0, cap = 4096, sent = 0, size = strlen(input);
+	int in[2], res[2], rc = 0;
+	struct pollfd fds[2];
 	pid_t pid;
 
-	if (pipe2(in, O_CLOEXEC) || pipe2(res, O_CLOEXEC))
+	*out = NULL;
+	if (pipe2(in, O_CLOEXEC))
 		return -errno;
+	if (pipe2(res, O_CLOEXEC)) {
+		rc = -errno;
+		close(in[0]);
+		close(in[1]);
+		return rc;
+	}
 	pid = fork();
-	if (pid < 0)
-		return -errno;
 	if (pid == 0) {
 		dup2(in[0], 0);
 		dup2(res[1], 1);
-		const char *args = getenv("CNI_ARGS");
-
-		/* The attachment is the call's (GC asks for others than its own). */
-		setenv("CNI_COMMAND", command, 1);
-		if (call->container_id)
-			setenv("CNI_CONTAINERID", call->container_id, 1);
-		if (call->ifname)
-			setenv("CNI_IFNAME", call->ifname, 1);
-		setenv("CNI_NETNS", call->netns ? call->netns : "", 1);
-		/* host-local refuses args it does not know (K8S_POD_*) unless told. */
-		if (args && *args && !strstr(args, "IgnoreUnknown=")) {
-			char *with = malloc(strlen(args) + 32);
-
-			if (with) {
-				sprintf(with, "IgnoreUnknown=1;%s", args);
-				setenv("CNI_ARGS", with, 1);
-			}
-		}
-		execl(plugin, plugin, (char *)NULL);
-		_exit(127);
+		exec_plugin(call, plugin, command);
 	}
 	close(in[0]);
 	close(res[1]);
-	/* Configs are small: the pipe takes them whole before the child reads. */
-	if (write(in[1], input, strlen(input)) < 0)
-		(void)0; /* the child's exit status says what happened */
-	close(in[1]);
+	if (pid < 0) {
+		rc = -errno;
+		close(in[1]);
+		close(res[0]);
+		return rc;
+	}
+	fcntl(in[1], F_SETFL, O_NONBLOCK);
+	fds[0] = (struct pollfd){.fd = size ? in[1] : -1, .events = POLLOUT};
+	fds[1] = (struct pollfd){.fd = res[0], .events = POLLIN};
+	if (!size)
+		close(in[1]);
 	*out = malloc(cap);
-	for (ssize_t n; *out && (n = read(res[0], *out + len, cap - len - 1)) > 0;) {
-		len += (size_t)n;
-		if (cap - len < 1024) {
-			char *grown = realloc(*out, cap *= 2);
+	if (!*out)
+		rc = -ENOMEM;
+	while (!rc && fds[1].fd >= 0) {
+		if (poll(fds, 2, -1) < 0) {
+			if (errno != EINTR)
+				rc = -errno;
+			continue;
+		}
+		if (fds[0].revents) {
+			ssize_t n = write(in[1], input + sent, size - sent);
 
-			if (!grown)
-				break;
-			*out = grown;
+			if (n > 0)
+				sent += (size_t)n;
+			/* A plugin that stops reading has all it wants. */
+			if ((n < 0 && errno != EAGAIN) || sent == size) {
+				close(in[1]);
+				fds[0].fd = -1;
+			}
+		}
+		if (fds[1].revents) {
+			ssize_t n = read(res[0], *out + len, cap - len - 1);
+
+			if (n <= 0) {
+				if (n == 0 || errno != EINTR)
+					fds[1].fd = -1;
+				continue;
+			}
+			len += (size_t)n;
+			if (len > IPAM_OUTPUT_MAX) {
+				rc = -EFBIG;
+			} else if (cap - len < 1024) {
+				char *grown = realloc(*out, cap *= 2);
+
+				if (!grown)
+					rc = -ENOMEM;
+				else
+					*out = grown;
+			}
 		}
 	}
-	if (*out)
-		(*out)[len] = '\0';
+	if (fds[0].fd >= 0)
+		close(in[1]);
 	close(res[0]);
-	waitpid(pid, status, 0);
-	return *out ? 0 : -ENOMEM;
+	if (rc)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+		;
+	if (!*out)
+		return -ENOMEM;
+	(*out)[len] = '\0';
+	return rc;
 }
 
 /* The newest version both we and the plugin speak, no newer than ours
@@ -120,15 +183,58 @@ static const char *common_version(const struct cni_call *call, const char *plugi
 	return chosen;
 }
 
+/* The plugin's error as ours: its code if it is one (1 and up), else I/O. */
+static void take_error(const json_t *result, const char *type, const char *command,
+		       const char *output, struct cni_error *err)
+{
+	json_t *code = json_object_get(result, "code");
+	const char *msg = json_string_value(json_object_get(result, "msg"));
+	const char *details = json_string_value(json_object_get(result, "details"));
+	int valid = json_is_integer(code) && json_integer_value(code) >= 1 &&
+		    json_integer_value(code) <= INT_MAX;
+
+	cni_fail(err, valid ? (int)json_integer_value(code) : CNI_ERR_IO,
+		 msg ? msg : "the IPAM plugin failed", "%s %s: %s", type, command,
+		 details ? details : output);
+}
+
+/* The addresses, routes and DNS of IPAM's ADD result, which must make sense
+ * before anything is built from them. */
+static int take_result(const json_t *result, const char *output, struct cni_ipam *out,
+		       struct cni_error *err)
+{
+	const json_t *ips = json_object_get(result, "ips"), *ip;
+	size_t i;
+
+	if (cni_result_shape(result, "the IPAM result", CNI_ERR_IO, err))
+		return -1;
+	if (!json_array_size(ips) || json_array_size(ips) > CNI_MAX_IPS)
+		return cni_fail(err, CNI_ERR_IO, "invalid IPAM result",
+				"%zu addresses, not 1 to %d: %.200s", json_array_size(ips),
+				CNI_MAX_IPS, output);
+	json_array_foreach(ips, i, ip)
+	{
+		const char *addr = json_string_value(json_object_get(ip, "address"));
+		const char *gw = json_string_value(json_object_get(ip, "gateway"));
+		struct cni_ip *o = &out->ips[out->n_ips++];
+
+		snprintf(o->address, sizeof(o->address), "%s", addr);
+		snprintf(o->gateway, sizeof(o->gateway), "%s", gw ? gw : "");
+		o->family = cni_address_family(addr, 1);
+	}
+	out->routes = json_incref(json_object_get(result, "routes"));
+	out->dns = json_incref(json_object_get(result, "dns"));
+	return 0;
+}
+
 int cni_ipam_exec(const struct cni_call *call, const char *command, struct cni_ipam *out,
 		  struct cni_error *err)
 {
 	const char *type =
 	    json_string_value(json_object_get(json_object_get(call->conf, "ipam"), "type"));
 	char plugin[PATH_MAX], *input = NULL, *output = NULL;
-	json_t *conf = json_deep_copy(call->conf), *result = NULL, *ips, *ip;
-	int status = 0, rc = -1;
-	size_t i;
+	json_t *conf = json_deep_copy(call->conf), *result = NULL;
+	int status = 0, rc = -1, ran;
 
 	if (out)
 		memset(out, 0, sizeof(*out));
@@ -151,8 +257,15 @@ int cni_ipam_exec(const struct cni_call *call, const char *command, struct cni_i
 			output = NULL;
 		}
 		input = json_dumps(conf, JSON_COMPACT);
-		if (run(call, plugin, command, input, &output, &status)) {
-			cni_fail(err, CNI_ERR_IO, "cannot run the IPAM plugin", "%s", plugin);
+		ran = input ? run(call, plugin, command, input, &output, &status) : -ENOMEM;
+		if (ran == -EFBIG) {
+			cni_fail(err, CNI_ERR_IO, "invalid IPAM result",
+				 "%s %s wrote more than %d bytes", type, command, IPAM_OUTPUT_MAX);
+			goto cleanup;
+		}
+		if (ran) {
+			cni_fail(err, CNI_ERR_IO, "cannot run the IPAM plugin", "%s: %s", plugin,
+				 strerror(-ran));
 			goto cleanup;
 		}
 		result = json_loads(output, 0, NULL);
@@ -161,46 +274,49 @@ int cni_ipam_exec(const struct cni_call *call, const char *command, struct cni_i
 			break;
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		json_t *code = json_object_get(result, "code");
-		const char *msg = json_string_value(json_object_get(result, "msg"));
-		const char *details = json_string_value(json_object_get(result, "details"));
-
-		cni_fail(err, json_is_integer(code) ? (int)json_integer_value(code) : CNI_ERR_IO,
-			 msg ? msg : "the IPAM plugin failed", "%s %s: %s", type, command,
-			 details ? details : output);
+		take_error(result, type, command, output, err);
 		goto cleanup;
 	}
 	if (!out || strcmp(command, "ADD")) {
 		rc = 0;
 		goto cleanup;
 	}
-	ips = json_object_get(result, "ips");
-	json_array_foreach(ips, i, ip)
-	{
-		const char *addr = json_string_value(json_object_get(ip, "address"));
-		const char *gw = json_string_value(json_object_get(ip, "gateway"));
-		struct cni_ip *o;
-
-		if (!addr || out->n_ips == CNI_MAX_IPS)
-			continue;
-		o = &out->ips[out->n_ips++];
-		snprintf(o->address, sizeof(o->address), "%s", addr);
-		snprintf(o->gateway, sizeof(o->gateway), "%s", gw ? gw : "");
-		o->family = strchr(addr, ':') ? 6 : 4;
-	}
-	if (!out->n_ips) {
-		cni_fail(err, CNI_ERR_IO, "IPAM gave no address", "%s", output);
+	if (!result) {
+		cni_fail(err, CNI_ERR_DECODE, "invalid IPAM result", "%s ADD wrote no JSON: %.200s",
+			 type, output);
 		goto cleanup;
 	}
-	out->routes = json_incref(json_object_get(result, "routes"));
-	out->dns = json_incref(json_object_get(result, "dns"));
-	rc = 0;
+	rc = take_result(result, output, out, err);
+	if (rc)
+		cni_ipam_free(out);
 cleanup:
 	json_decref(result);
 	json_decref(conf);
 	free(input);
 	free(output);
 	return rc;
+}
+
+int cni_ipam_speaks(const struct cni_call *call, const char *version, struct cni_error *err)
+{
+	const char *type =
+	    json_string_value(json_object_get(json_object_get(call->conf, "ipam"), "type"));
+	char plugin[PATH_MAX], *out = NULL;
+	json_t *reply = NULL, *v;
+	int status, found = 0;
+	size_t i;
+
+	if (find_plugin(call->path, type, plugin, sizeof(plugin)))
+		return cni_fail(err, CNI_ERR_INVALID_CONFIG, "IPAM plugin not found",
+				"no executable '%s' in CNI_PATH (%s)", type,
+				call->path ? call->path : "");
+	if (!run(call, plugin, "VERSION", "{}", &out, &status))
+		reply = json_loads(out, 0, NULL);
+	json_array_foreach(json_object_get(reply, "supportedVersions"), i, v) found |=
+	    json_is_string(v) && !strcmp(json_string_value(v), version);
+	json_decref(reply);
+	free(out);
+	return found;
 }
 
 void cni_ipam_free(struct cni_ipam *ipam)

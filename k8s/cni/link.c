@@ -15,6 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/nsfs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
@@ -127,24 +130,47 @@ static int add_route(struct nl_sock *sk, int ifindex, const char *dst, const cha
 	return rc;
 }
 
-/* Run fn inside the netns at path, then come back. */
-static int in_netns(const char *path, int (*fn)(void *), void *arg, struct cni_error *err)
+/* Opened once and checked, then used by that descriptor only: the path
+ * cannot be swapped for another between the check and the use. The node's
+ * own netns is refused, or the pod's address, routes and default route
+ * would be put on the node. */
+int cni_open_netns(const char *path, struct cni_error *err)
+{
+	struct stat pod, node;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return cni_fail(err,
+				errno == ENOENT ? CNI_ERR_UNKNOWN_CONTAINER : CNI_ERR_INVALID_ENV,
+				"no such netns", "CNI_NETNS %s: %s", path, strerror(errno));
+	if (ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET) {
+		close(fd);
+		return cni_fail(err, CNI_ERR_INVALID_ENV, "invalid CNI_NETNS",
+				"CNI_NETNS %s is not a network namespace", path);
+	}
+	if (fstat(fd, &pod) || stat("/proc/self/ns/net", &node) ||
+	    (pod.st_dev == node.st_dev && pod.st_ino == node.st_ino)) {
+		close(fd);
+		return cni_fail(err, CNI_ERR_INVALID_ENV, "invalid CNI_NETNS",
+				"CNI_NETNS %s is the node's own network namespace", path);
+	}
+	return fd;
+}
+
+/* Run fn inside the pod's netns, then come back. */
+static int in_netns(const struct cni_call *call, int (*fn)(void *), void *arg,
+		    struct cni_error *err)
 {
 	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	int target = open(path, O_RDONLY | O_CLOEXEC);
 	int rc;
 
-	if (self < 0 || target < 0) {
-		if (self >= 0)
-			close(self);
-		return cni_fail(err, CNI_ERR_UNKNOWN_CONTAINER, "cannot open the pod's netns",
-				"%s: %s", path, strerror(errno));
-	}
-	if (setns(target, CLONE_NEWNET)) {
+	if (self < 0)
+		return cni_fail(err, CNI_ERR_IO, "cannot open the node's netns",
+				"/proc/self/ns/net: %s", strerror(errno));
+	if (setns(call->netns_fd, CLONE_NEWNET)) {
 		close(self);
-		close(target);
-		return cni_fail(err, CNI_ERR_IO, "cannot enter the pod's netns", "%s: %s", path,
-				strerror(errno));
+		return cni_fail(err, CNI_ERR_IO, "cannot enter the pod's netns", "%s: %s",
+				call->netns, strerror(errno));
 	}
 	rc = fn(arg);
 	if (setns(self, CLONE_NEWNET)) {
@@ -154,7 +180,6 @@ static int in_netns(const char *path, int (*fn)(void *), void *arg, struct cni_e
 		exit(1);
 	}
 	close(self);
-	close(target);
 	return rc;
 }
 
@@ -208,13 +233,11 @@ int cni_link_add(const struct cni_call *call, const struct cni_ipam *ipam, char 
 	struct nl_sock *sk = nl_open();
 	struct rtnl_link *veth = rtnl_link_veth_alloc(), *peer;
 	char host[16], path[128];
-	int nsfd = open(call->netns, O_RDONLY | O_CLOEXEC), rc, ifindex;
+	int rc, ifindex;
 
 	cni_host_ifname(call, host);
-	if (!sk || !veth || nsfd < 0) {
-		rc = nsfd < 0 ? cni_fail(err, CNI_ERR_UNKNOWN_CONTAINER, "no such netns", "%s: %s",
-					 call->netns, strerror(errno))
-			      : cni_fail(err, CNI_ERR_IO, "netlink", "cannot open netlink");
+	if (!sk || !veth) {
+		rc = cni_fail(err, CNI_ERR_IO, "netlink", "cannot open netlink");
 		goto cleanup;
 	}
 	rtnl_link_set_name(veth, host);
@@ -222,13 +245,19 @@ int cni_link_add(const struct cni_call *call, const struct cni_ipam *ipam, char 
 	peer = rtnl_link_veth_get_peer(veth);
 	rtnl_link_set_name(peer, call->ifname);
 	rtnl_link_set_mtu(peer, (unsigned int)call->mtu);
-	rtnl_link_set_ns_fd(peer, nsfd);
+	rtnl_link_set_ns_fd(peer, call->netns_fd);
 	rtnl_link_put(peer);
 	rc = rtnl_link_add(sk, veth, NLM_F_CREATE | NLM_F_EXCL);
+	if (rc == -NLE_EXIST && !cni_link_exists(call)) {
+		/* Not ours to remove, and no retry makes the name free. */
+		rc = cni_fail(err, CNI_ERR_INVALID_ENV, "invalid CNI_IFNAME",
+			      "CNI_IFNAME %s exists in CNI_NETNS %s already", call->ifname,
+			      call->netns);
+		goto cleanup;
+	}
 	if (rc) {
-		rc = cni_fail(err, rc == -NLE_EXIST ? CNI_ERR_TRY_AGAIN : CNI_ERR_IO,
-			      "cannot create the pod's veth", "%s/%s: %s", host, call->ifname,
-			      nl_geterror(rc));
+		rc = cni_fail(err, CNI_ERR_IO, "cannot create the pod's veth", "%s/%s: %s", host,
+			      call->ifname, nl_geterror(rc));
 		goto cleanup;
 	}
 	/* From here on, failing removes the pair. */
@@ -267,7 +296,7 @@ int cni_link_add(const struct cni_call *call, const struct cni_ipam *ipam, char 
 	} else {
 		struct pod_setup s = {call, ipam, pod_mac, err};
 
-		rc = in_netns(call->netns, setup_in_pod, &s, err);
+		rc = in_netns(call, setup_in_pod, &s, err);
 	}
 	if (rc) {
 		struct cni_error ignored = {0};
@@ -276,12 +305,18 @@ int cni_link_add(const struct cni_call *call, const struct cni_ipam *ipam, char 
 		rc = -1;
 	}
 cleanup:
-	if (nsfd >= 0)
-		close(nsfd);
 	rtnl_link_put(veth);
 	if (sk)
 		nl_socket_free(sk);
 	return rc;
+}
+
+int cni_link_exists(const struct cni_call *call)
+{
+	char host[16];
+
+	cni_host_ifname(call, host);
+	return if_nametoindex(host) != 0;
 }
 
 int cni_link_del(const struct cni_call *call, struct cni_error *err)
@@ -396,8 +431,8 @@ int cni_link_check(const struct cni_call *call, const json_t *prev, struct cni_e
 	char host[16];
 
 	cni_host_ifname(call, host);
-	if (!if_nametoindex(host))
+	if (!cni_link_exists(call))
 		return cni_fail(err, CNI_ERR_IO, "interface missing",
 				"the node side %s of the pod's veth is gone", host);
-	return in_netns(call->netns, check_in_pod, &c, err);
+	return in_netns(call, check_in_pod, &c, err);
 }

@@ -106,7 +106,9 @@ int cni_unregister(const struct cni_call *call, struct cni_error *err)
 
 	pod_path(call, path, sizeof(path));
 	status = send_req(call, "DELETE", path, NULL, NULL, err);
-	return status == 404 || (status >= 200 && status < 300) ? (err->code = 0, 0) : -1;
+	/* 404: gone already. send_req recorded no error for it, and clearing
+	 * one here would drop an earlier step's (GC deletes many). */
+	return status == 404 || (status >= 200 && status < 300) ? 0 : -1;
 }
 
 int cni_registry_check(const struct cni_call *call, const json_t *prev, struct cni_error *err)

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The ADD result in the version the runtime asked for: 0.3.x and 0.4.0
- * give each IP a "version"; 1.x does not. */
+ * give each IP a "version"; 1.x does not. And the results the plugin is
+ * given, checked before anything acts on them. */
+#include <arpa/inet.h>
 #include <string.h>
 #include "cni.h"
 
@@ -28,4 +30,96 @@ json_t *cni_result(const struct cni_call *call, const struct cni_ipam *ipam, con
 			 call->ifname, "mac", pod_mac, "sandbox", call->netns, "ips", ips, "routes",
 			 ipam->routes ? json_incref(ipam->routes) : json_array(), "dns",
 			 ipam->dns ? json_incref(ipam->dns) : json_object());
+}
+
+int cni_address_family(const char *s, int cidr)
+{
+	char addr[INET6_ADDRSTRLEN];
+	unsigned char bin[16];
+	const char *slash = strchr(s, '/');
+	size_t len = cidr && slash ? (size_t)(slash - s) : strlen(s);
+	int family, max;
+
+	if ((cidr && !slash) || len >= sizeof(addr))
+		return 0;
+	memcpy(addr, s, len);
+	addr[len] = '\0';
+	if (inet_pton(AF_INET, addr, bin) == 1)
+		family = 4, max = 32;
+	else if (inet_pton(AF_INET6, addr, bin) == 1)
+		family = 6, max = 128;
+	else
+		return 0;
+	if (cidr) {
+		const char *p = slash + 1;
+		int prefix = 0;
+
+		if (!*p || strlen(p) > 3)
+			return 0;
+		for (; *p; p++) {
+			if (*p < '0' || *p > '9')
+				return 0;
+			prefix = prefix * 10 + (*p - '0');
+		}
+		if (prefix > max)
+			return 0;
+	}
+	return family;
+}
+
+/* member of entry i of list is an address (cidr: with a prefix) of family
+ * (0: any); its family, or 0 with err set. */
+static int address_member(const json_t *entry, const char *member, int cidr, int family,
+			  const char *what, const char *list, size_t i, int code,
+			  struct cni_error *err)
+{
+	const char *s = json_string_value(json_object_get(entry, member));
+	int got = s ? cni_address_family(s, cidr) : 0;
+
+	if (!got || (family && got != family)) {
+		cni_fail(err, code, "invalid result", "%s: %s[%zu].%s is not %s%s", what, list, i,
+			 member,
+			 family == 6   ? "an IPv6 "
+			 : family == 4 ? "an IPv4 "
+				       : "an ",
+			 cidr ? "address/prefix" : "address");
+		return 0;
+	}
+	return got;
+}
+
+int cni_result_shape(const json_t *result, const char *what, int code, struct cni_error *err)
+{
+	const json_t *ips = json_object_get(result, "ips"), *routes, *dns, *e;
+	size_t i;
+
+	if (!json_is_object(result))
+		return cni_fail(err, code, "invalid result", "%s is not a JSON object", what);
+	routes = json_object_get(result, "routes");
+	dns = json_object_get(result, "dns");
+	if ((ips && !json_is_array(ips)) || (routes && !json_is_array(routes)) ||
+	    (dns && !json_is_object(dns)))
+		return cni_fail(err, code, "invalid result",
+				"%s: ips and routes must be lists, dns an object", what);
+	json_array_foreach(ips, i, e)
+	{
+		int family = address_member(e, "address", 1, 0, what, "ips", i, code, err);
+
+		if (!family)
+			return -1;
+		if (json_object_get(e, "gateway") &&
+		    !address_member(e, "gateway", 0, family, what, "ips", i, code, err))
+			return -1;
+	}
+	json_array_foreach(routes, i, e)
+	{
+		int family = address_member(e, "dst", 1, 0, what, "routes", i, code, err);
+
+		if (!family)
+			return -1;
+		if (json_object_get(e, "gw") &&
+		    !address_member(e, "gw", 0, family, what, "routes", i, code, err))
+			return -1;
+	}
+	return 0;
 }
