@@ -12,6 +12,8 @@ PACKAGES=(
 	containernetworking-plugins podman containerd runc busybox-static buildah
 	python3-grpcio python3-grpc-tools python3-setuptools
 	iproute2 iputils-ping ethtool iptables curl python3 tcpdump bc gnuplot-nox
+	golang-go rsync jq dpkg-dev openssl etcd-server etcd-client
+	golang-github-modern-go-reflect2-dev golang-github-json-iterator-go-dev
 )
 
 missing=()
