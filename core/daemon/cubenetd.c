@@ -180,12 +180,18 @@ static char *read_token(const char *path)
 {
 	char buf[256] = {0};
 	FILE *f = fopen(path, "r");
+	struct stat st;
 
 	if (!f || !fgets(buf, sizeof(buf), f)) {
 		if (f)
 			fclose(f);
 		return NULL;
 	}
+	/* Whoever can read the token can drive the node over TCP. */
+	if (fstat(fileno(f), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)))
+		fprintf(stderr,
+			"cubenetd: warning: %s is open to others than its owner (mode %o)\n", path,
+			(unsigned int)(st.st_mode & 0777));
 	fclose(f);
 	buf[strcspn(buf, "\r\n")] = '\0';
 	return strlen(buf) >= 16 ? strdup(buf) : NULL; /* refuse guessable tokens */
