@@ -183,14 +183,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			req->too_big = 1;
 			free(req->body);
 			req->body = NULL;
-			req->len = 0;
+			req->len = req->size = 0;
 		} else {
-			char *b = realloc(req->body, req->len + *upload_size + 1);
+			if (req->len + *upload_size + 1 > req->size) {
+				/* Doubling: a body arrives in many small pieces. */
+				size_t size = req->size ? req->size : 64u << 10;
+				char *b;
 
-			if (!b)
-				return MHD_NO;
-			memcpy(b + req->len, upload_data, *upload_size);
-			req->body = b;
+				while (size < req->len + *upload_size + 1)
+					size *= 2;
+				b = realloc(req->body, size);
+				if (!b)
+					return MHD_NO;
+				req->body = b;
+				req->size = size;
+			}
+			memcpy(req->body + req->len, upload_data, *upload_size);
 			req->len += *upload_size;
 			req->body[req->len] = '\0';
 		}

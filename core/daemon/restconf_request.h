@@ -36,7 +36,7 @@ struct restconf_request {
 	int content, depth; /* GET's query parameters */
 	int takes_body;	    /* the body is kept, up to RESTCONF_MAX_BODY */
 	char *body;
-	size_t len;
+	size_t len, size; /* kept, allocated */
 	int too_big;
 };
 
