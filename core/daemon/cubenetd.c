@@ -204,7 +204,7 @@ int main(int argc, char **argv)
 	struct restconf_server unix_srv = {0}, tcp_srv = {0};
 	struct cn_error err = {0};
 	struct datastore ds;
-	struct runtime *rt = calloc(1, sizeof(*rt));
+	struct runtime *rt = NULL;
 	char save_path[256];
 	struct stat socket_made = {0};
 	char *token = NULL;
@@ -249,11 +249,14 @@ int main(int argc, char **argv)
 			o.token_file);
 		return 2;
 	}
-	if (instance_claim(o.socket_path, o.state_dir, o.bpffs))
+	if (instance_claim(o.socket_path, o.state_dir, o.bpffs)) {
+		free(token);
 		return 1;
+	}
 	service_state_dir = o.state_dir;
 	snprintf(save_path, sizeof(save_path), "%s/running.json", o.state_dir);
 
+	rt = calloc(1, sizeof(*rt));
 	if (!rt || runtime_init(rt, o.bpffs, &err) ||
 	    ds_init(&ds, o.yang_dir, modules, save_path, &err)) {
 		fprintf(stderr, "cubenetd: %s\n", err.message);
