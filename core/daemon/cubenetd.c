@@ -11,11 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include "datastore.h"
+#include "instance.h"
 #include "restconf.h"
 #include "runtime.h"
 #include "service.h"
@@ -74,36 +76,72 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static int listen_unix(const char *path)
+/*
+ * Root only: created 0600 (under a 0177 umask, not chmod()ed after, which
+ * would follow a link put there meanwhile). A socket already there is a
+ * stale one of a daemon that died (we hold the lock); anything else is
+ * not ours to remove. *made gets what was created, to unlink only that.
+ */
+static int listen_unix(const char *path, struct stat *made)
 {
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	char dir[sizeof(addr.sun_path)];
-	int fd;
+	struct stat st;
+	mode_t old;
+	int fd, rc;
 
 	if (strlen(path) >= sizeof(addr.sun_path))
 		return -ENAMETOOLONG;
-	snprintf(dir, sizeof(dir), "%s", path);
-	if (strrchr(dir, '/')) {
-		*strrchr(dir, '/') = '\0';
-		if (dir[0])
-			mkdir(dir, 0700);
-	}
 	strcpy(addr.sun_path, path);
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			fprintf(stderr,
+				"cubenetd: %s exists and is not a socket; not touching it\n", path);
+			return -EEXIST;
+		}
+		if (unlink(path))
+			return -errno;
+	} else if (errno != ENOENT) {
+		return -errno;
+	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	unlink(path); /* a stale socket from a previous run */
-	/* Root only: the socket is created 0600 under a 0077 umask. */
-	mode_t old = umask(0077);
-	int rc = bind(fd, (struct sockaddr *)&addr, sizeof(addr));
-
+	old = umask(0177);
+	rc = bind(fd, (struct sockaddr *)&addr, sizeof(addr));
 	umask(old);
-	if (rc || chmod(path, 0600) || listen(fd, 64)) {
+	if (rc || lstat(path, made) || listen(fd, SOMAXCONN)) {
 		rc = -errno;
 		close(fd);
 		return rc;
 	}
 	return fd;
+}
+
+/* Descriptors: each cube holds its program and maps (up to 16, a nat
+ * cube), each connection one. Take what the hard limit allows, and say so. */
+#define FDS_PER_CUBE 16
+
+static void raise_fd_limit(const struct datastore *ds)
+{
+	const struct lysc_node *cube =
+	    lys_find_path(ds->ctx, NULL, "/cubenet-core:cubes/cubenet-core:cube", 0);
+	unsigned long max_cubes = cube ? ((const struct lysc_node_list *)cube)->max : 0;
+	unsigned long need = max_cubes * FDS_PER_CUBE + 2ul * RESTCONF_MAX_CONNECTIONS + 256;
+	struct rlimit rl;
+
+	if (max_cubes > RT_MAX_CUBES)
+		fprintf(stderr, "cubenetd: warning: the model allows %lu cubes, the runtime %d\n",
+			max_cubes, RT_MAX_CUBES);
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	getrlimit(RLIMIT_NOFILE, &rl);
+	printf("cubenetd: %lu file descriptors\n", (unsigned long)rl.rlim_cur);
+	if (rl.rlim_cur < need)
+		printf("cubenetd: warning: up to %lu may be needed (%lu cubes, %u connections on "
+		       "each server); raise the hard limit (LimitNOFILE=)\n",
+		       need, max_cubes, RESTCONF_MAX_CONNECTIONS);
 }
 
 static int listen_tcp(const char *spec)
@@ -129,7 +167,7 @@ static int listen_tcp(const char *spec)
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) || listen(fd, 64)) {
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) || listen(fd, SOMAXCONN)) {
 		int rc = -errno;
 
 		close(fd);
@@ -142,12 +180,18 @@ static char *read_token(const char *path)
 {
 	char buf[256] = {0};
 	FILE *f = fopen(path, "r");
+	struct stat st;
 
 	if (!f || !fgets(buf, sizeof(buf), f)) {
 		if (f)
 			fclose(f);
 		return NULL;
 	}
+	/* Whoever can read the token can drive the node over TCP. */
+	if (fstat(fileno(f), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)))
+		fprintf(stderr,
+			"cubenetd: warning: %s is open to others than its owner (mode %o)\n", path,
+			(unsigned int)(st.st_mode & 0777));
 	fclose(f);
 	buf[strcspn(buf, "\r\n")] = '\0';
 	return strlen(buf) >= 16 ? strdup(buf) : NULL; /* refuse guessable tokens */
@@ -160,8 +204,9 @@ int main(int argc, char **argv)
 	struct restconf_server unix_srv = {0}, tcp_srv = {0};
 	struct cn_error err = {0};
 	struct datastore ds;
-	struct runtime *rt = calloc(1, sizeof(*rt));
+	struct runtime *rt = NULL;
 	char save_path[256];
+	struct stat socket_made = {0};
 	char *token = NULL;
 	struct slowpath *slowpath = NULL;
 	int opt, ufd = -1, tfd = -1, rc = 1;
@@ -204,15 +249,20 @@ int main(int argc, char **argv)
 			o.token_file);
 		return 2;
 	}
-	mkdir(o.state_dir, 0700);
+	if (instance_claim(o.socket_path, o.state_dir, o.bpffs)) {
+		free(token);
+		return 1;
+	}
 	service_state_dir = o.state_dir;
 	snprintf(save_path, sizeof(save_path), "%s/running.json", o.state_dir);
 
+	rt = calloc(1, sizeof(*rt));
 	if (!rt || runtime_init(rt, o.bpffs, &err) ||
 	    ds_init(&ds, o.yang_dir, modules, save_path, &err)) {
 		fprintf(stderr, "cubenetd: %s\n", err.message);
 		return 1;
 	}
+	raise_fd_limit(&ds);
 	ds.apply = runtime_apply;
 	ds.apply_arg = rt;
 	if (ds_restore(&ds, &err)) {
@@ -227,7 +277,7 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 
-	ufd = listen_unix(o.socket_path);
+	ufd = listen_unix(o.socket_path, &socket_made);
 	if (ufd < 0) {
 		fprintf(stderr, "cubenetd: %s: %s\n", o.socket_path, strerror(-ufd));
 		goto cleanup;
@@ -261,8 +311,13 @@ cleanup:
 	restconf_stop(&unix_srv);
 	slowpath_stop(slowpath);
 	if (ufd >= 0) {
+		struct stat st;
+
 		close(ufd);
-		unlink(o.socket_path);
+		/* Only the socket this daemon made, not one put in its place. */
+		if (lstat(o.socket_path, &st) == 0 && st.st_dev == socket_made.st_dev &&
+		    st.st_ino == socket_made.st_ino)
+			unlink(o.socket_path);
 	}
 	if (tfd >= 0)
 		close(tfd);

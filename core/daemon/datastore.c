@@ -165,6 +165,24 @@ static void parent_xpath(const char *xpath, char *out, size_t size)
 	snprintf(out, size, "%.*s", (int)cut, xpath);
 }
 
+/* A list entry or leaf-list value given twice among its siblings (at any
+ * depth): the parser keeps both, and merging would let the last one win. */
+static const struct lyd_node *duplicate_instance(const struct lyd_node *first)
+{
+	for (const struct lyd_node *n = first; n; n = n->next) {
+		const struct lyd_node *dup;
+
+		if (n->schema && (n->schema->nodetype & (LYS_LIST | LYS_LEAFLIST)))
+			for (const struct lyd_node *m = first; m != n; m = m->next)
+				if (m->schema == n->schema && !lyd_compare_single(m, n, 0))
+					return n;
+		dup = duplicate_instance(lyd_child(n));
+		if (dup)
+			return dup;
+	}
+	return NULL;
+}
+
 /*
  * Parse body as the children of the node at parent ("" = top level) into a
  * scratch tree holding just that path. Returns the scratch root and the
@@ -202,6 +220,17 @@ static int parse_under(struct datastore *ds, const char *parent, const char *bod
 		*scratch = tree;
 	if (!*scratch)
 		return cn_fail(err, CN_ERR_MALFORMED, "", "the request body holds no data");
+	const struct lyd_node *dup = duplicate_instance(*scratch);
+
+	if (dup) {
+		char path[512];
+
+		lyd_path(dup, LYD_PATH_STD, path, sizeof(path));
+		cn_fail(err, CN_ERR_INVALID_VALUE, path, "the request body gives this entry twice");
+		lyd_free_all(*scratch);
+		*scratch = NULL;
+		return -1;
+	}
 	return 0;
 }
 

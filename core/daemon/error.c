@@ -29,6 +29,10 @@ int cn_err_status(enum cn_err_tag tag)
 		return 405;
 	case CN_ERR_TOO_BIG:
 		return 413;
+	case CN_ERR_BAD_MEDIA_TYPE:
+		return 415;
+	case CN_ERR_NOT_ACCEPTABLE:
+		return 406;
 	case CN_ERR_ACCESS_DENIED:
 		return 401;
 	case CN_ERR_OPERATION_FAILED:
@@ -42,6 +46,8 @@ const char *cn_err_tag_name(enum cn_err_tag tag)
 {
 	switch (tag) {
 	case CN_ERR_INVALID_VALUE:
+	case CN_ERR_BAD_MEDIA_TYPE:
+	case CN_ERR_NOT_ACCEPTABLE:
 		return "invalid-value";
 	case CN_ERR_MALFORMED:
 		return "malformed-message";

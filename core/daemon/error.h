@@ -20,6 +20,8 @@ enum cn_err_tag {
 	CN_ERR_DATA_EXISTS,	 /* 409 */
 	CN_ERR_NOT_ALLOWED,	 /* 405 operation-not-supported */
 	CN_ERR_TOO_BIG,		 /* 413 */
+	CN_ERR_BAD_MEDIA_TYPE,	 /* 415 invalid-value: a body we cannot read */
+	CN_ERR_NOT_ACCEPTABLE,	 /* 406 invalid-value: no answer the client takes */
 	CN_ERR_ACCESS_DENIED,	 /* 401 */
 	CN_ERR_OPERATION_FAILED, /* 500: the system, never the request */
 };

@@ -13,8 +13,43 @@ static int hexval(char c)
 	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-/* Decode %XX in [s, s+len) into out; -1 on a bad escape or overflow. */
-static int pct_decode(const char *s, size_t len, char *out, size_t out_size)
+/* Length of the UTF-8 sequence at s (at most n bytes), or 0 if it is not
+ * one: no overlong forms, no surrogates, nothing past U+10FFFF. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len;
+	unsigned int cp, min;
+
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0) {
+		len = 2;
+		cp = s[0] & 0x1f;
+		min = 0x80;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		len = 3;
+		cp = s[0] & 0x0f;
+		min = 0x800;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		len = 4;
+		cp = s[0] & 0x07;
+		min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+int restconf_unescape(const char *s, size_t len, char *out, size_t out_size)
 {
 	size_t o = 0;
 
@@ -22,7 +57,7 @@ static int pct_decode(const char *s, size_t len, char *out, size_t out_size)
 		char c = s[i];
 
 		if (c == '%') {
-			if (i + 2 >= len)
+			if (len - i < 3)
 				return -1;
 			int hi = hexval(s[i + 1]), lo = hexval(s[i + 2]);
 
@@ -31,11 +66,16 @@ static int pct_decode(const char *s, size_t len, char *out, size_t out_size)
 			c = (char)(hi << 4 | lo);
 			i += 2;
 		}
-		if (o + 1 >= out_size)
+		if (c == '\0' || o + 1 >= out_size)
 			return -1;
 		out[o++] = c;
 	}
 	out[o] = '\0';
+	for (size_t i = 0, n; i < o; i += n) {
+		n = utf8_len((const unsigned char *)out + i, o - i);
+		if (!n)
+			return -1;
+	}
 	return 0;
 }
 
@@ -71,7 +111,8 @@ int restconf_path_to_xpath(const struct ly_ctx *ctx, const char *uri, char *out,
 		int n;
 
 		eq = memchr(seg, '=', seg_len);
-		if (pct_decode(seg, eq ? (size_t)(eq - seg) : seg_len, ident, sizeof(ident)) ||
+		if (restconf_unescape(seg, eq ? (size_t)(eq - seg) : seg_len, ident,
+				      sizeof(ident)) ||
 		    !ident[0])
 			return cn_fail(err, CN_ERR_MALFORMED, uri, "bad path segment in '%s'", uri);
 		colon = strchr(ident, ':');
@@ -114,7 +155,7 @@ int restconf_path_to_xpath(const struct ly_ctx *ctx, const char *uri, char *out,
 				size_t klen = comma ? (size_t)(comma - k) : (size_t)(seg_end - k);
 				char value[256];
 
-				if (pct_decode(k, klen, value, sizeof(value)))
+				if (restconf_unescape(k, klen, value, sizeof(value)))
 					return cn_fail(err, CN_ERR_MALFORMED, uri, "bad key value");
 				if (node->nodetype == LYS_LEAFLIST) {
 					if (comma || append_pred(out, out_size, &pos, ".", value))

@@ -9,6 +9,13 @@
 #include "error.h"
 
 /*
+ * Percent-decode [s, s+len) into out, NUL-terminated. -1 for a bad or cut
+ * escape, a NUL byte (it would cut the value short), bytes that are not
+ * UTF-8, or a result that does not fit.
+ */
+int restconf_unescape(const char *s, size_t len, char *out, size_t out_size);
+
+/*
  * uri: the part after "/restconf/data/", still percent-encoded; "" is the
  * datastore root (out gets ""). On success *snode is the target's schema
  * node (NULL for the root). Returns 0 or -1 with err set (400 or 404).

@@ -42,21 +42,23 @@ class Response:
 
 
 class Client:
-    def __init__(self, socket_path=None, tcp=None, token=None):
+    def __init__(self, socket_path=None, tcp=None, token=None, timeout=30):
         self.socket_path, self.tcp, self.token = socket_path, tcp, token
+        self.timeout = timeout
 
     def request(self, method, path, body=None, headers=None, raw=None):
         if self.socket_path:
-            conn = UnixHTTPConnection(self.socket_path)
+            conn = UnixHTTPConnection(self.socket_path, timeout=self.timeout)
         else:
             host, port = self.tcp
-            conn = http.client.HTTPConnection(host, port, timeout=30)
+            conn = http.client.HTTPConnection(host, port, timeout=self.timeout)
         hdrs = {"Accept": MEDIA}
         if body is not None or raw is not None:
             hdrs["Content-Type"] = MEDIA
         if self.token:
             hdrs["Authorization"] = "Bearer " + self.token
         hdrs.update(headers or {})
+        hdrs = {k: v for k, v in hdrs.items() if v is not None}  # None: leave it out
         data = raw if raw is not None else (json.dumps(body) if body is not None else None)
         conn.request(method, path, body=data, headers=hdrs)
         r = conn.getresponse()

@@ -193,7 +193,7 @@ class RestconfTest(unittest.TestCase):
             (self.c.request("TRACE", CUBES), 405, "operation-not-supported", None),
             (self.c.post(CUBES, raw="x" * (9 << 20)), 413, "too-big", None),
             (self.c.post(CUBES, raw="{}", headers={"Content-Type": "text/plain"}),
-             400, "invalid-value", "media type"),
+             415, "invalid-value", "media type"),
             (self.c.post(CUBES, raw=""), 400, "malformed-message", None),
         ]
         for i, (r, status, tag, msg) in enumerate(cases):
