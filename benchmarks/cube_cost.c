@@ -14,7 +14,7 @@
 #include <bpf/bpf.h>
 #include "median.h"
 #include "harness.h"
-#include "lb_chain.h"
+#include "lb_fixture.h"
 #include "lib/abi/nat.h"
 #include "lib/abi/router.h"
 
@@ -81,11 +81,17 @@ static uint32_t time_mono(const uint8_t *f, size_t len)
 	if (!obj || bpf_object__load(obj))
 		return 0;
 	mono.prog_fd = bpf_program__fd(bpf_object__find_program_by_name(obj, "mono_l2dsr"));
+	if (lb_chain_open(&lb)) {
+		bpf_object__close(obj);
+		return 0;
+	}
 	lb_add_vip(&lb, vip, CUBE_AF_INET, 80, IPPROTO_UDP, 0, 1);
 	for (uint32_t i = 0; i < 3; i++)
 		lb_set_backend(&lb, i, MAGLEV_BACKEND_ACTIVE, mac, mac, L2REWRITE_VLAN_KEEP, 0);
 	if (!lb_install_ring(&lb, 1, ids, NULL, 3, 65537, NULL))
 		ns = time_cube(&mono, f, len, NULL);
+	maglev_store_close(&lb.store);
+	map_txn_free(&lb.txn);
 	bpf_object__close(obj);
 	return ns;
 }

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "maglev.h"
+#include "maglev_table.h"
 #include "median.h"
 
 static double now_us(void)
@@ -41,8 +41,8 @@ int main(int argc, char **argv)
 			for (uint32_t i = 0; i < n; i++) {
 				specs[i].id = i;
 				specs[i].weight = 1 + i % 3; /* weights at work too */
-				specs[i].key_len = (size_t)snprintf((char *)specs[i].key,
-								    MAGLEV_KEY_MAX, "backend-%u", i);
+				specs[i].key_len = (size_t)snprintf(
+				    (char *)specs[i].key, MAGLEV_KEY_MAX, "backend-%u", i);
 			}
 			for (int r = 0; r < 5; r++) {
 				double t0 = now_us();
@@ -53,8 +53,8 @@ int main(int argc, char **argv)
 				}
 				us[r] = (uint32_t)(now_us() - t0);
 			}
-			printf("{\"backends\": %u, \"table_size\": %u, \"build_us\": %u}\n", n, size,
-			       median_u32(us, 5));
+			printf("{\"backends\": %u, \"table_size\": %u, \"build_us\": %u}\n", n,
+			       size, median_u32(us, 5));
 			free(specs);
 		}
 		free(table);

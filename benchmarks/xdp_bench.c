@@ -38,7 +38,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "lb_chain.h"
+#include "lb_fixture.h"
 #include "netdev.h"
 #include "netdev_attach.h"
 #include "trafficgen.h"
@@ -95,8 +95,8 @@ static int program_lb(struct lb_chain *lb, const struct lb_shape *shape, const u
 		mac[3] = (uint8_t)(b >> 16);
 		mac[4] = (uint8_t)(b >> 8);
 		mac[5] = (uint8_t)b;
-		err = lb_set_backend(lb, b, MAGLEV_BACKEND_ACTIVE, mac, smac, L2REWRITE_VLAN_KEEP,
-				     0);
+		err =
+		    lb_set_backend(lb, b, MAGLEV_BACKEND_ACTIVE, mac, smac, L2REWRITE_VLAN_KEEP, 0);
 	}
 	for (uint32_t v = 0; v < shape->vips && !err; v++) {
 		union cube_addr vip = {.ip4 = htonl(0x0a640001 + v)};
@@ -160,8 +160,8 @@ int main(int argc, char **argv)
 
 	struct lb_shape shape = {.vips = 1, .backends = 255, .table = 65537};
 	static const struct option longopts[] = {
-	    {"vips", required_argument, NULL, 'V'}, {"backends", required_argument, NULL, 'B'},
-	    {"table", required_argument, NULL, 'M'}, {"conn", no_argument, NULL, 'c'},
+	    {"vips", required_argument, NULL, 'V'},    {"backends", required_argument, NULL, 'B'},
+	    {"table", required_argument, NULL, 'M'},   {"conn", no_argument, NULL, 'c'},
 	    {"dut-cpu", required_argument, NULL, 'D'}, {NULL, 0, NULL, 0}};
 	int opt, dut_cpu = -1, imix;
 
@@ -237,6 +237,8 @@ int main(int argc, char **argv)
 			if (!err)
 				mono_cube.prog_fd = bpf_program__fd(mono_cube.prog);
 			lb.parser = lb.classifier = lb.maglev = lb.l2rewrite = &mono_cube;
+			if (!err)
+				err = lb_chain_open(&lb);
 		} else {
 			err = cube_shared_create(&shared);
 			if (!err)

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * maglev: service id + flow hash -> backend id through the service's Maglev
- * ring (built in userspace by core/maglev.c). With the connection table on,
- * a flow keeps its backend while the ring changes, unless that backend is
+ * ring (built in userspace by core/maglev_table.c, placed by core/maglev_store.c). With the
+ * connection table on, a flow keeps its backend while the ring changes, unless that backend is
  * removed; a draining backend keeps its flows and gets no new ones (it is
  * simply not in the ring).
  */
@@ -10,34 +10,25 @@
 #include "lib/hash.h"
 #include "lib/abi/maglev.h"
 
-/* Sizes, all set before load. Service and backend ids are dense indexes
- * handed out by userspace, so state and counters are arrays. */
-#define MAGLEV_DEFAULT_SERVICES 4096
-#define MAGLEV_DEFAULT_BACKENDS 65536
-#define MAGLEV_DEFAULT_CONNS	(1 << 20)
-
-/* The template for every service's ring; real rings are made by userspace
- * with their own size (BPF_F_INNER_MAP lets sizes differ). */
-struct maglev_ring {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, MAGLEV_RING_HDR_SLOTS + 251);
-	__type(key, __u32);
-	__type(value, __u32);
-	__uint(map_flags, BPF_F_INNER_MAP);
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH_OF_MAPS);
-	__uint(max_entries, MAGLEV_DEFAULT_SERVICES);
-	__type(key, __u32);
-	__array(values, struct maglev_ring);
-} maglev_rings SEC(".maps");
-
+/* Every service's ring, side by side (see abi/maglev.h). Userspace writes
+ * rings through a mapping of the array: millions of slots cost a memcpy,
+ * not a syscall each. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MAGLEV_DEFAULT_SLOTS / MAGLEV_SLOTS_PER_ENTRY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(map_flags, BPF_F_MMAPABLE);
+} maglev_slots SEC(".maps");
+
+/* Descriptors are replaced whole, and freed only after readers are done
+ * (no preallocation: a preallocated element is reused at once). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MAGLEV_DEFAULT_SERVICES);
 	__type(key, __u32);
 	__type(value, struct maglev_service);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 } maglev_services SEC(".maps");
 
 struct {
@@ -80,23 +71,52 @@ static __always_inline void count(void *map, __u32 id, __u32 bytes)
 	}
 }
 
-static __always_inline int backend_usable(__u32 backend_id)
+/* Client-address affinity (MAGLEV_SVC_F_AFFINITY): shared LRU, per-CPU
+ * lists as for connections. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MAGLEV_DEFAULT_AFFINITY);
+	__type(key, struct maglev_affinity_key);
+	__type(value, struct maglev_affinity);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+} maglev_affinity SEC(".maps");
+
+/* A client seen again within this much keeps its entry as it is: no write
+ * (and no shared cache line) per packet. */
+#define AFFINITY_REFRESH_NS 1000000000ull
+
+/* A backend that may take the flow: present, and the service's own (an id
+ * a stale ring or connection names may belong to another service now). */
+static __always_inline int backend_usable(__u32 backend_id, __u32 svc_id)
 {
 	struct maglev_backend *b = bpf_map_lookup_elem(&maglev_backends, &backend_id);
 
-	return b && b->state != MAGLEV_BACKEND_ABSENT;
+	return b && b->state != MAGLEV_BACKEND_ABSENT && b->service_id == svc_id;
 }
 
-static __always_inline __u32 ring_pick(void *ring, __u32 hash)
+static __always_inline __u32 ring_pick(const struct maglev_service *svc, __u32 hash)
 {
-	__u32 slot = 0, *size, *backend;
+	__u32 slot, pair;
+	__u64 *two;
 
-	size = bpf_map_lookup_elem(ring, &slot);
-	if (!size || *size == 0)
+	if (!svc->ring_size)
 		return CUBE_NO_BACKEND;
-	slot = MAGLEV_RING_HDR_SLOTS + hash % *size;
-	backend = bpf_map_lookup_elem(ring, &slot);
-	return backend ? *backend : CUBE_NO_BACKEND;
+	slot = svc->ring_offset + hash % svc->ring_size;
+	pair = slot / MAGLEV_SLOTS_PER_ENTRY;
+	two = bpf_map_lookup_elem(&maglev_slots, &pair);
+	return two ? (__u32)(*two >> (32 * (slot % MAGLEV_SLOTS_PER_ENTRY))) : CUBE_NO_BACKEND;
+}
+
+/* No backend for a new flow: counted per service (refused when the service
+ * asks, once the reject path exists; dropped until then). */
+static __always_inline int no_backend(struct cube_stats *st, __u32 svc_id, struct cube_meta *meta)
+{
+	struct maglev_counters *c = bpf_map_lookup_elem(&maglev_service_stats, &svc_id);
+
+	(void)meta;
+	if (c)
+		c->no_backend++;
+	return cube_drop(st, CUBE_DROP_NO_BACKEND);
 }
 
 CUBE_ENTRY(cube_maglev)
@@ -107,14 +127,15 @@ CUBE_ENTRY(cube_maglev)
 	struct maglev_service *svc;
 	struct maglev_conn *conn = NULL;
 	__u32 svc_id, flags, hash, backend_id;
-	void *ring;
 
 	if (!meta)
 		return cube_drop(st, CUBE_DROP_NO_META);
 	cube_count_rx(st, meta->pkt_len);
 	svc_id = meta->service_id;
 	svc = bpf_map_lookup_elem(&maglev_services, &svc_id);
-	flags = svc ? svc->flags : 0;
+	if (!svc)
+		return cube_drop(st, CUBE_DROP_NO_SERVICE);
+	flags = svc->flags;
 
 	if (flags & MAGLEV_SVC_F_CONN_TABLE) {
 		ckey.saddr = meta->saddr;
@@ -126,22 +147,46 @@ CUBE_ENTRY(cube_maglev)
 		ckey.family = meta->ip_version;
 		ckey.vlan_id = meta->vlan_id;
 		conn = bpf_map_lookup_elem(&maglev_conns, &ckey);
-		if (conn && backend_usable(conn->backend_id)) {
+		if (conn && backend_usable(conn->backend_id, svc_id)) {
 			backend_id = conn->backend_id;
 			goto chosen;
 		}
 	}
 
-	ring = bpf_map_lookup_elem(&maglev_rings, &svc_id);
-	if (!ring)
-		return cube_drop(st, CUBE_DROP_NO_SERVICE);
+	struct maglev_affinity_key akey = {};
+	__u64 now = 0;
+
+	if (flags & MAGLEV_SVC_F_AFFINITY) {
+		struct maglev_affinity *aff;
+
+		akey.client = meta->saddr;
+		akey.service_id = svc_id;
+		akey.family = meta->ip_version;
+		aff = bpf_map_lookup_elem(&maglev_affinity, &akey);
+		now = bpf_ktime_get_coarse_ns();
+		if (aff &&
+		    now - aff->last_seen_ns < (__u64)svc->affinity_timeout_s * 1000000000ull &&
+		    backend_usable(aff->backend_id, svc_id)) {
+			backend_id = aff->backend_id;
+			if (now - aff->last_seen_ns > AFFINITY_REFRESH_NS)
+				aff->last_seen_ns = now;
+			goto chosen;
+		}
+	}
 	if (flags & MAGLEV_SVC_F_HASH_SRC)
 		hash = cube_source_hash(meta->ip_version, &meta->saddr);
 	else
 		hash = meta->flow_hash;
-	backend_id = ring_pick(ring, hash);
+	backend_id = ring_pick(svc, hash);
 	if (backend_id == CUBE_NO_BACKEND)
-		return cube_drop(st, CUBE_DROP_NO_BACKEND);
+		return no_backend(st, svc_id, meta);
+	if (!backend_usable(backend_id, svc_id))
+		return cube_drop(st, CUBE_DROP_STALE_BACKEND);
+	if (flags & MAGLEV_SVC_F_AFFINITY) {
+		struct maglev_affinity fresh = {.backend_id = backend_id, .last_seen_ns = now};
+
+		bpf_map_update_elem(&maglev_affinity, &akey, &fresh, BPF_ANY);
+	}
 
 	if (flags & MAGLEV_SVC_F_CONN_TABLE) {
 		struct maglev_conn fresh = {

@@ -16,20 +16,16 @@
 #include "lib/nat_consts.h"
 #include "lib/abi/nat.h"
 
-#define NAT_DEFAULT_CONNS    (1 << 17)
-#define NAT_DEFAULT_RULES    4096
-#define NAT_DEFAULT_BACKENDS 65536
-
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, NAT_DEFAULT_CONNS);
+	__uint(max_entries, NAT_MAX_CONNS);
 	__type(key, struct nat_tuple);
 	__type(value, struct nat_conn);
 } nat_conns SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, NAT_DEFAULT_RULES);
+	__uint(max_entries, NAT_MAX_RULES);
 	__type(key, struct nat_dnat_key);
 	__type(value, struct nat_dnat_target);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -38,14 +34,14 @@ struct {
 /* DNAT to the backend a maglev cube chose (meta.backend_id). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, NAT_DEFAULT_BACKENDS);
+	__uint(max_entries, NAT_MAX_BACKENDS);
 	__type(key, __u32);
 	__type(value, struct nat_dnat_target);
 } nat_backends SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, NAT_DEFAULT_RULES);
+	__uint(max_entries, NAT_MAX_RULES);
 	__type(key, struct nat_snat_lpm4_key);
 	__type(value, struct nat_snat_target);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -53,7 +49,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, NAT_DEFAULT_RULES);
+	__uint(max_entries, NAT_MAX_RULES);
 	__type(key, struct nat_snat_lpm6_key);
 	__type(value, struct nat_snat_target);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -61,7 +57,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, NAT_DEFAULT_RULES);
+	__uint(max_entries, NAT_MAX_RULES);
 	__type(key, struct nat_dst_lpm4_key);
 	__type(value, __u32);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -69,7 +65,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, NAT_DEFAULT_RULES);
+	__uint(max_entries, NAT_MAX_RULES);
 	__type(key, struct nat_dst_lpm6_key);
 	__type(value, __u32);
 	__uint(map_flags, BPF_F_NO_PREALLOC);

@@ -14,10 +14,6 @@
 #include "lib/csum.h"
 #include "lib/abi/router.h"
 
-#define ROUTER_DEFAULT_ROUTES 16384
-#define ROUTER_DEFAULT_NEIGHS 4096
-#define ROUTER_DEFAULT_HOSTS  4096
-
 /* enum router_unrouted_verdict; set before load. */
 const volatile __u32 router_unrouted = ROUTER_UNROUTED_DROP;
 /* Whether router_hosts is consulted: a hash lookup of ~40 ns a packet that
@@ -28,7 +24,7 @@ const volatile __u32 router_with_hosts = 0;
 /* Keyed like neighbours: address and family. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, ROUTER_DEFAULT_HOSTS);
+	__uint(max_entries, ROUTER_MAX_HOSTS);
 	__type(key, struct router_neigh_key);
 	__type(value, struct router_host);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -51,7 +47,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, ROUTER_DEFAULT_ROUTES);
+	__uint(max_entries, ROUTER_MAX_ROUTES);
 	__type(key, struct router_lpm4_key);
 	__type(value, struct router_route);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -59,7 +55,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, ROUTER_DEFAULT_ROUTES);
+	__uint(max_entries, ROUTER_MAX_ROUTES);
 	__type(key, struct router_lpm6_key);
 	__type(value, struct router_route);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -67,7 +63,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, ROUTER_DEFAULT_NEIGHS);
+	__uint(max_entries, ROUTER_MAX_NEIGHS);
 	__type(key, struct router_neigh_key);
 	__type(value, struct router_neigh);
 } router_neighs SEC(".maps");
@@ -76,7 +72,7 @@ struct {
  * ones age out. Configured neighbours (router_neighs) take precedence. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, ROUTER_DEFAULT_NEIGHS);
+	__uint(max_entries, ROUTER_MAX_NEIGHS);
 	__type(key, struct router_neigh_key);
 	__type(value, struct router_neigh);
 } router_neighs_learned SEC(".maps");

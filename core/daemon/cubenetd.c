@@ -20,15 +20,26 @@
 #include "instance.h"
 #include "restconf.h"
 #include "runtime.h"
+#include "packet_in.h"
 #include "service.h"
-#include "slowpath.h"
+#include "service_registry.h"
 
 #define DEFAULT_SOCKET	  "/run/cubenet/cubenetd.sock"
 #define DEFAULT_STATE_DIR "/var/lib/cubenet"
 #define DEFAULT_BPFFS	  "/sys/fs/bpf/cubenet"
 
-static const char *const modules[] = {"cubenet-core", "cubenet-router", "cubenet-nat", "cubenet-lb",
-				      "cubenet-pods", NULL};
+/* The core's own module, then each registered service's. */
+static const char **module_list(void)
+{
+	const char **m = calloc(service_count() + 2, sizeof(*m));
+
+	if (!m)
+		return NULL;
+	m[0] = "cubenet-core";
+	for (size_t i = 0; i < service_count(); i++)
+		m[i + 1] = service_at(i)->module;
+	return m;
+}
 
 struct options {
 	const char *socket_path;
@@ -129,9 +140,6 @@ static void raise_fd_limit(const struct datastore *ds)
 	unsigned long need = max_cubes * FDS_PER_CUBE + 2ul * RESTCONF_MAX_CONNECTIONS + 256;
 	struct rlimit rl;
 
-	if (max_cubes > RT_MAX_CUBES)
-		fprintf(stderr, "cubenetd: warning: the model allows %lu cubes, the runtime %d\n",
-			max_cubes, RT_MAX_CUBES);
 	if (getrlimit(RLIMIT_NOFILE, &rl))
 		return;
 	rl.rlim_cur = rl.rlim_max;
@@ -205,10 +213,10 @@ int main(int argc, char **argv)
 	struct cn_error err = {0};
 	struct datastore ds;
 	struct runtime *rt = NULL;
-	char save_path[256];
 	struct stat socket_made = {0};
+	const char **modules = NULL;
 	char *token = NULL;
-	struct slowpath *slowpath = NULL;
+	struct packet_in *packet_in = NULL;
 	int opt, ufd = -1, tfd = -1, rc = 1;
 
 	while ((opt = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
@@ -253,26 +261,28 @@ int main(int argc, char **argv)
 		free(token);
 		return 1;
 	}
-	service_state_dir = o.state_dir;
-	snprintf(save_path, sizeof(save_path), "%s/running.json", o.state_dir);
-
 	rt = calloc(1, sizeof(*rt));
-	if (!rt || runtime_init(rt, o.bpffs, &err) ||
-	    ds_init(&ds, o.yang_dir, modules, save_path, &err)) {
+	modules = module_list();
+	if (!rt || !modules || runtime_init(rt, o.bpffs, &err) ||
+	    ds_init(&ds, o.yang_dir, modules, o.state_dir, &err) || services_declare(&ds, &err)) {
 		fprintf(stderr, "cubenetd: %s\n", err.message);
 		return 1;
 	}
 	raise_fd_limit(&ds);
-	ds.apply = runtime_apply;
-	ds.apply_arg = rt;
+	ds.handler = &service_handler;
+	ds.handler_arg = rt;
 	if (ds_restore(&ds, &err)) {
-		fprintf(stderr, "cubenetd: restoring %s: %s (%s)\n", save_path, err.message,
-			err.path);
+		fprintf(stderr, "cubenetd: restoring the config in %s: %s (%s)\n", o.state_dir,
+			err.message, err.path);
 		goto cleanup;
 	}
 	runtime_gc_pins(rt);
-	slowpath = slowpath_start(&ds, rt);
-	if (!slowpath) {
+	if (services_start(rt, &err)) {
+		fprintf(stderr, "cubenetd: %s\n", err.message);
+		goto cleanup;
+	}
+	packet_in = packet_in_start(&ds, rt);
+	if (!packet_in) {
 		fprintf(stderr, "cubenetd: cannot start the slow path\n");
 		goto cleanup;
 	}
@@ -309,7 +319,8 @@ int main(int argc, char **argv)
 cleanup:
 	restconf_stop(&tcp_srv);
 	restconf_stop(&unix_srv);
-	slowpath_stop(slowpath);
+	packet_in_stop(packet_in);
+	services_stop(rt);
 	if (ufd >= 0) {
 		struct stat st;
 
@@ -324,6 +335,7 @@ cleanup:
 	runtime_destroy(rt);
 	ds_destroy(&ds);
 	free(rt);
+	free(modules);
 	free(token);
 	return rc;
 }

@@ -1,10 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include "datastore.h"
 
 #define PARSE_OPTS (LYD_PARSE_ONLY | LYD_PARSE_STRICT | LYD_PARSE_NO_STATE)
@@ -20,130 +18,113 @@ static struct lyd_node *find_exact(const struct lyd_node *tree, const char *xpat
 	return match;
 }
 
-/* libyang's last error as one of ours. */
-static int ly_fail(struct datastore *ds, struct cn_error *err, const char *what)
+/* Whether what libyang's error path names is absent from tree: validation
+ * then complains about a mandatory node that is not there. */
+static int names_missing_node(const struct ly_ctx *ctx, const struct lyd_node *tree,
+			      const char *path)
 {
-	const struct ly_err_item *e = ly_err_last(ds->ctx);
+	const struct lysc_node *schema;
+
+	static const char prefix[] = "Schema location \"";
+	char schema_path[512];
+
+	(void)tree;
+	/* libyang names a missing mandatory node by its schema location. */
+	if (!path || strncmp(path, prefix, sizeof(prefix) - 1))
+		return 0;
+	snprintf(schema_path, sizeof(schema_path), "%s", path + sizeof(prefix) - 1);
+	schema_path[strcspn(schema_path, "\"")] = '\0';
+	schema = lys_find_path(ctx, NULL, schema_path, 0);
+	return schema && (schema->flags & LYS_MAND_TRUE);
+}
+
+/* libyang's first error (what went wrong; later ones follow from it) as
+ * one of ours, by its validation code and app tag. */
+static int ly_fail(struct datastore *ds, const struct lyd_node *tree, struct cn_error *err,
+		   const char *what)
+{
+	const struct ly_err_item *e = ly_err_first(ds->ctx);
 	enum cn_err_tag tag = CN_ERR_INVALID_VALUE;
 	const char *msg = e && e->msg ? e->msg : "invalid data";
 
-	if (e && (e->vecode == LYVE_SYNTAX_JSON || e->vecode == LYVE_SYNTAX))
+	if (!e)
+		tag = CN_ERR_OPERATION_FAILED;
+	else if (e->vecode == LYVE_SYNTAX_JSON || e->vecode == LYVE_SYNTAX)
 		tag = CN_ERR_MALFORMED;
-	else if (strstr(msg, "not found") || strstr(msg, "Unknown"))
-		tag = CN_ERR_UNKNOWN_ELEMENT;
-	else if (strstr(msg, "Mandatory") || strstr(msg, "missing"))
+	else if (e->vecode == LYVE_REFERENCE)
+		tag = CN_ERR_UNKNOWN_ELEMENT; /* a node or module the schema lacks */
+	else if (e->vecode == LYVE_DATA && !e->apptag && names_missing_node(ds->ctx, tree, e->path))
 		tag = CN_ERR_MISSING_ELEMENT;
-	else if (strstr(msg, "Duplicate instance"))
-		tag = CN_ERR_DATA_EXISTS;
 	cn_fail(err, tag, e && e->path ? e->path : "", "%s: %s", what, msg);
 	ly_err_clean(ds->ctx, NULL);
 	return -1;
 }
 
 int ds_init(struct datastore *ds, const char *yang_dir, const char *const *modules,
-	    const char *save_path, struct cn_error *err)
+	    const char *state_dir, struct cn_error *err)
 {
 	memset(ds, 0, sizeof(*ds));
+	ds->journal.fd = -1;
 	pthread_mutex_init(&ds->lock, NULL);
-	snprintf(ds->save_path, sizeof(ds->save_path), "%s", save_path ? save_path : "");
 	if (ly_ctx_new(yang_dir, 0, &ds->ctx))
 		return cn_fail(err, CN_ERR_OPERATION_FAILED, "", "cannot create a YANG context");
-	ly_log_options(LY_LOSTORE_LAST); /* errors are read back, not printed */
+	ly_log_options(LY_LOSTORE); /* errors are read back, not printed */
 	for (const char *const *m = modules; *m; m++)
 		if (!ly_ctx_load_module(ds->ctx, *m, NULL, NULL))
 			return cn_fail(err, CN_ERR_OPERATION_FAILED, "",
 				       "cannot load YANG module %s from %s", *m, yang_dir);
+	if (state_dir) {
+		snprintf(ds->journal.dir, sizeof(ds->journal.dir), "%s", state_dir);
+		ds->persist = 1;
+	}
 	return 0;
 }
 
 void ds_destroy(struct datastore *ds)
 {
+	journal_close(&ds->journal);
 	lyd_free_all(ds->running);
 	ly_ctx_destroy(ds->ctx);
+	ds_independent_free(&ds->independent);
 	pthread_mutex_destroy(&ds->lock);
 }
 
-/* Write temp, fsync, rename: a crash leaves the old file or the new one. */
-static int save(struct datastore *ds, const struct lyd_node *tree, struct cn_error *err)
+int ds_independent_list(struct datastore *ds, const char *schema_path, struct cn_error *err)
 {
-	char tmp[300];
-	char *json = NULL;
-	int fd, ok;
+	const struct lysc_node *list = lys_find_path(ds->ctx, NULL, schema_path, 0);
 
-	if (!ds->save_path[0])
-		return 0;
-	if (lyd_print_mem(&json, tree, LYD_JSON, LYD_PRINT_WITHSIBLINGS))
-		return cn_fail(err, CN_ERR_OPERATION_FAILED, "", "cannot print the config");
-	snprintf(tmp, sizeof(tmp), "%s.tmp", ds->save_path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	ok = fd >= 0;
-	if (ok && json) {
-		size_t len = strlen(json), off = 0;
-
-		while (ok && off < len) {
-			ssize_t n = write(fd, json + off, len - off);
-
-			ok = n > 0;
-			off += ok ? (size_t)n : 0;
-		}
-	}
-	ok = ok && fsync(fd) == 0;
-	if (fd >= 0)
-		close(fd);
-	ok = ok && rename(tmp, ds->save_path) == 0;
-	free(json);
-	if (!ok)
-		return cn_fail(err, CN_ERR_OPERATION_FAILED, "", "cannot save the config to %s: %s",
-			       ds->save_path, strerror(errno));
-	return 0;
+	if (!list || list->nodetype != LYS_LIST)
+		return cn_fail(err, CN_ERR_OPERATION_FAILED, schema_path, "no list %s",
+			       schema_path);
+	/* Constraints across entries cannot be checked within a scope. */
+	if (((const struct lysc_node_list *)list)->uniques ||
+	    ((const struct lysc_node_list *)list)->min)
+		return cn_fail(err, CN_ERR_OPERATION_FAILED, schema_path,
+			       "%s has unique or min-elements: it cannot be independent",
+			       schema_path);
+	return ds_independent_add(&ds->independent, list)
+		   ? cn_fail(err, CN_ERR_OPERATION_FAILED, "", "out of memory")
+		   : 0;
 }
 
-/* Validate, apply to the datapath, then make it running and save it.
- * Takes ownership of cand. */
-static int commit(struct datastore *ds, struct lyd_node *cand, struct cn_error *err)
+enum ds_op ds_diff_op(const struct lyd_node *node)
 {
-	if (lyd_validate_all(&cand, ds->ctx, LYD_VALIDATE_NO_STATE, NULL)) {
-		ly_fail(ds, err, "invalid configuration");
-		goto abort;
+	for (const struct lyd_node *n = node; n; n = lyd_parent(n)) {
+		struct lyd_meta *m = lyd_find_meta(n->meta, NULL, "yang:operation");
+		const char *op = m ? lyd_get_meta_value(m) : NULL;
+
+		if (!op)
+			continue;
+		if (!strcmp(op, "create"))
+			return DS_OP_CREATE;
+		if (!strcmp(op, "delete"))
+			return DS_OP_DELETE;
+		if (n == node && !strcmp(op, "replace"))
+			return DS_OP_REPLACE;
+		if (n == node)
+			return DS_OP_NONE; /* "none" stops inheritance below itself */
 	}
-	if (ds->apply && ds->apply(ds->apply_arg, ds->running, cand, err))
-		goto abort;
-	if (save(ds, cand, err)) {
-		/* The datapath has the change; put it back to match what is saved. */
-		struct cn_error ignored = {0};
-
-		if (ds->apply)
-			ds->apply(ds->apply_arg, cand, ds->running, &ignored);
-		goto abort;
-	}
-	lyd_free_all(ds->running);
-	ds->running = cand;
-	return 0;
-abort:
-	lyd_free_all(cand);
-	return -1;
-}
-
-int ds_restore(struct datastore *ds, struct cn_error *err)
-{
-	struct lyd_node *tree = NULL;
-	FILE *f;
-	int rc;
-
-	if (!ds->save_path[0])
-		return 0;
-	f = fopen(ds->save_path, "r");
-	if (!f)
-		return errno == ENOENT ? 0
-				       : cn_fail(err, CN_ERR_OPERATION_FAILED, "", "%s: %s",
-						 ds->save_path, strerror(errno));
-	fclose(f);
-	if (lyd_parse_data_path(ds->ctx, ds->save_path, LYD_JSON, PARSE_OPTS, 0, &tree))
-		return ly_fail(ds, err, "saved configuration");
-	pthread_mutex_lock(&ds->lock);
-	rc = commit(ds, tree, err);
-	pthread_mutex_unlock(&ds->lock);
-	return rc;
+	return DS_OP_NONE;
 }
 
 /* The xpath of the target's parent ("" for a top-level node): up to the last
@@ -166,16 +147,25 @@ static void parent_xpath(const char *xpath, char *out, size_t size)
 }
 
 /* A list entry or leaf-list value given twice among its siblings (at any
- * depth): the parser keeps both, and merging would let the last one win. */
+ * depth): the parser keeps both, and merging would let the last one win.
+ * Siblings under a parent are hashed, so this costs the body's size. */
 static const struct lyd_node *duplicate_instance(const struct lyd_node *first)
 {
 	for (const struct lyd_node *n = first; n; n = n->next) {
 		const struct lyd_node *dup;
 
-		if (n->schema && (n->schema->nodetype & (LYS_LIST | LYS_LEAFLIST)))
-			for (const struct lyd_node *m = first; m != n; m = m->next)
-				if (m->schema == n->schema && !lyd_compare_single(m, n, 0))
+		if (n->schema && (n->schema->nodetype & (LYS_LIST | LYS_LEAFLIST))) {
+			struct lyd_node *match = NULL;
+
+			if (lyd_parent(n)) {
+				if (!lyd_find_sibling_first(first, n, &match) && match != n)
 					return n;
+			} else {
+				for (const struct lyd_node *m = first; m != n; m = m->next)
+					if (m->schema == n->schema && !lyd_compare_single(m, n, 0))
+						return n;
+			}
+		}
 		dup = duplicate_instance(lyd_child(n));
 		if (dup)
 			return dup;
@@ -200,12 +190,12 @@ static int parse_under(struct datastore *ds, const char *parent, const char *bod
 		return cn_fail(err, CN_ERR_MALFORMED, "", "the request needs a body");
 	if (parent[0]) {
 		if (lyd_new_path(NULL, ds->ctx, parent, NULL, 0, scratch))
-			return ly_fail(ds, err, "target");
+			return ly_fail(ds, NULL, err, "target");
 		while (lyd_parent(*scratch))
 			*scratch = lyd_parent(*scratch); /* the top of the new path */
 		*under = find_exact(*scratch, parent);
 		if (!*under)
-			return ly_fail(ds, err, "target");
+			return ly_fail(ds, NULL, err, "target");
 	}
 	ly_in_new_memory(body, &in);
 	rc = lyd_parse_data(ds->ctx, *under, in, LYD_JSON, PARSE_OPTS, 0, &tree);
@@ -214,7 +204,7 @@ static int parse_under(struct datastore *ds, const char *parent, const char *bod
 		lyd_free_all(*scratch);
 		lyd_free_all(tree);
 		*scratch = NULL;
-		return ly_fail(ds, err, "request body");
+		return ly_fail(ds, NULL, err, "request body");
 	}
 	if (!*scratch)
 		*scratch = tree;
@@ -244,133 +234,369 @@ static struct lyd_node *first_payload(struct lyd_node *scratch, struct lyd_node 
 	return n;
 }
 
-int ds_edit(struct datastore *ds, enum ds_edit_op op, const char *xpath, const char *body,
-	    int *created, char *new_path, size_t new_path_size, struct cn_error *err)
+/* One edit, parsed. */
+struct edit_work {
+	struct ds_edit *edit;
+	struct lyd_node *scratch, *under;
+	char parent[1024];
+};
+
+static int parse_edit(struct datastore *ds, struct edit_work *w, struct cn_error *err)
 {
-	struct lyd_node *cand = NULL, *scratch = NULL, *under = NULL, *target = NULL, *n;
-	char parent[1024], path[1024];
-	int rc = -1;
+	const struct ds_edit *e = w->edit;
 
-	*created = 0;
-	if (new_path_size)
-		new_path[0] = '\0';
-	pthread_mutex_lock(&ds->lock);
-	/* Keep the flags: validated nodes stay validated, so a node the edit adds
-	 * in one case of a choice makes validation drop the other case's data. */
-	if (ds->running &&
-	    lyd_dup_siblings(ds->running, NULL, LYD_DUP_RECURSIVE | LYD_DUP_WITH_FLAGS, &cand)) {
-		cn_fail(err, CN_ERR_OPERATION_FAILED, "", "cannot copy the running config");
-		goto out;
+	if (e->op == DS_DELETE)
+		return 0;
+	if (e->op == DS_CREATE || !e->xpath[0])
+		snprintf(w->parent, sizeof(w->parent), "%s", e->xpath);
+	else
+		parent_xpath(e->xpath, w->parent, sizeof(w->parent));
+	return parse_under(ds, w->parent, e->body, &w->scratch, &w->under, err);
+}
+
+/* What an edit can touch: the entry its target is in, the entries its body
+ * holds and, when it replaces or deletes a subtree holding independent
+ * lists, every entry there now. */
+static int scope_edit(struct datastore *ds, struct ds_scope *scope, const struct edit_work *w)
+{
+	const struct ds_edit *e = w->edit;
+	const struct lyd_node *target = e->xpath[0] ? find_exact(ds->running, e->xpath) : NULL;
+	const struct lyd_node *entry = ds_scope_entry_of(&ds->independent, target);
+	int rc = 0;
+
+	if (!e->xpath[0] && e->op != DS_MERGE && e->op != DS_CREATE) {
+		scope->all = 1;
+		return 0;
 	}
-	if (xpath[0])
-		target = find_exact(cand, xpath);
+	if (entry) {
+		char *path = lyd_path(entry, LYD_PATH_STD, NULL, 0);
 
-	switch (op) {
+		rc = path ? ds_scope_add(scope, path) : -ENOMEM;
+		free(path);
+	}
+	if (!rc && w->scratch)
+		rc = ds_scope_collect(scope, &ds->independent, w->scratch, 1);
+	if (!rc && target && (e->op == DS_REPLACE || e->op == DS_DELETE))
+		rc = ds_scope_collect(scope, &ds->independent, target, 0);
+	return rc;
+}
+
+/* Apply one parsed edit to cand (a copy of its scope). */
+static int apply_edit(struct datastore *ds, struct lyd_node **cand, struct edit_work *w,
+		      struct cn_error *err)
+{
+	struct ds_edit *e = w->edit;
+	struct lyd_node *target = e->xpath[0] ? find_exact(*cand, e->xpath) : NULL, *n;
+	char path[1024];
+
+	e->created = 0;
+	e->new_path[0] = '\0';
+	switch (e->op) {
 	case DS_DELETE:
-		if (!xpath[0]) {
-			cn_fail(err, CN_ERR_NOT_ALLOWED, "",
-				"the datastore itself cannot be deleted");
-			goto out;
-		}
-		if (!target) {
-			cn_fail(err, CN_ERR_DATA_MISSING, xpath, "no such data");
-			goto out;
-		}
-		if (target == cand)
-			cand = cand->next;
+		if (!e->xpath[0])
+			return cn_fail(err, CN_ERR_NOT_ALLOWED, "",
+				       "the datastore itself cannot be deleted");
+		if (!target)
+			return cn_fail(err, CN_ERR_DATA_MISSING, e->xpath, "no such data");
+		if (target == *cand)
+			*cand = (*cand)->next;
 		lyd_free_tree(target);
-		break;
+		return 0;
 
 	case DS_CREATE:
-		if (xpath[0] && !target) {
-			cn_fail(err, CN_ERR_DATA_MISSING, xpath,
-				"the parent of the new data is missing");
-			goto out;
-		}
-		if (parse_under(ds, xpath, body, &scratch, &under, err))
-			goto out;
-		n = first_payload(scratch, under);
-		if (!n) {
-			cn_fail(err, CN_ERR_MALFORMED, xpath, "the body holds no new data");
-			goto out;
-		}
-		lyd_path(n, LYD_PATH_STD, new_path, new_path_size);
+		if (e->xpath[0] && !target)
+			return cn_fail(err, CN_ERR_DATA_MISSING, e->xpath,
+				       "the parent of the new data is missing");
+		n = first_payload(w->scratch, w->under);
+		if (!n)
+			return cn_fail(err, CN_ERR_MALFORMED, e->xpath,
+				       "the body holds no new data");
+		lyd_path(n, LYD_PATH_STD, e->new_path, sizeof(e->new_path));
 		for (; n; n = n->next) {
 			if (lysc_is_key(n->schema))
 				continue;
+			struct lyd_node *there;
+
 			lyd_path(n, LYD_PATH_STD, path, sizeof(path));
-			if (find_exact(cand, path)) {
-				cn_fail(err, CN_ERR_DATA_EXISTS, path, "the data already exists");
-				goto out;
-			}
+			/* An implicit container (validation makes them) is not data. */
+			if ((there = find_exact(*cand, path)) && !(there->flags & LYD_DEFAULT))
+				return cn_fail(err, CN_ERR_DATA_EXISTS, path,
+					       "the data already exists");
 		}
-		if (lyd_merge_siblings(&cand, scratch, 0)) {
-			ly_fail(ds, err, "create");
-			goto out;
-		}
-		*created = 1;
-		break;
+		if (lyd_merge_siblings(cand, w->scratch, 0))
+			return ly_fail(ds, *cand, err, "create");
+		e->created = 1;
+		return 0;
 
 	case DS_REPLACE:
 	case DS_MERGE:
-		if (op == DS_MERGE && xpath[0] && !target) {
-			cn_fail(err, CN_ERR_DATA_MISSING, xpath, "no such data to merge into");
-			goto out;
-		}
-		if (!xpath[0]) {
+		if (e->op == DS_MERGE && e->xpath[0] && !target)
+			return cn_fail(err, CN_ERR_DATA_MISSING, e->xpath,
+				       "no such data to merge into");
+		if (!e->xpath[0]) {
 			/* The whole datastore. */
-			if (parse_under(ds, "", body, &scratch, &under, err))
-				goto out;
-			if (op == DS_REPLACE) {
-				lyd_free_all(cand);
-				cand = scratch;
-				scratch = NULL;
-			} else if (lyd_merge_siblings(&cand, scratch, 0)) {
-				ly_fail(ds, err, "merge");
-				goto out;
+			if (e->op == DS_REPLACE) {
+				lyd_free_all(*cand);
+				*cand = w->scratch;
+				w->scratch = NULL;
+			} else if (lyd_merge_siblings(cand, w->scratch, 0)) {
+				return ly_fail(ds, *cand, err, "merge");
 			}
-			break;
+			return 0;
 		}
-		parent_xpath(xpath, parent, sizeof(parent));
-		if (parse_under(ds, parent, body, &scratch, &under, err))
-			goto out;
-		n = first_payload(scratch, under);
+		n = first_payload(w->scratch, w->under);
 		/* The body is the target itself: same node, same keys. */
-		{
-			if (!n || find_exact(scratch, xpath) != n) {
-				cn_fail(err, CN_ERR_INVALID_VALUE, xpath,
-					"the body must hold exactly the target node, with the keys "
-					"of the URI");
-				goto out;
-			}
-			for (struct lyd_node *s = n->next; s; s = s->next) {
-				if (!lysc_is_key(s->schema)) {
-					cn_fail(err, CN_ERR_INVALID_VALUE, xpath,
-						"the body must hold only the target node");
-					goto out;
-				}
-			}
-		}
-		if (op == DS_REPLACE) {
-			*created = target == NULL;
+		if (!n || find_exact(w->scratch, e->xpath) != n)
+			return cn_fail(err, CN_ERR_INVALID_VALUE, e->xpath,
+				       "the body must hold exactly the target node, with the keys "
+				       "of the URI");
+		for (struct lyd_node *s = n->next; s; s = s->next)
+			if (!lysc_is_key(s->schema))
+				return cn_fail(err, CN_ERR_INVALID_VALUE, e->xpath,
+					       "the body must hold only the target node");
+		if (e->op == DS_REPLACE) {
+			e->created = target == NULL;
 			if (target) {
-				if (target == cand)
-					cand = cand->next;
+				if (target == *cand)
+					*cand = (*cand)->next;
 				lyd_free_tree(target);
 			}
 		}
-		if (lyd_merge_siblings(&cand, scratch, 0)) {
-			ly_fail(ds, err, "edit");
+		if (lyd_merge_siblings(cand, w->scratch, 0))
+			return ly_fail(ds, *cand, err, "edit");
+		return 0;
+	}
+	return cn_fail(err, CN_ERR_OPERATION_FAILED, "", "unknown edit");
+}
+
+/* Entries of list under parent in tree. */
+static uint32_t count_entries(const struct lyd_node *tree, const struct lysc_node *list,
+			      const struct lyd_node *diff_entry)
+{
+	const struct lyd_node *parent = NULL, *first;
+	uint32_t n = 0;
+
+	if (lyd_parent(diff_entry)) {
+		char *path = lyd_path(lyd_parent(diff_entry), LYD_PATH_STD, NULL, 0);
+
+		parent = path ? find_exact(tree, path) : NULL;
+		free(path);
+		if (!parent)
+			return 0;
+		first = lyd_child(parent);
+	} else {
+		first = tree;
+	}
+	for (const struct lyd_node *c = first; c; c = c->next)
+		n += c->schema == list;
+	return n;
+}
+
+/* max-elements of independent lists, which a scope holds only part of:
+ * the running count, plus what the diff creates, less what it deletes. */
+static int check_list_sizes(struct datastore *ds, const struct lyd_node *diff, struct cn_error *err)
+{
+	for (size_t i = 0; i < ds->independent.n; i++) {
+		const struct lysc_node_list *list = (const void *)ds->independent.lists[i];
+		struct ly_set *set = NULL;
+		char *xpath;
+
+		if (list->max == UINT32_MAX)
+			continue;
+		xpath = lysc_path(&list->node, LYSC_PATH_DATA, NULL, 0);
+		if (!xpath || lyd_find_xpath(diff, xpath, &set)) {
+			free(xpath);
+			continue;
+		}
+		free(xpath);
+		/* Per parent instance; diffs are small, so pairs are cheap. */
+		for (uint32_t a = 0; a < set->count; a++) {
+			int64_t delta = 0;
+			int seen = 0;
+
+			for (uint32_t b = 0; b < a && !seen; b++)
+				seen = lyd_parent(set->dnodes[b]) == lyd_parent(set->dnodes[a]);
+			if (seen)
+				continue;
+			for (uint32_t b = a; b < set->count; b++) {
+				if (lyd_parent(set->dnodes[b]) != lyd_parent(set->dnodes[a]))
+					continue;
+				enum ds_op op = ds_diff_op(set->dnodes[b]);
+
+				delta += op == DS_OP_CREATE ? 1 : op == DS_OP_DELETE ? -1 : 0;
+			}
+			if (delta > 0 &&
+			    count_entries(ds->running, &list->node, set->dnodes[a]) + delta >
+				list->max) {
+				char *path = lysc_path(&list->node, LYSC_PATH_DATA, NULL, 0);
+
+				cn_fail(err, CN_ERR_INVALID_VALUE, path ? path : "",
+					"too many entries: at most %u", list->max);
+				free(path);
+				ly_set_free(set, NULL);
+				return -1;
+			}
+		}
+		ly_set_free(set, NULL);
+	}
+	return 0;
+}
+
+/* Hand one change to the handler, apply it to running, journal it. The
+ * handler's abort undoes everything but running, which changes only once
+ * the handler has applied the change. */
+static int transact(struct datastore *ds, const struct ds_change *c,
+		    const struct lyd_node *journal_diff, struct cn_error *err)
+{
+	const struct ds_handler *h = ds->handler;
+
+	if (h && h->validate && h->validate(ds->handler_arg, c, err))
+		return -1;
+	if (h && h->apply && h->apply(ds->handler_arg, c, err))
+		return -1; /* apply undoes its own partial work */
+	if (c->diff && lyd_diff_apply_all(&ds->running, c->diff)) {
+		ly_fail(ds, NULL, err, "applying the change");
+		goto abort;
+	}
+	if (ds->persist && journal_diff && !c->restore &&
+	    journal_append(&ds->journal, journal_diff, err)) {
+		struct lyd_node *reverse = NULL;
+
+		/* Back to what is on disk. */
+		if (lyd_diff_reverse_all(c->diff, &reverse) ||
+		    lyd_diff_apply_all(&ds->running, reverse))
+			fprintf(stderr, "cubenetd: cannot take a failed write back out of the "
+					"running config\n");
+		lyd_free_all(reverse);
+		goto abort;
+	}
+	if (h && h->commit)
+		h->commit(ds->handler_arg, c);
+	return 0;
+abort:
+	if (h && h->abort)
+		h->abort(ds->handler_arg, c);
+	return -1;
+}
+
+int ds_write(struct datastore *ds, struct ds_edit *edits, size_t n, struct cn_error *err)
+{
+	struct edit_work *work = calloc(n ? n : 1, sizeof(*work));
+	struct lyd_node *before = NULL, *after = NULL, *diff = NULL, *journal_diff = NULL;
+	struct ds_scope scope;
+	int rc = -1;
+
+	ds_scope_init(&scope);
+	if (!work)
+		return cn_fail(err, CN_ERR_OPERATION_FAILED, "", "out of memory");
+	pthread_mutex_lock(&ds->lock);
+	/* Errors are kept per thread until read: lookups that miss leave some. */
+	ly_err_clean(ds->ctx, NULL);
+	for (size_t i = 0; i < n; i++) {
+		work[i].edit = &edits[i];
+		if (parse_edit(ds, &work[i], err))
+			goto out;
+		if (scope_edit(ds, &scope, &work[i])) {
+			cn_fail(err, CN_ERR_OPERATION_FAILED, "", "out of memory");
 			goto out;
 		}
-		break;
 	}
+	if (ds_scope_copy(&scope, &ds->independent, ds->running, &before) ||
+	    (before &&
+	     lyd_dup_siblings(before, NULL, LYD_DUP_RECURSIVE | LYD_DUP_WITH_FLAGS, &after))) {
+		cn_fail(err, CN_ERR_OPERATION_FAILED, "", "cannot copy the running config");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (apply_edit(ds, &after, &work[i], err))
+			goto out;
+	if (lyd_validate_all(&after, ds->ctx, LYD_VALIDATE_NO_STATE, NULL)) {
+		ly_fail(ds, after, err, "invalid configuration");
+		goto out;
+	}
+	if (lyd_diff_siblings(before, after, LYD_DIFF_DEFAULTS, &diff)) {
+		ly_fail(ds, NULL, err, "diff");
+		goto out;
+	}
+	if (diff && check_list_sizes(ds, diff, err))
+		goto out;
+	struct ds_change change = {
+	    .diff = diff, .config = after, .before = before, .running = ds->running};
 
-	rc = commit(ds, cand, err);
-	cand = NULL;
+	/* The journal keeps explicit data, as the snapshot does: a leaf set
+	 * back to its default is a delete there. */
+	if (diff && ds->persist && lyd_diff_siblings(before, after, 0, &journal_diff)) {
+		ly_fail(ds, NULL, err, "diff");
+		goto out;
+	}
+	if (diff && transact(ds, &change, journal_diff, err))
+		goto out;
+	if (ds->persist && journal_wants_snapshot(&ds->journal)) {
+		struct cn_error ignored = {0};
+
+		/* The write is safe in the journal already; a failed snapshot
+		 * only leaves the journal longer. */
+		if (journal_snapshot(&ds->journal, ds->running, &ignored))
+			fprintf(stderr, "cubenetd: %s\n", ignored.message);
+	}
+	rc = 0;
 out:
-	lyd_free_all(cand);
-	lyd_free_all(scratch);
+	for (size_t i = 0; i < n; i++)
+		lyd_free_all(work[i].scratch);
+	free(work);
+	lyd_free_all(diff);
+	lyd_free_all(journal_diff);
+	lyd_free_all(before);
+	lyd_free_all(after);
+	ds_scope_free(&scope);
+	pthread_mutex_unlock(&ds->lock);
+	return rc;
+}
+
+int ds_edit(struct datastore *ds, enum ds_edit_op op, const char *xpath, const char *body,
+	    int *created, char *new_path, size_t new_path_size, struct cn_error *err)
+{
+	struct ds_edit e = {.op = op, .xpath = xpath, .body = body};
+	int rc = ds_write(ds, &e, 1, err);
+
+	*created = e.created;
+	if (new_path_size)
+		snprintf(new_path, new_path_size, "%s", e.new_path);
+	return rc;
+}
+
+int ds_restore(struct datastore *ds, struct cn_error *err)
+{
+	struct lyd_node *config = NULL, *diff = NULL;
+	int rc = -1;
+
+	pthread_mutex_lock(&ds->lock);
+	if (ds->persist && journal_open(&ds->journal, ds->journal.dir, ds->ctx, &config, err))
+		goto out;
+	/* What was saved was valid when saved; validation also adds defaults. */
+	if (lyd_validate_all(&config, ds->ctx, LYD_VALIDATE_NO_STATE, NULL)) {
+		ly_fail(ds, config, err, "saved configuration");
+		goto out;
+	}
+	if (lyd_diff_siblings(NULL, config, LYD_DIFF_DEFAULTS, &diff)) {
+		ly_fail(ds, NULL, err, "diff");
+		goto out;
+	}
+	struct ds_change change = {.diff = diff, .config = config, .restore = 1};
+	const struct ds_handler *h = ds->handler;
+
+	if (h && h->validate && h->validate(ds->handler_arg, &change, err))
+		goto out;
+	if (h && h->apply && h->apply(ds->handler_arg, &change, err))
+		goto out;
+	if (h && h->commit)
+		h->commit(ds->handler_arg, &change);
+	ds->running = config;
+	config = NULL;
+	rc = 0;
+out:
+	lyd_free_all(diff);
+	lyd_free_all(config);
 	pthread_mutex_unlock(&ds->lock);
 	return rc;
 }
@@ -416,6 +642,27 @@ static void prune_depth(struct lyd_node *node, int depth)
 	}
 }
 
+/* The part of running a GET needs: the target with its parents when it
+ * is one node there, else everything. */
+static int copy_for_get(struct datastore *ds, const char *xpath, struct lyd_node **tree)
+{
+	const struct lyd_node *target = xpath[0] ? find_exact(ds->running, xpath) : NULL;
+	struct lyd_node *dup = NULL;
+
+	*tree = NULL;
+	if (target && (target->flags & LYD_DEFAULT))
+		return 0; /* only what validation made implicitly: nothing configured */
+	if (!target)
+		return ds->running ? lyd_dup_siblings(ds->running, NULL, LYD_DUP_RECURSIVE, tree)
+				   : 0;
+	if (lyd_dup_single(target, NULL, LYD_DUP_RECURSIVE | LYD_DUP_WITH_PARENTS, &dup))
+		return -1;
+	while (lyd_parent(dup))
+		dup = lyd_parent(dup);
+	*tree = dup;
+	return 0;
+}
+
 int ds_get(struct datastore *ds, const char *xpath, int content, int depth, ds_state_fn state,
 	   void *state_arg, char **json, struct cn_error *err)
 {
@@ -425,7 +672,8 @@ int ds_get(struct datastore *ds, const char *xpath, int content, int depth, ds_s
 
 	*json = NULL;
 	pthread_mutex_lock(&ds->lock);
-	if (ds->running && lyd_dup_siblings(ds->running, NULL, LYD_DUP_RECURSIVE, &tree)) {
+	ly_err_clean(ds->ctx, NULL);
+	if (copy_for_get(ds, xpath, &tree)) {
 		cn_fail(err, CN_ERR_OPERATION_FAILED, "", "cannot copy the running config");
 		goto out;
 	}

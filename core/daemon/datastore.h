@@ -1,10 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The running configuration: a libyang data tree over the daemon's YANG
- * modules. An edit builds a candidate (a copy of running with the change),
- * validates it against the schemas, hands it to the apply hook (which
- * changes the datapath or fails leaving it as it was), then commits: the
- * candidate becomes running and is saved (temp file, fsync, rename).
+ * modules, changed only by transactions that cost what they change.
+ *
+ * A write (one edit, or several as one transaction) is applied to a copy of
+ * its scope (ds_scope.h: what it touches, not the whole config), validated
+ * there by libyang, and turned into a diff (libyang's diff format: nodes
+ * annotated with yang:operation create / delete / replace / none). The
+ * handler (the daemon's services and runtime) then gets the diff through
+ * validate -> apply -> commit, or abort if any phase fails; the diff is
+ * appended to the journal (journal.h) before commit, so a write is answered
+ * only once it is in the datapath and on disk. A failed write changes
+ * nothing: not the datapath, not the config, not the disk.
  */
 #ifndef CUBENETD_DATASTORE_H
 #define CUBENETD_DATASTORE_H
@@ -12,6 +19,8 @@
 #include <pthread.h>
 #include <libyang/libyang.h>
 #include "error.h"
+#include "ds_scope.h"
+#include "journal.h"
 
 enum ds_edit_op {
 	DS_CREATE,  /* POST: a new child of the target; 409 if it exists */
@@ -20,32 +29,61 @@ enum ds_edit_op {
 	DS_DELETE,  /* DELETE: the target; 404 if missing */
 };
 
-/* Make the datapath match `candidate` (whole new config) or fail leaving it
- * unchanged. Runs with the datastore lock held. */
-typedef int (*ds_apply_fn)(void *arg, const struct lyd_node *running,
-			   const struct lyd_node *candidate, struct cn_error *err);
+/* One change, as every phase of the handler sees it. */
+struct ds_change {
+	const struct lyd_node *diff;   /* what changes; NULL: nothing */
+	const struct lyd_node *config; /* the config after it, within its scope */
+	const struct lyd_node *before; /* the config before it, within its scope */
+	/* The whole config before it: for looking up by path (a cube loaded
+	 * afresh by the change is programmed from it); walking it costs the
+	 * config's size. NULL on restore, where config is the whole config. */
+	const struct lyd_node *running;
+	int restore; /* the saved config at start, against the datapath as adopted */
+};
+
+/* Runs with the datastore lock held. validate and apply may fail (err
+ * set); after a successful apply comes commit or abort, never neither. */
+struct ds_handler {
+	int (*validate)(void *arg, const struct ds_change *c, struct cn_error *err);
+	int (*apply)(void *arg, const struct ds_change *c, struct cn_error *err);
+	void (*commit)(void *arg, const struct ds_change *c);
+	void (*abort)(void *arg, const struct ds_change *c);
+};
 
 struct datastore {
 	struct ly_ctx *ctx;
 	struct lyd_node *running;
-	char save_path[256]; /* "" = not persisted */
+	struct journal journal;
+	int persist;
 	pthread_mutex_t lock;
-	ds_apply_fn apply;
-	void *apply_arg;
+	const struct ds_handler *handler;
+	void *handler_arg;
+	struct ds_independent independent;
 };
 
+/* state_dir NULL: nothing is saved. */
 int ds_init(struct datastore *ds, const char *yang_dir, const char *const *modules,
-	    const char *save_path, struct cn_error *err);
+	    const char *state_dir, struct cn_error *err);
 void ds_destroy(struct datastore *ds);
+/* Declare an independent list (ds_scope.h) by schema path. 0 or -1. */
+int ds_independent_list(struct datastore *ds, const char *schema_path, struct cn_error *err);
 
-/* Load the saved config (if any) and apply it; a missing file is empty. */
+/* Load the saved config (if any) and hand it to the handler as a restore. */
 int ds_restore(struct datastore *ds, struct cn_error *err);
 
-/*
- * Edit at `xpath` ("" = the root) with a JSON body (NULL for DELETE).
- * *created tells POST/PUT whether a new node was made (201) or not (204);
- * new_path gets the xpath of what POST created.
- */
+/* One edit of a write: the target ("" = the datastore) and a JSON body
+ * (NULL for DELETE). created tells POST/PUT whether a new node was made
+ * (201) or not (204); new_path is the xpath of what POST created. */
+struct ds_edit {
+	enum ds_edit_op op;
+	const char *xpath;
+	const char *body;
+	int created;
+	char new_path[1024];
+};
+
+/* Apply edits as one transaction: all of them or none. */
+int ds_write(struct datastore *ds, struct ds_edit *edits, size_t n, struct cn_error *err);
 int ds_edit(struct datastore *ds, enum ds_edit_op op, const char *xpath, const char *body,
 	    int *created, char *new_path, size_t new_path_size, struct cn_error *err);
 
@@ -58,9 +96,20 @@ enum ds_content {
 
 /* JSON of what xpath selects ("" = everything), with state data added by
  * state_fn unless content is config; depth > 0 limits the levels returned.
- * The caller frees *json. */
+ * Only what xpath selects is copied and given to state_fn, so reading one
+ * entry costs that entry. The caller frees *json. */
 typedef void (*ds_state_fn)(void *arg, struct lyd_node *tree);
 int ds_get(struct datastore *ds, const char *xpath, int content, int depth, ds_state_fn state,
 	   void *state_arg, char **json, struct cn_error *err);
+
+/* The effective operation of a diff node: its own yang:operation, or the
+ * create / delete of an ancestor. */
+enum ds_op {
+	DS_OP_NONE = 0, /* unchanged itself; something below changed */
+	DS_OP_CREATE,
+	DS_OP_DELETE,
+	DS_OP_REPLACE,
+};
+enum ds_op ds_diff_op(const struct lyd_node *diff_node);
 
 #endif

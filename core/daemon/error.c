@@ -35,6 +35,8 @@ int cn_err_status(enum cn_err_tag tag)
 		return 406;
 	case CN_ERR_ACCESS_DENIED:
 		return 401;
+	case CN_ERR_NO_SPACE:
+		return 507;
 	case CN_ERR_OPERATION_FAILED:
 		return 500;
 	default:
@@ -65,6 +67,8 @@ const char *cn_err_tag_name(enum cn_err_tag tag)
 		return "too-big";
 	case CN_ERR_ACCESS_DENIED:
 		return "access-denied";
+	case CN_ERR_NO_SPACE:
+		return "resource-denied";
 	default:
 		return "operation-failed";
 	}

@@ -23,6 +23,7 @@ enum cn_err_tag {
 	CN_ERR_BAD_MEDIA_TYPE,	 /* 415 invalid-value: a body we cannot read */
 	CN_ERR_NOT_ACCEPTABLE,	 /* 406 invalid-value: no answer the client takes */
 	CN_ERR_ACCESS_DENIED,	 /* 401 */
+	CN_ERR_NO_SPACE,	 /* 507 resource-denied: the state dir is full */
 	CN_ERR_OPERATION_FAILED, /* 500: the system, never the request */
 };
 

@@ -4,9 +4,7 @@
 #include <string.h>
 #include <jansson.h>
 #include "operations.h"
-
-typedef int (*op_fn)(struct runtime *rt, const struct lyd_node *input, json_t *output,
-		     struct cn_error *err);
+#include "service.h"
 
 static int reset_counters(struct runtime *rt, const struct lyd_node *input, json_t *output,
 			  struct cn_error *err)
@@ -29,22 +27,37 @@ static int reset_counters(struct runtime *rt, const struct lyd_node *input, json
 	return 0;
 }
 
-static const struct operation {
-	const char *name; /* module:rpc */
-	op_fn fn;
-} operations[] = {
+/* The core module's own; services bring theirs in their registration. */
+static const struct service_operation core_operations[] = {
     {"cubenet-core:reset-counters", reset_counters},
+    {NULL, NULL},
 };
 
-#define N_OPERATIONS (sizeof(operations) / sizeof(operations[0]))
+/* The operation called name (module:rpc), or NULL. */
+static const struct service_operation *find_operation(const char *name)
+{
+	for (const struct service_operation *op = core_operations; op->name; op++)
+		if (!strcmp(op->name, name))
+			return op;
+	for (size_t i = 0; i < service_count(); i++)
+		for (const struct service_operation *op = service_at(i)->operations; op && op->name;
+		     op++)
+			if (!strcmp(op->name, name))
+				return op;
+	return NULL;
+}
 
 char *operations_list(void)
 {
 	json_t *ops = json_object(), *doc;
 	char *text;
 
-	for (size_t i = 0; i < N_OPERATIONS; i++)
-		json_object_set_new(ops, operations[i].name, json_pack("[n]"));
+	for (const struct service_operation *op = core_operations; op->name; op++)
+		json_object_set_new(ops, op->name, json_pack("[n]"));
+	for (size_t i = 0; i < service_count(); i++)
+		for (const struct service_operation *op = service_at(i)->operations; op && op->name;
+		     op++)
+			json_object_set_new(ops, op->name, json_pack("[n]"));
 	doc = json_pack("{s:o}", "ietf-restconf:operations", ops);
 	text = json_dumps(doc, JSON_INDENT(2));
 	json_decref(doc);
@@ -54,7 +67,7 @@ char *operations_list(void)
 int operations_invoke(struct datastore *ds, struct runtime *rt, const char *name, const char *body,
 		      char **output, struct cn_error *err)
 {
-	const struct operation *op = NULL;
+	const struct service_operation *op = find_operation(name);
 	struct lyd_node *tree = NULL, *rpc = NULL;
 	json_t *in = NULL, *wrapped = NULL, *out = json_object();
 	char key[160], *text = NULL;
@@ -63,9 +76,6 @@ int operations_invoke(struct datastore *ds, struct runtime *rt, const char *name
 	int rc = -1;
 
 	*output = NULL;
-	for (size_t i = 0; i < N_OPERATIONS; i++)
-		if (strcmp(operations[i].name, name) == 0)
-			op = &operations[i];
 	if (!op || !colon) {
 		cn_fail(err, CN_ERR_DATA_MISSING, name, "no such operation");
 		goto out;
@@ -97,14 +107,15 @@ int operations_invoke(struct datastore *ds, struct runtime *rt, const char *name
 	text = json_dumps(wrapped, 0);
 	ly_in_new_memory(text, &lin);
 	pthread_mutex_lock(&ds->lock);
+	ly_err_clean(ds->ctx, NULL);
 	if (lyd_parse_op(ds->ctx, NULL, lin, LYD_JSON, LYD_TYPE_RPC_YANG, &tree, &rpc) ||
 	    lyd_validate_op(tree, ds->running, LYD_TYPE_RPC_YANG, NULL)) {
-		const struct ly_err_item *e = ly_err_last(ds->ctx);
+		const struct ly_err_item *e = ly_err_first(ds->ctx);
 
 		cn_fail(err, CN_ERR_INVALID_VALUE, e && e->path ? e->path : name, "%s",
 			e && e->msg ? e->msg : "invalid input");
 		ly_err_clean(ds->ctx, NULL);
-	} else if (!op->fn(rt, rpc, out, err)) {
+	} else if (!op->run(rt, rpc, out, err)) {
 		json_t *doc;
 
 		snprintf(key, sizeof(key), "%.*s:output", (int)(colon - name), name);

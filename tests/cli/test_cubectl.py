@@ -204,11 +204,10 @@ class CubectlTest(unittest.TestCase):
         self.assertIn("lb0", self.cubectl("lb", "show").stdout)
         self.assertEqual(self.cubectl("router", "show").stdout, "(nothing)\n")
         # A leaf-list takes comma-separated values.
-        self.cubectl("service", "add", "default", "web", "cluster-ip=10.96.0.10",
-                     "endpoint=10.244.0.5,10.244.0.6")
+        self.cubectl("service", "add", "default", "web", "cluster-ip=10.96.0.10,fd00::10")
         svc = self.get("/cubenet-pods:services/service=default,web")[1]
-        self.assertEqual(svc["cubenet-pods:service"][0]["endpoint"],
-                         ["10.244.0.5", "10.244.0.6"])
+        self.assertEqual(svc["cubenet-pods:service"][0]["cluster-ip"],
+                         ["10.96.0.10", "fd00::10"])
         everything = json.loads(self.cubectl("show", "-o", "json").stdout)
         self.assertIn("cubenet-lb:lbs", everything)
 
@@ -306,7 +305,7 @@ class CubectlTest(unittest.TestCase):
         out = self.cubectl("help", "lb", "vip").stdout
         self.assertIn("entries are named by: address port protocol", out)
         self.assertRegex(out, r"table-size\s+leaf\s+uint32 7\.\.131071")
-        self.assertIn("default: 65537", out)
+        self.assertIn("default: five-tuple", out)
         self.assertIn("enum five-tuple|source-address", out)
         self.cubectl("router", "add", "r0")
         out = self.cubectl("r0", "route", "?").stdout
@@ -317,7 +316,7 @@ class CubectlTest(unittest.TestCase):
         self.cubectl("help", "nosuch", code=EXIT_USAGE)
         # The modules were fetched once and cached by revision.
         cached = os.listdir(os.path.join(self.tmp, "cache"))
-        self.assertIn("cubenet-lb@2026-11-23.yang", cached)
+        self.assertIn("cubenet-lb@2026-12-01.yang", cached)
 
     def complete(self, *words):
         """What bash offers after `cubectl WORDS` (the last word partial)."""

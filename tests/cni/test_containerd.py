@@ -199,9 +199,9 @@ class ContainerdTest(unittest.TestCase):
         self.assertEqual(server.stdout.readline().strip(), "ready")
         r = self.daemon.client().put("/restconf/data/cubenet-pods:services", {
             "cubenet-pods:services": {"service": [{
-                "namespace": "team-a", "name": "web", "cluster-ip": "10.96.0.20",
+                "namespace": "team-a", "name": "web", "cluster-ip": ["10.96.0.20"],
                 "port": [{"port": 80, "protocol": "tcp", "target-port": 8080}],
-                "endpoint": [web_ip]}]}})
+                "endpoint": [{"address": web_ip}]}]}})
         self.assertIn(r.status, (201, 204), r.body)
         for addr, port in ((web_ip, 8080), ("10.96.0.20", 80)):
             out = sh("nsenter", f"--net={pods[cli_id]['netns']}", sys.executable, "-c",

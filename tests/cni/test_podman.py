@@ -123,9 +123,9 @@ class PodmanTest(unittest.TestCase):
         # And through a ClusterIP service backed by the web container.
         r = self.daemon.client().put("/restconf/data/cubenet-pods:services", {
             "cubenet-pods:services": {"service": [{
-                "namespace": "default", "name": "web", "cluster-ip": "10.96.0.30",
+                "namespace": "default", "name": "web", "cluster-ip": ["10.96.0.30"],
                 "port": [{"port": 8000, "protocol": "tcp", "target-port": 80}],
-                "endpoint": [addr]}]}})
+                "endpoint": [{"address": addr}]}]}})
         self.assertIn(r.status, (201, 204), r.body)
         out = self.podman("run", "--rm", "--network", "cubenet-test", "--rootfs", self.rootfs,
                           "/bin/wget", "-q", "-O-", "http://10.96.0.30:8000/")

@@ -69,9 +69,9 @@ class ServiceTest(CniNode):
         if node_port:
             port["node-port"] = node_port
         body = {"cubenet-pods:services": {"service": [{
-            "namespace": "default", "name": "web", "cluster-ip": CLUSTER_IP,
+            "namespace": "default", "name": "web", "cluster-ip": [CLUSTER_IP],
             "session-affinity": affinity, "port": [port],
-            "endpoint": [self.addr[e][1] for e in endpoints]}]}}
+            "endpoint": [{"address": self.addr[e][1]} for e in endpoints]}]}}
         r = self.daemon.client().put(SERVICES, body)
         self.assertIn(r.status, (200, 201, 204), r.body)
 

@@ -10,7 +10,7 @@
 #include <netinet/in.h>
 #include <bpf/bpf.h>
 #include "harness.h"
-#include "lb_chain.h"
+#include "lb_fixture.h"
 #include "test.h"
 #include "lib/hash.h"
 
@@ -202,12 +202,14 @@ TEST(classifier_ipv6_vlan_and_wildcard)
 	struct run_result res;
 	struct cube_meta m;
 	uint8_t f[PKT_MAX];
-	uint32_t ids[1] = {0};
-
 	REQUIRE(chain(&lb, hook, CLASSIFIER_MISS_PASS) == 0, "chain");
-	backend(&lb, 0, MAGLEV_BACKEND_ACTIVE, backend_macs[0], L2REWRITE_VLAN_KEEP, 0);
-	for (uint32_t svc = 1; svc <= 4; svc++)
-		CHECK_EQ(lb_install_ring(&lb, svc, ids, NULL, 1, 251, NULL), 0);
+	/* A backend belongs to one service: one each, all to the same MAC. */
+	for (uint32_t svc = 1; svc <= 4; svc++) {
+		uint32_t id = svc;
+
+		backend(&lb, id, MAGLEV_BACKEND_ACTIVE, backend_macs[0], L2REWRITE_VLAN_KEEP, 0);
+		CHECK_EQ(lb_install_ring(&lb, svc, &id, NULL, 1, 251, NULL), 0);
+	}
 	CHECK_EQ(lb_add_vip(&lb, pkt_ip6(VIP6), CUBE_AF_INET6, 53, IPPROTO_UDP, 0, 2), 0);
 	CHECK_EQ(lb_add_vip(&lb, pkt_ip4(VIP4), CUBE_AF_INET, 443, IPPROTO_TCP, 20, 3), 0);
 	CHECK_EQ(lb_add_vip(&lb, pkt_ip4(VIP4), CUBE_AF_INET, 0, IPPROTO_UDP, 0, 4), 0);

@@ -4,7 +4,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include "maglev.h"
+#include "maglev_table.h"
 #include "test.h"
 
 static void make_backends(struct maglev_backend_spec *b, size_t n, uint32_t first_id)

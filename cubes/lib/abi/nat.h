@@ -6,6 +6,12 @@
 #include <linux/types.h>
 #include "addr.h"
 
+/* Default map sizes: the cube's, the service's limits and the YANG
+ * model's max-elements. (Composed nat cubes size theirs from the config.) */
+#define NAT_MAX_CONNS	 (1u << 17) /* connections tracked, both directions */
+#define NAT_MAX_RULES	 4096	    /* SNAT rules per family, DNAT rules */
+#define NAT_MAX_BACKENDS 65536	    /* DNAT targets by backend id */
+
 #define NAT_PORT_OUT 0
 
 /* A tuple as seen on the wire; the connection-table key. */

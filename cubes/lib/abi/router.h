@@ -6,6 +6,12 @@
 #include <linux/types.h>
 #include "addr.h"
 
+/* Map sizes: the cube's maps, the service's limits and the YANG model's
+ * max-elements all come from these. */
+#define ROUTER_MAX_ROUTES 16384 /* per address family */
+#define ROUTER_MAX_NEIGHS 4096	/* configured; as many again learned */
+#define ROUTER_MAX_HOSTS  4096	/* directly attached hosts (a node's pod addresses) */
+
 /* Router ports are its interfaces: port N of the cube is interface N. */
 struct router_port {
 	__u32 ifindex; /* netdev the port is attached to (ingress match) */

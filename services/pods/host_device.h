@@ -18,5 +18,8 @@ int host_device_remove(const char *name);
 /* Make the /32 (/128) routes through it exactly these addresses (as the
  * router's host keys hold them: address and family). */
 int host_device_routes(const char *name, const struct router_neigh_key *hosts, size_t n);
+/* One such route, added (replacing the plugin's through the pod's veth)
+ * or deleted. */
+int host_device_route(const char *name, const struct router_neigh_key *host, int add);
 
 #endif

@@ -1,4 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
+/*
+ * The router's slow path: for an unknown next hop, an ARP request (IPv4)
+ * or a neighbour solicitation (IPv6) out of the route's interface; the
+ * packet is kept, and when the answer comes back through the router the
+ * neighbour is learned and the kept packet injected into the chain it came
+ * from (packet-out).
+ */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if_ether.h>
@@ -11,7 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
-#include "slowpath.h"
+#include "packet_in.h"
+#include "router_neigh.h"
+#include "runtime.h"
 #include "lib/abi/router.h"
 #include "lib/abi/slowpath.h"
 
@@ -37,16 +46,13 @@ struct asked {
 	union cube_addr addr;
 };
 
-struct slowpath {
-	struct datastore *ds;
-	struct runtime *rt;
-	struct ring_buffer *ring;
-	pthread_t thread;
-	volatile int stop;
+struct neigh_state {
 	int raw_fd;
 	struct pending pending[PENDING_MAX];
 	struct asked asked[PENDING_MAX];
 };
+
+static struct neigh_state neigh = {.raw_fd = -1};
 
 static uint64_t now_ns(void)
 {
@@ -54,30 +60,6 @@ static uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static struct cube *cube_by_id(struct runtime *rt, uint32_t id)
-{
-	for (size_t i = 0; i < rt->n_cubes; i++)
-		if (rt->cubes[i].cube->id == id)
-			return rt->cubes[i].cube;
-	return NULL;
-}
-
-/* The chain head attached (in XDP) to a netdev. */
-static struct cube *head_on(struct runtime *rt, uint32_t ifindex)
-{
-	for (size_t i = 0; i < rt->n_attachments; i++) {
-		const struct rt_attachment *a = &rt->attachments[i];
-
-		if (a->ifindex != ifindex ||
-		    (a->mode != ATTACH_XDP_NATIVE && a->mode != ATTACH_XDP_GENERIC))
-			continue;
-		for (size_t c = 0; c < rt->n_cubes; c++)
-			if (strcmp(rt->cubes[c].name, a->cube) == 0)
-				return rt->cubes[c].cube;
-	}
-	return NULL;
 }
 
 /* Offset of the L3 header after any VLAN tags, and its ethertype. */
@@ -111,7 +93,7 @@ static uint16_t icmp6_checksum(const uint8_t *src, const uint8_t *dst, const uin
 }
 
 /* A neighbour solicitation to the target's solicited-node group. */
-static void send_neighbour_solicitation(struct slowpath *sp, const struct router_port *port,
+static void send_neighbour_solicitation(struct neigh_state *sp, const struct router_port *port,
 					const union cube_addr *target)
 {
 	struct sockaddr_ll to = {.sll_family = AF_PACKET,
@@ -147,7 +129,7 @@ static void send_neighbour_solicitation(struct slowpath *sp, const struct router
 			port->ifindex, strerror(errno));
 }
 
-static void send_arp_request(struct slowpath *sp, const struct router_port *port, __be32 target)
+static void send_arp_request(struct neigh_state *sp, const struct router_port *port, __be32 target)
 {
 	struct sockaddr_ll to = {.sll_family = AF_PACKET,
 				 .sll_protocol = htons(ETH_P_ARP),
@@ -170,9 +152,10 @@ static void send_arp_request(struct slowpath *sp, const struct router_port *port
 			strerror(errno));
 }
 
-static void on_neigh_miss(struct slowpath *sp, const struct cube_slowpath_hdr *rec)
+static void on_neigh_miss(struct neigh_state *sp, struct cube *from,
+			  const struct cube_slowpath_hdr *rec)
 {
-	struct cube *router = cube_by_id(sp->rt, rec->cube_id);
+	struct cube *router = from;
 	struct router_port port;
 	uint32_t port_id = rec->port;
 	union cube_addr nexthop;
@@ -228,26 +211,9 @@ static void on_neigh_miss(struct slowpath *sp, const struct cube_slowpath_hdr *r
 		send_arp_request(sp, &port, nexthop.ip4);
 }
 
-/* Packet-out: run the chain head on the kept frame as a live frame, so its
- * verdict (a redirect, a transmit) really happens. */
-static void inject(struct slowpath *sp, const struct pending *p)
-{
-	struct cube *head = head_on(sp->rt, p->ifindex);
-	struct xdp_md ctx_in = {.data_end = p->len, .ingress_ifindex = p->ifindex};
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = p->data, .data_size_in = p->len,
-		    .ctx_in = &ctx_in, .ctx_size_in = sizeof(ctx_in), .repeat = 1,
-		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
-
-	if (!head || head->hook != CUBE_HOOK_XDP)
-		return;
-	if (bpf_prog_test_run_opts(head->prog_fd, &opts))
-		fprintf(stderr, "cubenetd: packet-out on ifindex %u: %s\n", p->ifindex,
-			strerror(errno));
-}
-
 /* A neighbour answered: believe it only if we asked, learn it, and send
  * on the packets that waited for it. */
-static void learn(struct slowpath *sp, struct cube *router, uint32_t cube_id,
+static void learn(struct runtime *rt, struct neigh_state *sp, struct cube *router, uint32_t cube_id,
 		  const struct router_neigh_key *key, const uint8_t mac[6])
 {
 	struct router_neigh neigh = {0};
@@ -270,14 +236,15 @@ static void learn(struct slowpath *sp, struct cube *router, uint32_t cube_id,
 		    p->cube_id != cube_id)
 			continue;
 		if (now - p->since_ns <= PENDING_TTL_NS)
-			inject(sp, p);
+			packet_in_inject(rt, p->ifindex, p->data, p->len);
 		p->len = 0;
 	}
 }
 
-static void on_arp_reply(struct slowpath *sp, const struct cube_slowpath_hdr *rec)
+static void on_arp_reply(struct runtime *rt, struct neigh_state *sp, struct cube *from,
+			 const struct cube_slowpath_hdr *rec)
 {
-	struct cube *router = cube_by_id(sp->rt, rec->cube_id);
+	struct cube *router = from;
 	struct router_neigh_key key = {.family = CUBE_AF_INET};
 	uint16_t type;
 	size_t off = l3_offset(rec->data, rec->cap_len, &type);
@@ -285,12 +252,13 @@ static void on_arp_reply(struct slowpath *sp, const struct cube_slowpath_hdr *re
 	if (!router || type != 0x0806 || off + 28 > rec->cap_len)
 		return;
 	memcpy(&key.addr.ip4, rec->data + off + 14, 4);
-	learn(sp, router, rec->cube_id, &key, rec->data + off + 8);
+	learn(rt, sp, router, rec->cube_id, &key, rec->data + off + 8);
 }
 
-static void on_nd_advert(struct slowpath *sp, const struct cube_slowpath_hdr *rec)
+static void on_nd_advert(struct runtime *rt, struct neigh_state *sp, struct cube *from,
+			 const struct cube_slowpath_hdr *rec)
 {
-	struct cube *router = cube_by_id(sp->rt, rec->cube_id);
+	struct cube *router = from;
 	struct router_neigh_key key = {.family = CUBE_AF_INET6};
 	uint16_t type;
 	size_t off = l3_offset(rec->data, rec->cap_len, &type);
@@ -301,64 +269,33 @@ static void on_nd_advert(struct slowpath *sp, const struct cube_slowpath_hdr *re
 	memcpy(key.addr.bytes, icmp + 8, 16);
 	if (off + 40 + 32 <= rec->cap_len && icmp[24] == 2 && icmp[25] == 1)
 		mac = icmp + 26; /* target link-layer address option */
-	learn(sp, router, rec->cube_id, &key, mac);
+	learn(rt, sp, router, rec->cube_id, &key, mac);
 }
 
-static int on_record(void *arg, void *data, size_t size)
+void router_packet_in(struct runtime *rt, struct cube *from, const struct cube_slowpath_hdr *rec)
 {
-	struct slowpath *sp = arg;
-	const struct cube_slowpath_hdr *rec = data;
-
-	if (size < sizeof(*rec) || rec->cap_len > CUBE_SLOWPATH_SNAPLEN)
-		return 0;
-	pthread_mutex_lock(&sp->ds->lock); /* the runtime's cube list is stable under it */
 	if (rec->reason == CUBE_SLOWPATH_NEIGH_MISS)
-		on_neigh_miss(sp, rec);
+		on_neigh_miss(&neigh, from, rec);
 	else if (rec->reason == CUBE_SLOWPATH_ARP_REPLY)
-		on_arp_reply(sp, rec);
+		on_arp_reply(rt, &neigh, from, rec);
 	else if (rec->reason == CUBE_SLOWPATH_ND_ADVERT)
-		on_nd_advert(sp, rec);
-	pthread_mutex_unlock(&sp->ds->lock);
+		on_nd_advert(rt, &neigh, from, rec);
+}
+
+int router_neigh_start(struct runtime *rt, struct cn_error *err)
+{
+	(void)rt;
+	neigh.raw_fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (neigh.raw_fd < 0)
+		return cn_fail(err, CN_ERR_OPERATION_FAILED, "",
+			       "router: cannot open a packet socket: %s", strerror(errno));
 	return 0;
 }
 
-static void *run(void *arg)
+void router_neigh_stop(struct runtime *rt)
 {
-	struct slowpath *sp = arg;
-
-	while (!sp->stop)
-		ring_buffer__poll(sp->ring, 200);
-	return NULL;
-}
-
-struct slowpath *slowpath_start(struct datastore *ds, struct runtime *rt)
-{
-	struct slowpath *sp = calloc(1, sizeof(*sp));
-
-	if (!sp)
-		return NULL;
-	sp->ds = ds;
-	sp->rt = rt;
-	sp->raw_fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
-	sp->ring = ring_buffer__new(rt->shared.slowpath_fd, on_record, sp, NULL);
-	if (sp->raw_fd < 0 || !sp->ring || pthread_create(&sp->thread, NULL, run, sp)) {
-		if (sp->ring)
-			ring_buffer__free(sp->ring);
-		if (sp->raw_fd >= 0)
-			close(sp->raw_fd);
-		free(sp);
-		return NULL;
-	}
-	return sp;
-}
-
-void slowpath_stop(struct slowpath *sp)
-{
-	if (!sp)
-		return;
-	sp->stop = 1;
-	pthread_join(sp->thread, NULL);
-	ring_buffer__free(sp->ring);
-	close(sp->raw_fd);
-	free(sp);
+	(void)rt;
+	if (neigh.raw_fd >= 0)
+		close(neigh.raw_fd);
+	neigh.raw_fd = -1;
 }

@@ -154,3 +154,23 @@ int host_device_routes(const char *name, const struct router_neigh_key *hosts, s
 	nl_socket_free(sk);
 	return err ? -EIO : 0;
 }
+
+int host_device_route(const char *name, const struct router_neigh_key *host, int add)
+{
+	int ifindex = (int)if_nametoindex(name), err;
+	struct nl_sock *sk;
+	struct rtnl_route *r;
+
+	if (!ifindex)
+		return add ? -ENODEV : 0;
+	if (!(sk = netdev_rtnl_open()))
+		return -EIO;
+	r = host_route(ifindex, &host->addr, (int)host->family);
+	err =
+	    add ? rtnl_route_add(sk, r, NLM_F_CREATE | NLM_F_REPLACE) : rtnl_route_delete(sk, r, 0);
+	rtnl_route_put(r);
+	nl_socket_free(sk);
+	if (!add && (err == -NLE_OBJ_NOTFOUND || err == -NLE_NODEV))
+		err = 0;
+	return err ? -EIO : 0;
+}

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "maglev.h"
+#include "maglev_table.h"
 
 bool maglev_is_prime(uint32_t n)
 {

@@ -12,18 +12,26 @@
  * Input order does not matter: backends are ordered by key first, so every
  * node builds the same table from the same set.
  */
-#ifndef CUBENET_MAGLEV_H
-#define CUBENET_MAGLEV_H
+#ifndef CUBENET_MAGLEV_TABLE_H
+#define CUBENET_MAGLEV_TABLE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "lib/abi/maglev.h"
 
-/* Slot value when no backend can take traffic (all weights 0). */
-#define MAGLEV_EMPTY	0xffffffffu
-#define MAGLEV_SIZE_MIN 3
-#define MAGLEV_SIZE_MAX 131071
+/* Slot value when no backend can take traffic (all weights 0), and the
+ * sizes accepted: the datapath's own limits. */
+#define MAGLEV_EMPTY	MAGLEV_SLOT_EMPTY
+#define MAGLEV_SIZE_MIN MAGLEV_RING_MIN
+#define MAGLEV_SIZE_MAX MAGLEV_RING_MAX
 #define MAGLEV_KEY_MAX	64
+
+/* Sizes chosen when the config names none (Cilium's list), smallest first. */
+#define MAGLEV_TABLE_SIZES                                                                         \
+	{                                                                                          \
+		251, 509, 1021, 2039, 4093, 8191, 16381, 32749, 65521, 131071                      \
+	}
 
 struct maglev_backend_spec {
 	uint32_t id;		     /* what the table stores */

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Driving the registered services (service.h) from the datastore. */
+#ifndef CUBENETD_SERVICE_REGISTRY_H
+#define CUBENETD_SERVICE_REGISTRY_H
+
+#include "datastore.h"
+#include "runtime.h"
+
+/* The datastore's handler; its arg is the runtime. */
+extern const struct ds_handler service_handler;
+
+/* Tell the datastore every service's independent lists. */
+int services_declare(struct datastore *ds, struct cn_error *err);
+/* Services' own threads and sockets; after the restore. */
+int services_start(struct runtime *rt, struct cn_error *err);
+void services_stop(struct runtime *rt);
+
+#endif

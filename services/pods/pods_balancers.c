@@ -1,0 +1,907 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Services -> balancers -> the chain's classifier, maglev and nat maps.
+ *
+ * A change to one service rebuilds that service's balancers from its entry
+ * and writes what differs, in the order that keeps every packet right:
+ * new endpoints' targets and states first, then each changed ring (into a
+ * fresh region, then one descriptor update), then the frontends, and only
+ * then what is gone (an endpoint's state, a frontend, a descriptor); ids
+ * and ring regions are reused only after a grace period. So a new
+ * connection to another service never meets an id that meant something
+ * else a moment ago.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "config_read.h"
+#include "pods_state.h"
+#include "runtime.h"
+#include "lib/abi/maglev.h"
+#include "lib/abi/nat.h"
+
+#define IPPROTO_TCP_ 6
+#define IPPROTO_UDP_ 17
+
+/* ---- config -> balancers ---- */
+
+static int leaf_true(const struct lyd_node *n, const char *leaf)
+{
+	const char *v = cfg_leaf(n, leaf);
+
+	return v && strcmp(v, "true") == 0;
+}
+
+static void front_text(const struct classifier_key *k, char *out, size_t size)
+{
+	char addr[INET6_ADDRSTRLEN] = "";
+
+	inet_ntop(k->family == CUBE_AF_INET6 ? AF_INET6 : AF_INET, k->vip.bytes, addr,
+		  sizeof(addr));
+	snprintf(out, size, "%s|%u|%u", addr, ntohs(k->port), k->proto);
+}
+
+static int add_front(struct pods_balancer *b, const char *addr, uint16_t port)
+{
+	struct classifier_key *k;
+	int fam = 0;
+
+	if (b->n_fronts == sizeof(b->fronts) / sizeof(b->fronts[0]))
+		return -1;
+	k = &b->fronts[b->n_fronts];
+	memset(k, 0, sizeof(*k));
+	if (cfg_parse_addr(addr, &fam, &k->vip))
+		return -1;
+	k->family = (uint8_t)fam;
+	k->port = htons(port);
+	k->proto = b->proto;
+	b->n_fronts++;
+	return 0;
+}
+
+static void balancer_free(struct pods_balancer *b)
+{
+	if (b)
+		free(b->eps);
+	free(b);
+}
+
+/* Which endpoints a balancer may send new connections to: kube-proxy's
+ * choice. Ready ones; if there is none, those serving and terminating; a
+ * local policy counts this node's only. */
+static int pick_endpoints(const struct lyd_node *svc, const struct lyd_node *port, int local_only,
+			  struct pods_balancer *b)
+{
+	uint16_t target = (uint16_t)atoi(cfg_leaf(port, "target-port"));
+	const char *pport = cfg_leaf(port, "port"), *pproto = cfg_leaf(port, "protocol");
+	size_t n = 0, ready = 0;
+
+	for (const struct lyd_node *e = lyd_child(svc); e; e = e->next)
+		n += strcmp(e->schema->name, "endpoint") == 0;
+	b->eps = calloc(n ? n : 1, sizeof(*b->eps));
+	if (!b->eps)
+		return -ENOMEM;
+	for (int pass = 0; pass < 2 && !b->n_eps; pass++) {
+		for (const struct lyd_node *e = lyd_child(svc); e; e = e->next) {
+			struct pods_endpoint *ep = &b->eps[b->n_eps];
+			char path[96];
+			const char *own;
+			int fam = 0;
+
+			if (strcmp(e->schema->name, "endpoint") ||
+			    (local_only && !leaf_true(e, "local")))
+				continue;
+			if (pass == 0 ? !leaf_true(e, "ready")
+				      : !(leaf_true(e, "serving") && leaf_true(e, "terminating")))
+				continue;
+			ready += pass == 0;
+			if (cfg_parse_addr(cfg_leaf(e, "address"), &fam, &ep->addr))
+				continue;
+			ep->family = (uint8_t)fam;
+			snprintf(path, sizeof(path), "target-port[port='%s'][protocol='%s']/number",
+				 pport, pproto);
+			own = cfg_leaf(e, path);
+			ep->port = own ? (uint16_t)atoi(own) : target;
+			ep->backend = UINT32_MAX;
+			b->n_eps++;
+		}
+	}
+	(void)ready;
+	return 0;
+}
+
+/* A service's balancer keys, for what it had before a change. */
+static size_t balancer_keys(const struct lyd_node *svc, char keys[][200], size_t max)
+{
+	const char *ns = cfg_leaf(svc, "namespace"), *name = cfg_leaf(svc, "name");
+	int split = strcmp(cfg_leaf(svc, "external-traffic-policy") ?: "cluster",
+			   cfg_leaf(svc, "internal-traffic-policy") ?: "cluster") != 0;
+	size_t n = 0;
+
+	for (const struct lyd_node *p = lyd_child(svc); p; p = p->next) {
+		if (strcmp(p->schema->name, "port") || !strcmp(cfg_leaf(p, "protocol"), "sctp"))
+			continue;
+		for (int ext = 0; ext <= split && n < max; ext++)
+			snprintf(keys[n++], 200, "%s/%s/%s/%s/%s", ns, name, cfg_leaf(p, "port"),
+				 cfg_leaf(p, "protocol"),
+				 split ? (ext ? "external" : "internal") : "all");
+	}
+	return n;
+}
+
+#define MAX_SVC_BALANCERS 512 /* 256 ports, split */
+
+/*
+ * The balancers a service entry asks for. node: the node settings after the
+ * change (node ports need its address). 0, or -1 with err set.
+ */
+static int build_balancers(const struct lyd_node *svc, const struct pods_node *node,
+			   const struct lyd_node *config, struct pods_balancer **out, size_t *n_out,
+			   struct cn_error *err)
+{
+	const char *ns = cfg_leaf(svc, "namespace"), *name = cfg_leaf(svc, "name");
+	const char *etp = cfg_leaf(svc, "external-traffic-policy") ?: "cluster";
+	const char *itp = cfg_leaf(svc, "internal-traffic-policy") ?: "cluster";
+	int split = strcmp(etp, itp) != 0;
+	int affinity = !strcmp(cfg_leaf(svc, "session-affinity") ?: "none", "client-ip");
+	uint32_t timeout =
+	    (uint32_t)strtoul(cfg_leaf(svc, "session-affinity-timeout") ?: "10800", NULL, 10);
+	const struct lyd_node *range = cfg_find(config, NODE "/node-port-range");
+	uint32_t np_min = range ? (uint32_t)atoi(cfg_leaf(range, "min")) : 30000;
+	uint32_t np_max = range ? (uint32_t)atoi(cfg_leaf(range, "max")) : 32767;
+	char where[200];
+	size_t n = 0;
+
+	snprintf(where, sizeof(where), SVCS "/service[namespace='%s'][name='%s']", ns, name);
+	*n_out = 0;
+	for (const struct lyd_node *p = lyd_child(svc); p; p = p->next) {
+		const char *proto, *np;
+
+		if (strcmp(p->schema->name, "port"))
+			continue;
+		proto = cfg_leaf(p, "protocol");
+		if (!strcmp(proto, "sctp"))
+			return cn_fail(err, CN_ERR_INVALID_VALUE, where,
+				       "port %s/sctp: SCTP is not supported (the node chain "
+				       "translates TCP and UDP)",
+				       cfg_leaf(p, "port"));
+		np = cfg_leaf(p, "node-port");
+		if (np && ((uint32_t)atoi(np) < np_min || (uint32_t)atoi(np) > np_max))
+			return cn_fail(err, CN_ERR_INVALID_VALUE, where,
+				       "port %s/%s: node-port %s is outside the node-port-range "
+				       "%u-%u",
+				       cfg_leaf(p, "port"), proto, np, np_min, np_max);
+		if (np && !node->have_addr)
+			return cn_fail(err, CN_ERR_INVALID_VALUE, NODE,
+				       "service %s/%s has a NodePort but the node has no address "
+				       "(set node/address or node/uplink)",
+				       ns, name);
+		for (int ext = 0; ext <= split; ext++) {
+			struct pods_balancer *b = calloc(1, sizeof(*b));
+			uint16_t port = (uint16_t)atoi(cfg_leaf(p, "port"));
+			/* internal (or all): cluster IPs; external (or all): the rest */
+			int internal = !split || !ext, external = !split || ext;
+			int local =
+			    split ? !strcmp(ext ? etp : itp, "local") : !strcmp(etp, "local");
+
+			if (!b || n == MAX_SVC_BALANCERS) {
+				free(b);
+				return cn_fail(err, CN_ERR_OPERATION_FAILED, where,
+					       "out of memory");
+			}
+			out[n++] = b;
+			*n_out = n;
+			snprintf(b->key, sizeof(b->key), "%s/%s/%s/%s/%s", ns, name,
+				 cfg_leaf(p, "port"), proto,
+				 split ? (ext ? "external" : "internal") : "all");
+			b->proto = !strcmp(proto, "udp") ? IPPROTO_UDP_ : IPPROTO_TCP_;
+			for (const struct lyd_node *a = lyd_child(svc); a; a = a->next) {
+				const char *kind = a->schema->name;
+				int want = internal ? !strcmp(kind, "cluster-ip") : 0;
+
+				want |= external && (!strcmp(kind, "external-ip") ||
+						     !strcmp(kind, "load-balancer-ip"));
+				if (want && add_front(b, lyd_get_value(a), port))
+					return cn_fail(err, CN_ERR_INVALID_VALUE, where,
+						       "too many addresses");
+			}
+			if (external && np) {
+				struct classifier_key *k = &b->fronts[b->n_fronts++];
+
+				memset(k, 0, sizeof(*k));
+				k->vip = node->addr;
+				k->family = CUBE_AF_INET;
+				k->port = htons((uint16_t)atoi(np));
+				k->proto = b->proto;
+				b->node_port = (uint16_t)atoi(np);
+			}
+			if (pick_endpoints(svc, p, local, b))
+				return cn_fail(err, CN_ERR_OPERATION_FAILED, where,
+					       "out of memory");
+			b->flags = affinity ? MAGLEV_SVC_F_AFFINITY : 0;
+			b->affinity_timeout_s = affinity ? timeout : 0;
+			if (!b->n_eps)
+				b->flags |= MAGLEV_SVC_F_REJECT;
+		}
+	}
+	return 0;
+}
+
+/* ---- the change in flight ---- */
+
+static int add_change(uint32_t id, struct pods_balancer *now, int fresh_id)
+{
+	if (pods.n_changes == pods.cap_changes) {
+		size_t cap = pods.cap_changes ? 2 * pods.cap_changes : 64;
+		struct pods_balancer_change *grown = realloc(pods.changes, cap * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		pods.changes = grown;
+		pods.cap_changes = cap;
+	}
+	pods.changes[pods.n_changes++] = (struct pods_balancer_change){id, now, fresh_id};
+	return 0;
+}
+
+static struct pods_balancer *committed(uint32_t id)
+{
+	return id < PODS_MAX_BALANCERS ? pods.balancers[id] : NULL;
+}
+
+/* Whether the change in flight touches id (and how, in *change). */
+static struct pods_balancer_change *change_of(uint32_t id)
+{
+	for (size_t i = 0; i < pods.n_changes; i++)
+		if (pods.changes[i].id == id)
+			return &pods.changes[i];
+	return NULL;
+}
+
+/* ---- a datapath adopted at start ---- */
+
+/* What the chain's maps held when the daemon started: frontend -> id, and
+ * "id|address|port" -> backend id. Emptied once the restore is done. */
+static struct str_map adopted_fronts, adopted_backends;
+
+static void backend_text(uint32_t id, const struct pods_endpoint *ep, char *out, size_t size)
+{
+	char addr[INET6_ADDRSTRLEN] = "";
+
+	inet_ntop(ep->family == CUBE_AF_INET6 ? AF_INET6 : AF_INET, ep->addr.bytes, addr,
+		  sizeof(addr));
+	snprintf(out, size, "%u|%s|%u", id, addr, ep->port);
+}
+
+/* The id the adopted maps give b's frontends, reserved for it. */
+static int adopted_id(const struct pods_balancer *b, uint32_t *id)
+{
+	char text[80];
+
+	for (uint32_t f = 0; f < b->n_fronts; f++) {
+		front_text(&b->fronts[f], text, sizeof(text));
+		if (!str_map_get(&adopted_fronts, text, id) &&
+		    !id_pool_reserve(&pods.balancer_ids, *id))
+			return 1;
+	}
+	return 0;
+}
+
+int pods_balancers_adopt(struct runtime *rt)
+{
+	struct cube *classifier = rt_cube(rt, pods_stage_names[STAGE_CLASSIFIER]);
+	struct cube *maglev = rt_cube(rt, pods_stage_names[STAGE_MAGLEV]);
+	struct cube *nat = rt_cube(rt, pods_stage_names[STAGE_NAT]);
+	struct classifier_key key, next;
+	struct classifier_value v;
+	char text[80];
+	int rc;
+
+	if (!classifier || !maglev || !nat)
+		return 0;
+	int fd = cube_map_fd(classifier, "classifier_services");
+
+	for (rc = bpf_map_get_next_key(fd, NULL, &next); !rc;
+	     rc = bpf_map_get_next_key(fd, &key, &next)) {
+		key = next;
+		if (bpf_map_lookup_elem(fd, &key, &v))
+			continue;
+		front_text(&key, text, sizeof(text));
+		str_map_set(&adopted_fronts, text, v.service_id);
+	}
+	int states = cube_map_fd(maglev, "maglev_backends"),
+	    targets = cube_map_fd(nat, "nat_backends");
+	struct bpf_map_info info = {0};
+	uint32_t len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(states, &info, &len))
+		return 0;
+	for (uint32_t bid = 0; bid < info.max_entries && bid < PODS_MAX_BACKENDS; bid++) {
+		struct maglev_backend b;
+		struct nat_dnat_target t;
+		struct pods_endpoint ep = {0};
+
+		if (bpf_map_lookup_elem(states, &bid, &b) || b.state == MAGLEV_BACKEND_ABSENT ||
+		    bpf_map_lookup_elem(targets, &bid, &t) || !(t.flags & NAT_DNAT_F_VALID))
+			continue;
+		ep.addr = t.addr;
+		ep.family = t.addr.ip4 && !t.addr.bytes[4] && !t.addr.bytes[8] && !t.addr.bytes[12]
+				? CUBE_AF_INET
+				: CUBE_AF_INET6;
+		ep.port = ntohs(t.port);
+		backend_text(b.service_id, &ep, text, sizeof(text));
+		str_map_set(&adopted_backends, text, bid);
+	}
+	return 0;
+}
+
+/* After the restore: what the adopted maps held that the config no longer
+ * has goes. */
+static void sweep_adopted(struct runtime *rt)
+{
+	int fd =
+	    cube_map_fd(rt_cube(rt, pods_stage_names[STAGE_CLASSIFIER]), "classifier_services");
+	struct classifier_key key, next;
+	char text[80];
+	uint32_t id;
+	int rc;
+
+	for (rc = bpf_map_get_next_key(fd, NULL, &next); !rc;
+	     rc = bpf_map_get_next_key(fd, &key, &next)) {
+		key = next;
+		front_text(&key, text, sizeof(text));
+		if (str_map_get(&pods.front_index, text, &id))
+			map_txn_delete(&pods.txn, fd, &key, sizeof(key),
+				       sizeof(struct classifier_value));
+	}
+	for (size_t i = 0; i < adopted_fronts.n_slots; i++) {
+		const struct str_map_slot *s = &adopted_fronts.slots[i];
+
+		if (s->key && str_map_get(&adopted_fronts, s->key, &id) == 0 &&
+		    !id_pool_is_used(&pods.balancer_ids, s->value))
+			maglev_store_remove(&pods.store, &pods.txn, s->value);
+	}
+	str_map_free(&adopted_fronts);
+	str_map_free(&adopted_backends);
+}
+
+struct plan_ctx {
+	const struct ds_change *c;
+	const struct pods_node *node;
+};
+
+static int plan_service(void *arg, const struct lyd_node *now, const struct lyd_node *was,
+			struct cn_error *err)
+{
+	struct plan_ctx *x = arg;
+	static char old_keys[MAX_SVC_BALANCERS][200];
+	struct pods_balancer *want[MAX_SVC_BALANCERS];
+	size_t n_old = was ? balancer_keys(was, old_keys, MAX_SVC_BALANCERS) : 0, n_want = 0;
+	int rc = 0;
+
+	if (now && build_balancers(now, x->node, x->c->config, want, &n_want, err)) {
+		for (size_t i = 0; i < n_want; i++)
+			balancer_free(want[i]);
+		return -1;
+	}
+	for (size_t i = 0; i < n_want && !rc; i++) {
+		uint32_t id;
+		int fresh = 0;
+
+		if (str_map_get(&pods.balancer_index, want[i]->key, &id) &&
+		    !(x->c->restore && adopted_id(want[i], &id))) {
+			if (id_pool_alloc(&pods.balancer_ids, &id)) {
+				rc = cn_fail(err, CN_ERR_TOO_BIG, SVCS,
+					     "at most %u service ports on a node",
+					     PODS_MAX_BALANCERS);
+				break;
+			}
+			fresh = 1;
+		}
+		if (add_change(id, want[i], fresh)) {
+			rc = cn_fail(err, CN_ERR_OPERATION_FAILED, SVCS, "out of memory");
+			break;
+		}
+		want[i] = NULL;
+	}
+	for (size_t i = 0; i < n_want; i++)
+		balancer_free(want[i]);
+	for (size_t i = 0; i < n_old && !rc; i++) {
+		uint32_t id;
+		int kept = 0;
+
+		for (size_t j = 0; j < pods.n_changes && !kept; j++)
+			kept =
+			    pods.changes[j].now && !strcmp(pods.changes[j].now->key, old_keys[i]);
+		if (!kept && !str_map_get(&pods.balancer_index, old_keys[i], &id) &&
+		    add_change(id, NULL, 0))
+			rc = cn_fail(err, CN_ERR_OPERATION_FAILED, SVCS, "out of memory");
+	}
+	return rc;
+}
+
+/* A new node address moves every node port's frontend. */
+static int plan_node_ports(const struct pods_node *node, struct cn_error *err)
+{
+	for (uint32_t id = 0; id < PODS_MAX_BALANCERS; id++) {
+		struct pods_balancer *b = committed(id), *copy;
+
+		if (!b || !b->node_port || change_of(id))
+			continue;
+		if (!node->have_addr) {
+			int svc_len = (int)(strchr(strchr(b->key, '/') + 1, '/') - b->key);
+
+			return cn_fail(err, CN_ERR_INVALID_VALUE, NODE,
+				       "service %.*s has a NodePort but the node has no address "
+				       "(set node/address or node/uplink)",
+				       svc_len, b->key);
+		}
+		copy = malloc(sizeof(*copy));
+		if (!copy || !(copy->eps = NULL, *copy = *b,
+			       copy->eps = malloc(b->n_eps * sizeof(*b->eps) + 1))) {
+			free(copy);
+			return cn_fail(err, CN_ERR_OPERATION_FAILED, NODE, "out of memory");
+		}
+		memcpy(copy->eps, b->eps, b->n_eps * sizeof(*b->eps));
+		for (uint32_t f = 0; f < copy->n_fronts; f++)
+			if (copy->fronts[f].port == htons(b->node_port) &&
+			    !memcmp(&copy->fronts[f].vip, &pods.node.addr, sizeof(pods.node.addr)))
+				copy->fronts[f].vip = node->addr;
+		if (add_change(id, copy, 0))
+			return cn_fail(err, CN_ERR_OPERATION_FAILED, NODE, "out of memory");
+	}
+	return 0;
+}
+
+/* One owner per frontend and per node port, among what stays and what
+ * the change brings. */
+static int check_unique(struct cn_error *err)
+{
+	struct str_map seen = {0};
+	char text[80];
+	int rc = 0;
+
+	for (size_t i = 0; i < pods.n_changes && !rc; i++) {
+		const struct pods_balancer *b = pods.changes[i].now;
+
+		for (uint32_t f = 0; b && f < b->n_fronts && !rc; f++) {
+			uint32_t owner;
+
+			front_text(&b->fronts[f], text, sizeof(text));
+			if (!str_map_get(&seen, text, &owner) ||
+			    (!str_map_get(&pods.front_index, text, &owner) &&
+			     owner != pods.changes[i].id && !change_of(owner))) {
+				const struct pods_balancer *other =
+				    change_of(owner) && change_of(owner)->now
+					? change_of(owner)->now
+					: committed(owner);
+
+				rc =
+				    cn_fail(err, CN_ERR_INVALID_VALUE, SVCS,
+					    "%s: %s %s is already %s's", b->key,
+					    b->fronts[f].port == htons(b->node_port) && b->node_port
+						? "node port"
+						: "address and port",
+					    text, other ? other->key : "another service's");
+				break;
+			}
+			if (str_map_set(&seen, text, pods.changes[i].id))
+				rc = cn_fail(err, CN_ERR_OPERATION_FAILED, SVCS, "out of memory");
+		}
+	}
+	/* Committed frontends whose owner changes must not be taken twice
+	 * either: a replaced balancer's new set is in seen already. */
+	str_map_free(&seen);
+	return rc;
+}
+
+static void drop_changes(void)
+{
+	for (size_t i = 0; i < pods.n_changes; i++)
+		balancer_free(pods.changes[i].now);
+	pods.n_changes = 0;
+}
+
+int pods_balancers_plan(const struct ds_change *c, struct cn_error *err)
+{
+	struct plan_ctx x = {c, pods_next_node()};
+
+	drop_changes();
+	if (cfg_each_change(c, SVCS "/service", plan_service, &x, err))
+		return -1;
+	if (pods.node_changed &&
+	    (x.node->have_addr != pods.node.have_addr ||
+	     memcmp(&x.node->addr, &pods.node.addr, sizeof(pods.node.addr))) &&
+	    plan_node_ports(x.node, err))
+		return -1;
+	if (check_unique(err))
+		return -1;
+	/* Endpoint ids, and the slots the rings will need. */
+	uint64_t slots = maglev_store_slots_in_use(&pods.store);
+
+	for (size_t i = 0; i < pods.n_changes; i++) {
+		struct pods_balancer *b = pods.changes[i].now;
+		const struct pods_balancer *old = committed(pods.changes[i].id);
+
+		if (!b)
+			continue;
+		for (uint32_t e = 0; e < b->n_eps; e++) {
+			/* Same address and port as before: same id. */
+			for (uint32_t o = 0; old && !pods.changes[i].fresh_id && o < old->n_eps;
+			     o++)
+				if (!memcmp(&old->eps[o].addr, &b->eps[e].addr,
+					    sizeof(b->eps[e].addr)) &&
+				    old->eps[o].port == b->eps[e].port)
+					b->eps[e].backend = old->eps[o].backend;
+			if (b->eps[e].backend == UINT32_MAX && c->restore) {
+				char text[96];
+				uint32_t bid;
+
+				backend_text(pods.changes[i].id, &b->eps[e], text, sizeof(text));
+				if (!str_map_get(&adopted_backends, text, &bid) &&
+				    !id_pool_reserve(&pods.backend_ids, bid))
+					b->eps[e].backend = bid;
+			}
+			if (b->eps[e].backend == UINT32_MAX &&
+			    id_pool_alloc(&pods.backend_ids, &b->eps[e].backend))
+				return cn_fail(err, CN_ERR_TOO_BIG, SVCS,
+					       "at most %u service endpoints on a node",
+					       PODS_MAX_BACKENDS);
+		}
+		slots += maglev_auto_size(b->n_eps);
+	}
+	pods.next_slots = slots;
+	return 0;
+}
+
+/* ---- writing ---- */
+
+static int fd_of(struct runtime *rt, enum pods_stage s, const char *map)
+{
+	return cube_map_fd(rt_cube(rt, pods_stage_names[s]), map);
+}
+
+static int same_eps(const struct pods_balancer *a, const struct pods_balancer *b)
+{
+	if (!a || !b || a->n_eps != b->n_eps)
+		return 0;
+	for (uint32_t i = 0; i < a->n_eps; i++)
+		if (memcmp(&a->eps[i], &b->eps[i], sizeof(a->eps[i])))
+			return 0;
+	return 1;
+}
+
+static int has_front(const struct pods_balancer *b, const struct classifier_key *k)
+{
+	for (uint32_t f = 0; b && f < b->n_fronts; f++)
+		if (!memcmp(&b->fronts[f], k, sizeof(*k)))
+			return 1;
+	return 0;
+}
+
+static int has_ep(const struct pods_balancer *b, uint32_t backend)
+{
+	for (uint32_t e = 0; b && e < b->n_eps; e++)
+		if (b->eps[e].backend == backend)
+			return 1;
+	return 0;
+}
+
+/* Targets and states of b's endpoints that are new. A fresh id is pointed
+ * at by nothing yet: no undo needed, and its counters start at zero for
+ * whoever had it before. An adopted one (a restart) is rewritten only if
+ * the maps say otherwise, its counters kept. */
+static int write_backends(struct runtime *rt, uint32_t id, const struct pods_balancer *b,
+			  const struct pods_balancer *old, int full, int restore)
+{
+	int targets = fd_of(rt, STAGE_NAT, "nat_backends");
+	int states = fd_of(rt, STAGE_MAGLEV, "maglev_backends");
+	int stats = fd_of(rt, STAGE_MAGLEV, "maglev_backend_stats");
+	int ncpu = libbpf_num_possible_cpus();
+	struct maglev_counters *zero = calloc((size_t)ncpu, sizeof(*zero));
+	int e = zero ? 0 : -ENOMEM;
+
+	for (uint32_t i = 0; i < b->n_eps && !e; i++) {
+		const struct pods_endpoint *ep = &b->eps[i];
+		struct nat_dnat_target t = {.addr = ep->addr,
+					    .port = htons(ep->port),
+					    .flags = NAT_DNAT_F_VALID},
+				       have_t;
+		struct maglev_backend have_b;
+
+		if (!full && has_ep(old, ep->backend))
+			continue;
+		if (full && !bpf_map_lookup_elem(targets, &ep->backend, &have_t) &&
+		    !memcmp(&have_t, &t, sizeof(t)) &&
+		    !bpf_map_lookup_elem(states, &ep->backend, &have_b) &&
+		    have_b.state == MAGLEV_BACKEND_ACTIVE && have_b.service_id == id)
+			continue;
+		if (bpf_map_update_elem(targets, &ep->backend, &t, BPF_ANY) ||
+		    (!restore && bpf_map_update_elem(stats, &ep->backend, zero, BPF_ANY)))
+			e = -errno;
+		else
+			e = maglev_store_set_backend(&pods.store, &pods.txn, ep->backend, id,
+						     MAGLEV_BACKEND_ACTIVE);
+	}
+	free(zero);
+	return e;
+}
+
+static int write_ring(uint32_t id, const struct pods_balancer *b, const struct pods_balancer *old,
+		      int full)
+{
+	struct maglev_backend_spec *specs = calloc(b->n_eps + 1, sizeof(*specs));
+	struct maglev_service desc = {.flags = b->flags,
+				      .affinity_timeout_s = b->affinity_timeout_s};
+	uint32_t *table = NULL, size = 0;
+	int e;
+
+	if (!specs)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < b->n_eps; i++) {
+		char text[INET6_ADDRSTRLEN] = "";
+
+		inet_ntop(b->eps[i].family == CUBE_AF_INET6 ? AF_INET6 : AF_INET,
+			  b->eps[i].addr.bytes, text, sizeof(text));
+		specs[i].id = b->eps[i].backend;
+		specs[i].weight = 1;
+		/* The address, not the id, places an endpoint: every node
+		 * builds the same table from the same endpoints. */
+		specs[i].key_len =
+		    (size_t)snprintf((char *)specs[i].key, MAGLEV_KEY_MAX, "%s", text);
+	}
+	e = maglev_store_build(specs, b->n_eps, &size, &table);
+	free(specs);
+	if (e)
+		return e;
+	/* Same ring (and, at a restart, the adopted one): only the flags may
+	 * have changed. */
+	if ((full || (old && same_eps(old, b))) &&
+	    maglev_store_ring_is(&pods.store, id, table, size)) {
+		/* Same ring: only the flags may have changed. */
+		if (full || old->flags != b->flags ||
+		    old->affinity_timeout_s != b->affinity_timeout_s)
+			e = maglev_store_set_flags(&pods.store, &pods.txn, id, b->flags,
+						   b->affinity_timeout_s);
+	} else {
+		e = maglev_store_set_table(&pods.store, &pods.txn, id, &desc, table, size);
+	}
+	free(table);
+	return e;
+}
+
+static int write_fronts(struct runtime *rt, uint32_t id, const struct pods_balancer *b,
+			const struct pods_balancer *old, int full)
+{
+	int fd = fd_of(rt, STAGE_CLASSIFIER, "classifier_services");
+	struct classifier_value v = {.service_id = id};
+	int e = 0;
+
+	for (uint32_t f = 0; f < b->n_fronts && !e; f++)
+		if (full || !has_front(old, &b->fronts[f]))
+			e = map_txn_update(&pods.txn, fd, &b->fronts[f], sizeof(b->fronts[f]), &v,
+					   sizeof(v));
+	return e;
+}
+
+/* What is gone, once nothing new points at it. */
+static int write_gone(struct runtime *rt, uint32_t id, const struct pods_balancer *b,
+		      const struct pods_balancer *old)
+{
+	int fd = fd_of(rt, STAGE_CLASSIFIER, "classifier_services");
+	int e = 0;
+
+	for (uint32_t f = 0; old && f < old->n_fronts && !e; f++)
+		if (!has_front(b, &old->fronts[f]))
+			e = map_txn_delete(&pods.txn, fd, &old->fronts[f], sizeof(old->fronts[f]),
+					   sizeof(struct classifier_value));
+	if (!e && !b && old)
+		e = maglev_store_remove(&pods.store, &pods.txn, id);
+	for (uint32_t i = 0; old && i < old->n_eps && !e; i++)
+		if (!has_ep(b, old->eps[i].backend))
+			e = maglev_store_set_backend(&pods.store, &pods.txn, old->eps[i].backend,
+						     id, MAGLEV_BACKEND_ABSENT);
+	return e;
+}
+
+static int write_balancer(struct runtime *rt, uint32_t id, const struct pods_balancer *b,
+			  const struct pods_balancer *old, int full, int restore,
+			  struct cn_error *err)
+{
+	int e = 0;
+
+	if (b) {
+		e = write_backends(rt, id, b, old, full, restore);
+		if (!e)
+			e = write_ring(id, b, old, full);
+		if (!e)
+			e = write_fronts(rt, id, b, old, full);
+	}
+	if (!e && !full)
+		e = write_gone(rt, id, b, old);
+	return e ? cn_fail(err, e == -ENOSPC ? CN_ERR_TOO_BIG : CN_ERR_OPERATION_FAILED, SVCS,
+			   "cannot program %s: %s",
+			   b	 ? b->key
+			   : old ? old->key
+				 : "a service",
+			   strerror(-e))
+		 : 0;
+}
+
+int pods_balancers_apply(struct runtime *rt, const struct ds_change *c, int full,
+			 struct cn_error *err)
+{
+	if (pods_store(rt))
+		return cn_fail(err, CN_ERR_OPERATION_FAILED, SVCS, "cannot open the node maglev");
+	/* A new chain gets everything that stays, then the change. */
+	for (uint32_t id = 0; full && id < PODS_MAX_BALANCERS; id++)
+		if (committed(id) && !change_of(id) &&
+		    write_balancer(rt, id, committed(id), NULL, 1, 0, err))
+			return -1;
+	for (size_t i = 0; i < pods.n_changes; i++) {
+		const struct pods_balancer_change *ch = &pods.changes[i];
+
+		if (write_balancer(rt, ch->id, ch->now, committed(ch->id), full, c->restore, err))
+			return -1;
+	}
+	if (c->restore) {
+		/* What the changes bring is what stays: index it, then sweep. */
+		struct str_map held = pods.front_index;
+		char text[80];
+
+		pods.front_index = (struct str_map){0};
+		for (size_t i = 0; i < pods.n_changes; i++)
+			for (uint32_t f = 0;
+			     pods.changes[i].now && f < pods.changes[i].now->n_fronts; f++) {
+				front_text(&pods.changes[i].now->fronts[f], text, sizeof(text));
+				str_map_set(&pods.front_index, text, pods.changes[i].id);
+			}
+		sweep_adopted(rt);
+		str_map_free(&pods.front_index);
+		pods.front_index = held;
+	}
+	return 0;
+}
+
+void pods_balancers_commit(void)
+{
+	for (size_t i = 0; i < pods.n_changes; i++) {
+		struct pods_balancer_change *ch = &pods.changes[i];
+		struct pods_balancer *old = committed(ch->id);
+		char text[80];
+
+		for (uint32_t f = 0; old && f < old->n_fronts; f++) {
+			front_text(&old->fronts[f], text, sizeof(text));
+			str_map_del(&pods.front_index, text);
+		}
+		for (uint32_t e = 0; old && e < old->n_eps; e++)
+			if (!has_ep(ch->now, old->eps[e].backend))
+				id_pool_release(&pods.backend_ids, old->eps[e].backend);
+		if (old && !ch->now) {
+			str_map_del(&pods.balancer_index, old->key);
+			id_pool_release(&pods.balancer_ids, ch->id);
+		}
+		if (ch->now) {
+			str_map_set(&pods.balancer_index, ch->now->key, ch->id);
+			for (uint32_t f = 0; f < ch->now->n_fronts; f++) {
+				front_text(&ch->now->fronts[f], text, sizeof(text));
+				str_map_set(&pods.front_index, text, ch->id);
+			}
+		}
+		balancer_free(old);
+		pods.balancers[ch->id] = ch->now;
+		ch->now = NULL;
+	}
+	pods.n_changes = 0;
+	id_pool_commit(&pods.balancer_ids);
+	id_pool_commit(&pods.backend_ids);
+}
+
+void pods_balancers_abort(void)
+{
+	drop_changes();
+	id_pool_abort(&pods.balancer_ids);
+	id_pool_abort(&pods.backend_ids);
+}
+
+int pods_balancers_init(void)
+{
+	pods.balancers = calloc(PODS_MAX_BALANCERS, sizeof(*pods.balancers));
+	if (!pods.balancers || id_pool_init(&pods.balancer_ids, PODS_MAX_BALANCERS) ||
+	    id_pool_init(&pods.backend_ids, PODS_MAX_BACKENDS))
+		return -ENOMEM;
+	return 0;
+}
+
+int pods_balancers_reset_ids(void)
+{
+	id_pool_free_all(&pods.balancer_ids);
+	id_pool_free_all(&pods.backend_ids);
+	if (id_pool_init(&pods.balancer_ids, PODS_MAX_BALANCERS) ||
+	    id_pool_init(&pods.backend_ids, PODS_MAX_BACKENDS))
+		return -ENOMEM;
+	return 0;
+}
+
+uint32_t pods_balancers_max_ids(void)
+{
+	return pods.balancer_ids.top;
+}
+
+uint32_t pods_backends_max_ids(void)
+{
+	return pods.backend_ids.top;
+}
+
+/* ---- state ---- */
+
+static void put_u64(struct lyd_node *parent, const char *path, uint64_t v)
+{
+	char value[24];
+
+	snprintf(value, sizeof(value), "%llu", (unsigned long long)v);
+	lyd_new_path(parent, NULL, path, value, LYD_NEW_PATH_UPDATE, NULL);
+}
+
+void pods_balancers_state(struct runtime *rt, struct lyd_node *tree)
+{
+	const struct lyd_node *svcs = cfg_find(tree, SVCS);
+	struct cube *maglev = rt_cube(rt, pods_stage_names[STAGE_MAGLEV]);
+	static char keys[MAX_SVC_BALANCERS][200];
+
+	if (!maglev)
+		return;
+	for (struct lyd_node *s = svcs ? lyd_child(svcs) : NULL; s; s = s->next) {
+		struct maglev_counters sum = {0};
+		size_t n = balancer_keys(s, keys, MAX_SVC_BALANCERS);
+
+		if (strcmp(s->schema->name, "service"))
+			continue;
+		for (size_t k = 0; k < n; k++) {
+			struct maglev_counters c;
+			uint32_t id;
+			const struct pods_balancer *b;
+
+			if (str_map_get(&pods.balancer_index, keys[k], &id) ||
+			    !(b = committed(id)) ||
+			    cube_percpu_sum(cube_map_fd(maglev, "maglev_service_stats"), id, &c,
+					    sizeof(c)))
+				continue;
+			sum.packets += c.packets;
+			sum.bytes += c.bytes;
+			sum.no_backend += c.no_backend;
+			/* Per endpoint, summed over the balancers it is in. */
+			for (uint32_t e = 0; e < b->n_eps; e++) {
+				char addr[INET6_ADDRSTRLEN] = "", path[160];
+				struct maglev_counters ec;
+
+				if (cube_percpu_sum(cube_map_fd(maglev, "maglev_backend_stats"),
+						    b->eps[e].backend, &ec, sizeof(ec)))
+					continue;
+				inet_ntop(b->eps[e].family == CUBE_AF_INET6 ? AF_INET6 : AF_INET,
+					  b->eps[e].addr.bytes, addr, sizeof(addr));
+				snprintf(path, sizeof(path), "endpoint[address='%s']", addr);
+				struct lyd_node *ep = cfg_at(s, path);
+
+				if (!ep)
+					continue;
+				struct lyd_node *pk = cfg_at(ep, "statistics/packets");
+				struct lyd_node *by = cfg_at(ep, "statistics/bytes");
+
+				put_u64(ep, "statistics/packets",
+					ec.packets +
+					    (pk ? strtoull(lyd_get_value(pk), NULL, 10) : 0));
+				put_u64(ep, "statistics/bytes",
+					ec.bytes +
+					    (by ? strtoull(lyd_get_value(by), NULL, 10) : 0));
+			}
+		}
+		put_u64(s, "statistics/packets", sum.packets);
+		put_u64(s, "statistics/bytes", sum.bytes);
+		put_u64(s, "statistics/no-endpoint", sum.no_backend);
+	}
+}

@@ -1,0 +1,456 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Pods and the node: each pod's addresses straight out of its veth
+ * (router_hosts) and, with the host device, the node's routes to them;
+ * its port mappings (hostPort) as DNAT rules on the node's address; the
+ * node's masquerading of traffic that leaves the cluster's ranges. A pod
+ * added or deleted touches that pod's entries only.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include "config_read.h"
+#include "host_device.h"
+#include "netdev.h"
+#include "pods_state.h"
+#include "runtime.h"
+#include "lib/abi/nat.h"
+
+static void pod_free(struct pods_pod *p)
+{
+	if (p)
+		free(p->hostports);
+	free(p);
+}
+
+static struct pods_pod *committed_pod(const char *key)
+{
+	uint32_t at;
+
+	return str_map_get(&pods.pod_index, key, &at) ? NULL : pods.pods[at];
+}
+
+/* ---- config -> pods and node ---- */
+
+static struct pods_pod *pod_from(const struct lyd_node *n)
+{
+	struct pods_pod *p = calloc(1, sizeof(*p));
+	size_t maps = 0;
+	const char *v;
+
+	if (!p)
+		return NULL;
+	snprintf(p->key, sizeof(p->key), "%s/%s", cfg_leaf(n, "container-id"),
+		 cfg_leaf(n, "interface"));
+	snprintf(p->host_if, sizeof(p->host_if), "%s", cfg_leaf(n, "host-interface"));
+	if ((v = cfg_leaf(n, "mac")))
+		p->has_mac = !cfg_parse_mac(v, p->mac);
+	for (const struct lyd_node *c = lyd_child(n); c; c = c->next) {
+		int fam = 0;
+
+		if (!strcmp(c->schema->name, "port-mapping"))
+			maps++;
+		if (strcmp(c->schema->name, "address") || p->n_addrs == 2)
+			continue;
+		if (!cfg_parse_addr(lyd_get_value(c), &fam, &p->addrs[p->n_addrs].addr)) {
+			p->addrs[p->n_addrs].family = (uint32_t)fam;
+			p->n_addrs++;
+		}
+	}
+	p->hostports = calloc(maps + 1, sizeof(*p->hostports));
+	if (!p->hostports) {
+		pod_free(p);
+		return NULL;
+	}
+	for (const struct lyd_node *c = lyd_child(n); c; c = c->next) {
+		struct pods_hostport *h = &p->hostports[p->n_hostports];
+		const char *proto, *ip;
+		int fam = 0;
+
+		if (strcmp(c->schema->name, "port-mapping"))
+			continue;
+		proto = cfg_leaf(c, "protocol");
+		if (!strcmp(proto, "sctp"))
+			continue; /* nat translates TCP and UDP */
+		ip = cfg_leaf(c, "host-ip");
+		if (ip && (cfg_parse_addr(ip, &fam, &h->host_ip) || fam != CUBE_AF_INET))
+			memset(&h->host_ip, 0,
+			       sizeof(h->host_ip)); /* 0.0.0.0 or IPv6: the node's */
+		h->host_port = (uint16_t)atoi(cfg_leaf(c, "host-port"));
+		h->container_port = (uint16_t)atoi(cfg_leaf(c, "container-port"));
+		h->proto = !strcmp(proto, "udp") ? 17 : 6;
+		p->n_hostports++;
+	}
+	return p;
+}
+
+static void node_from(const struct lyd_node *config, struct pods_node *node)
+{
+	const struct lyd_node *n = cfg_find(config, NODE);
+	struct ly_set *cidrs = NULL;
+	const char *v;
+	int fam = 0;
+
+	memset(node, 0, sizeof(*node));
+	if (!n)
+		return;
+	if ((v = cfg_leaf(n, "uplink")))
+		snprintf(node->uplink, sizeof(node->uplink), "%s", v);
+	if ((v = cfg_leaf(n, "address")))
+		node->have_addr = !cfg_parse_addr(v, &fam, &node->addr);
+	else if (node->uplink[0])
+		node->have_addr = !netdev_addr(node->uplink, CUBE_AF_INET, &node->addr);
+	node->host_device = !strcmp(cfg_leaf(n, "host-device") ?: "", "true");
+	if (!lyd_find_xpath(n, "masquerade/cluster-cidr", &cidrs)) {
+		for (uint32_t i = 0; i < cidrs->count && node->n_cidrs < 64; i++) {
+			uint32_t plen = 0;
+
+			if (!cfg_parse_prefix(lyd_get_value(cidrs->dnodes[i]), &fam,
+					      &node->cidrs[node->n_cidrs].prefix, &plen))
+				node->cidrs[node->n_cidrs++].len = plen;
+		}
+		ly_set_free(cidrs, NULL);
+	}
+}
+
+/* ---- plan ---- */
+
+static int add_pod_change(struct pods_pod *was, struct pods_pod *now)
+{
+	if (pods.n_pod_changes == pods.cap_pod_changes) {
+		size_t cap = pods.cap_pod_changes ? 2 * pods.cap_pod_changes : 64;
+		struct pods_pod_change *grown = realloc(pods.pod_changes, cap * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		pods.pod_changes = grown;
+		pods.cap_pod_changes = cap;
+	}
+	pods.pod_changes[pods.n_pod_changes++] = (struct pods_pod_change){was, now};
+	return 0;
+}
+
+static int plan_pod(void *arg, const struct lyd_node *now, const struct lyd_node *was,
+		    struct cn_error *err)
+{
+	struct pods_pod *p = NULL, *old = NULL;
+	char key[200];
+	const struct lyd_node *entry = now ? now : was;
+
+	(void)arg;
+	snprintf(key, sizeof(key), "%s/%s", cfg_leaf(entry, "container-id"),
+		 cfg_leaf(entry, "interface"));
+	old = committed_pod(key);
+	if (now && !(p = pod_from(now)))
+		return cn_fail(err, CN_ERR_OPERATION_FAILED, PODS, "out of memory");
+	if (add_pod_change(old, p)) {
+		pod_free(p);
+		return cn_fail(err, CN_ERR_OPERATION_FAILED, PODS, "out of memory");
+	}
+	pods.next_n_pods += (p ? 1 : 0) - (old ? 1 : 0);
+	return 0;
+}
+
+static void drop_pod_changes(void)
+{
+	for (size_t i = 0; i < pods.n_pod_changes; i++)
+		pod_free(pods.pod_changes[i].now);
+	pods.n_pod_changes = 0;
+	pods.next_n_pods = pods.n_pods;
+}
+
+int pods_pods_plan(const struct ds_change *c, struct cn_error *err)
+{
+	drop_pod_changes();
+	node_from(c->config, &pods.next_node);
+	pods.node_changed = c->restore || memcmp(&pods.next_node, &pods.node, sizeof(pods.node));
+	if (cfg_each_change(c, PODS "/pod", plan_pod, NULL, err))
+		return -1;
+	if (pods.next_node.n_cidrs && !pods.next_node.have_addr)
+		return cn_fail(err, CN_ERR_INVALID_VALUE, NODE,
+			       "masquerade needs the node's address (node/address or node/uplink)");
+	return 0;
+}
+
+const struct pods_node *pods_next_node(void)
+{
+	return &pods.next_node;
+}
+
+size_t pods_next_count(void)
+{
+	return pods.next_n_pods;
+}
+
+/* Whether the change in flight replaces or removes the committed pod. */
+static int pod_changed(const struct pods_pod *p)
+{
+	for (size_t i = 0; i < pods.n_pod_changes; i++)
+		if (pods.pod_changes[i].was == p)
+			return 1;
+	return 0;
+}
+
+void pods_each_next(void (*fn)(void *arg, const struct pods_pod *pod), void *arg)
+{
+	for (size_t i = 0; i < pods.n_pods; i++)
+		if (!pod_changed(pods.pods[i]))
+			fn(arg, pods.pods[i]);
+	for (size_t i = 0; i < pods.n_pod_changes; i++)
+		if (pods.pod_changes[i].now)
+			fn(arg, pods.pod_changes[i].now);
+}
+
+/* ---- writing ---- */
+
+static int fd_of(struct runtime *rt, enum pods_stage s, const char *map)
+{
+	return cube_map_fd(rt_cube(rt, pods_stage_names[s]), map);
+}
+
+/* A pod's addresses out of its veth, or (now NULL) not any more. */
+static int write_hosts(struct runtime *rt, const struct pods_pod *was, const struct pods_pod *now)
+{
+	int fd = fd_of(rt, STAGE_ROUTER, "router_hosts"), e = 0;
+	struct router_host h = {0};
+	uint32_t ifindex = 0;
+
+	if (now && now->has_mac && (ifindex = if_nametoindex(now->host_if)) &&
+	    !netdev_mac(now->host_if, h.smac)) {
+		h.ifindex = ifindex;
+		memcpy(h.dmac, now->mac, 6);
+	} else {
+		ifindex = 0; /* a pod being deleted, or without a MAC: the kernel's */
+	}
+	for (uint32_t a = 0; was && a < was->n_addrs && !e; a++) {
+		int kept = 0;
+
+		for (uint32_t b = 0; ifindex && b < now->n_addrs; b++)
+			kept |= !memcmp(&now->addrs[b], &was->addrs[a], sizeof(was->addrs[a]));
+		if (!kept)
+			e = map_txn_delete(&pods.txn, fd, &was->addrs[a], sizeof(was->addrs[a]),
+					   sizeof(h));
+	}
+	for (uint32_t a = 0; ifindex && a < now->n_addrs && !e; a++)
+		e = map_txn_update(&pods.txn, fd, &now->addrs[a], sizeof(now->addrs[a]), &h,
+				   sizeof(h));
+	return e;
+}
+
+static int write_routes(const struct pods_pod *was, const struct pods_pod *now)
+{
+	int e = 0;
+
+	if (!pods.next_node.host_device)
+		return 0;
+	for (uint32_t a = 0; was && a < was->n_addrs && !e; a++) {
+		int kept = 0;
+
+		for (uint32_t b = 0; now && b < now->n_addrs; b++)
+			kept |= !memcmp(&now->addrs[b], &was->addrs[a], sizeof(was->addrs[a]));
+		if (!kept)
+			e = host_device_route(HOST_DEVICE, &was->addrs[a], 0);
+	}
+	for (uint32_t a = 0; now && a < now->n_addrs && !e; a++)
+		e = host_device_route(HOST_DEVICE, &now->addrs[a], 1);
+	return e;
+}
+
+static int hostport_key(const struct pods_pod *p, const struct pods_hostport *h,
+			const struct pods_node *node, struct nat_dnat_key *k,
+			struct nat_dnat_target *t)
+{
+	union cube_addr zero = {0};
+	int first4 = -1;
+
+	for (uint32_t a = 0; a < p->n_addrs && first4 < 0; a++)
+		if (p->addrs[a].family == CUBE_AF_INET)
+			first4 = (int)a;
+	memset(k, 0, sizeof(*k));
+	memset(t, 0, sizeof(*t));
+	k->daddr = memcmp(&h->host_ip, &zero, sizeof(zero)) ? h->host_ip : node->addr;
+	/* No node address yet: the mapping waits for one (failing the pod
+	 * would fail it for good, as a runtime cannot fix that). */
+	if (first4 < 0 || (!memcmp(&h->host_ip, &zero, sizeof(zero)) && !node->have_addr))
+		return -1;
+	k->dport = htons(h->host_port);
+	k->proto = h->proto;
+	k->family = CUBE_AF_INET;
+	t->addr = p->addrs[first4].addr;
+	t->port = htons(h->container_port);
+	t->flags = NAT_DNAT_F_VALID;
+	return 0;
+}
+
+static int write_hostports(struct runtime *rt, const struct pods_pod *was,
+			   const struct pods_node *was_node, const struct pods_pod *now)
+{
+	int fd = fd_of(rt, STAGE_NAT, "nat_dnat"), e = 0;
+	struct nat_dnat_key k;
+	struct nat_dnat_target t;
+
+	for (uint32_t i = 0; was && i < was->n_hostports && !e; i++)
+		if (!hostport_key(was, &was->hostports[i], was_node, &k, &t))
+			e = map_txn_delete(&pods.txn, fd, &k, sizeof(k), sizeof(t));
+	for (uint32_t i = 0; now && i < now->n_hostports && !e; i++)
+		if (!hostport_key(now, &now->hostports[i], &pods.next_node, &k, &t))
+			e = map_txn_update(&pods.txn, fd, &k, sizeof(k), &t, sizeof(t));
+	return e;
+}
+
+/* SNAT from the cluster's ranges to anywhere but them and the node. */
+static int write_masquerade(struct runtime *rt, const struct pods_node *was,
+			    const struct pods_node *now)
+{
+	int rules = fd_of(rt, STAGE_NAT, "nat_snat4"),
+	    skips = fd_of(rt, STAGE_NAT, "nat_snat_skip4");
+	uint32_t one = 1;
+	int e = 0;
+
+	for (uint32_t i = 0; was && i < was->n_cidrs && !e; i++) {
+		struct nat_snat_lpm4_key r = {was->cidrs[i].len, was->cidrs[i].prefix.ip4};
+		struct nat_dst_lpm4_key s = {was->cidrs[i].len, was->cidrs[i].prefix.ip4};
+
+		e = map_txn_delete(&pods.txn, rules, &r, sizeof(r), sizeof(struct nat_snat_target));
+		if (!e)
+			e = map_txn_delete(&pods.txn, skips, &s, sizeof(s), sizeof(one));
+	}
+	if (!e && was && was->n_cidrs && was->have_addr) {
+		struct nat_dst_lpm4_key s = {32, was->addr.ip4};
+
+		e = map_txn_delete(&pods.txn, skips, &s, sizeof(s), sizeof(one));
+	}
+	for (uint32_t i = 0; now->n_cidrs && i < now->n_cidrs && !e; i++) {
+		struct nat_snat_lpm4_key r = {now->cidrs[i].len, now->cidrs[i].prefix.ip4};
+		struct nat_dst_lpm4_key s = {now->cidrs[i].len, now->cidrs[i].prefix.ip4};
+		struct nat_snat_target t = {.addr = now->addr, .flags = NAT_SNAT_F_MASQUERADE};
+
+		e = map_txn_update(&pods.txn, rules, &r, sizeof(r), &t, sizeof(t));
+		if (!e)
+			e = map_txn_update(&pods.txn, skips, &s, sizeof(s), &one, sizeof(one));
+	}
+	if (!e && now->n_cidrs) {
+		struct nat_dst_lpm4_key s = {32, now->addr.ip4};
+
+		e = map_txn_update(&pods.txn, skips, &s, sizeof(s), &one, sizeof(one));
+	}
+	return e;
+}
+
+struct full_ctx {
+	struct runtime *rt;
+	int e;
+};
+
+static void write_full_pod(void *arg, const struct pods_pod *p)
+{
+	struct full_ctx *x = arg;
+
+	if (!x->e)
+		x->e = write_hosts(x->rt, NULL, p);
+	if (!x->e)
+		x->e = write_hostports(x->rt, NULL, NULL, p);
+	if (!x->e)
+		x->e = write_routes(NULL, p);
+}
+
+int pods_pods_apply(struct runtime *rt, const struct ds_change *c, int full, struct cn_error *err)
+{
+	struct full_ctx x = {rt, 0};
+	int e = 0;
+
+	(void)c;
+	if (!rt_cube(rt, pods_stage_names[STAGE_ROUTER])) {
+		host_device_remove(HOST_DEVICE); /* no pod, no chain: nothing to route */
+		return 0;
+	}
+	if (!pods.next_node.host_device)
+		host_device_remove(HOST_DEVICE); /* the plugin's routes take over */
+	if (full) {
+		pods_each_next(write_full_pod, &x);
+		e = x.e;
+		if (!e)
+			e = write_masquerade(rt, NULL, &pods.next_node);
+	} else {
+		for (size_t i = 0; i < pods.n_pod_changes && !e; i++) {
+			const struct pods_pod_change *ch = &pods.pod_changes[i];
+
+			e = write_hosts(rt, ch->was, ch->now);
+			if (!e)
+				e = write_hostports(rt, ch->was, &pods.node, ch->now);
+			if (!e)
+				e = write_routes(ch->was, ch->now);
+		}
+		if (!e && pods.node_changed) {
+			/* The node's address moves every mapping on it. */
+			for (size_t i = 0; i < pods.n_pods && !e; i++)
+				if (!pod_changed(pods.pods[i]))
+					e = write_hostports(rt, pods.pods[i], &pods.node,
+							    pods.pods[i]);
+			if (!e)
+				e = write_masquerade(rt, &pods.node, &pods.next_node);
+		}
+	}
+	return e ? cn_fail(err, CN_ERR_OPERATION_FAILED, PODS, "cannot program the node's pods: %s",
+			   strerror(-e))
+		 : 0;
+}
+
+static int index_add(struct pods_pod *p)
+{
+	if (pods.n_pods == pods.cap_pods) {
+		size_t cap = pods.cap_pods ? 2 * pods.cap_pods : 64;
+		struct pods_pod **grown = realloc(pods.pods, cap * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		pods.pods = grown;
+		pods.cap_pods = cap;
+	}
+	pods.pods[pods.n_pods] = p;
+	return str_map_set(&pods.pod_index, p->key, (uint32_t)pods.n_pods++);
+}
+
+static void index_del(struct pods_pod *p)
+{
+	uint32_t at;
+
+	if (str_map_get(&pods.pod_index, p->key, &at))
+		return;
+	str_map_del(&pods.pod_index, p->key);
+	if (at != pods.n_pods - 1) {
+		pods.pods[at] = pods.pods[pods.n_pods - 1];
+		str_map_set(&pods.pod_index, pods.pods[at]->key, at);
+	}
+	pods.n_pods--;
+}
+
+void pods_pods_commit(void)
+{
+	for (size_t i = 0; i < pods.n_pod_changes; i++) {
+		struct pods_pod_change *ch = &pods.pod_changes[i];
+
+		if (ch->was) {
+			index_del(ch->was);
+			pod_free(ch->was);
+		}
+		if (ch->now && index_add(ch->now))
+			pod_free(ch->now); /* out of memory: forgotten, as if deleted */
+		ch->now = NULL;
+	}
+	pods.n_pod_changes = 0;
+	pods.next_n_pods = pods.n_pods;
+	pods.node = pods.next_node;
+	pods.node_changed = 0;
+}
+
+void pods_pods_abort(void)
+{
+	drop_pod_changes();
+	pods.next_node = pods.node;
+	pods.node_changed = 0;
+}
