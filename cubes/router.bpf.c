@@ -92,13 +92,12 @@ static __always_inline struct router_port *ingress_port(CUBE_CTX *ctx)
 /* Answer "who has <our address>" on the interface it was asked on. */
 static __always_inline int handle_arp(CUBE_CTX *ctx, struct cube_stats *st, struct cube_meta *meta)
 {
-	void *data = ctx_data(ctx), *end = ctx_data_end(ctx);
-	struct arp_eth_ipv4 *arp = data + (meta->l3_off & 0x3f);
-	struct ethhdr *eth = data;
+	struct arp_eth_ipv4 *arp = ctx_hdr(ctx, meta->l3_off, sizeof(*arp));
+	struct ethhdr *eth = ctx_hdr(ctx, 0, sizeof(*eth));
 	struct router_port *port;
 	__be32 asker;
 
-	if (!hdr_fits(eth, sizeof(*eth), end) || !hdr_fits(arp, sizeof(*arp), end))
+	if (!eth || !arp)
 		return cube_drop(st, CUBE_DROP_ARP_TRUNCATED);
 	if (arp->htype != bpf_htons(1) || arp->ptype != bpf_htons(ETH_P_IP))
 		return cube_pass(st);
@@ -233,28 +232,24 @@ static __always_inline struct router_route *route_lookup(struct cube_meta *meta)
 /* TTL or hop limit of the packet, 0 if unreadable. */
 static __always_inline __u8 read_ttl(CUBE_CTX *ctx, struct cube_meta *meta)
 {
-	void *data = ctx_data(ctx), *end = ctx_data_end(ctx);
-
 	if (meta->ip_version == CUBE_AF_INET) {
-		struct iphdr *ip = data + (meta->l3_off & 0x3f);
+		struct iphdr *ip = ctx_hdr(ctx, meta->l3_off, sizeof(*ip));
 
-		return hdr_fits(ip, sizeof(*ip), end) ? ip->ttl : 0;
+		return ip ? ip->ttl : 0;
 	}
-	struct ipv6hdr *ip6 = data + (meta->l3_off & 0x3f);
+	struct ipv6hdr *ip6 = ctx_hdr(ctx, meta->l3_off, sizeof(*ip6));
 
-	return hdr_fits(ip6, sizeof(*ip6), end) ? ip6->hop_limit : 0;
+	return ip6 ? ip6->hop_limit : 0;
 }
 
 /* Decrement TTL / hop limit (known to be above 1). */
 static __always_inline int decrement_ttl(CUBE_CTX *ctx, struct cube_meta *meta)
 {
-	void *data = ctx_data(ctx), *end = ctx_data_end(ctx);
-
 	if (meta->ip_version == CUBE_AF_INET) {
-		struct iphdr *ip = data + (meta->l3_off & 0x3f);
+		struct iphdr *ip = ctx_hdr(ctx, meta->l3_off, sizeof(*ip));
 		__u16 old_word, new_word;
 
-		if (!hdr_fits(ip, sizeof(*ip), end))
+		if (!ip)
 			return -1;
 		/* TTL shares a 16-bit checksum word with the protocol. */
 		old_word = *(__u16 *)&ip->ttl;
@@ -263,9 +258,9 @@ static __always_inline int decrement_ttl(CUBE_CTX *ctx, struct cube_meta *meta)
 		csum_replace2(&ip->check, old_word, new_word);
 		return 0;
 	}
-	struct ipv6hdr *ip6 = data + (meta->l3_off & 0x3f);
+	struct ipv6hdr *ip6 = ctx_hdr(ctx, meta->l3_off, sizeof(*ip6));
 
-	if (!hdr_fits(ip6, sizeof(*ip6), end))
+	if (!ip6)
 		return -1;
 	ip6->hop_limit--;
 	return 0;

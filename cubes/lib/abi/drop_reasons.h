@@ -47,7 +47,8 @@
 	X(33, ROUTER_BAD_PORT, "router output port out of range")                                  \
 	X(34, SLOWPATH, "handed to the daemon through the slow path (not lost)")                   \
 	X(35, FRAGMENT, "fragment where whole packets are needed")                                 \
-	X(36, REWRITE_FAILED, "the kernel refused a header rewrite (checksum or store helper)")
+	X(36, REWRITE_FAILED, "the kernel refused a header rewrite (checksum or store helper)")    \
+	X(37, HDR_TOO_DEEP, "L4 header starts past CUBE_HDR_OFF_MASK, deeper than cubes read")
 
 /* clang-format off: it cannot see that the macro expands to enumerators */
 enum cube_drop_reason {

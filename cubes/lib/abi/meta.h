@@ -16,6 +16,17 @@
 
 #define CUBE_META_VERSION 1
 
+/*
+ * The deepest header offset cubes read at. The parser drops a frame whose
+ * L4 header starts deeper (CUBE_DROP_HDR_TOO_DEEP), so the offsets it
+ * records are at most this; 2047 holds any header chain that fits a
+ * 1280-byte first fragment (RFC 7112) behind two VLAN tags. A cube reads at
+ * an offset through ctx_hdr() (cubes/lib/hdr.h), which refuses one beyond it
+ * (a pushed VLAN tag moves offsets on) and masks with it only to bound the
+ * pointer for the verifier: an offset is never silently wrapped.
+ */
+#define CUBE_HDR_OFF_MASK 0x7ff
+
 /* No backend chosen yet; also the empty Maglev slot. */
 #define CUBE_NO_BACKEND 0xffffffffu
 #define CUBE_NO_SERVICE 0u
@@ -36,9 +47,9 @@ struct cube_meta {
 	__u16 version; /* CUBE_META_VERSION when valid */
 	__u16 flags;   /* enum cube_meta_flags */
 	__u32 ingress_ifindex;
-	__u32 pkt_len; /* whole frame, all fragments of an XDP multi-buffer */
-	__u16 l3_off;  /* from the start of the frame */
-	__u16 l4_off;
+	__u32 pkt_len;	  /* whole frame, all fragments of an XDP multi-buffer */
+	__u16 l3_off;	  /* from the start of the frame */
+	__u16 l4_off;	  /* see CUBE_HDR_OFF_MASK */
 	__be16 l3_proto;  /* ethertype after any VLAN tags */
 	__u8 l4_proto;	  /* IPPROTO_*, after IPv6 extension headers */
 	__u8 ip_version;  /* CUBE_AF_INET, CUBE_AF_INET6 or 0 */
