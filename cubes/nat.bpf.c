@@ -462,7 +462,7 @@ CUBE_ENTRY(cube_nat)
 	int reason;
 
 	if (!meta)
-		return cube_drop(st, CUBE_DROP_NO_META);
+		return cube_drop_no_meta(ctx, st);
 	cube_count_rx(st, meta->pkt_len);
 	if (!meta->ip_version)
 		return cube_out(ctx, st, NAT_PORT_OUT);

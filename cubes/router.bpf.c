@@ -279,7 +279,7 @@ CUBE_ENTRY(cube_router)
 	__u32 out_port;
 
 	if (!meta)
-		return cube_drop(st, CUBE_DROP_NO_META);
+		return cube_drop_no_meta(ctx, st);
 	cube_count_rx(st, meta->pkt_len);
 	if (meta->flags & CUBE_META_F_ARP)
 		return handle_arp(ctx, st, meta);

@@ -99,6 +99,13 @@ static __always_inline int cube_drop(struct cube_stats *st, enum cube_drop_reaso
 	return CUBE_RET_DROP;
 }
 
+/* A cube that found no metadata: received all the same, and dropped. */
+static __always_inline int cube_drop_no_meta(CUBE_CTX *ctx, struct cube_stats *st)
+{
+	cube_count_rx(st, ctx_len(ctx));
+	return cube_drop(st, CUBE_DROP_NO_META);
+}
+
 static __always_inline int cube_pass(struct cube_stats *st)
 {
 	cube_count_verdict(st, CUBE_VERDICT_PASS);

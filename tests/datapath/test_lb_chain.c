@@ -468,7 +468,12 @@ TEST(l2rewrite_vlan_actions)
 
 	harness_run(l2, tagged, tlen, &res);
 	CHECK_EQ(res.retval, hook_ret_drop(hook));
-	CHECK_EQ(harness_stats(l2).drop[CUBE_DROP_NO_META], 1);
+	struct cube_stats st = harness_stats(l2);
+
+	CHECK_EQ(st.drop[CUBE_DROP_NO_META], 1);
+	/* Received and dropped alike: every frame it saw has one verdict. */
+	CHECK_EQ(st.rx_packets, st.verdict[CUBE_VERDICT_TX] + st.verdict[CUBE_VERDICT_DROP]);
+	CHECK_EQ(st.verdict[CUBE_VERDICT_DROP], 1);
 	cube_destroy(l2);
 }
 

@@ -363,10 +363,38 @@ TEST(hosts_and_unrouted_pass)
 	cube_destroy(router);
 }
 
+/* Without metadata: received, dropped, both counted. */
+TEST(no_metadata_counted_as_received)
+{
+	struct pkt_spec s = to("10.1.2.7");
+	uint8_t f[PKT_MAX];
+	size_t len = pkt_build(&s, f);
+	struct run_result res;
+	struct cube_stats st;
+
+	setup();
+	REQUIRE(parser && router, "load");
+	harness_meta_clear();
+	harness_run(router, f, len, &res);
+	CHECK_EQ(res.retval, hook_ret_drop(hook));
+	CHECK_MEM(res.out, f, len);
+	st = harness_stats(router);
+	CHECK_EQ(st.rx_packets, 1);
+	CHECK_EQ(st.rx_bytes, len);
+	CHECK_EQ(st.verdict[CUBE_VERDICT_DROP], 1);
+	CHECK_EQ(st.drop[CUBE_DROP_NO_META], 1);
+	cube_destroy(parser);
+	cube_destroy(router);
+}
+
 static const struct test_case cases[] = {
-    TEST_ENTRY(longest_prefix_wins), TEST_ENTRY(ipv6_forwarding),
-    TEST_ENTRY(defined_verdicts),    TEST_ENTRY(neighbour_miss_goes_to_slow_path),
-    TEST_ENTRY(arp_for_own_address), TEST_ENTRY(hosts_and_unrouted_pass),
+    TEST_ENTRY(longest_prefix_wins),
+    TEST_ENTRY(ipv6_forwarding),
+    TEST_ENTRY(defined_verdicts),
+    TEST_ENTRY(neighbour_miss_goes_to_slow_path),
+    TEST_ENTRY(arp_for_own_address),
+    TEST_ENTRY(hosts_and_unrouted_pass),
+    TEST_ENTRY(no_metadata_counted_as_received),
 };
 
 int main(void)
