@@ -544,6 +544,55 @@ TEST(ipv6_port_read_behind_long_options)
 	lb_chain_destroy(&lb);
 }
 
+/*
+ * The chain's verdict closes the packet's metadata: a later cube run on its
+ * own, as if it headed a chain, finds none and drops the frame untouched,
+ * counting it received and dropped, rather than acting on the last packet's.
+ */
+TEST(no_cube_acts_on_the_last_packets_metadata)
+{
+	struct pkt_spec s = flow(1, VIP4, 80);
+	uint8_t f[PKT_MAX];
+	size_t len = pkt_build(&s, f);
+	uint32_t ids[1] = {0};
+	struct run_result res;
+	struct cube_meta m;
+	struct lb_chain lb;
+
+	REQUIRE(chain(&lb, hook, CLASSIFIER_MISS_PASS) == 0, "chain");
+	CHECK_EQ(lb_add_vip(&lb, pkt_ip4(VIP4), CUBE_AF_INET, 80, IPPROTO_TCP, 0, 1), 0);
+	CHECK_EQ(backend(&lb, 0, MAGLEV_BACKEND_ACTIVE, backend_macs[0], L2REWRITE_VLAN_KEEP, 0),
+		 0);
+	CHECK_EQ(lb_install_ring(&lb, 1, ids, NULL, 1, 251, NULL), 0);
+	harness_run(lb.parser, f, len, &res);
+	CHECK_EQ(res.retval, hook_ret_tx(hook));
+	harness_meta(&m);
+	CHECK_EQ(m.version, 0);
+	CHECK_EQ(m.backend_id, 0);
+
+	struct cube *later[3] = {lb.classifier, lb.maglev, lb.l2rewrite};
+
+	for (int i = 0; i < 3; i++) {
+		struct cube_stats st;
+		uint64_t verdicts = 0;
+
+		harness_run(later[i], f, len, &res);
+		CHECK_EQ(res.err, 0);
+		CHECK_EQ(res.retval, hook_ret_drop(hook));
+		CHECK_EQ(res.out_len, len);
+		CHECK_MEM(res.out, f, len);
+		st = harness_stats(later[i]);
+		CHECK_EQ(st.drop[CUBE_DROP_NO_META], 1);
+		CHECK_EQ(st.verdict[CUBE_VERDICT_DROP], 1);
+		for (int v = 0; v < CUBE_VERDICT_MAX; v++)
+			verdicts += st.verdict[v];
+		CHECK_EQ(st.rx_packets, 2); /* the chain's packet and this one */
+		CHECK_EQ(st.rx_packets, verdicts);
+		CHECK_EQ(st.rx_bytes, 2 * len);
+	}
+	lb_chain_destroy(&lb);
+}
+
 /* The chaining contract itself: unwired ports and missing jumps are counted drops. */
 TEST(contract_unwired_and_failed_jumps)
 {
@@ -585,10 +634,15 @@ TEST(contract_unwired_and_failed_jumps)
 }
 
 static const struct test_case cases[] = {
-    TEST_ENTRY(chain_rewrites_to_maglev_choice),   TEST_ENTRY(non_vip_takes_miss_verdict),
-    TEST_ENTRY(classifier_ipv6_vlan_and_wildcard), TEST_ENTRY(connection_table_keeps_flows),
-    TEST_ENTRY(source_hash_affinity_and_errors),   TEST_ENTRY(l2rewrite_vlan_actions),
-    TEST_ENTRY(contract_unwired_and_failed_jumps), TEST_ENTRY(ipv6_port_read_behind_long_options),
+    TEST_ENTRY(chain_rewrites_to_maglev_choice),
+    TEST_ENTRY(non_vip_takes_miss_verdict),
+    TEST_ENTRY(classifier_ipv6_vlan_and_wildcard),
+    TEST_ENTRY(connection_table_keeps_flows),
+    TEST_ENTRY(source_hash_affinity_and_errors),
+    TEST_ENTRY(l2rewrite_vlan_actions),
+    TEST_ENTRY(contract_unwired_and_failed_jumps),
+    TEST_ENTRY(ipv6_port_read_behind_long_options),
+    TEST_ENTRY(no_cube_acts_on_the_last_packets_metadata),
 };
 
 int main(void)

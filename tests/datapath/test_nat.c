@@ -207,6 +207,7 @@ TEST(dnat_both_directions)
 	cube_connect_port(parser, 0, CUBE_PORT_TX, 0);
 	harness_run(parser, f, len, &res);
 	harness_meta(&m);
+	m.version = CUBE_META_VERSION; /* reopened: the parser's verdict closed it */
 	m.backend_id = 3;
 	m.flags |= CUBE_META_F_BACKEND;
 	harness_meta_set(&m);
@@ -443,6 +444,41 @@ TEST(l4_behind_long_ipv6_options)
 	teardown();
 }
 
+/*
+ * A nat that runs without a parser before it (attached on its own) finds
+ * the last packet's metadata closed: it drops the frame untouched and opens
+ * nothing, counting it received and dropped.
+ */
+TEST(no_translation_on_the_last_packets_metadata)
+{
+	struct pkt_spec s = tcp4("10.0.0.2", 40000, "198.51.100.9", 80);
+	uint8_t f[PKT_MAX];
+	struct run_result res;
+	struct cube_stats st;
+	size_t len;
+
+	setup();
+	REQUIRE(parser && nat, "load");
+	snat4("10.0.0.0", 24, "192.0.2.1");
+	expect_translated(s, tcp4("192.0.2.1", 40000, "198.51.100.9", 80));
+	CHECK_EQ(conn_count(), 2);
+
+	s = tcp4("10.0.0.3", 41000, "198.51.100.10", 443);
+	len = pkt_build(&s, f);
+	harness_run(nat, f, len, &res);
+	CHECK_EQ(res.err, 0);
+	CHECK_EQ(res.retval, hook_ret_drop(hook));
+	CHECK_EQ(res.out_len, len);
+	CHECK_MEM(res.out, f, len);
+	CHECK_EQ(conn_count(), 2);
+	st = harness_stats(nat);
+	CHECK_EQ(st.drop[CUBE_DROP_NO_META], 1);
+	CHECK_EQ(st.rx_packets, 2);
+	CHECK_EQ(st.rx_bytes, 2 * len); /* both frames have the same length */
+	CHECK_EQ(st.verdict[CUBE_VERDICT_TX] + st.verdict[CUBE_VERDICT_DROP], 2);
+	teardown();
+}
+
 static const struct test_case cases[] = {
     TEST_ENTRY(snat_both_directions_and_port_collisions),
     TEST_ENTRY(dnat_both_directions),
@@ -451,6 +487,7 @@ static const struct test_case cases[] = {
     TEST_ENTRY(untranslatable_and_fragments),
     TEST_ENTRY(timeouts_expire_connections),
     TEST_ENTRY(l4_behind_long_ipv6_options),
+    TEST_ENTRY(no_translation_on_the_last_packets_metadata),
 };
 
 int main(void)

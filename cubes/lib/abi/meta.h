@@ -5,6 +5,13 @@
  * shared by all cubes: a packet's whole chain runs on one CPU without
  * preemption, so the slot belongs to that packet until the chain ends.
  *
+ * Valid from the parser's write to the chain's verdict: every verdict other
+ * than forwarding into another cube (drop, pass, transmit, redirect, slow
+ * path) sets version back to 0. Only a parser may head a chain (the
+ * attachment's YANG `must`); a cube that still runs without one before it
+ * finds no metadata and drops the packet (CUBE_DROP_NO_META) instead of
+ * acting on the previous packet's.
+ *
  * Versioned: a cube refuses metadata of another version (CUBE_DROP_NO_META)
  * rather than misreading it. Bump CUBE_META_VERSION on any layout change.
  */
@@ -44,7 +51,7 @@ enum cube_meta_flags {
 };
 
 struct cube_meta {
-	__u16 version; /* CUBE_META_VERSION when valid */
+	__u16 version; /* CUBE_META_VERSION while valid, 0 once the chain ended */
 	__u16 flags;   /* enum cube_meta_flags */
 	__u32 ingress_ifindex;
 	__u32 pkt_len;	  /* whole frame, all fragments of an XDP multi-buffer */
