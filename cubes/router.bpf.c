@@ -99,7 +99,9 @@ static __always_inline int handle_arp(CUBE_CTX *ctx, struct cube_stats *st, stru
 
 	if (!eth || !arp)
 		return cube_drop(st, CUBE_DROP_ARP_TRUNCATED);
-	if (arp->htype != bpf_htons(1) || arp->ptype != bpf_htons(ETH_P_IP))
+	/* Other address sizes put the fields elsewhere than struct arp_eth_ipv4. */
+	if (arp->htype != bpf_htons(1) || arp->ptype != bpf_htons(ETH_P_IP) ||
+	    arp->hlen != ETH_ALEN || arp->plen != sizeof(arp->spa))
 		return cube_pass(st);
 	if (arp->op == bpf_htons(ARP_OP_REPLY))
 		return router_unrouted == ROUTER_UNROUTED_PASS
@@ -171,7 +173,8 @@ static __always_inline int frame_trim(CUBE_CTX *ctx, __u32 len)
  * solicitation with an advertisement; hand advertisements to the daemon,
  * which asked for them. *handled is 0 if the packet is not ND for us.
  * A solicitation is valid as RFC 4861 7.1.1 says (hop limit 255, code 0,
- * 32 bytes at least) and must carry the asker's link-layer address first.
+ * 32 bytes at least) and must carry the asker's link-layer address first;
+ * an advertisement needs hop limit 255 and code 0.
  */
 static __always_inline int handle_nd(CUBE_CTX *ctx, struct cube_stats *st, struct cube_meta *meta,
 				     int *handled)
@@ -188,6 +191,9 @@ static __always_inline int handle_nd(CUBE_CTX *ctx, struct cube_stats *st, struc
 	if (meta->l4_proto != IPPROTO_ICMPV6 || !eth || !ip6 || !ns)
 		return 0;
 	if (ns[0] == ICMPV6_ND_NA) {
+		/* One from off link (RFC 4861 7.1.2) is not the daemon's to learn. */
+		if (ns[1] != 0 || ip6->hop_limit != ND_HOP_LIMIT)
+			return 0;
 		*handled = 1;
 		return cube_slowpath_out(ctx, st, CUBE_SLOWPATH_ND_ADVERT, ~0u, NULL);
 	}

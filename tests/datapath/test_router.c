@@ -301,6 +301,18 @@ TEST(arp_for_own_address)
 	harness_run(parser, f, len, &res);
 	CHECK_EQ(res.retval, hook_ret_pass(hook));
 
+	/* Address lengths other than 6 and 4 move every field: not answered. */
+	len = build_arp(f, 1, "02:00:00:00:00:05", "10.0.0.5", "10.0.0.1");
+	f[14 + 5] = 16;
+	harness_run(parser, f, len, &res);
+	CHECK_EQ(res.retval, hook_ret_pass(hook));
+	CHECK_MEM(res.out, f, len);
+	len = build_arp(f, 2, "02:00:00:00:00:06", "10.0.0.6", "10.0.0.1");
+	f[14 + 4] = 8;
+	harness_run(parser, f, len, &res);
+	CHECK_EQ(res.retval, hook_ret_pass(hook));
+	CHECK(harness_slowpath_next(&rec) != 0, "a malformed reply was queued");
+
 	/* A reply goes to the daemon to learn from. */
 	len = build_arp(f, 2, "02:00:00:00:00:06", "10.0.0.6", "10.0.0.1");
 	harness_run(parser, f, len, &res);
@@ -421,6 +433,53 @@ static size_t build_na(uint8_t *f)
 	return len;
 }
 
+/* An advertisement from 2001:db8::5 to us, for its own address. */
+static size_t build_na_to_us(uint8_t *f, uint8_t hop_limit)
+{
+	size_t len = build_ns(f, "2001:db8::5", 0, 0, 0, hop_limit);
+
+	pkt_mac(f, mac_in);
+	memcpy(f + 38, pkt_ip6("2001:db8::1").bytes, 16); /* destination */
+	f[54] = 136;
+	f[54 + 4] = 0x60; /* solicited, override */
+	f[54 + 24] = 2;	  /* target link-layer address */
+	pkt_fix_csums(f, len);
+	return len;
+}
+
+/* Advertisements go to the daemon, which asked; one from off link does not
+ * (addressed to us, it goes to the kernel, which discards it as well). */
+TEST(neighbour_advertisement_to_slow_path)
+{
+	struct cube_slowpath_hdr rec;
+	uint8_t f[PKT_MAX];
+	struct run_result res;
+	struct cube_stats st;
+	size_t len;
+
+	setup();
+	REQUIRE(parser && router, "load");
+	while (harness_slowpath_next(&rec) == 0)
+		;
+	len = build_na_to_us(f, 255);
+	harness_run(parser, f, len, &res);
+	CHECK_EQ(res.retval, hook_ret_drop(hook));
+	REQUIRE(harness_slowpath_next(&rec) == 0, "advertisement not queued");
+	CHECK_EQ(rec.reason, CUBE_SLOWPATH_ND_ADVERT);
+	CHECK_EQ(rec.cap_len, len);
+	CHECK_MEM(rec.data, f, len);
+	len = build_na_to_us(f, 64);
+	harness_run(parser, f, len, &res);
+	CHECK_EQ(res.retval, hook_ret_pass(hook));
+	CHECK_MEM(res.out, f, len);
+	CHECK(harness_slowpath_next(&rec) != 0, "an off-link advertisement was queued");
+	st = harness_stats(router);
+	CHECK_EQ(st.verdict[CUBE_VERDICT_SLOWPATH], 1);
+	CHECK_EQ(st.verdict[CUBE_VERDICT_PASS], 1);
+	cube_destroy(parser);
+	cube_destroy(router);
+}
+
 /*
  * A solicitation for our address gets the advertisement, whatever
  * extension headers it came behind (none of them is sent back) and however
@@ -496,6 +555,7 @@ static const struct test_case cases[] = {
     TEST_ENTRY(arp_for_own_address),
     TEST_ENTRY(hosts_and_unrouted_pass),
     TEST_ENTRY(neighbour_solicitation_answered),
+    TEST_ENTRY(neighbour_advertisement_to_slow_path),
     TEST_ENTRY(no_metadata_counted_as_received),
 };
 
