@@ -36,35 +36,39 @@ static __always_inline void *cursor_at(struct parse_cursor *c, __u32 len)
 	return hdr_fits(p, len, c->end) ? p : NULL;
 }
 
-/* The L4 header: on TC, one the frame holds past the linear part (only long
- * IPv6 extension headers reach past CUBE_TC_PULL_LEN) is pulled in first.
- * On XDP it must lie in the first buffer. */
-static __always_inline void *cursor_l4(CUBE_CTX *ctx, struct parse_cursor *c, __u32 len)
+/*
+ * On TC, make the L4 header at the cursor linear if the frame holds it past
+ * the linear part: only long IPv6 extension headers reach past
+ * CUBE_TC_PULL_LEN. Packet pointers are reloaded; older ones are invalid.
+ * On XDP the L4 header must lie in the first buffer.
+ */
+static __always_inline void cursor_pull_l4(CUBE_CTX *ctx, struct parse_cursor *c)
 {
-	void *p = cursor_at(c, len);
-
 #ifdef CUBE_TC
-	if (!p && c->off + len <= c->len && !bpf_skb_pull_data(ctx, c->off + len)) {
+	__u32 need = c->off + sizeof(struct tcphdr); /* the longest L4 header read */
+
+	if (need > c->len)
+		need = c->len;
+	if (c->end - c->data < need) {
+		bpf_skb_pull_data(ctx, need); /* on failure, the L4 header stays unreadable */
 		c->data = ctx_data(ctx);
 		c->end = ctx_data_end(ctx);
-		p = cursor_at(c, len);
 	}
 #else
 	(void)ctx;
+	(void)c;
 #endif
-	return p;
 }
 
 /* TCP, UDP, ICMP; l4_len is what the IP header says is left for L4. */
-static __always_inline int parse_l4(CUBE_CTX *ctx, struct parse_cursor *c, struct cube_meta *meta,
-				    __u32 l4_len)
+static __always_inline int parse_l4(struct parse_cursor *c, struct cube_meta *meta, __u32 l4_len)
 {
 	if (c->off > CUBE_HDR_OFF_MASK)
 		return CUBE_DROP_HDR_TOO_DEEP;
 	meta->l4_off = c->off;
 	switch (meta->l4_proto) {
 	case IPPROTO_TCP: {
-		struct tcphdr *tcp = l4_len < sizeof(*tcp) ? NULL : cursor_l4(ctx, c, sizeof(*tcp));
+		struct tcphdr *tcp = l4_len < sizeof(*tcp) ? NULL : cursor_at(c, sizeof(*tcp));
 
 		if (!tcp)
 			return CUBE_DROP_TCP_TRUNCATED;
@@ -75,7 +79,7 @@ static __always_inline int parse_l4(CUBE_CTX *ctx, struct parse_cursor *c, struc
 		break;
 	}
 	case IPPROTO_UDP: {
-		struct udphdr *udp = l4_len < sizeof(*udp) ? NULL : cursor_l4(ctx, c, sizeof(*udp));
+		struct udphdr *udp = l4_len < sizeof(*udp) ? NULL : cursor_at(c, sizeof(*udp));
 
 		if (!udp)
 			return CUBE_DROP_UDP_TRUNCATED;
@@ -88,8 +92,7 @@ static __always_inline int parse_l4(CUBE_CTX *ctx, struct parse_cursor *c, struc
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6: {
 		/* type, code, checksum, id, sequence: the same for v6 */
-		struct icmphdr *icmp =
-		    l4_len < sizeof(*icmp) ? NULL : cursor_l4(ctx, c, sizeof(*icmp));
+		struct icmphdr *icmp = l4_len < sizeof(*icmp) ? NULL : cursor_at(c, sizeof(*icmp));
 
 		if (!icmp)
 			return CUBE_DROP_ICMP_TRUNCATED;
@@ -106,7 +109,7 @@ static __always_inline int parse_l4(CUBE_CTX *ctx, struct parse_cursor *c, struc
 	return 0;
 }
 
-static __always_inline int parse_ipv4(CUBE_CTX *ctx, struct parse_cursor *c, struct cube_meta *meta)
+static __always_inline int parse_ipv4(struct parse_cursor *c, struct cube_meta *meta)
 {
 	struct iphdr *ip = cursor_at(c, sizeof(*ip));
 	__u32 hlen, tot_len;
@@ -139,7 +142,7 @@ static __always_inline int parse_ipv4(CUBE_CTX *ctx, struct parse_cursor *c, str
 		return 0;
 	}
 	c->off += hlen;
-	return parse_l4(ctx, c, meta, tot_len - hlen);
+	return parse_l4(c, meta, tot_len - hlen);
 }
 
 static __always_inline int ipv6_is_ext(__u8 nexthdr)
@@ -210,7 +213,9 @@ static __always_inline int parse_ipv6(CUBE_CTX *ctx, struct parse_cursor *c, str
 	if (ipv6_is_ext(nexthdr))
 		return CUBE_DROP_IPV6_EXT_TOO_MANY;
 	meta->l4_proto = nexthdr;
-	return parse_l4(ctx, c, meta, l3_end - c->off);
+	if (meta->flags & CUBE_META_F_IPV6_EXT)
+		cursor_pull_l4(ctx, c);
+	return parse_l4(c, meta, l3_end - c->off);
 }
 
 static __always_inline int parse_arp(struct parse_cursor *c, struct cube_meta *meta)
