@@ -2,6 +2,7 @@
 /*
  * Programs that pass every packet and do nothing else.
  * - The cost of an empty BPF_PROG_TEST_RUN, which cube-cost subtracts.
+ * - What a cube timed alone by cube-cost jumps to, standing for the next cube.
  * - On kernel 6.18 a veth delivers frames its peer sends with native XDP_TX
  *   only if it runs an XDP program itself (GRO alone is not enough), so the
  *   demo and the benchmarks put xdp_pass on such peers.
@@ -12,6 +13,14 @@
 
 SEC("xdp")
 int xdp_pass(struct xdp_md *ctx)
+{
+	(void)ctx;
+	return XDP_PASS;
+}
+
+/* A tail-call target for cubes, which are multi-buffer XDP programs. */
+SEC("xdp.frags")
+int xdp_pass_frags(struct xdp_md *ctx)
 {
 	(void)ctx;
 	return XDP_PASS;

@@ -63,7 +63,7 @@ CUBE_ENTRY(cube_classifier)
 	__u32 zero = 0, flags;
 
 	if (!meta)
-		return cube_drop(st, CUBE_DROP_NO_META);
+		return cube_drop_no_meta(ctx, st);
 	cube_count_rx(st, meta->pkt_len);
 	if (!meta->ip_version)
 		return miss(ctx, st);

@@ -74,7 +74,7 @@ CUBE_ENTRY(cube_l2rewrite)
 	__u32 backend_id;
 
 	if (!meta)
-		return cube_drop(st, CUBE_DROP_NO_META);
+		return cube_drop_no_meta(ctx, st);
 	cube_count_rx(st, meta->pkt_len);
 	backend_id = meta->backend_id;
 	t = bpf_map_lookup_elem(&l2rewrite_targets, &backend_id);

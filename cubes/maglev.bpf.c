@@ -129,7 +129,7 @@ CUBE_ENTRY(cube_maglev)
 	__u32 svc_id, flags, hash, backend_id;
 
 	if (!meta)
-		return cube_drop(st, CUBE_DROP_NO_META);
+		return cube_drop_no_meta(ctx, st);
 	cube_count_rx(st, meta->pkt_len);
 	svc_id = meta->service_id;
 	svc = bpf_map_lookup_elem(&maglev_services, &svc_id);

@@ -78,8 +78,6 @@ struct {
 	__type(value, struct nat_cfg);
 } nat_cfg SEC(".maps");
 
-#define NAT_OFF_MASK 0x1ff
-
 static __always_inline int is_icmp(__u8 proto)
 {
 	return proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6;
@@ -102,7 +100,9 @@ static __always_inline void tuple_reverse(struct nat_tuple *out, const struct na
 	}
 }
 
-/* Only ICMP echo carries an identifier we can translate. */
+/* Only ICMP echo carries an identifier we can translate. 1: translate,
+ * 0: forward untouched, or a negative drop reason: an echo we cannot read
+ * is not let through untranslated. */
 static __always_inline int translatable(CUBE_CTX *ctx, struct cube_meta *meta)
 {
 	struct icmphdr *icmp;
@@ -113,9 +113,9 @@ static __always_inline int translatable(CUBE_CTX *ctx, struct cube_meta *meta)
 		return 1;
 	if (!is_icmp(meta->l4_proto))
 		return 0;
-	icmp = ctx_data(ctx) + (meta->l4_off & NAT_OFF_MASK);
-	if (!hdr_fits(icmp, sizeof(*icmp), ctx_data_end(ctx)))
-		return 0;
+	icmp = ctx_hdr(ctx, meta->l4_off, sizeof(*icmp));
+	if (!icmp)
+		return -CUBE_DROP_ICMP_TRUNCATED;
 	return icmp->type == ICMP_ECHO || icmp->type == ICMP_ECHOREPLY ||
 	       icmp->type == ICMPV6_ECHO_REQUEST || icmp->type == ICMPV6_ECHO_REPLY;
 }
@@ -268,22 +268,22 @@ struct l4_fields {
 	int pseudo;    /* the checksum covers the IP addresses */
 };
 
-static __always_inline int l4_locate(void *l4, void *end, __u8 proto, __u8 family,
+static __always_inline int l4_locate(CUBE_CTX *ctx, __u32 off, __u8 proto, __u8 family,
 				     struct l4_fields *f)
 {
 	if (proto == IPPROTO_TCP) {
-		struct tcphdr *tcp = l4;
+		struct tcphdr *tcp = ctx_hdr(ctx, off, sizeof(*tcp));
 
-		if (!hdr_fits(tcp, sizeof(*tcp), end))
+		if (!tcp)
 			return CUBE_DROP_TCP_TRUNCATED;
 		f->check = &tcp->check;
 		f->sport = &tcp->source;
 		f->dport = &tcp->dest;
 		f->pseudo = 1;
 	} else if (proto == IPPROTO_UDP) {
-		struct udphdr *udp = l4;
+		struct udphdr *udp = ctx_hdr(ctx, off, sizeof(*udp));
 
-		if (!hdr_fits(udp, sizeof(*udp), end))
+		if (!udp)
 			return CUBE_DROP_UDP_TRUNCATED;
 		/* 0: the sender did not checksum, which only IPv4 allows. */
 		f->check = (udp->check || family == CUBE_AF_INET6) ? &udp->check : NULL;
@@ -292,9 +292,9 @@ static __always_inline int l4_locate(void *l4, void *end, __u8 proto, __u8 famil
 		f->pseudo = 1;
 	} else {
 		/* ICMP and ICMPv6 echo share the layout: type, code, checksum, id. */
-		struct icmphdr *icmp = l4;
+		struct icmphdr *icmp = ctx_hdr(ctx, off, sizeof(*icmp));
 
-		if (!hdr_fits(icmp, sizeof(*icmp), end))
+		if (!icmp)
 			return CUBE_DROP_ICMP_TRUNCATED;
 		f->check = &icmp->checksum;
 		f->sport = &icmp->un.echo.id;
@@ -318,22 +318,19 @@ static __always_inline void port_rewrite(__be16 *field, __u16 *check, __be16 fro
 static __always_inline int rewrite(CUBE_CTX *ctx, struct cube_meta *meta,
 				   const struct nat_tuple *from, const struct nat_tuple *to)
 {
-	void *data = ctx_data(ctx), *end = ctx_data_end(ctx);
-	void *l3 = data + (meta->l3_off & 0x3f);
 	struct l4_fields f;
 	int reason;
 
-	reason =
-	    l4_locate(data + (meta->l4_off & NAT_OFF_MASK), end, from->proto, from->family, &f);
+	reason = l4_locate(ctx, meta->l4_off, from->proto, from->family, &f);
 	if (reason)
 		return reason;
 	port_rewrite(f.sport, f.check, from->sport, to->sport);
 	port_rewrite(f.dport, f.check, from->dport, to->dport);
 
 	if (from->family == CUBE_AF_INET) {
-		struct iphdr *ip = l3;
+		struct iphdr *ip = ctx_hdr(ctx, meta->l3_off, sizeof(*ip));
 
-		if (!hdr_fits(ip, sizeof(*ip), end))
+		if (!ip)
 			return CUBE_DROP_IPV4_TRUNCATED;
 		if (f.check && f.pseudo) {
 			csum_replace4(f.check, from->saddr.ip4, to->saddr.ip4);
@@ -344,9 +341,9 @@ static __always_inline int rewrite(CUBE_CTX *ctx, struct cube_meta *meta,
 		ip->saddr = to->saddr.ip4;
 		ip->daddr = to->daddr.ip4;
 	} else {
-		struct ipv6hdr *ip6 = l3;
+		struct ipv6hdr *ip6 = ctx_hdr(ctx, meta->l3_off, sizeof(*ip6));
 
-		if (!hdr_fits(ip6, sizeof(*ip6), end))
+		if (!ip6)
 			return CUBE_DROP_IPV6_TRUNCATED;
 		if (f.check) {
 			csum_replace16(f.check, from->saddr.ip6, to->saddr.ip6);
@@ -375,16 +372,17 @@ static __always_inline int l4_csum(CUBE_CTX *ctx, __u32 off, __u32 from, __u32 t
 static __always_inline int rewrite(CUBE_CTX *ctx, struct cube_meta *meta,
 				   const struct nat_tuple *from, const struct nat_tuple *to)
 {
-	void *data = ctx_data(ctx), *end = ctx_data_end(ctx);
-	__u32 l3 = meta->l3_off & 0x3f, l4 = meta->l4_off & NAT_OFF_MASK, check_off = 0;
+	__u32 l3 = meta->l3_off, check_off = 0;
 	__u64 pseudo = 0, mangled0 = 0;
 	__u32 sport_off = 0, dport_off = 0, addr_check_off;
 	struct l4_fields f;
+	void *data;
 	int reason;
 
-	reason = l4_locate(data + l4, end, from->proto, from->family, &f);
+	reason = l4_locate(ctx, meta->l4_off, from->proto, from->family, &f);
 	if (reason)
 		return reason;
+	data = ctx_data(ctx);
 	/* Offsets, not pointers: the helpers below move the packet. */
 	if (f.check)
 		check_off = (__u32)((void *)f.check - data);
@@ -442,10 +440,9 @@ static __always_inline int rewrite(CUBE_CTX *ctx, struct cube_meta *meta,
 static __always_inline void track_tcp_flags(CUBE_CTX *ctx, struct cube_meta *meta,
 					    struct nat_conn *conn)
 {
-	struct tcphdr *tcp = ctx_data(ctx) + (meta->l4_off & NAT_OFF_MASK);
+	struct tcphdr *tcp = ctx_hdr(ctx, meta->l4_off, sizeof(*tcp));
 
-	if (meta->l4_proto == IPPROTO_TCP && hdr_fits(tcp, sizeof(*tcp), ctx_data_end(ctx)) &&
-	    (tcp->fin || tcp->rst))
+	if (meta->l4_proto == IPPROTO_TCP && tcp && (tcp->fin || tcp->rst))
 		conn->flags |= NAT_CONN_F_CLOSING;
 }
 
@@ -461,13 +458,16 @@ CUBE_ENTRY(cube_nat)
 	int reason;
 
 	if (!meta)
-		return cube_drop(st, CUBE_DROP_NO_META);
+		return cube_drop_no_meta(ctx, st);
 	cube_count_rx(st, meta->pkt_len);
 	if (!meta->ip_version)
 		return cube_out(ctx, st, NAT_PORT_OUT);
 	if (meta->flags & CUBE_META_F_FRAGMENT)
 		return cube_drop(st, CUBE_DROP_FRAGMENT);
-	if (!translatable(ctx, meta))
+	reason = translatable(ctx, meta);
+	if (reason < 0)
+		return cube_drop(st, -reason);
+	if (!reason)
 		return cube_out(ctx, st, NAT_PORT_OUT);
 
 	t.saddr = meta->saddr;

@@ -39,7 +39,7 @@ CUBE_ENTRY(cube_parser)
 	if (meta->l3_proto == bpf_htons(ETH_P_IP))
 		reason = parse_ipv4(&c, meta);
 	else if (meta->l3_proto == bpf_htons(ETH_P_IPV6))
-		reason = parse_ipv6(&c, meta);
+		reason = parse_ipv6(ctx, &c, meta);
 	else if (meta->l3_proto == bpf_htons(ETH_P_ARP))
 		reason = parse_arp(&c, meta);
 	if (reason)

@@ -88,15 +88,16 @@ static __always_inline struct router_port *ingress_port(CUBE_CTX *ctx)
 /* Answer "who has <our address>" on the interface it was asked on. */
 static __always_inline int handle_arp(CUBE_CTX *ctx, struct cube_stats *st, struct cube_meta *meta)
 {
-	void *data = ctx_data(ctx), *end = ctx_data_end(ctx);
-	struct arp_eth_ipv4 *arp = data + (meta->l3_off & 0x3f);
-	struct ethhdr *eth = data;
+	struct arp_eth_ipv4 *arp = ctx_hdr(ctx, meta->l3_off, sizeof(*arp));
+	struct ethhdr *eth = ctx_hdr(ctx, 0, sizeof(*eth));
 	struct router_port *port;
 	__be32 asker;
 
-	if (!hdr_fits(eth, sizeof(*eth), end) || !hdr_fits(arp, sizeof(*arp), end))
+	if (!eth || !arp)
 		return cube_drop(st, CUBE_DROP_ARP_TRUNCATED);
-	if (arp->htype != bpf_htons(1) || arp->ptype != bpf_htons(ETH_P_IP))
+	/* Other address sizes put the fields elsewhere than struct arp_eth_ipv4. */
+	if (arp->htype != bpf_htons(1) || arp->ptype != bpf_htons(ETH_P_IP) ||
+	    arp->hlen != ETH_ALEN || arp->plen != sizeof(arp->spa))
 		return cube_pass(st);
 	if (arp->op == bpf_htons(ARP_OP_REPLY))
 		return router_unrouted == ROUTER_UNROUTED_PASS
@@ -123,6 +124,10 @@ static __always_inline int handle_arp(CUBE_CTX *ctx, struct cube_stats *st, stru
  * link-layer address option (8). */
 #define ND_MSG_LEN		       32
 #define ND_NA_FLAGS_SOLICITED_OVERRIDE bpf_htonl(0x60000000)
+#define ND_OPT_SOURCE_LL	       1
+#define ND_OPT_TARGET_LL	       2
+/* RFC 4861: ND is link-local; any other hop limit came from off link. */
+#define ND_HOP_LIMIT		       255
 
 /* ICMPv6 checksum of an ND message over the pseudo-header, from scratch. */
 static __always_inline __u16 nd_checksum(struct ipv6hdr *ip6, void *icmp, void *end)
@@ -145,55 +150,90 @@ static __always_inline __u16 nd_checksum(struct ipv6hdr *ip6, void *icmp, void *
 	return (__u16)~csum_fold32((__u32)sum);
 }
 
+/* Cut the frame to len bytes; a frame already that short is left alone. */
+static __always_inline int frame_trim(CUBE_CTX *ctx, __u32 len)
+{
+	__u32 have = ctx_len(ctx);
+
+	if (have <= len)
+		return 0;
+#ifdef CUBE_TC
+	return bpf_skb_change_tail(ctx, len, 0);
+#else
+	return bpf_xdp_adjust_tail(ctx, -(int)(have - len));
+#endif
+}
+
 /*
  * IPv6 neighbour discovery for the router's own address: answer a
  * solicitation with an advertisement; hand advertisements to the daemon,
  * which asked for them. *handled is 0 if the packet is not ND for us.
+ * A solicitation is valid as RFC 4861 7.1.1 says (hop limit 255, code 0,
+ * 32 bytes at least) and must carry the asker's link-layer address first;
+ * an advertisement needs hop limit 255 and code 0.
  */
 static __always_inline int handle_nd(CUBE_CTX *ctx, struct cube_stats *st, struct cube_meta *meta,
 				     int *handled)
 {
-	void *data = ctx_data(ctx), *end = ctx_data_end(ctx);
-	struct ethhdr *eth = data;
-	struct ipv6hdr *ip6 = data + (meta->l3_off & 0x3f);
-	__u8 *icmp = data + (meta->l4_off & 0xff);
+	struct ethhdr *eth = ctx_hdr(ctx, 0, sizeof(*eth));
+	struct ipv6hdr *ip6 = ctx_hdr(ctx, meta->l3_off, sizeof(*ip6));
+	__u8 *ns = ctx_hdr(ctx, meta->l4_off, ND_MSG_LEN), *na;
+	__u32 na_off = meta->l3_off + sizeof(struct ipv6hdr), ns_len, target[4];
+	__u8 asker_mac[ETH_ALEN];
 	struct router_port *port;
-	const __u32 *target = (const __u32 *)(icmp + 8), *own;
+	const __u32 *own;
 
 	*handled = 0;
-	if (meta->l4_proto != IPPROTO_ICMPV6 || !hdr_fits(eth, sizeof(*eth), end) ||
-	    !hdr_fits(ip6, sizeof(*ip6), end) || !hdr_fits(icmp, ND_MSG_LEN, end))
+	if (meta->l4_proto != IPPROTO_ICMPV6 || !eth || !ip6 || !ns)
 		return 0;
-	if (icmp[0] == ICMPV6_ND_NA) {
+	if (ns[0] == ICMPV6_ND_NA) {
+		/* One from off link (RFC 4861 7.1.2) is not the daemon's to learn. */
+		if (ns[1] != 0 || ip6->hop_limit != ND_HOP_LIMIT)
+			return 0;
 		*handled = 1;
 		return cube_slowpath_out(ctx, st, CUBE_SLOWPATH_ND_ADVERT, ~0u, NULL);
 	}
-	if (icmp[0] != ICMPV6_ND_NS || bpf_ntohs(ip6->payload_len) < ND_MSG_LEN ||
-	    icmp[24] != 1 /* source link-layer address option */)
+	/* What the IPv6 payload leaves for ICMPv6 after extension headers. */
+	ns_len = na_off + bpf_ntohs(ip6->payload_len) - meta->l4_off;
+	if (ns[0] != ICMPV6_ND_NS || ns[1] != 0 || ip6->hop_limit != ND_HOP_LIMIT ||
+	    ns_len < ND_MSG_LEN || ns[24] != ND_OPT_SOURCE_LL || ns[25] != 1)
 		return 0;
 	port = ingress_port(ctx);
 	if (!port || !port->plen6)
 		return 0;
+	__builtin_memcpy(target, ns + 8, sizeof(target));
 	own = (const __u32 *)port->ip6;
 	if (target[0] != own[0] || target[1] != own[1] || target[2] != own[2] ||
 	    target[3] != own[3])
 		return 0;
 	*handled = 1;
+	mac_copy(asker_mac, ns + 26);
 
-	/* The advertisement goes back to the asker, from our address and MAC. */
-	mac_copy(eth->h_dest, icmp + 26);
+	/* The advertisement goes back to the asker, from our address and MAC,
+	 * right behind the IPv6 header: extension headers the solicitation
+	 * carried are not ours to send, and nothing follows the message. It
+	 * may overlap the solicitation, read out above. */
+	na = ctx_hdr(ctx, na_off, ND_MSG_LEN);
+	if (!na)
+		return cube_drop(st, CUBE_DROP_IPV6_TRUNCATED);
+	mac_copy(eth->h_dest, asker_mac);
 	mac_copy(eth->h_source, port->mac);
 	__builtin_memcpy(&ip6->daddr, &ip6->saddr, 16);
 	__builtin_memcpy(&ip6->saddr, port->ip6, 16);
-	ip6->hop_limit = 255;
+	ip6->nexthdr = IPPROTO_ICMPV6;
+	ip6->hop_limit = ND_HOP_LIMIT;
 	ip6->payload_len = bpf_htons(ND_MSG_LEN);
-	icmp[0] = ICMPV6_ND_NA;
-	icmp[1] = 0;
-	*(__be32 *)(icmp + 4) = ND_NA_FLAGS_SOLICITED_OVERRIDE;
-	icmp[24] = 2; /* target link-layer address option */
-	mac_copy(icmp + 26, port->mac);
-	*(__u16 *)(icmp + 2) = 0;
-	*(__u16 *)(icmp + 2) = nd_checksum(ip6, icmp, end);
+	na[0] = ICMPV6_ND_NA;
+	na[1] = 0;
+	*(__u16 *)(na + 2) = 0;
+	*(__be32 *)(na + 4) = ND_NA_FLAGS_SOLICITED_OVERRIDE;
+	__builtin_memcpy(na + 8, target, sizeof(target));
+	na[24] = ND_OPT_TARGET_LL;
+	na[25] = 1; /* in units of 8 bytes */
+	mac_copy(na + 26, port->mac);
+	*(__u16 *)(na + 2) = nd_checksum(ip6, na, ctx_data_end(ctx));
+	if (frame_trim(ctx, na_off + ND_MSG_LEN))
+		return cube_drop(st, CUBE_DROP_REWRITE_FAILED);
 	return cube_tx(ctx, st);
 }
 
@@ -229,28 +269,24 @@ static __always_inline struct router_route *route_lookup(struct cube_meta *meta)
 /* TTL or hop limit of the packet, 0 if unreadable. */
 static __always_inline __u8 read_ttl(CUBE_CTX *ctx, struct cube_meta *meta)
 {
-	void *data = ctx_data(ctx), *end = ctx_data_end(ctx);
-
 	if (meta->ip_version == CUBE_AF_INET) {
-		struct iphdr *ip = data + (meta->l3_off & 0x3f);
+		struct iphdr *ip = ctx_hdr(ctx, meta->l3_off, sizeof(*ip));
 
-		return hdr_fits(ip, sizeof(*ip), end) ? ip->ttl : 0;
+		return ip ? ip->ttl : 0;
 	}
-	struct ipv6hdr *ip6 = data + (meta->l3_off & 0x3f);
+	struct ipv6hdr *ip6 = ctx_hdr(ctx, meta->l3_off, sizeof(*ip6));
 
-	return hdr_fits(ip6, sizeof(*ip6), end) ? ip6->hop_limit : 0;
+	return ip6 ? ip6->hop_limit : 0;
 }
 
 /* Decrement TTL / hop limit (known to be above 1). */
 static __always_inline int decrement_ttl(CUBE_CTX *ctx, struct cube_meta *meta)
 {
-	void *data = ctx_data(ctx), *end = ctx_data_end(ctx);
-
 	if (meta->ip_version == CUBE_AF_INET) {
-		struct iphdr *ip = data + (meta->l3_off & 0x3f);
+		struct iphdr *ip = ctx_hdr(ctx, meta->l3_off, sizeof(*ip));
 		__u16 old_word, new_word;
 
-		if (!hdr_fits(ip, sizeof(*ip), end))
+		if (!ip)
 			return -1;
 		/* TTL shares a 16-bit checksum word with the protocol. */
 		old_word = *(__u16 *)&ip->ttl;
@@ -259,9 +295,9 @@ static __always_inline int decrement_ttl(CUBE_CTX *ctx, struct cube_meta *meta)
 		csum_replace2(&ip->check, old_word, new_word);
 		return 0;
 	}
-	struct ipv6hdr *ip6 = data + (meta->l3_off & 0x3f);
+	struct ipv6hdr *ip6 = ctx_hdr(ctx, meta->l3_off, sizeof(*ip6));
 
-	if (!hdr_fits(ip6, sizeof(*ip6), end))
+	if (!ip6)
 		return -1;
 	ip6->hop_limit--;
 	return 0;
@@ -280,7 +316,7 @@ CUBE_ENTRY(cube_router)
 	__u32 out_port;
 
 	if (!meta)
-		return cube_drop(st, CUBE_DROP_NO_META);
+		return cube_drop_no_meta(ctx, st);
 	cube_count_rx(st, meta->pkt_len);
 	if (meta->flags & CUBE_META_F_ARP)
 		return handle_arp(ctx, st, meta);

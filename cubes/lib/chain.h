@@ -90,8 +90,18 @@ static __always_inline void cube_count_verdict(struct cube_stats *st, enum cube_
 		st->verdict[v]++;
 }
 
+/* The chain's verdict ends the packet's metadata (see abi/meta.h). */
+static __always_inline void cube_meta_close(void)
+{
+	struct cube_meta *meta = cube_meta_slot();
+
+	if (meta)
+		meta->version = 0;
+}
+
 static __always_inline int cube_drop(struct cube_stats *st, enum cube_drop_reason reason)
 {
+	cube_meta_close();
 	if (st) {
 		st->verdict[CUBE_VERDICT_DROP]++;
 		st->drop[reason < CUBE_DROP_MAX ? reason : 0]++;
@@ -99,20 +109,30 @@ static __always_inline int cube_drop(struct cube_stats *st, enum cube_drop_reaso
 	return CUBE_RET_DROP;
 }
 
+/* A cube that found no metadata: received all the same, and dropped. */
+static __always_inline int cube_drop_no_meta(CUBE_CTX *ctx, struct cube_stats *st)
+{
+	cube_count_rx(st, ctx_len(ctx));
+	return cube_drop(st, CUBE_DROP_NO_META);
+}
+
 static __always_inline int cube_pass(struct cube_stats *st)
 {
+	cube_meta_close();
 	cube_count_verdict(st, CUBE_VERDICT_PASS);
 	return CUBE_RET_PASS;
 }
 
 static __always_inline int cube_tx(CUBE_CTX *ctx, struct cube_stats *st)
 {
+	cube_meta_close();
 	cube_count_verdict(st, CUBE_VERDICT_TX);
 	return ctx_tx_verdict(ctx);
 }
 
 static __always_inline int cube_redirect(struct cube_stats *st, __u32 ifindex)
 {
+	cube_meta_close();
 	cube_count_verdict(st, CUBE_VERDICT_REDIRECT);
 	return bpf_redirect(ifindex, 0);
 }
@@ -211,6 +231,7 @@ static __always_inline int cube_slowpath_out(CUBE_CTX *ctx, struct cube_stats *s
 	if (cap > 0 && ctx_load_bytes(ctx, 0, rec->data, cap) == 0)
 		rec->cap_len = (__u32)cap;
 	bpf_ringbuf_submit(rec, 0);
+	cube_meta_close();
 	cube_count_verdict(st, CUBE_VERDICT_SLOWPATH);
 	return CUBE_RET_DROP;
 }

@@ -11,6 +11,8 @@
 #include <linux/tcp.h>
 #include <linux/udp.h>
 #include <linux/icmpv6.h>
+#include "ctx.h"
+#include "abi/meta.h"
 
 struct vlan_tag {
 	__be16 tci;
@@ -75,6 +77,22 @@ struct ipv6_frag_hdr {
 
 /* True when [p, p + len) lies inside the packet. */
 #define hdr_fits(p, len, end) ((void *)(p) + (len) <= (void *)(end))
+
+/*
+ * The len bytes at off from the start of the frame, or NULL unless all of
+ * them are directly readable. An offset past CUBE_HDR_OFF_MASK is refused;
+ * the mask after the check changes nothing and keeps the pointer bounded for
+ * the verifier however clang arranges the comparison.
+ */
+static __always_inline void *ctx_hdr(CUBE_CTX *ctx, __u32 off, __u32 len)
+{
+	void *p;
+
+	if (off > CUBE_HDR_OFF_MASK)
+		return NULL;
+	p = ctx_data(ctx) + (off & CUBE_HDR_OFF_MASK);
+	return hdr_fits(p, len, ctx_data_end(ctx)) ? p : NULL;
+}
 
 static __always_inline void mac_copy(__u8 *dst, const __u8 *src)
 {

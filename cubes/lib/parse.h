@@ -17,10 +17,6 @@
  * than two, and the bound keeps the verifier's loop small. */
 #define PARSE_IPV6_MAX_EXT 6
 
-/* Offsets are masked to this before pointer arithmetic so the verifier
- * sees them bounded; no header we parse starts beyond it. */
-#define PARSE_OFF_MASK 0x1ff
-
 struct parse_cursor {
 	void *data;
 	void *end;
@@ -28,17 +24,53 @@ struct parse_cursor {
 	__u32 len; /* whole frame */
 };
 
+/*
+ * len bytes at the cursor, or NULL if they are not directly readable.
+ * Ethernet, VLAN, IPv4 and the fixed IPv6 header sit at offsets far below
+ * CUBE_HDR_OFF_MASK; deeper headers are checked against it before this.
+ */
+static __always_inline void *cursor_at(struct parse_cursor *c, __u32 len)
+{
+	void *p = c->data + (c->off & CUBE_HDR_OFF_MASK);
+
+	return hdr_fits(p, len, c->end) ? p : NULL;
+}
+
+/*
+ * On TC, make the L4 header at the cursor linear if the frame holds it past
+ * the linear part: only long IPv6 extension headers reach past
+ * CUBE_TC_PULL_LEN. Packet pointers are reloaded; older ones are invalid.
+ * On XDP the L4 header must lie in the first buffer.
+ */
+static __always_inline void cursor_pull_l4(CUBE_CTX *ctx, struct parse_cursor *c)
+{
+#ifdef CUBE_TC
+	__u32 need = c->off + sizeof(struct tcphdr); /* the longest L4 header read */
+
+	if (need > c->len)
+		need = c->len;
+	if (c->end - c->data < need) {
+		bpf_skb_pull_data(ctx, need); /* on failure, the L4 header stays unreadable */
+		c->data = ctx_data(ctx);
+		c->end = ctx_data_end(ctx);
+	}
+#else
+	(void)ctx;
+	(void)c;
+#endif
+}
+
 /* TCP, UDP, ICMP; l4_len is what the IP header says is left for L4. */
 static __always_inline int parse_l4(struct parse_cursor *c, struct cube_meta *meta, __u32 l4_len)
 {
-	void *l4 = c->data + (c->off & PARSE_OFF_MASK);
-
+	if (c->off > CUBE_HDR_OFF_MASK)
+		return CUBE_DROP_HDR_TOO_DEEP;
 	meta->l4_off = c->off;
 	switch (meta->l4_proto) {
 	case IPPROTO_TCP: {
-		struct tcphdr *tcp = l4;
+		struct tcphdr *tcp = l4_len < sizeof(*tcp) ? NULL : cursor_at(c, sizeof(*tcp));
 
-		if (l4_len < sizeof(*tcp) || !hdr_fits(tcp, sizeof(*tcp), c->end))
+		if (!tcp)
 			return CUBE_DROP_TCP_TRUNCATED;
 		if (tcp->doff < 5 || tcp->doff * 4 > l4_len)
 			return CUBE_DROP_TCP_BAD_DOFF;
@@ -47,9 +79,9 @@ static __always_inline int parse_l4(struct parse_cursor *c, struct cube_meta *me
 		break;
 	}
 	case IPPROTO_UDP: {
-		struct udphdr *udp = l4;
+		struct udphdr *udp = l4_len < sizeof(*udp) ? NULL : cursor_at(c, sizeof(*udp));
 
-		if (l4_len < sizeof(*udp) || !hdr_fits(udp, sizeof(*udp), c->end))
+		if (!udp)
 			return CUBE_DROP_UDP_TRUNCATED;
 		if (bpf_ntohs(udp->len) < sizeof(*udp) || bpf_ntohs(udp->len) > l4_len)
 			return CUBE_DROP_UDP_BAD_LEN;
@@ -59,9 +91,10 @@ static __always_inline int parse_l4(struct parse_cursor *c, struct cube_meta *me
 	}
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6: {
-		struct icmphdr *icmp = l4; /* type, code, checksum, id, sequence: same for v6 */
+		/* type, code, checksum, id, sequence: the same for v6 */
+		struct icmphdr *icmp = l4_len < sizeof(*icmp) ? NULL : cursor_at(c, sizeof(*icmp));
 
-		if (l4_len < sizeof(*icmp) || !hdr_fits(icmp, sizeof(*icmp), c->end))
+		if (!icmp)
 			return CUBE_DROP_ICMP_TRUNCATED;
 		if (icmp->type == ICMP_ECHO || icmp->type == ICMP_ECHOREPLY ||
 		    icmp->type == ICMPV6_ECHO_REQUEST || icmp->type == ICMPV6_ECHO_REPLY)
@@ -78,10 +111,10 @@ static __always_inline int parse_l4(struct parse_cursor *c, struct cube_meta *me
 
 static __always_inline int parse_ipv4(struct parse_cursor *c, struct cube_meta *meta)
 {
-	struct iphdr *ip = c->data + (c->off & PARSE_OFF_MASK);
+	struct iphdr *ip = cursor_at(c, sizeof(*ip));
 	__u32 hlen, tot_len;
 
-	if (!hdr_fits(ip, sizeof(*ip), c->end))
+	if (!ip)
 		return CUBE_DROP_IPV4_TRUNCATED;
 	if (ip->version != 4)
 		return CUBE_DROP_IPV4_BAD_VERSION;
@@ -118,14 +151,20 @@ static __always_inline int ipv6_is_ext(__u8 nexthdr)
 	       nexthdr == IPPROTO_DSTOPTS || nexthdr == IPPROTO_FRAGMENT || nexthdr == IPPROTO_AH;
 }
 
-static __always_inline int parse_ipv6(struct parse_cursor *c, struct cube_meta *meta)
+/*
+ * Extension headers are read with ctx_load_bytes(), not through a pointer:
+ * one may be up to 2048 bytes long and lie past the linear part (TC) or the
+ * first buffer (XDP), and no offset needs bounding for the verifier. Only
+ * the L4 header is read in place, and must start within CUBE_HDR_OFF_MASK.
+ */
+static __always_inline int parse_ipv6(CUBE_CTX *ctx, struct parse_cursor *c, struct cube_meta *meta)
 {
-	struct ipv6hdr *ip6 = c->data + (c->off & PARSE_OFF_MASK);
+	struct ipv6hdr *ip6 = cursor_at(c, sizeof(*ip6));
 	__u32 payload_len, l3_end;
 	__u8 nexthdr;
 	int i;
 
-	if (!hdr_fits(ip6, sizeof(*ip6), c->end))
+	if (!ip6)
 		return CUBE_DROP_IPV6_TRUNCATED;
 	if (ip6->version != 6)
 		return CUBE_DROP_IPV6_BAD_VERSION;
@@ -141,30 +180,32 @@ static __always_inline int parse_ipv6(struct parse_cursor *c, struct cube_meta *
 	c->off += sizeof(*ip6);
 
 	for (i = 0; i < PARSE_IPV6_MAX_EXT; i++) {
-		struct ipv6_opt_hdr_min *ext = c->data + (c->off & PARSE_OFF_MASK);
+		union {
+			struct ipv6_opt_hdr_min opt;
+			struct ipv6_frag_hdr frag;
+		} ext; /* 8 bytes, the shortest any of them is */
 		__u32 ext_len;
 
 		if (!ipv6_is_ext(nexthdr))
 			break;
 		meta->flags |= CUBE_META_F_IPV6_EXT;
-		if (!hdr_fits(ext, 8, c->end) || c->off + 8 > l3_end)
+		if (c->off + sizeof(ext) > l3_end || ctx_load_bytes(ctx, c->off, &ext, sizeof(ext)))
 			return CUBE_DROP_IPV6_EXT_TRUNCATED;
 		if (nexthdr == IPPROTO_FRAGMENT) {
-			struct ipv6_frag_hdr *frag = (void *)ext;
-
-			if (frag->frag_off & bpf_htons(IPV6_FRAG_MF | IPV6_FRAG_OFFSET)) {
+			if (ext.frag.frag_off & bpf_htons(IPV6_FRAG_MF | IPV6_FRAG_OFFSET)) {
 				meta->flags |= CUBE_META_F_FRAGMENT;
-				meta->l4_proto = frag->nexthdr;
-				meta->l4_off = c->off + 8;
-				return 0;
+				meta->l4_proto = ext.frag.nexthdr;
+				meta->l4_off = c->off + sizeof(ext);
+				return meta->l4_off > CUBE_HDR_OFF_MASK ? CUBE_DROP_HDR_TOO_DEEP
+									: 0;
 			}
-			ext_len = 8; /* an atomic fragment: carry on */
+			ext_len = sizeof(ext); /* an atomic fragment: carry on */
 		} else if (nexthdr == IPPROTO_AH) {
-			ext_len = (ext->hdrlen + 2) * 4;
+			ext_len = (ext.opt.hdrlen + 2) * 4;
 		} else {
-			ext_len = (ext->hdrlen + 1) * 8;
+			ext_len = (ext.opt.hdrlen + 1) * 8;
 		}
-		nexthdr = ext->nexthdr;
+		nexthdr = ext.opt.nexthdr;
 		c->off += ext_len;
 		if (c->off > l3_end)
 			return CUBE_DROP_IPV6_EXT_TRUNCATED;
@@ -172,14 +213,16 @@ static __always_inline int parse_ipv6(struct parse_cursor *c, struct cube_meta *
 	if (ipv6_is_ext(nexthdr))
 		return CUBE_DROP_IPV6_EXT_TOO_MANY;
 	meta->l4_proto = nexthdr;
+	if (meta->flags & CUBE_META_F_IPV6_EXT)
+		cursor_pull_l4(ctx, c);
 	return parse_l4(c, meta, l3_end - c->off);
 }
 
 static __always_inline int parse_arp(struct parse_cursor *c, struct cube_meta *meta)
 {
-	struct arp_eth_ipv4 *arp = c->data + (c->off & PARSE_OFF_MASK);
+	struct arp_eth_ipv4 *arp = cursor_at(c, sizeof(*arp));
 
-	if (!hdr_fits(arp, sizeof(*arp), c->end))
+	if (!arp)
 		return CUBE_DROP_ARP_TRUNCATED;
 	meta->flags |= CUBE_META_F_ARP;
 	return 0;
@@ -206,13 +249,13 @@ static __always_inline int parse_l2(CUBE_CTX *ctx, struct parse_cursor *c, struc
 	(void)ctx;
 #endif
 	for (i = 0; i < 3; i++) {
-		struct vlan_tag *tag = c->data + (c->off & PARSE_OFF_MASK);
+		struct vlan_tag *tag = cursor_at(c, sizeof(*tag));
 
 		if (!vlan_is_tpid(proto))
 			break;
 		if (depth == 2)
 			return CUBE_DROP_VLAN_TOO_DEEP;
-		if (!hdr_fits(tag, sizeof(*tag), c->end))
+		if (!tag)
 			return CUBE_DROP_VLAN_TRUNCATED;
 		if (depth == 0) {
 			meta->flags |= CUBE_META_F_VLAN;

@@ -33,13 +33,7 @@ def sh(*cmd, check=True):
     return subprocess.run(cmd, check=check, capture_output=True, text=True)
 
 
-class RestconfTest(unittest.TestCase):
-    def setUp(self):
-        self.daemon = Daemon()
-        self.addCleanup(self.daemon.cleanup)
-        self.daemon.start()
-        self.c = self.daemon.client()
-
+class ErrorAssertions:
     def assertError(self, r, status, tag, path_part=None, msg_part=None):
         self.assertEqual(r.status, status, r.body)
         self.assertEqual(r.headers.get("Content-Type"), "application/yang-data+json")
@@ -50,6 +44,14 @@ class RestconfTest(unittest.TestCase):
             self.assertIn(path_part, e.get("error-path", ""), e)
         if msg_part:
             self.assertIn(msg_part, e["error-message"], e)
+
+
+class RestconfTest(ErrorAssertions, unittest.TestCase):
+    def setUp(self):
+        self.daemon = Daemon()
+        self.addCleanup(self.daemon.cleanup)
+        self.daemon.start()
+        self.c = self.daemon.client()
 
     def test_root_library_and_schema(self):
         r = self.c.get("/restconf")
@@ -253,7 +255,7 @@ class RestconfTest(unittest.TestCase):
         self.assertTrue(all("statistics" in c for c in cubes))
 
 
-class DatapathTest(unittest.TestCase):
+class DatapathTest(ErrorAssertions, unittest.TestCase):
     """Config through the API, effect on real packets between namespaces."""
 
     def setUp(self):
@@ -360,6 +362,46 @@ class DatapathTest(unittest.TestCase):
         self.assertFalse(self.xdp_attached())
         self.assertTrue(self.ping())
 
+
+    def test_only_a_parser_heads_a_chain(self):
+        """Any other cube at a chain's head would act on metadata no parser
+        wrote for the packet: such an attachment is refused by validation,
+        naming the rule, and nothing changes."""
+        rule = "only a parser may head a chain"
+        before = self.c.config()
+        r = self.c.put("/restconf/data", {
+            "cubenet-core:cubes": {"cube": [
+                {"name": "n0", "type": "nat", "port": [{"id": 0, "verdict": "pass"}]}]},
+            "cubenet-core:attachments": {"attachment": [
+                {"netdev": self.host_if, "mode": "xdp", "cube": "n0"}]}})
+        self.assertError(r, 400, "invalid-value", "attachment", rule)
+        self.assertEqual(self.c.config(), before)
+        self.assertFalse(self.xdp_attached())
+        self.assertTrue(self.ping())
+
+        r = self.attach_passing_parser([
+            {"name": "n0", "type": "nat", "port": [{"id": 0, "verdict": "pass"}]},
+            {"name": "r0", "type": "router", "hook": "tc"}])
+        self.assertEqual(r.status, 204, r.body)
+        before = self.c.config()
+        for r in (
+            self.c.put(ATTACH, {"cubenet-core:attachments": {"attachment": [
+                {"netdev": self.host_if, "mode": "xdp", "cube": "n0"}]}}),
+            self.c.post(ATTACH, {"cubenet-core:attachment": [
+                {"netdev": self.host_if, "mode": "tc-ingress", "cube": "r0"}]}),
+            # The attached parser turned into something else.
+            self.c.patch(CUBES, {"cubenet-core:cubes": {"cube": [
+                {"name": "p0", "type": "nat"}]}}),
+        ):
+            with self.subTest(body=r.body):
+                self.assertError(r, 400, "invalid-value", "attachment", rule)
+        self.assertEqual(self.c.config(), before)
+        self.assertTrue(self.xdp_attached())
+        self.assertNotIn("clsact", self.on_host("tc", "qdisc", "show", "dev", self.host_if).stdout)
+        rx = self.stats("p0")[0]
+        self.assertTrue(self.ping(), "p0 still heads the chain and passes")
+        self.assertGreater(self.stats("p0")[0], rx)
+        self.assertEqual(self.stats("n0")[0], 0)
 
     def test_tc_and_generic_xdp_attachments(self):
         # A tc parser on the host side's ingress: what the namespace sends.

@@ -470,8 +470,129 @@ TEST(l2rewrite_vlan_actions)
 
 	harness_run(l2, tagged, tlen, &res);
 	CHECK_EQ(res.retval, hook_ret_drop(hook));
-	CHECK_EQ(harness_stats(l2).drop[CUBE_DROP_NO_META], 1);
+	struct cube_stats st = harness_stats(l2);
+
+	CHECK_EQ(st.drop[CUBE_DROP_NO_META], 1);
+	/* Received and dropped alike: every frame it saw has one verdict. */
+	CHECK_EQ(st.rx_packets, st.verdict[CUBE_VERDICT_TX] + st.verdict[CUBE_VERDICT_DROP]);
+	CHECK_EQ(st.verdict[CUBE_VERDICT_DROP], 1);
 	cube_destroy(l2);
+}
+
+/*
+ * An IPv6 VIP served on port 443 only. A SYN to port 22 behind 8 + 520
+ * bytes of options, with a decoy TCP header to 443 in the option data where
+ * an offset wrapped at 9 bits lands, is a miss; a real SYN to 443 behind the
+ * same options reaches the backend.
+ */
+TEST(ipv6_port_read_behind_long_options)
+{
+	struct pkt_spec s = {.family = 6,
+			     .saddr = pkt_ip6("2001:db8::7"),
+			     .daddr = pkt_ip6(VIP6),
+			     .proto = IPPROTO_TCP,
+			     .sport = 40000,
+			     .dport = 22,
+			     .tcp_flags = 0x02,
+			     .ipv6_ext = 2,
+			     .ipv6_ext_len = {8, 520}};
+	uint8_t f[PKT_MAX], want[PKT_MAX];
+	uint32_t ids[1] = {0};
+	struct run_result res;
+	struct cube_stats st;
+	struct cube_meta m;
+	struct lb_chain lb;
+	size_t len;
+
+	pkt_mac(s.dmac, "02:1b:00:00:00:01");
+	pkt_mac(s.smac, "02:c1:00:00:00:01");
+	REQUIRE(chain(&lb, hook, CLASSIFIER_MISS_PASS) == 0, "chain");
+	CHECK_EQ(backend(&lb, 0, MAGLEV_BACKEND_ACTIVE, backend_macs[0], L2REWRITE_VLAN_KEEP, 0),
+		 0);
+	CHECK_EQ(lb_install_ring(&lb, 1, ids, NULL, 1, 251, NULL), 0);
+	CHECK_EQ(lb_add_vip(&lb, pkt_ip6(VIP6), CUBE_AF_INET6, 443, IPPROTO_TCP, 0, 1), 0);
+
+	len = pkt_build(&s, f);
+	pkt_put_tcp(f + (582 & 0x1ff), 1234, 443, 0x02);
+	harness_run(lb.parser, f, len, &res);
+	CHECK_EQ(res.err, 0);
+	CHECK_EQ(res.retval, hook_ret_pass(hook));
+	CHECK_EQ(res.out_len, len);
+	CHECK_MEM(res.out, f, len);
+	harness_meta(&m);
+	CHECK_EQ(m.l4_off, 582);
+	CHECK_EQ(m.dport, htons(22));
+	CHECK_EQ(m.service_id, CUBE_NO_SERVICE);
+	CHECK_EQ(m.backend_id, CUBE_NO_BACKEND);
+
+	s.dport = 443;
+	len = pkt_build(&s, f);
+	harness_run(lb.parser, f, len, &res);
+	CHECK_EQ(res.err, 0);
+	CHECK_EQ(res.retval, hook_ret_tx(hook));
+	memcpy(want, f, len);
+	pkt_mac(want, backend_macs[0]);
+	CHECK_EQ(res.out_len, len);
+	CHECK_MEM(res.out, want, len);
+
+	st = harness_stats(lb.classifier);
+	CHECK_EQ(st.rx_packets, 2);
+	CHECK_EQ(st.verdict[CUBE_VERDICT_PASS], 1);
+	CHECK_EQ(st.port_out[CLASSIFIER_PORT_HIT], 1);
+	CHECK_EQ(harness_stats(lb.maglev).rx_packets, 1);
+	st = harness_stats(lb.l2rewrite);
+	CHECK_EQ(st.rx_packets, 1);
+	CHECK_EQ(st.verdict[CUBE_VERDICT_TX], 1);
+	lb_chain_destroy(&lb);
+}
+
+/*
+ * The chain's verdict closes the packet's metadata: a later cube run on its
+ * own, as if it headed a chain, finds none and drops the frame untouched,
+ * counting it received and dropped, rather than acting on the last packet's.
+ */
+TEST(no_cube_acts_on_the_last_packets_metadata)
+{
+	struct pkt_spec s = flow(1, VIP4, 80);
+	uint8_t f[PKT_MAX];
+	size_t len = pkt_build(&s, f);
+	uint32_t ids[1] = {0};
+	struct run_result res;
+	struct cube_meta m;
+	struct lb_chain lb;
+
+	REQUIRE(chain(&lb, hook, CLASSIFIER_MISS_PASS) == 0, "chain");
+	CHECK_EQ(lb_add_vip(&lb, pkt_ip4(VIP4), CUBE_AF_INET, 80, IPPROTO_TCP, 0, 1), 0);
+	CHECK_EQ(backend(&lb, 0, MAGLEV_BACKEND_ACTIVE, backend_macs[0], L2REWRITE_VLAN_KEEP, 0),
+		 0);
+	CHECK_EQ(lb_install_ring(&lb, 1, ids, NULL, 1, 251, NULL), 0);
+	harness_run(lb.parser, f, len, &res);
+	CHECK_EQ(res.retval, hook_ret_tx(hook));
+	harness_meta(&m);
+	CHECK_EQ(m.version, 0);
+	CHECK_EQ(m.backend_id, 0);
+
+	struct cube *later[3] = {lb.classifier, lb.maglev, lb.l2rewrite};
+
+	for (int i = 0; i < 3; i++) {
+		struct cube_stats st;
+		uint64_t verdicts = 0;
+
+		harness_run(later[i], f, len, &res);
+		CHECK_EQ(res.err, 0);
+		CHECK_EQ(res.retval, hook_ret_drop(hook));
+		CHECK_EQ(res.out_len, len);
+		CHECK_MEM(res.out, f, len);
+		st = harness_stats(later[i]);
+		CHECK_EQ(st.drop[CUBE_DROP_NO_META], 1);
+		CHECK_EQ(st.verdict[CUBE_VERDICT_DROP], 1);
+		for (int v = 0; v < CUBE_VERDICT_MAX; v++)
+			verdicts += st.verdict[v];
+		CHECK_EQ(st.rx_packets, 2); /* the chain's packet and this one */
+		CHECK_EQ(st.rx_packets, verdicts);
+		CHECK_EQ(st.rx_bytes, 2 * len);
+	}
+	lb_chain_destroy(&lb);
 }
 
 /* The chaining contract itself: unwired ports and missing jumps are counted drops. */
@@ -515,10 +636,15 @@ TEST(contract_unwired_and_failed_jumps)
 }
 
 static const struct test_case cases[] = {
-    TEST_ENTRY(chain_rewrites_to_maglev_choice),   TEST_ENTRY(non_vip_takes_miss_verdict),
-    TEST_ENTRY(classifier_ipv6_vlan_and_wildcard), TEST_ENTRY(connection_table_keeps_flows),
-    TEST_ENTRY(source_hash_affinity_and_errors),   TEST_ENTRY(l2rewrite_vlan_actions),
+    TEST_ENTRY(chain_rewrites_to_maglev_choice),
+    TEST_ENTRY(non_vip_takes_miss_verdict),
+    TEST_ENTRY(classifier_ipv6_vlan_and_wildcard),
+    TEST_ENTRY(connection_table_keeps_flows),
+    TEST_ENTRY(source_hash_affinity_and_errors),
+    TEST_ENTRY(l2rewrite_vlan_actions),
     TEST_ENTRY(contract_unwired_and_failed_jumps),
+    TEST_ENTRY(ipv6_port_read_behind_long_options),
+    TEST_ENTRY(no_cube_acts_on_the_last_packets_metadata),
 };
 
 int main(void)

@@ -60,6 +60,16 @@ static void dnat4(const char *vip, uint16_t vport, uint8_t proto, const char *to
 	bpf_map_update_elem(cube_map_fd(nat, "nat_dnat"), &k, &t, BPF_ANY);
 }
 
+static void dnat6(const char *vip, uint16_t vport, uint8_t proto, const char *to, uint16_t port)
+{
+	struct nat_dnat_key k = {
+	    .daddr = pkt_ip6(vip), .dport = htons(vport), .proto = proto, .family = 6};
+	struct nat_dnat_target t = {
+	    .addr = pkt_ip6(to), .port = htons(port), .flags = NAT_DNAT_F_VALID};
+
+	bpf_map_update_elem(cube_map_fd(nat, "nat_dnat"), &k, &t, BPF_ANY);
+}
+
 static struct pkt_spec tcp4(const char *src, uint16_t sport, const char *dst, uint16_t dport)
 {
 	struct pkt_spec s = {.family = 4,
@@ -197,6 +207,7 @@ TEST(dnat_both_directions)
 	cube_connect_port(parser, 0, CUBE_PORT_TX, 0);
 	harness_run(parser, f, len, &res);
 	harness_meta(&m);
+	m.version = CUBE_META_VERSION; /* reopened: the parser's verdict closed it */
 	m.backend_id = 3;
 	m.flags |= CUBE_META_F_BACKEND;
 	harness_meta_set(&m);
@@ -359,6 +370,115 @@ TEST(timeouts_expire_connections)
 	teardown();
 }
 
+/* IPv6 with 8 + 520 bytes of options: the L4 header at 582. */
+static struct pkt_spec long_options6(const char *src, uint16_t sport, const char *dst,
+				     uint16_t dport, uint8_t proto)
+{
+	struct pkt_spec s = {.family = 6,
+			     .saddr = pkt_ip6(src),
+			     .daddr = pkt_ip6(dst),
+			     .proto = proto,
+			     .sport = sport,
+			     .dport = dport,
+			     .payload_len = 9,
+			     .ipv6_ext = 2,
+			     .ipv6_ext_len = {8, 520}};
+	pkt_mac(s.dmac, "02:00:00:00:00:01");
+	pkt_mac(s.smac, "02:00:00:00:00:02");
+	return s;
+}
+
+/*
+ * L4 headers past 511 bytes are translated where they are: each frame out
+ * equals one built from scratch (checksums computed in full, not updated),
+ * and its L4 checksum checks.
+ */
+TEST(l4_behind_long_ipv6_options)
+{
+	struct nat_tuple key = {.saddr = pkt_ip6("fd00::2"),
+				.daddr = pkt_ip6("2001:db8:9::9"),
+				.sport = htons(1111),
+				.dport = htons(2222),
+				.proto = IPPROTO_TCP,
+				.family = 6};
+	struct pkt_spec s, w;
+	struct nat_conn conn;
+	uint8_t f[PKT_MAX];
+	uint8_t proto;
+
+	setup();
+	REQUIRE(parser && nat, "load");
+	snat6("fd00::", 64, "2001:db8::1");
+	s = long_options6("fd00::2", 1111, "2001:db8:9::9", 2222, IPPROTO_TCP);
+	CHECK_EQ(pkt_l4_off(f, pkt_build(&s, f), &proto), 582);
+	w = long_options6("2001:db8::1", 1111, "2001:db8:9::9", 2222, IPPROTO_TCP);
+	CHECK_EQ(expect_translated(s, w), 1111);
+	s = long_options6("2001:db8:9::9", 2222, "2001:db8::1", 1111, IPPROTO_TCP);
+	w = long_options6("2001:db8:9::9", 2222, "fd00::2", 1111, IPPROTO_TCP);
+	CHECK_EQ(expect_translated(s, w), 2222);
+	/* A FIN is seen where it is: the connection is closing. */
+	s = long_options6("fd00::2", 1111, "2001:db8:9::9", 2222, IPPROTO_TCP);
+	s.tcp_flags = 0x11;
+	w = long_options6("2001:db8::1", 1111, "2001:db8:9::9", 2222, IPPROTO_TCP);
+	w.tcp_flags = 0x11;
+	expect_translated(s, w);
+	CHECK_EQ(bpf_map_lookup_elem(cube_map_fd(nat, "nat_conns"), &key, &conn), 0);
+	CHECK(conn.flags & NAT_CONN_F_CLOSING, "flags %#x", conn.flags);
+
+	s = long_options6("fd00::2", 3333, "2001:db8:9::9", 53, IPPROTO_UDP);
+	w = long_options6("2001:db8::1", 3333, "2001:db8:9::9", 53, IPPROTO_UDP);
+	CHECK_EQ(expect_translated(s, w), 3333);
+	s = long_options6("fd00::2", 0, "2001:db8:9::9", 0, IPPROTO_ICMPV6);
+	s.icmp_type = 128;
+	s.icmp_id = 4242;
+	w = long_options6("2001:db8::1", 0, "2001:db8:9::9", 0, IPPROTO_ICMPV6);
+	w.icmp_type = 128;
+	w.icmp_id = 4242;
+	CHECK_EQ(expect_translated(s, w), 4242);
+
+	dnat6("2001:db8:100::10", 53, IPPROTO_UDP, "fd00::53", 5353);
+	s = long_options6("2001:db8:9::9", 7777, "2001:db8:100::10", 53, IPPROTO_UDP);
+	w = long_options6("2001:db8:9::9", 7777, "fd00::53", 5353, IPPROTO_UDP);
+	CHECK_EQ(expect_translated(s, w), 7777);
+	CHECK_EQ(harness_stats(nat).verdict[CUBE_VERDICT_TX], 6);
+	teardown();
+}
+
+/*
+ * A nat that runs without a parser before it (attached on its own) finds
+ * the last packet's metadata closed: it drops the frame untouched and opens
+ * nothing, counting it received and dropped.
+ */
+TEST(no_translation_on_the_last_packets_metadata)
+{
+	struct pkt_spec s = tcp4("10.0.0.2", 40000, "198.51.100.9", 80);
+	uint8_t f[PKT_MAX];
+	struct run_result res;
+	struct cube_stats st;
+	size_t len;
+
+	setup();
+	REQUIRE(parser && nat, "load");
+	snat4("10.0.0.0", 24, "192.0.2.1");
+	expect_translated(s, tcp4("192.0.2.1", 40000, "198.51.100.9", 80));
+	CHECK_EQ(conn_count(), 2);
+
+	s = tcp4("10.0.0.3", 41000, "198.51.100.10", 443);
+	len = pkt_build(&s, f);
+	harness_run(nat, f, len, &res);
+	CHECK_EQ(res.err, 0);
+	CHECK_EQ(res.retval, hook_ret_drop(hook));
+	CHECK_EQ(res.out_len, len);
+	CHECK_MEM(res.out, f, len);
+	CHECK_EQ(conn_count(), 2);
+	st = harness_stats(nat);
+	CHECK_EQ(st.drop[CUBE_DROP_NO_META], 1);
+	CHECK_EQ(st.rx_packets, 2);
+	CHECK_EQ(st.rx_bytes, 2 * len); /* both frames have the same length */
+	CHECK_EQ(st.verdict[CUBE_VERDICT_TX] + st.verdict[CUBE_VERDICT_DROP], 2);
+	teardown();
+}
+
 static const struct test_case cases[] = {
     TEST_ENTRY(snat_both_directions_and_port_collisions),
     TEST_ENTRY(dnat_both_directions),
@@ -366,6 +486,8 @@ static const struct test_case cases[] = {
     TEST_ENTRY(snat_skips_cluster_destinations),
     TEST_ENTRY(untranslatable_and_fragments),
     TEST_ENTRY(timeouts_expire_connections),
+    TEST_ENTRY(l4_behind_long_ipv6_options),
+    TEST_ENTRY(no_translation_on_the_last_packets_metadata),
 };
 
 int main(void)

@@ -69,7 +69,9 @@ static struct pkt_spec base_udp6(void)
 	return s;
 }
 
-/* Forwarded untouched; returns the metadata the parser wrote. */
+/* Forwarded untouched; returns the metadata the parser wrote. Its port's
+ * verdict (transmit) ends the chain, which closes the metadata: version 0,
+ * the fields left for reading. */
 static struct cube_meta expect_forward(const uint8_t *frame, size_t len)
 {
 	struct run_result res;
@@ -82,7 +84,7 @@ static struct cube_meta expect_forward(const uint8_t *frame, size_t len)
 	CHECK_EQ(res.out_len, len);
 	CHECK_MEM(res.out, frame, len);
 	harness_meta(&meta);
-	CHECK_EQ(meta.version, CUBE_META_VERSION);
+	CHECK_EQ(meta.version, 0);
 	CHECK_EQ(meta.pkt_len, len);
 	expected_forwards++;
 	return meta;
@@ -240,6 +242,90 @@ TEST(ipv6_udp_and_extensions)
 	s.ipv6_ext = 7; /* more than the parser walks */
 	len = pkt_build(&s, f);
 	expect_drop(f, len, CUBE_DROP_IPV6_EXT_TOO_MANY);
+}
+
+/* Where a 9-bit offset mask would wrap an L4 offset of 582 to. */
+#define WRAPPED_582 (582 & 0x1ff)
+
+/*
+ * Extension headers of any length up to the depth cubes read: the L4
+ * header is read where it is, or the frame is dropped as too deep; never
+ * read at a wrapped offset.
+ */
+TEST(ipv6_long_extension_headers)
+{
+	struct pkt_spec s = base_udp6();
+	uint8_t f[PKT_MAX];
+	struct cube_meta m;
+	size_t len;
+
+	/* A SYN to port 22 behind 8 + 520 bytes of options, with a decoy TCP
+	 * header to port 443 in the option data where a wrapped offset lands. */
+	s.proto = IPPROTO_TCP;
+	s.sport = 40000;
+	s.dport = 22;
+	s.tcp_flags = 0x02;
+	s.payload_len = 0;
+	s.ipv6_ext = 2;
+	s.ipv6_ext_len[1] = 520;
+	len = pkt_build(&s, f);
+	pkt_put_tcp(f + WRAPPED_582, 1234, 443, 0x02);
+	m = expect_forward(f, len);
+	CHECK_EQ(m.l4_off, 582);
+	CHECK_EQ(m.l4_proto, IPPROTO_TCP);
+	CHECK_EQ(m.flags, CUBE_META_F_L4 | CUBE_META_F_IPV6_EXT);
+	CHECK_EQ(m.sport, htons(40000));
+	CHECK_EQ(m.dport, htons(22));
+	check_hash(&m);
+
+	/* The same depth without a decoy: valid, not a bad data offset. */
+	len = pkt_build(&s, f);
+	m = expect_forward(f, len);
+	CHECK_EQ(m.l4_off, 582);
+	CHECK_EQ(m.dport, htons(22));
+	s.proto = IPPROTO_UDP;
+	s.dport = 53;
+	s.payload_len = 12;
+	m = expect_forward(f, pkt_build(&s, f));
+	CHECK_EQ(m.l4_off, 582);
+	CHECK_EQ(m.flags, CUBE_META_F_L4 | CUBE_META_F_IPV6_EXT);
+	CHECK_EQ(m.dport, htons(53));
+	check_hash(&m);
+
+	/* The deepest L4 header: offsets step by 8 from 54, so 2046. */
+	s.ipv6_ext_len[1] = 1984;
+	len = pkt_build(&s, f);
+	m = expect_forward(f, len);
+	CHECK_EQ(m.l4_off, 2046);
+	CHECK(m.l4_off <= CUBE_HDR_OFF_MASK && m.l4_off + 8 > CUBE_HDR_OFF_MASK,
+	      "2046 is the last offset below the limit");
+	CHECK_EQ(m.dport, htons(53));
+	/* One step deeper, by the options or by VLAN tags: dropped. */
+	s.ipv6_ext_len[0] = 16;
+	expect_drop(f, pkt_build(&s, f), CUBE_DROP_HDR_TOO_DEEP);
+	s.ipv6_ext_len[0] = 8;
+	s.nvlan = 2;
+	expect_drop(f, pkt_build(&s, f), CUBE_DROP_HDR_TOO_DEEP);
+	s.nvlan = 0;
+
+	/* A fragment behind a full-size (2048-byte) hop-by-hop header. */
+	s.ipv6_ext = 1;
+	s.ipv6_ext_len[0] = 2048;
+	s.ipv6_frag = true;
+	s.ipv6_frag_off = 1;
+	expect_drop(f, pkt_build(&s, f), CUBE_DROP_HDR_TOO_DEEP);
+	/* An atomic fragment behind 520 bytes: a whole datagram, parsed on. */
+	s.ipv6_ext_len[0] = 520;
+	s.ipv6_frag_off = 0;
+	m = expect_forward(f, pkt_build(&s, f));
+	CHECK_EQ(m.l4_off, 54 + 520 + 8);
+	CHECK_EQ(m.flags, CUBE_META_F_L4 | CUBE_META_F_IPV6_EXT);
+	CHECK_EQ(m.dport, htons(53));
+	/* And its options cut short by the payload length: truncated. */
+	len = pkt_build(&s, f);
+	f[18] = 0;
+	f[19] = 200;
+	expect_drop(f, len, CUBE_DROP_IPV6_EXT_TRUNCATED);
 }
 
 TEST(fragments_hash_on_l3)
@@ -474,6 +560,7 @@ static const struct test_case cases[] = {
     TEST_ENTRY(vlan_and_qinq),
     TEST_ENTRY(vlan_hash_differs_per_vlan),
     TEST_ENTRY(ipv6_udp_and_extensions),
+    TEST_ENTRY(ipv6_long_extension_headers),
     TEST_ENTRY(fragments_hash_on_l3),
     TEST_ENTRY(icmp_echo_id_and_arp_and_other_ethertypes),
     TEST_ENTRY(truncated_at_every_boundary),

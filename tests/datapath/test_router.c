@@ -301,6 +301,18 @@ TEST(arp_for_own_address)
 	harness_run(parser, f, len, &res);
 	CHECK_EQ(res.retval, hook_ret_pass(hook));
 
+	/* Address lengths other than 6 and 4 move every field: not answered. */
+	len = build_arp(f, 1, "02:00:00:00:00:05", "10.0.0.5", "10.0.0.1");
+	f[14 + 5] = 16;
+	harness_run(parser, f, len, &res);
+	CHECK_EQ(res.retval, hook_ret_pass(hook));
+	CHECK_MEM(res.out, f, len);
+	len = build_arp(f, 2, "02:00:00:00:00:06", "10.0.0.6", "10.0.0.1");
+	f[14 + 4] = 8;
+	harness_run(parser, f, len, &res);
+	CHECK_EQ(res.retval, hook_ret_pass(hook));
+	CHECK(harness_slowpath_next(&rec) != 0, "a malformed reply was queued");
+
 	/* A reply goes to the daemon to learn from. */
 	len = build_arp(f, 2, "02:00:00:00:00:06", "10.0.0.6", "10.0.0.1");
 	harness_run(parser, f, len, &res);
@@ -363,10 +375,188 @@ TEST(hosts_and_unrouted_pass)
 	cube_destroy(router);
 }
 
+static const char *mac_asker = "02:00:00:00:00:05";
+
+/* A solicitation from 2001:db8::5 for target, behind n_ext extension
+ * headers of the given lengths. */
+static size_t build_ns(uint8_t *f, const char *target, int n_ext, uint16_t ext0, uint16_t ext1,
+		       uint8_t hop_limit)
+{
+	struct pkt_spec s = {.family = 6,
+			     .saddr = pkt_ip6("2001:db8::5"),
+			     .daddr = pkt_ip6("ff02::1:ff00:1"),
+			     .proto = IPPROTO_ICMPV6,
+			     .icmp_type = 135,
+			     .payload_len = 24,
+			     .ttl = hop_limit,
+			     .ipv6_ext = n_ext,
+			     .ipv6_ext_len = {ext0, ext1}};
+	uint8_t proto;
+	size_t len;
+	int l4;
+
+	pkt_mac(s.dmac, "33:33:ff:00:00:01");
+	pkt_mac(s.smac, mac_asker);
+	len = pkt_build(&s, f);
+	l4 = pkt_l4_off(f, len, &proto);
+	memset(f + l4 + 4, 0, 4); /* reserved */
+	memcpy(f + l4 + 8, pkt_ip6(target).bytes, 16);
+	f[l4 + 24] = 1; /* source link-layer address, 8 bytes */
+	f[l4 + 25] = 1;
+	pkt_mac(f + l4 + 26, mac_asker);
+	pkt_fix_csums(f, len);
+	return len;
+}
+
+/* The advertisement for 2001:db8::1 on port 0, as RFC 4861 lays it out. */
+static size_t build_na(uint8_t *f)
+{
+	struct pkt_spec s = {.family = 6,
+			     .saddr = pkt_ip6("2001:db8::1"),
+			     .daddr = pkt_ip6("2001:db8::5"),
+			     .proto = IPPROTO_ICMPV6,
+			     .icmp_type = 136,
+			     .payload_len = 24,
+			     .ttl = 255};
+	size_t len;
+
+	pkt_mac(s.dmac, mac_asker);
+	pkt_mac(s.smac, mac_in);
+	len = pkt_build(&s, f);
+	memset(f + 54 + 4, 0, 4);
+	f[54 + 4] = 0x60; /* solicited, override */
+	memcpy(f + 54 + 8, pkt_ip6("2001:db8::1").bytes, 16);
+	f[54 + 24] = 2; /* target link-layer address, 8 bytes */
+	f[54 + 25] = 1;
+	pkt_mac(f + 54 + 26, mac_in);
+	pkt_fix_csums(f, len);
+	return len;
+}
+
+/* An advertisement from 2001:db8::5 to us, for its own address. */
+static size_t build_na_to_us(uint8_t *f, uint8_t hop_limit)
+{
+	size_t len = build_ns(f, "2001:db8::5", 0, 0, 0, hop_limit);
+
+	pkt_mac(f, mac_in);
+	memcpy(f + 38, pkt_ip6("2001:db8::1").bytes, 16); /* destination */
+	f[54] = 136;
+	f[54 + 4] = 0x60; /* solicited, override */
+	f[54 + 24] = 2;	  /* target link-layer address */
+	pkt_fix_csums(f, len);
+	return len;
+}
+
+/* Advertisements go to the daemon, which asked; one from off link does not
+ * (addressed to us, it goes to the kernel, which discards it as well). */
+TEST(neighbour_advertisement_to_slow_path)
+{
+	struct cube_slowpath_hdr rec;
+	uint8_t f[PKT_MAX];
+	struct run_result res;
+	struct cube_stats st;
+	size_t len;
+
+	setup();
+	REQUIRE(parser && router, "load");
+	while (harness_slowpath_next(&rec) == 0)
+		;
+	len = build_na_to_us(f, 255);
+	harness_run(parser, f, len, &res);
+	CHECK_EQ(res.retval, hook_ret_drop(hook));
+	REQUIRE(harness_slowpath_next(&rec) == 0, "advertisement not queued");
+	CHECK_EQ(rec.reason, CUBE_SLOWPATH_ND_ADVERT);
+	CHECK_EQ(rec.cap_len, len);
+	CHECK_MEM(rec.data, f, len);
+	len = build_na_to_us(f, 64);
+	harness_run(parser, f, len, &res);
+	CHECK_EQ(res.retval, hook_ret_pass(hook));
+	CHECK_MEM(res.out, f, len);
+	CHECK(harness_slowpath_next(&rec) != 0, "an off-link advertisement was queued");
+	st = harness_stats(router);
+	CHECK_EQ(st.verdict[CUBE_VERDICT_SLOWPATH], 1);
+	CHECK_EQ(st.verdict[CUBE_VERDICT_PASS], 1);
+	cube_destroy(parser);
+	cube_destroy(router);
+}
+
+/*
+ * A solicitation for our address gets the advertisement, whatever
+ * extension headers it came behind (none of them is sent back) and however
+ * deep they reach; one from off link (hop limit below 255) gets none.
+ */
+TEST(neighbour_solicitation_answered)
+{
+	static const uint16_t ext[][3] = {{0, 0, 0}, {1, 8, 0}, {1, 264, 0}, {2, 8, 520}};
+	uint8_t f[PKT_MAX], want[PKT_MAX];
+	size_t want_len, len;
+	struct run_result res;
+	struct cube_stats st;
+
+	setup();
+	REQUIRE(parser && router, "load");
+	want_len = build_na(want);
+	CHECK_EQ(want_len, 14 + 40 + 32);
+	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+		len = build_ns(f, "2001:db8::1", ext[i][0], ext[i][1], ext[i][2], 255);
+		harness_run(parser, f, len, &res);
+		CHECK_EQ(res.err, 0);
+		CHECK(res.retval == hook_ret_tx(hook), "case %zu: verdict %u", i, res.retval);
+		CHECK(res.out_len == want_len, "case %zu: %u bytes out", i, res.out_len);
+		CHECK_MEM(res.out, want, want_len);
+		CHECK(pkt_l4_csum_ok(res.out, want_len), "case %zu: ICMPv6 checksum", i);
+	}
+	/* From off link, or for someone else: not answered (and not routed). */
+	len = build_ns(f, "2001:db8::1", 0, 0, 0, 254);
+	harness_run(parser, f, len, &res);
+	CHECK_EQ(res.retval, hook_ret_drop(hook));
+	len = build_ns(f, "2001:db8::77", 1, 264, 0, 255);
+	harness_run(parser, f, len, &res);
+	CHECK_EQ(res.retval, hook_ret_drop(hook));
+
+	st = harness_stats(router);
+	CHECK_EQ(st.rx_packets, 6);
+	CHECK_EQ(st.verdict[CUBE_VERDICT_TX], 4);
+	CHECK_EQ(st.verdict[CUBE_VERDICT_DROP], 2);
+	CHECK_EQ(st.drop[CUBE_DROP_NO_ROUTE], 2);
+	cube_destroy(parser);
+	cube_destroy(router);
+}
+
+/* Without metadata: received, dropped, both counted. */
+TEST(no_metadata_counted_as_received)
+{
+	struct pkt_spec s = to("10.1.2.7");
+	uint8_t f[PKT_MAX];
+	size_t len = pkt_build(&s, f);
+	struct run_result res;
+	struct cube_stats st;
+
+	setup();
+	REQUIRE(parser && router, "load");
+	harness_meta_clear();
+	harness_run(router, f, len, &res);
+	CHECK_EQ(res.retval, hook_ret_drop(hook));
+	CHECK_MEM(res.out, f, len);
+	st = harness_stats(router);
+	CHECK_EQ(st.rx_packets, 1);
+	CHECK_EQ(st.rx_bytes, len);
+	CHECK_EQ(st.verdict[CUBE_VERDICT_DROP], 1);
+	CHECK_EQ(st.drop[CUBE_DROP_NO_META], 1);
+	cube_destroy(parser);
+	cube_destroy(router);
+}
+
 static const struct test_case cases[] = {
-    TEST_ENTRY(longest_prefix_wins), TEST_ENTRY(ipv6_forwarding),
-    TEST_ENTRY(defined_verdicts),    TEST_ENTRY(neighbour_miss_goes_to_slow_path),
-    TEST_ENTRY(arp_for_own_address), TEST_ENTRY(hosts_and_unrouted_pass),
+    TEST_ENTRY(longest_prefix_wins),
+    TEST_ENTRY(ipv6_forwarding),
+    TEST_ENTRY(defined_verdicts),
+    TEST_ENTRY(neighbour_miss_goes_to_slow_path),
+    TEST_ENTRY(arp_for_own_address),
+    TEST_ENTRY(hosts_and_unrouted_pass),
+    TEST_ENTRY(neighbour_solicitation_answered),
+    TEST_ENTRY(neighbour_advertisement_to_slow_path),
+    TEST_ENTRY(no_metadata_counted_as_received),
 };
 
 int main(void)

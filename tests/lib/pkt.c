@@ -201,6 +201,42 @@ void pkt_fix_csums(uint8_t *f, size_t len)
 	put16(f + l4 + field, c);
 }
 
+void pkt_put_tcp(uint8_t *p, uint16_t sport, uint16_t dport, uint8_t flags)
+{
+	memset(p, 0, 20);
+	put16(p, sport);
+	put16(p + 2, dport);
+	put16(p + 4, 0x0102);
+	p[12] = 5 << 4;
+	p[13] = flags;
+	put16(p + 14, 65535);
+}
+
+/* An options header's body: options of the experimental type RFC 4727
+ * gives both headers (0x1e, skipped by a node that does not know it), 255
+ * data bytes at most each, as many as it takes. */
+static void fill_options(uint8_t *opt, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		size_t rem = len - i, n;
+
+		if (rem == 1) {
+			opt[i] = 0; /* Pad1 */
+			break;
+		}
+		n = rem - 2 > 255 ? 255 : rem - 2;
+		if (rem - 2 - n == 1)
+			n--; /* leave room for one more option, not a lone byte */
+		opt[i] = 0x1e;
+		opt[i + 1] = (uint8_t)n;
+		for (size_t k = 0; k < n; k++)
+			opt[i + 2 + k] = (uint8_t)(k * 13 + 5);
+		i += 2 + n;
+	}
+}
+
 size_t pkt_build(const struct pkt_spec *s, uint8_t *buf)
 {
 	size_t off = 0, l3, l4, l4_hdr = 0, ip_hdr;
@@ -250,12 +286,18 @@ size_t pkt_build(const struct pkt_spec *s, uint8_t *buf)
 		uint8_t *next = buf + l3 + 6;
 
 		for (int i = 0; i < s->ipv6_ext; i++) {
+			size_t ext_len = i < 8 && s->ipv6_ext_len[i] ? s->ipv6_ext_len[i] : 8;
+
 			*next = i == 0 ? 0 : 60;
 			next = buf + l3 + ip_hdr;
-			buf[l3 + ip_hdr + 1] = 0; /* 8 bytes */
-			buf[l3 + ip_hdr + 2] = 1; /* PadN */
-			buf[l3 + ip_hdr + 3] = 4;
-			ip_hdr += 8;
+			buf[l3 + ip_hdr + 1] = (uint8_t)(ext_len / 8 - 1);
+			if (ext_len == 8) {
+				buf[l3 + ip_hdr + 2] = 1; /* PadN */
+				buf[l3 + ip_hdr + 3] = 4;
+			} else {
+				fill_options(buf + l3 + ip_hdr + 2, ext_len - 2);
+			}
+			ip_hdr += ext_len;
 		}
 		if (s->ipv6_frag) {
 			*next = 44;
@@ -270,12 +312,7 @@ size_t pkt_build(const struct pkt_spec *s, uint8_t *buf)
 	switch (proto) {
 	case IPPROTO_TCP:
 		l4_hdr = 20;
-		put16(buf + l4, s->sport);
-		put16(buf + l4 + 2, s->dport);
-		put16(buf + l4 + 4, 0x0102);
-		buf[l4 + 12] = 5 << 4;
-		buf[l4 + 13] = s->tcp_flags ? s->tcp_flags : 0x10;
-		put16(buf + l4 + 14, 65535);
+		pkt_put_tcp(buf + l4, s->sport, s->dport, s->tcp_flags ? s->tcp_flags : 0x10);
 		break;
 	case IPPROTO_UDP:
 		l4_hdr = 8;

@@ -27,18 +27,21 @@ struct pkt_spec {
 	uint8_t ttl;	       /* 0: 64 */
 	uint8_t tcp_flags;     /* 0: ACK */
 	uint8_t icmp_type;
-	uint16_t icmp_id;	/* host order */
-	uint8_t ipv4_opt_words; /* IHL beyond 5 */
-	uint16_t ipv4_frag;	/* host order frag_off field (MF | offset) */
-	int ipv6_ext;		/* hop-by-hop and destination options headers to add */
-	bool ipv6_frag;		/* add a fragment header */
-	uint16_t ipv6_frag_off; /* host order, offset << 3 | M */
-	bool udp_no_csum;	/* IPv4 UDP with checksum 0 */
+	uint16_t icmp_id;	  /* host order */
+	uint8_t ipv4_opt_words;	  /* IHL beyond 5 */
+	uint16_t ipv4_frag;	  /* host order frag_off field (MF | offset) */
+	int ipv6_ext;		  /* hop-by-hop and destination options headers to add */
+	uint16_t ipv6_ext_len[8]; /* bytes of each (a multiple of 8); 0: 8 */
+	bool ipv6_frag;		  /* add a fragment header */
+	uint16_t ipv6_frag_off;	  /* host order, offset << 3 | M */
+	bool udp_no_csum;	  /* IPv4 UDP with checksum 0 */
 	size_t payload_len;
 };
 
 /* Fills buf, returns the frame length. */
 size_t pkt_build(const struct pkt_spec *s, uint8_t *buf);
+/* A 20-byte TCP header at p, as pkt_build writes one (checksum 0). */
+void pkt_put_tcp(uint8_t *p, uint16_t sport, uint16_t dport, uint8_t flags);
 
 union cube_addr pkt_ip4(const char *text);
 union cube_addr pkt_ip6(const char *text);

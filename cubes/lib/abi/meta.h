@@ -5,6 +5,13 @@
  * shared by all cubes: a packet's whole chain runs on one CPU without
  * preemption, so the slot belongs to that packet until the chain ends.
  *
+ * Valid from the parser's write to the chain's verdict: every verdict other
+ * than forwarding into another cube (drop, pass, transmit, redirect, slow
+ * path) sets version back to 0. Only a parser may head a chain (the
+ * attachment's YANG `must`); a cube that still runs without one before it
+ * finds no metadata and drops the packet (CUBE_DROP_NO_META) instead of
+ * acting on the previous packet's.
+ *
  * Versioned: a cube refuses metadata of another version (CUBE_DROP_NO_META)
  * rather than misreading it. Bump CUBE_META_VERSION on any layout change.
  */
@@ -15,6 +22,17 @@
 #include "addr.h"
 
 #define CUBE_META_VERSION 1
+
+/*
+ * The deepest header offset cubes read at. The parser drops a frame whose
+ * L4 header starts deeper (CUBE_DROP_HDR_TOO_DEEP), so the offsets it
+ * records are at most this; 2047 holds any header chain that fits a
+ * 1280-byte first fragment (RFC 7112) behind two VLAN tags. A cube reads at
+ * an offset through ctx_hdr() (cubes/lib/hdr.h), which refuses one beyond it
+ * (a pushed VLAN tag moves offsets on) and masks with it only to bound the
+ * pointer for the verifier: an offset is never silently wrapped.
+ */
+#define CUBE_HDR_OFF_MASK 0x7ff
 
 /* No backend chosen yet; also the empty Maglev slot. */
 #define CUBE_NO_BACKEND 0xffffffffu
@@ -33,12 +51,12 @@ enum cube_meta_flags {
 };
 
 struct cube_meta {
-	__u16 version; /* CUBE_META_VERSION when valid */
+	__u16 version; /* CUBE_META_VERSION while valid, 0 once the chain ended */
 	__u16 flags;   /* enum cube_meta_flags */
 	__u32 ingress_ifindex;
-	__u32 pkt_len; /* whole frame, all fragments of an XDP multi-buffer */
-	__u16 l3_off;  /* from the start of the frame */
-	__u16 l4_off;
+	__u32 pkt_len;	  /* whole frame, all fragments of an XDP multi-buffer */
+	__u16 l3_off;	  /* from the start of the frame */
+	__u16 l4_off;	  /* see CUBE_HDR_OFF_MASK */
 	__be16 l3_proto;  /* ethertype after any VLAN tags */
 	__u8 l4_proto;	  /* IPPROTO_*, after IPv6 extension headers */
 	__u8 ip_version;  /* CUBE_AF_INET, CUBE_AF_INET6 or 0 */
