@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -92,24 +93,89 @@ void cube_pin_dir(char *out, size_t size, const char *root, const char *name, co
 		 name);
 }
 
+/* A mapped array is copied as memory (the slots of Maglev rings: millions). */
+static int copy_mapped(int from, int to, const struct bpf_map_info *a, const struct bpf_map_info *b)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), elem = ((size_t)a->value_size + 7) / 8 * 8;
+	size_t n = a->max_entries < b->max_entries ? a->max_entries : b->max_entries;
+	size_t len_a = ((size_t)a->max_entries * elem + page - 1) / page * page;
+	size_t len_b = ((size_t)b->max_entries * elem + page - 1) / page * page;
+	void *src = mmap(NULL, len_a, PROT_READ, MAP_SHARED, from, 0);
+	void *dst = mmap(NULL, len_b, PROT_READ | PROT_WRITE, MAP_SHARED, to, 0);
+	int e = src == MAP_FAILED || dst == MAP_FAILED ? -errno : 0;
+
+	if (!e)
+		memcpy(dst, src, n * elem);
+	if (src != MAP_FAILED)
+		munmap(src, len_a);
+	if (dst != MAP_FAILED)
+		munmap(dst, len_b);
+	return e;
+}
+
+/* Batches of entries at a time, a syscall each way (0: not supported). */
+#define COPY_BATCH 8192
+
+static int copy_batched(int from, int to, const struct bpf_map_info *info, size_t vsize)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	void *keys = malloc((size_t)COPY_BATCH * info->key_size);
+	void *values = malloc((size_t)COPY_BATCH * vsize);
+	uint64_t token = 0;
+	int first = 1, e = 0;
+
+	if (!keys || !values) {
+		e = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		uint32_t count = COPY_BATCH, put;
+		int rc = bpf_map_lookup_batch(from, first ? NULL : &token, &token, keys, values,
+					      &count, &opts);
+
+		if (rc && errno != ENOENT) {
+			e = -errno;
+			break;
+		}
+		first = 0;
+		put = count;
+		/* Past a smaller end, updates fail with E2BIG: what fits is in. */
+		if (count)
+			bpf_map_update_batch(to, keys, values, &put, &opts);
+		if (rc) /* ENOENT: that was the last batch */
+			break;
+	}
+out:
+	free(keys);
+	free(values);
+	return e;
+}
+
 /* Entries of an adopted map that the new load made bigger or smaller: every
  * key that fits is carried over; map-in-map values travel as inner fds. */
 static void copy_entries(int from, int to)
 {
-	struct bpf_map_info info = {0};
+	struct bpf_map_info info = {0}, to_info = {0};
 	uint32_t len = sizeof(info);
 	int ncpu = libbpf_num_possible_cpus();
 	size_t vsize;
 	void *key, *next, *value;
-	int of_maps;
+	int of_maps, per_cpu;
 
 	if (bpf_obj_get_info_by_fd(from, &info, &len) || ncpu < 1)
 		return;
+	len = sizeof(to_info);
+	if (bpf_obj_get_info_by_fd(to, &to_info, &len))
+		return;
+	if ((info.map_flags & BPF_F_MMAPABLE) && (to_info.map_flags & BPF_F_MMAPABLE) &&
+	    !copy_mapped(from, to, &info, &to_info))
+		return;
 	of_maps = info.type == BPF_MAP_TYPE_HASH_OF_MAPS || info.type == BPF_MAP_TYPE_ARRAY_OF_MAPS;
-	vsize = info.value_size;
-	if (info.type == BPF_MAP_TYPE_PERCPU_ARRAY || info.type == BPF_MAP_TYPE_PERCPU_HASH ||
-	    info.type == BPF_MAP_TYPE_LRU_PERCPU_HASH)
-		vsize = ((vsize + 7) / 8) * 8 * (size_t)ncpu;
+	per_cpu = info.type == BPF_MAP_TYPE_PERCPU_ARRAY || info.type == BPF_MAP_TYPE_PERCPU_HASH ||
+		  info.type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+	vsize = per_cpu ? ((info.value_size + 7) / 8) * 8 * (size_t)ncpu : info.value_size;
+	if (!of_maps && !copy_batched(from, to, &info, vsize))
+		return;
 	key = calloc(1, info.key_size);
 	next = calloc(1, info.key_size);
 	value = calloc(1, vsize < 4 ? 4 : vsize);

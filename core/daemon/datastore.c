@@ -442,6 +442,31 @@ static int check_list_sizes(struct datastore *ds, const struct lyd_node *diff, s
 	return 0;
 }
 
+/*
+ * A scope holds a container without the independent entries it has:
+ * validation, seeing it empty, makes it implicit (default), which a diff
+ * would call a change. A container that was explicit stays so.
+ */
+static void keep_explicit_containers(const struct lyd_node *before, struct lyd_node *after)
+{
+	for (struct lyd_node *top = after; top; top = top->next) {
+		struct lyd_node *n;
+
+		LYD_TREE_DFS_BEGIN(top, n) {
+			if (n->schema && n->schema->nodetype == LYS_CONTAINER &&
+			    (n->flags & LYD_DEFAULT)) {
+				char *path = lyd_path(n, LYD_PATH_STD, NULL, 0);
+				const struct lyd_node *was = path ? find_exact(before, path) : NULL;
+
+				if (was && !(was->flags & LYD_DEFAULT))
+					n->flags &= ~LYD_DEFAULT;
+				free(path);
+			}
+			LYD_TREE_DFS_END(top, n);
+		}
+	}
+}
+
 /* Hand one change to the handler, apply it to running, journal it. The
  * handler's abort undoes everything but running, which changes only once
  * the handler has applied the change. */
@@ -514,6 +539,7 @@ int ds_write(struct datastore *ds, struct ds_edit *edits, size_t n, struct cn_er
 		ly_fail(ds, after, err, "invalid configuration");
 		goto out;
 	}
+	keep_explicit_containers(before, after);
 	if (lyd_diff_siblings(before, after, LYD_DIFF_DEFAULTS, &diff)) {
 		ly_fail(ds, NULL, err, "diff");
 		goto out;

@@ -205,8 +205,13 @@ static int replay(struct journal *j, const struct ly_ctx *ctx, struct lyd_node *
 			    lyd_diff_apply_all(config, diff)) {
 				lyd_free_all(diff);
 				free(text);
-				return cn_fail(err, CN_ERR_OPERATION_FAILED, path,
-					       "journal record %" PRIu64 " does not apply", gen);
+				const struct ly_err_item *e = ly_err_first(ctx);
+
+				cn_fail(err, CN_ERR_OPERATION_FAILED, path,
+					"journal record %" PRIu64 " does not apply: %s", gen,
+					e && e->msg ? e->msg : "?");
+				ly_err_clean((struct ly_ctx *)ctx, NULL);
+				return -1;
 			}
 			lyd_free_all(diff);
 			j->generation = gen;

@@ -571,6 +571,13 @@ int rt_cube_fresh(struct runtime *rt, const char *name)
 	return c && c->fresh;
 }
 
+int rt_cube_empty(struct runtime *rt, const char *name)
+{
+	const struct rt_cube *c = rt->want ? set_cube(rt->want, name) : NULL;
+
+	return c && c->fresh && c->new_pins;
+}
+
 struct cube *rt_cube_by_id(struct runtime *rt, uint32_t id)
 {
 	for (size_t i = 0; i < rt->live.n_cubes; i++)

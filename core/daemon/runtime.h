@@ -94,6 +94,9 @@ void runtime_abort(struct runtime *rt);
  * a change: what runs. */
 struct cube *rt_cube(struct runtime *rt, const char *name);
 int rt_cube_fresh(struct runtime *rt, const char *name);
+/* Loaded by this change with maps of its own, empty (not adopted from pins,
+ * nor copied from the instance it replaces, as a resize copies them). */
+int rt_cube_empty(struct runtime *rt, const char *name);
 /* The cube that heads the chain on a netdev's XDP (or TC ingress) hook. */
 struct cube *rt_head_on(struct runtime *rt, uint32_t ifindex);
 struct cube *rt_cube_by_id(struct runtime *rt, uint32_t id);

@@ -648,7 +648,7 @@ static int apply_lb(struct runtime *rt, const struct ds_change *c, struct lb *lb
 		char name[96];
 
 		stage_name(name, sizeof(name), lb->name, s);
-		full |= rt_cube_fresh(rt, name);
+		full |= rt_cube_empty(rt, name); /* one reloaded bigger has its maps copied */
 	}
 	if (open_store(rt, lb))
 		return cn_fail(err, CN_ERR_OPERATION_FAILED, where, "cannot open its maglev");

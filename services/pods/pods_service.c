@@ -176,11 +176,12 @@ static int pods_validate(struct runtime *rt, const struct ds_change *c, struct c
 	return pods_pods_plan(c, err) || pods_balancers_plan(c, err) ? -1 : 0;
 }
 
-/* Whether any stage of the chain is a new instance: it is programmed whole. */
-static int chain_fresh(struct runtime *rt)
+/* Whether any stage of the chain starts with empty maps (a new chain): it
+ * is programmed whole. A stage reloaded bigger has its maps copied over. */
+static int chain_empty(struct runtime *rt)
 {
 	for (int s = 0; s < N_STAGES; s++)
-		if (rt_cube_fresh(rt, pods_stage_names[s]))
+		if (rt_cube_empty(rt, pods_stage_names[s]))
 			return 1;
 	return 0;
 }
@@ -199,7 +200,7 @@ static int pods_apply(struct runtime *rt, const struct ds_change *c, struct cn_e
 			return cn_fail(err, CN_ERR_OPERATION_FAILED, SVCS,
 				       "cannot adopt the node chain");
 	}
-	full = c->restore || chain_fresh(rt);
+	full = c->restore || chain_empty(rt);
 	if (pods_balancers_apply(rt, c, full, err) || pods_pods_apply(rt, c, full, err))
 		return -1;
 	return 0;
