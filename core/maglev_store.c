@@ -164,8 +164,13 @@ int maglev_store_open(struct maglev_store *s, int services_fd, int slots_fd, int
 	s->n_slots = n_slots;
 	s->n_rings = max_services;
 	s->rings = calloc(max_services ? max_services : 1, sizeof(*s->rings));
-	if (!s->rings)
+	s->pending_mark = calloc(max_services ? max_services : 1, 1);
+	if (!s->rings || !s->pending_mark) {
+		free(s->rings);
+		free(s->pending_mark);
+		s->rings = NULL;
 		return -ENOMEM;
+	}
 	if ((rc = map_slots(s))) {
 		free(s->rings);
 		s->rings = NULL;
@@ -200,22 +205,31 @@ void maglev_store_close(struct maglev_store *s)
 	}
 	free(s->free);
 	free(s->rings);
+	free(s->pending_mark);
 	free(s->taken);
 	free(s->dropped);
 	free(s->pending);
 	memset(s, 0, sizeof(*s));
 }
 
-/* Remember service_id's region before this transaction changed it. */
+/* Remember service_id's region before this transaction changed it (once:
+ * pending_mark says it is remembered already). */
 static int note_pending(struct maglev_store *s, uint32_t service_id, struct region before)
 {
-	for (size_t i = 0; i < s->n_pending; i++)
-		if (s->pending[i].service_id == service_id)
-			return 0;
+	if (s->pending_mark[service_id])
+		return 0;
 	if (grow((void **)&s->pending, &s->cap_pending, s->n_pending + 1, sizeof(*s->pending)))
 		return -ENOMEM;
 	s->pending[s->n_pending++] = (struct pending_ring){service_id, before};
+	s->pending_mark[service_id] = 1;
 	return 0;
+}
+
+static void clear_pending(struct maglev_store *s)
+{
+	for (size_t i = 0; i < s->n_pending; i++)
+		s->pending_mark[s->pending[i].service_id] = 0;
+	s->n_pending = 0;
 }
 
 static int drop_region(struct maglev_store *s, struct region r)
@@ -341,7 +355,8 @@ void maglev_store_commit(struct maglev_store *s)
 
 	for (size_t i = 0; i < s->n_dropped; i++)
 		region_give_back(s, s->dropped[i], now);
-	s->n_taken = s->n_dropped = s->n_pending = 0;
+	s->n_taken = s->n_dropped = 0;
+	clear_pending(s);
 }
 
 void maglev_store_abort(struct maglev_store *s)
@@ -353,7 +368,8 @@ void maglev_store_abort(struct maglev_store *s)
 		region_give_back(s, s->taken[i], now);
 	for (size_t i = 0; i < s->n_pending; i++)
 		s->rings[s->pending[i].service_id] = s->pending[i].before;
-	s->n_taken = s->n_dropped = s->n_pending = 0;
+	s->n_taken = s->n_dropped = 0;
+	clear_pending(s);
 }
 
 int maglev_store_ring_is(const struct maglev_store *s, uint32_t service_id, const uint32_t *table,

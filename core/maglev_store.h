@@ -59,6 +59,7 @@ struct maglev_store {
 		struct region before;
 	} * pending;
 	size_t n_pending, cap_pending;
+	uint8_t *pending_mark; /* per service id: in pending */
 };
 
 /* The smallest size of MAGLEV_TABLE_SIZES above 100 x backends (Cilium's

@@ -27,6 +27,15 @@ const char *cfg_leaf(const struct lyd_node *parent, const char *path)
 	return lyd_get_value(n);
 }
 
+const char *cfg_child(const struct lyd_node *parent, const char *name)
+{
+	for (const struct lyd_node *n = lyd_child(parent); n; n = n->next)
+		if (n->schema && (n->schema->nodetype & LYD_NODE_TERM) &&
+		    !strcmp(n->schema->name, name))
+			return lyd_get_value(n);
+	return NULL;
+}
+
 int cfg_parse_mac(const char *s, uint8_t mac[6])
 {
 	unsigned int b[6];

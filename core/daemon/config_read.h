@@ -12,6 +12,9 @@
 const struct lyd_node *cfg_find(const struct lyd_node *config, const char *xpath);
 /* The value of the leaf at a path below parent, or NULL. */
 const char *cfg_leaf(const struct lyd_node *parent, const char *path);
+/* The same for a direct child leaf by name, without parsing a path: for
+ * what runs once per entry of a large list. */
+const char *cfg_child(const struct lyd_node *parent, const char *name);
 int cfg_parse_mac(const char *text, uint8_t mac[6]);
 /* "10.1.0.0/16" or "2001:db8::/32"; "10.0.0.1" for an address. 0 or -1. */
 int cfg_parse_prefix(const char *text, int *family, union cube_addr *addr, uint32_t *plen);

@@ -245,7 +245,7 @@ static int parse_edit(struct datastore *ds, struct edit_work *w, struct cn_error
 {
 	const struct ds_edit *e = w->edit;
 
-	if (e->op == DS_DELETE)
+	if (e->op == DS_DELETE || e->op == DS_REMOVE)
 		return 0;
 	if (e->op == DS_CREATE || !e->xpath[0])
 		snprintf(w->parent, sizeof(w->parent), "%s", e->xpath);
@@ -264,7 +264,7 @@ static int scope_edit(struct datastore *ds, struct ds_scope *scope, const struct
 	const struct lyd_node *entry = ds_scope_entry_of(&ds->independent, target);
 	int rc = 0;
 
-	if (!e->xpath[0] && e->op != DS_MERGE && e->op != DS_CREATE) {
+	if (!e->xpath[0] && e->op != DS_MERGE && e->op != DS_MERGE_NODE && e->op != DS_CREATE) {
 		scope->all = 1;
 		return 0;
 	}
@@ -276,7 +276,9 @@ static int scope_edit(struct datastore *ds, struct ds_scope *scope, const struct
 	}
 	if (!rc && w->scratch)
 		rc = ds_scope_collect(scope, &ds->independent, w->scratch, 1);
-	if (!rc && target && (e->op == DS_REPLACE || e->op == DS_DELETE))
+	if (!rc && target &&
+	    (e->op == DS_REPLACE || e->op == DS_DELETE || e->op == DS_REMOVE ||
+	     e->op == DS_CREATE_NODE))
 		rc = ds_scope_collect(scope, &ds->independent, target, 0);
 	return rc;
 }
@@ -292,10 +294,13 @@ static int apply_edit(struct datastore *ds, struct lyd_node **cand, struct edit_
 	e->created = 0;
 	e->new_path[0] = '\0';
 	switch (e->op) {
+	case DS_REMOVE:
 	case DS_DELETE:
 		if (!e->xpath[0])
 			return cn_fail(err, CN_ERR_NOT_ALLOWED, "",
 				       "the datastore itself cannot be deleted");
+		if (!target && e->op == DS_REMOVE)
+			return 0;
 		if (!target)
 			return cn_fail(err, CN_ERR_DATA_MISSING, e->xpath, "no such data");
 		if (target == *cand)
@@ -328,8 +333,15 @@ static int apply_edit(struct datastore *ds, struct lyd_node **cand, struct edit_
 		e->created = 1;
 		return 0;
 
+	case DS_CREATE_NODE:
+		if (target && !(target->flags & LYD_DEFAULT))
+			return cn_fail(err, CN_ERR_DATA_EXISTS, e->xpath,
+				       "the data already exists");
+		/* The body is the target, as for replace. */
+		__attribute__((fallthrough));
 	case DS_REPLACE:
 	case DS_MERGE:
+	case DS_MERGE_NODE:
 		if (e->op == DS_MERGE && e->xpath[0] && !target)
 			return cn_fail(err, CN_ERR_DATA_MISSING, e->xpath,
 				       "no such data to merge into");
@@ -354,7 +366,7 @@ static int apply_edit(struct datastore *ds, struct lyd_node **cand, struct edit_
 			if (!lysc_is_key(s->schema))
 				return cn_fail(err, CN_ERR_INVALID_VALUE, e->xpath,
 					       "the body must hold only the target node");
-		if (e->op == DS_REPLACE) {
+		if (e->op == DS_REPLACE || e->op == DS_CREATE_NODE) {
 			e->created = target == NULL;
 			if (target) {
 				if (target == *cand)
@@ -452,7 +464,8 @@ static void keep_explicit_containers(const struct lyd_node *before, struct lyd_n
 	for (struct lyd_node *top = after; top; top = top->next) {
 		struct lyd_node *n;
 
-		LYD_TREE_DFS_BEGIN(top, n) {
+		LYD_TREE_DFS_BEGIN(top, n)
+		{
 			if (n->schema && n->schema->nodetype == LYS_CONTAINER &&
 			    (n->flags & LYD_DEFAULT)) {
 				char *path = lyd_path(n, LYD_PATH_STD, NULL, 0);
@@ -519,8 +532,11 @@ int ds_write(struct datastore *ds, struct ds_edit *edits, size_t n, struct cn_er
 	ly_err_clean(ds->ctx, NULL);
 	for (size_t i = 0; i < n; i++) {
 		work[i].edit = &edits[i];
-		if (parse_edit(ds, &work[i], err))
+		edits[i].failed = 0;
+		if (parse_edit(ds, &work[i], err)) {
+			edits[i].failed = 1;
 			goto out;
+		}
 		if (scope_edit(ds, &scope, &work[i])) {
 			cn_fail(err, CN_ERR_OPERATION_FAILED, "", "out of memory");
 			goto out;
@@ -533,8 +549,10 @@ int ds_write(struct datastore *ds, struct ds_edit *edits, size_t n, struct cn_er
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++)
-		if (apply_edit(ds, &after, &work[i], err))
+		if (apply_edit(ds, &after, &work[i], err)) {
+			edits[i].failed = 1;
 			goto out;
+		}
 	if (lyd_validate_all(&after, ds->ctx, LYD_VALIDATE_NO_STATE, NULL)) {
 		ly_fail(ds, after, err, "invalid configuration");
 		goto out;

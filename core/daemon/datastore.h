@@ -27,6 +27,10 @@ enum ds_edit_op {
 	DS_REPLACE, /* PUT: the target, created or replaced */
 	DS_MERGE,   /* PATCH: merged into the existing target */
 	DS_DELETE,  /* DELETE: the target; 404 if missing */
+	/* YANG Patch (RFC 8072) edits, whose body is the target itself: */
+	DS_CREATE_NODE, /* create: the target; 409 if it exists */
+	DS_MERGE_NODE,	/* merge: into the target, created if missing */
+	DS_REMOVE,	/* remove: the target, if it is there */
 };
 
 /* One change, as every phase of the handler sees it. */
@@ -80,6 +84,7 @@ struct ds_edit {
 	const char *body;
 	int created;
 	char new_path[1024];
+	int failed; /* this edit is the one err names */
 };
 
 /* Apply edits as one transaction: all of them or none. */

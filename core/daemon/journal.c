@@ -172,6 +172,38 @@ static int load_snapshot(struct journal *j, const struct ly_ctx *ctx, struct lyd
 	return e ? cn_fail(err, CN_ERR_OPERATION_FAILED, path, "cannot parse %s", path) : 0;
 }
 
+/*
+ * A non-presence container whose last child went is implicit again; a
+ * record made after that creates it anew, which libyang, finding the
+ * implicit one, would add a second time. The implicit one goes first.
+ */
+static void drop_implicit_created(struct lyd_node **tree, const struct lyd_node *diff)
+{
+	for (const struct lyd_node *top = diff; top; top = top->next) {
+		const struct lyd_node *n;
+
+		LYD_TREE_DFS_BEGIN(top, n) {
+			struct lyd_meta *m = lyd_find_meta(n->meta, NULL, "yang:operation");
+			const char *op = m ? lyd_get_meta_value(m) : NULL;
+
+			if (op && !strcmp(op, "create") && n->schema &&
+			    n->schema->nodetype == LYS_CONTAINER) {
+				char *path = lyd_path(n, LYD_PATH_STD, NULL, 0);
+				struct lyd_node *have = NULL;
+
+				if (path && *tree && lyd_find_path(*tree, path, 0, &have) == LY_SUCCESS &&
+				    (have->flags & LYD_DEFAULT)) {
+					if (have == *tree)
+						*tree = (*tree)->next;
+					lyd_free_tree(have);
+				}
+				free(path);
+			}
+			LYD_TREE_DFS_END(top, n);
+		}
+	}
+}
+
 /* Apply the journal's records above the snapshot; cut a torn tail off. */
 static int replay(struct journal *j, const struct ly_ctx *ctx, struct lyd_node **config,
 		  struct cn_error *err)
@@ -201,8 +233,9 @@ static int replay(struct journal *j, const struct ly_ctx *ctx, struct lyd_node *
 			struct lyd_node *diff = NULL;
 
 			rec[hdr + body_len] = '\0';
-			if (parse_config(ctx, rec + hdr, &diff) ||
-			    lyd_diff_apply_all(config, diff)) {
+			if (!parse_config(ctx, rec + hdr, &diff))
+				drop_implicit_created(config, diff);
+			if (!diff || lyd_diff_apply_all(config, diff)) {
 				lyd_free_all(diff);
 				free(text);
 				const struct ly_err_item *e = ly_err_first(ctx);

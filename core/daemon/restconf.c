@@ -9,6 +9,7 @@
 #include "restconf_deadline.h"
 #include "restconf_reply.h"
 #include "restconf_request.h"
+#include "restconf_patch.h"
 #include "operations.h"
 
 static enum MHD_Result handle_data(struct restconf_server *srv, struct MHD_Connection *conn,
@@ -30,6 +31,8 @@ static enum MHD_Result handle_data(struct restconf_server *srv, struct MHD_Conne
 		free(json);
 		return rc;
 	}
+	if (req->yang_patch)
+		return restconf_yang_patch(srv, conn, req->uri, req);
 	if (strcmp(method, "POST") == 0)
 		op = DS_CREATE;
 	else if (strcmp(method, "PUT") == 0)

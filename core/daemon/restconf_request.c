@@ -7,6 +7,7 @@
 #include "restconf_path.h"
 #include "restconf_reply.h"
 #include "restconf_request.h"
+#include "restconf_patch.h"
 
 #define ALLOW_READ	"GET, HEAD, OPTIONS"
 #define ALLOW_DATA	"GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
@@ -145,6 +146,7 @@ static int judge(struct restconf_server *srv, struct MHD_Connection *conn, const
 
 		if (*rest == '/')
 			rest++;
+		snprintf(req->uri, sizeof(req->uri), "%s", rest);
 		if (restconf_path_to_xpath(srv->ds->ctx, rest, req->xpath, sizeof(req->xpath),
 					   &req->snode, &req->refusal))
 			return -1;
@@ -187,6 +189,11 @@ static int judge(struct restconf_server *srv, struct MHD_Connection *conn, const
 	if (!req->takes_body || !(chunked || (length && strtoull(length, NULL, 10) > 0)))
 		return 0;
 	type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	if (req->route == ROUTE_DATA && strcmp(method, "PATCH") == 0 &&
+	    restconf_media_is(type, MEDIA_YANG_PATCH)) {
+		req->yang_patch = 1;
+		return 0;
+	}
 	if (!restconf_media_is(type, MEDIA_JSON) && !restconf_media_is(type, "application/json"))
 		return cn_fail(&req->refusal, CN_ERR_BAD_MEDIA_TYPE, "",
 			       "unsupported media type '%s': the body must be " MEDIA_JSON,

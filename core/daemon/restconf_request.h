@@ -32,9 +32,11 @@ struct restconf_request {
 	int options;		 /* an OPTIONS request: answer with allow */
 	const char *allow;	 /* the methods the resource takes */
 	char xpath[1024];	 /* ROUTE_DATA: the target ("" = the datastore) */
+	char uri[1024];		 /* ROUTE_DATA: the resource as after /restconf/data */
 	const struct lysc_node *snode;
 	int content, depth; /* GET's query parameters */
 	int takes_body;	    /* the body is kept, up to RESTCONF_MAX_BODY */
+	int yang_patch;	    /* a PATCH whose body is a YANG Patch */
 	char *body;
 	size_t len, size; /* kept, allocated */
 	int too_big;

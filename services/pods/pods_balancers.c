@@ -19,6 +19,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "config_read.h"
+#include "map_batch.h"
 #include "pods_state.h"
 #include "runtime.h"
 #include "lib/abi/maglev.h"
@@ -31,7 +32,7 @@
 
 static int leaf_true(const struct lyd_node *n, const char *leaf)
 {
-	const char *v = cfg_leaf(n, leaf);
+	const char *v = cfg_child(n, leaf);
 
 	return v && strcmp(v, "true") == 0;
 }
@@ -76,8 +77,8 @@ static void balancer_free(struct pods_balancer *b)
 static int pick_endpoints(const struct lyd_node *svc, const struct lyd_node *port, int local_only,
 			  struct pods_balancer *b)
 {
-	uint16_t target = (uint16_t)atoi(cfg_leaf(port, "target-port"));
-	const char *pport = cfg_leaf(port, "port"), *pproto = cfg_leaf(port, "protocol");
+	uint16_t target = (uint16_t)atoi(cfg_child(port, "target-port"));
+	const char *pport = cfg_child(port, "port"), *pproto = cfg_child(port, "protocol");
 	size_t n = 0, ready = 0;
 
 	for (const struct lyd_node *e = lyd_child(svc); e; e = e->next)
@@ -88,7 +89,6 @@ static int pick_endpoints(const struct lyd_node *svc, const struct lyd_node *por
 	for (int pass = 0; pass < 2 && !b->n_eps; pass++) {
 		for (const struct lyd_node *e = lyd_child(svc); e; e = e->next) {
 			struct pods_endpoint *ep = &b->eps[b->n_eps];
-			char path[96];
 			const char *own;
 			int fam = 0;
 
@@ -99,12 +99,16 @@ static int pick_endpoints(const struct lyd_node *svc, const struct lyd_node *por
 				      : !(leaf_true(e, "serving") && leaf_true(e, "terminating")))
 				continue;
 			ready += pass == 0;
-			if (cfg_parse_addr(cfg_leaf(e, "address"), &fam, &ep->addr))
+			if (cfg_parse_addr(cfg_child(e, "address"), &fam, &ep->addr))
 				continue;
 			ep->family = (uint8_t)fam;
-			snprintf(path, sizeof(path), "target-port[port='%s'][protocol='%s']/number",
-				 pport, pproto);
-			own = cfg_leaf(e, path);
+			own = NULL;
+			/* A named targetPort gives this endpoint its own number. */
+			for (const struct lyd_node *t = lyd_child(e); t && !own; t = t->next)
+				if (!strcmp(t->schema->name, "target-port") &&
+				    !strcmp(cfg_child(t, "port"), pport) &&
+				    !strcmp(cfg_child(t, "protocol"), pproto))
+					own = cfg_child(t, "number");
 			ep->port = own ? (uint16_t)atoi(own) : target;
 			ep->backend = UINT32_MAX;
 			b->n_eps++;
@@ -117,17 +121,17 @@ static int pick_endpoints(const struct lyd_node *svc, const struct lyd_node *por
 /* A service's balancer keys, for what it had before a change. */
 static size_t balancer_keys(const struct lyd_node *svc, char keys[][200], size_t max)
 {
-	const char *ns = cfg_leaf(svc, "namespace"), *name = cfg_leaf(svc, "name");
-	int split = strcmp(cfg_leaf(svc, "external-traffic-policy") ?: "cluster",
-			   cfg_leaf(svc, "internal-traffic-policy") ?: "cluster") != 0;
+	const char *ns = cfg_child(svc, "namespace"), *name = cfg_child(svc, "name");
+	int split = strcmp(cfg_child(svc, "external-traffic-policy") ?: "cluster",
+			   cfg_child(svc, "internal-traffic-policy") ?: "cluster") != 0;
 	size_t n = 0;
 
 	for (const struct lyd_node *p = lyd_child(svc); p; p = p->next) {
-		if (strcmp(p->schema->name, "port") || !strcmp(cfg_leaf(p, "protocol"), "sctp"))
+		if (strcmp(p->schema->name, "port") || !strcmp(cfg_child(p, "protocol"), "sctp"))
 			continue;
 		for (int ext = 0; ext <= split && n < max; ext++)
-			snprintf(keys[n++], 200, "%s/%s/%s/%s/%s", ns, name, cfg_leaf(p, "port"),
-				 cfg_leaf(p, "protocol"),
+			snprintf(keys[n++], 200, "%s/%s/%s/%s/%s", ns, name, cfg_child(p, "port"),
+				 cfg_child(p, "protocol"),
 				 split ? (ext ? "external" : "internal") : "all");
 	}
 	return n;
@@ -140,19 +144,16 @@ static size_t balancer_keys(const struct lyd_node *svc, char keys[][200], size_t
  * change (node ports need its address). 0, or -1 with err set.
  */
 static int build_balancers(const struct lyd_node *svc, const struct pods_node *node,
-			   const struct lyd_node *config, struct pods_balancer **out, size_t *n_out,
-			   struct cn_error *err)
+			   struct pods_balancer **out, size_t *n_out, struct cn_error *err)
 {
-	const char *ns = cfg_leaf(svc, "namespace"), *name = cfg_leaf(svc, "name");
-	const char *etp = cfg_leaf(svc, "external-traffic-policy") ?: "cluster";
-	const char *itp = cfg_leaf(svc, "internal-traffic-policy") ?: "cluster";
+	const char *ns = cfg_child(svc, "namespace"), *name = cfg_child(svc, "name");
+	const char *etp = cfg_child(svc, "external-traffic-policy") ?: "cluster";
+	const char *itp = cfg_child(svc, "internal-traffic-policy") ?: "cluster";
 	int split = strcmp(etp, itp) != 0;
-	int affinity = !strcmp(cfg_leaf(svc, "session-affinity") ?: "none", "client-ip");
+	int affinity = !strcmp(cfg_child(svc, "session-affinity") ?: "none", "client-ip");
 	uint32_t timeout =
-	    (uint32_t)strtoul(cfg_leaf(svc, "session-affinity-timeout") ?: "10800", NULL, 10);
-	const struct lyd_node *range = cfg_find(config, NODE "/node-port-range");
-	uint32_t np_min = range ? (uint32_t)atoi(cfg_leaf(range, "min")) : 30000;
-	uint32_t np_max = range ? (uint32_t)atoi(cfg_leaf(range, "max")) : 32767;
+	    (uint32_t)strtoul(cfg_child(svc, "session-affinity-timeout") ?: "10800", NULL, 10);
+	uint32_t np_min = node->node_port_min, np_max = node->node_port_max;
 	char where[200];
 	size_t n = 0;
 
@@ -163,18 +164,18 @@ static int build_balancers(const struct lyd_node *svc, const struct pods_node *n
 
 		if (strcmp(p->schema->name, "port"))
 			continue;
-		proto = cfg_leaf(p, "protocol");
+		proto = cfg_child(p, "protocol");
 		if (!strcmp(proto, "sctp"))
 			return cn_fail(err, CN_ERR_INVALID_VALUE, where,
 				       "port %s/sctp: SCTP is not supported (the node chain "
 				       "translates TCP and UDP)",
-				       cfg_leaf(p, "port"));
-		np = cfg_leaf(p, "node-port");
+				       cfg_child(p, "port"));
+		np = cfg_child(p, "node-port");
 		if (np && ((uint32_t)atoi(np) < np_min || (uint32_t)atoi(np) > np_max))
 			return cn_fail(err, CN_ERR_INVALID_VALUE, where,
 				       "port %s/%s: node-port %s is outside the node-port-range "
 				       "%u-%u",
-				       cfg_leaf(p, "port"), proto, np, np_min, np_max);
+				       cfg_child(p, "port"), proto, np, np_min, np_max);
 		if (np && !node->have_addr)
 			return cn_fail(err, CN_ERR_INVALID_VALUE, NODE,
 				       "service %s/%s has a NodePort but the node has no address "
@@ -182,7 +183,7 @@ static int build_balancers(const struct lyd_node *svc, const struct pods_node *n
 				       ns, name);
 		for (int ext = 0; ext <= split; ext++) {
 			struct pods_balancer *b = calloc(1, sizeof(*b));
-			uint16_t port = (uint16_t)atoi(cfg_leaf(p, "port"));
+			uint16_t port = (uint16_t)atoi(cfg_child(p, "port"));
 			/* internal (or all): cluster IPs; external (or all): the rest */
 			int internal = !split || !ext, external = !split || ext;
 			int local =
@@ -196,7 +197,7 @@ static int build_balancers(const struct lyd_node *svc, const struct pods_node *n
 			out[n++] = b;
 			*n_out = n;
 			snprintf(b->key, sizeof(b->key), "%s/%s/%s/%s/%s", ns, name,
-				 cfg_leaf(p, "port"), proto,
+				 cfg_child(p, "port"), proto,
 				 split ? (ext ? "external" : "internal") : "all");
 			b->proto = !strcmp(proto, "udp") ? IPPROTO_UDP_ : IPPROTO_TCP_;
 			for (const struct lyd_node *a = lyd_child(svc); a; a = a->next) {
@@ -244,6 +245,8 @@ static int add_change(uint32_t id, struct pods_balancer *now, int fresh_id)
 		pods.changes = grown;
 		pods.cap_changes = cap;
 	}
+	if (!pods.change_at[id])
+		pods.change_at[id] = (uint32_t)pods.n_changes + 1;
 	pods.changes[pods.n_changes++] = (struct pods_balancer_change){id, now, fresh_id};
 	return 0;
 }
@@ -256,10 +259,8 @@ static struct pods_balancer *committed(uint32_t id)
 /* Whether the change in flight touches id (and how, in *change). */
 static struct pods_balancer_change *change_of(uint32_t id)
 {
-	for (size_t i = 0; i < pods.n_changes; i++)
-		if (pods.changes[i].id == id)
-			return &pods.changes[i];
-	return NULL;
+	return id < PODS_MAX_BALANCERS && pods.change_at[id] ? &pods.changes[pods.change_at[id] - 1]
+							     : NULL;
 }
 
 /* ---- a datapath adopted at start ---- */
@@ -383,7 +384,7 @@ static int plan_service(void *arg, const struct lyd_node *now, const struct lyd_
 	size_t n_old = was ? balancer_keys(was, old_keys, MAX_SVC_BALANCERS) : 0, n_want = 0;
 	int rc = 0;
 
-	if (now && build_balancers(now, x->node, x->c->config, want, &n_want, err)) {
+	if (now && build_balancers(now, x->node, want, &n_want, err)) {
 		for (size_t i = 0; i < n_want; i++)
 			balancer_free(want[i]);
 		return -1;
@@ -501,8 +502,10 @@ static int check_unique(struct cn_error *err)
 
 static void drop_changes(void)
 {
-	for (size_t i = 0; i < pods.n_changes; i++)
+	for (size_t i = 0; i < pods.n_changes; i++) {
 		balancer_free(pods.changes[i].now);
+		pods.change_at[pods.changes[i].id] = 0;
+	}
 	pods.n_changes = 0;
 }
 
@@ -591,19 +594,57 @@ static int has_ep(const struct pods_balancer *b, uint32_t backend)
 	return 0;
 }
 
-/* Targets and states of b's endpoints that are new. A fresh id is pointed
- * at by nothing yet: no undo needed, and its counters start at zero for
- * whoever had it before. An adopted one (a restart) is rewritten only if
- * the maps say otherwise, its counters kept. */
-static int write_backends(struct runtime *rt, uint32_t id, const struct pods_balancer *b,
+/* Entries of endpoints that are new, gathered for a change's whole set of
+ * balancers and written a batch per map before any ring names them. A
+ * fresh id is pointed at by nothing yet: no undo needed, and its counters
+ * start at zero for whoever had it before. */
+struct backend_batches {
+	struct map_batch targets, states, stats;
+	int targets_fd, states_fd, stats_fd;
+	struct maglev_counters *zero; /* one per CPU */
+};
+
+static int batches_open(struct runtime *rt, struct backend_batches *bb)
+{
+	int ncpu = libbpf_num_possible_cpus();
+
+	bb->targets_fd = fd_of(rt, STAGE_NAT, "nat_backends");
+	bb->states_fd = fd_of(rt, STAGE_MAGLEV, "maglev_backends");
+	bb->stats_fd = fd_of(rt, STAGE_MAGLEV, "maglev_backend_stats");
+	map_batch_init(&bb->targets, bb->targets_fd, sizeof(uint32_t),
+		       sizeof(struct nat_dnat_target));
+	map_batch_init(&bb->states, bb->states_fd, sizeof(uint32_t), sizeof(struct maglev_backend));
+	map_batch_init(&bb->stats, bb->stats_fd, sizeof(uint32_t),
+		       (size_t)ncpu * sizeof(struct maglev_counters));
+	bb->zero = calloc((size_t)ncpu, sizeof(*bb->zero));
+	return bb->zero ? 0 : -ENOMEM;
+}
+
+static void batches_close(struct backend_batches *bb)
+{
+	map_batch_free(&bb->targets);
+	map_batch_free(&bb->states);
+	map_batch_free(&bb->stats);
+	free(bb->zero);
+}
+
+static int batches_flush(struct backend_batches *bb)
+{
+	int e = map_batch_flush(&bb->targets);
+
+	if (!e)
+		e = map_batch_flush(&bb->stats);
+	if (!e)
+		e = map_batch_flush(&bb->states);
+	return e;
+}
+
+/* An adopted id (a restart) is rewritten only if the maps say otherwise,
+ * its counters kept. */
+static int write_backends(struct backend_batches *bb, uint32_t id, const struct pods_balancer *b,
 			  const struct pods_balancer *old, int full, int restore)
 {
-	int targets = fd_of(rt, STAGE_NAT, "nat_backends");
-	int states = fd_of(rt, STAGE_MAGLEV, "maglev_backends");
-	int stats = fd_of(rt, STAGE_MAGLEV, "maglev_backend_stats");
-	int ncpu = libbpf_num_possible_cpus();
-	struct maglev_counters *zero = calloc((size_t)ncpu, sizeof(*zero));
-	int e = zero ? 0 : -ENOMEM;
+	int e = 0;
 
 	for (uint32_t i = 0; i < b->n_eps && !e; i++) {
 		const struct pods_endpoint *ep = &b->eps[i];
@@ -611,23 +652,30 @@ static int write_backends(struct runtime *rt, uint32_t id, const struct pods_bal
 					    .port = htons(ep->port),
 					    .flags = NAT_DNAT_F_VALID},
 				       have_t;
-		struct maglev_backend have_b;
+		struct maglev_backend state = {.state = MAGLEV_BACKEND_ACTIVE, .service_id = id},
+				      have_b;
 
 		if (!full && has_ep(old, ep->backend))
 			continue;
-		if (full && !bpf_map_lookup_elem(targets, &ep->backend, &have_t) &&
-		    !memcmp(&have_t, &t, sizeof(t)) &&
-		    !bpf_map_lookup_elem(states, &ep->backend, &have_b) &&
-		    have_b.state == MAGLEV_BACKEND_ACTIVE && have_b.service_id == id)
+		if (restore) {
+			if (!bpf_map_lookup_elem(bb->targets_fd, &ep->backend, &have_t) &&
+			    !memcmp(&have_t, &t, sizeof(t)) &&
+			    !bpf_map_lookup_elem(bb->states_fd, &ep->backend, &have_b) &&
+			    !memcmp(&have_b, &state, sizeof(state)))
+				continue;
+			e = bpf_map_update_elem(bb->targets_fd, &ep->backend, &t, BPF_ANY) ? -errno
+											   : 0;
+			if (!e)
+				e = maglev_store_set_backend(&pods.store, &pods.txn, ep->backend,
+							     id, MAGLEV_BACKEND_ACTIVE);
 			continue;
-		if (bpf_map_update_elem(targets, &ep->backend, &t, BPF_ANY) ||
-		    (!restore && bpf_map_update_elem(stats, &ep->backend, zero, BPF_ANY)))
-			e = -errno;
-		else
-			e = maglev_store_set_backend(&pods.store, &pods.txn, ep->backend, id,
-						     MAGLEV_BACKEND_ACTIVE);
+		}
+		e = map_batch_add(&bb->targets, &ep->backend, &t);
+		if (!e)
+			e = map_batch_add(&bb->stats, &ep->backend, bb->zero);
+		if (!e)
+			e = map_batch_add(&bb->states, &ep->backend, &state);
 	}
-	free(zero);
 	return e;
 }
 
@@ -708,45 +756,67 @@ static int write_gone(struct runtime *rt, uint32_t id, const struct pods_balance
 	return e;
 }
 
-static int write_balancer(struct runtime *rt, uint32_t id, const struct pods_balancer *b,
-			  const struct pods_balancer *old, int full, int restore,
-			  struct cn_error *err)
+static int write_failed(const struct pods_balancer *b, const struct pods_balancer *old, int e,
+			struct cn_error *err)
 {
-	int e = 0;
-
-	if (b) {
-		e = write_backends(rt, id, b, old, full, restore);
-		if (!e)
-			e = write_ring(id, b, old, full);
-		if (!e)
-			e = write_fronts(rt, id, b, old, full);
-	}
-	if (!e && !full)
-		e = write_gone(rt, id, b, old);
-	return e ? cn_fail(err, e == -ENOSPC ? CN_ERR_TOO_BIG : CN_ERR_OPERATION_FAILED, SVCS,
-			   "cannot program %s: %s",
-			   b	 ? b->key
-			   : old ? old->key
-				 : "a service",
-			   strerror(-e))
-		 : 0;
+	return cn_fail(err, e == -ENOSPC ? CN_ERR_TOO_BIG : CN_ERR_OPERATION_FAILED, SVCS,
+		       "cannot program %s: %s",
+		       b     ? b->key
+		       : old ? old->key
+			     : "a service",
+		       strerror(-e));
 }
 
 int pods_balancers_apply(struct runtime *rt, const struct ds_change *c, int full,
 			 struct cn_error *err)
 {
+	struct backend_batches bb;
+	int e;
+
 	if (pods_store(rt))
 		return cn_fail(err, CN_ERR_OPERATION_FAILED, SVCS, "cannot open the node maglev");
-	/* A new chain gets everything that stays, then the change. */
+	if (batches_open(rt, &bb)) {
+		batches_close(&bb);
+		return cn_fail(err, CN_ERR_OPERATION_FAILED, SVCS, "out of memory");
+	}
+	/* 1. What new rings may point to: new endpoints' targets and states
+	 * (a new chain gets everything that stays, then the change). */
 	for (uint32_t id = 0; full && id < PODS_MAX_BALANCERS; id++)
 		if (committed(id) && !change_of(id) &&
-		    write_balancer(rt, id, committed(id), NULL, 1, 0, err))
-			return -1;
+		    (e = write_backends(&bb, id, committed(id), NULL, 1, 0)))
+			goto fail_write;
 	for (size_t i = 0; i < pods.n_changes; i++) {
 		const struct pods_balancer_change *ch = &pods.changes[i];
 
-		if (write_balancer(rt, ch->id, ch->now, committed(ch->id), full, c->restore, err))
-			return -1;
+		if (ch->now &&
+		    (e = write_backends(&bb, ch->id, ch->now, committed(ch->id), full, c->restore)))
+			goto fail_write;
+	}
+	if ((e = batches_flush(&bb))) {
+		batches_close(&bb);
+		return cn_fail(err, CN_ERR_OPERATION_FAILED, SVCS, "cannot program endpoints: %s",
+			       strerror(-e));
+	}
+	batches_close(&bb);
+	/* 2. Rings, then the frontends that lead to them. */
+	for (uint32_t id = 0; full && id < PODS_MAX_BALANCERS; id++)
+		if (committed(id) && !change_of(id) &&
+		    ((e = write_ring(id, committed(id), NULL, 1)) ||
+		     (e = write_fronts(rt, id, committed(id), NULL, 1))))
+			return write_failed(committed(id), NULL, e, err);
+	for (size_t i = 0; i < pods.n_changes; i++) {
+		const struct pods_balancer_change *ch = &pods.changes[i];
+
+		if (ch->now && ((e = write_ring(ch->id, ch->now, committed(ch->id), full)) ||
+				(e = write_fronts(rt, ch->id, ch->now, committed(ch->id), full))))
+			return write_failed(ch->now, committed(ch->id), e, err);
+	}
+	/* 3. What is gone, once nothing new points at it. */
+	for (size_t i = 0; !full && i < pods.n_changes; i++) {
+		const struct pods_balancer_change *ch = &pods.changes[i];
+
+		if ((e = write_gone(rt, ch->id, ch->now, committed(ch->id))))
+			return write_failed(ch->now, committed(ch->id), e, err);
 	}
 	if (c->restore) {
 		/* What the changes bring is what stays: index it, then sweep. */
@@ -765,6 +835,10 @@ int pods_balancers_apply(struct runtime *rt, const struct ds_change *c, int full
 		pods.front_index = held;
 	}
 	return 0;
+fail_write:
+	batches_close(&bb);
+	return cn_fail(err, CN_ERR_OPERATION_FAILED, SVCS, "cannot program endpoints: %s",
+		       strerror(-e));
 }
 
 void pods_balancers_commit(void)
@@ -794,6 +868,7 @@ void pods_balancers_commit(void)
 		}
 		balancer_free(old);
 		pods.balancers[ch->id] = ch->now;
+		pods.change_at[ch->id] = 0;
 		ch->now = NULL;
 	}
 	pods.n_changes = 0;
@@ -811,7 +886,9 @@ void pods_balancers_abort(void)
 int pods_balancers_init(void)
 {
 	pods.balancers = calloc(PODS_MAX_BALANCERS, sizeof(*pods.balancers));
-	if (!pods.balancers || id_pool_init(&pods.balancer_ids, PODS_MAX_BALANCERS) ||
+	pods.change_at = calloc(PODS_MAX_BALANCERS, sizeof(*pods.change_at));
+	if (!pods.balancers || !pods.change_at ||
+	    id_pool_init(&pods.balancer_ids, PODS_MAX_BALANCERS) ||
 	    id_pool_init(&pods.backend_ids, PODS_MAX_BACKENDS))
 		return -ENOMEM;
 	return 0;

@@ -96,8 +96,14 @@ static void node_from(const struct lyd_node *config, struct pods_node *node)
 	int fam = 0;
 
 	memset(node, 0, sizeof(*node));
+	node->node_port_min = 30000; /* the model's defaults */
+	node->node_port_max = 32767;
 	if (!n)
 		return;
+	if ((v = cfg_leaf(n, "node-port-range/min")))
+		node->node_port_min = (uint32_t)atoi(v);
+	if ((v = cfg_leaf(n, "node-port-range/max")))
+		node->node_port_max = (uint32_t)atoi(v);
 	if ((v = cfg_leaf(n, "uplink")))
 		snprintf(node->uplink, sizeof(node->uplink), "%s", v);
 	if ((v = cfg_leaf(n, "address")))

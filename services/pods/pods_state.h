@@ -95,6 +95,7 @@ struct pods_node {
 		uint32_t len;
 	} cidrs[64];
 	uint32_t n_cidrs;
+	uint32_t node_port_min, node_port_max;
 };
 
 struct pods {
@@ -112,6 +113,7 @@ struct pods {
 	/* The change in flight. */
 	struct pods_balancer_change *changes;
 	size_t n_changes, cap_changes;
+	uint32_t *change_at; /* per id: its position in changes + 1, 0: untouched */
 	struct pods_pod_change *pod_changes;
 	size_t n_pod_changes, cap_pod_changes;
 	struct pods_node next_node;

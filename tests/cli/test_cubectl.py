@@ -134,7 +134,8 @@ class CubectlTest(unittest.TestCase):
 
         self.cubectl("attach", "p0", "eth0", "mode=xdp-generic")
         att = self.get("/cubenet-core:attachments")[1]["cubenet-core:attachments"]["attachment"]
-        self.assertEqual(att, [{"netdev": "eth0", "mode": "xdp-generic", "cube": "p0"}])
+        self.assertEqual(att, [{"netdev": "eth0", "mode": "xdp-generic", "cube": "p0",
+                               "applied": True}])
         self.assertIn("xdpgeneric", sh("ip", "-n", self.ns, "link", "show", "eth0").stdout)
 
         # r0 is wired from p0, p0 is attached: neither goes until undone.

@@ -62,8 +62,8 @@ class RestconfTest(ErrorAssertions, unittest.TestCase):
         mods = r.json()["ietf-yang-library:yang-library"]["module-set"][0]["module"]
         core = [m for m in mods if m["name"] == "cubenet-core"]
         self.assertEqual(len(core), 1)
-        self.assertEqual(core[0]["revision"], "2026-11-23")
-        r = self.c.get("/restconf/yang/cubenet-core@2026-11-23")
+        self.assertEqual(core[0]["revision"], "2026-12-01")
+        r = self.c.get("/restconf/yang/cubenet-core@2026-12-01")
         self.assertEqual(r.status, 200)
         self.assertIn("module cubenet-core", r.body)
         self.assertError(self.c.get("/restconf/yang/nope"), 404, "data-missing")
