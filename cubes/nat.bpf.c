@@ -183,6 +183,29 @@ static __always_inline struct nat_snat_target *snat_rule(const struct nat_tuple 
 	return rule && !bpf_map_lookup_elem(&nat_snat_skip6, &d6) ? rule : NULL;
 }
 
+/* Connection entries being made: kept off the stack, which the rest needs. */
+struct nat_conn_pair {
+	struct nat_conn orig;
+	struct nat_conn reply;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nat_conn_pair);
+} nat_scratch SEC(".maps");
+
+static __always_inline struct nat_conn_pair *scratch_pair(void)
+{
+	__u32 zero = 0;
+	struct nat_conn_pair *p = bpf_map_lookup_elem(&nat_scratch, &zero);
+
+	if (p)
+		__builtin_memset(p, 0, sizeof(*p));
+	return p;
+}
+
 /*
  * Open a connection for t if a rule covers it. Returns 0 with *out set, 0
  * with *out NULL if no rule applies, or a drop reason.
@@ -192,7 +215,8 @@ static __always_inline int conn_create(struct cube_meta *meta, const struct nat_
 {
 	struct nat_dnat_target *dnat = dnat_rule(meta, t);
 	struct nat_snat_target *snat = snat_rule(t);
-	struct nat_conn orig = {}, reply = {};
+	struct nat_conn *orig, *reply;
+	struct nat_conn_pair *pair;
 	struct nat_tuple x = *t;
 	__u32 port_min, port_max, i;
 
@@ -201,6 +225,11 @@ static __always_inline int conn_create(struct cube_meta *meta, const struct nat_
 	barrier_var(dnat);
 	if (!dnat && !snat)
 		return 0;
+	pair = scratch_pair();
+	if (!pair)
+		return CUBE_DROP_NAT_NO_PORT; /* a one-slot array: cannot happen */
+	orig = &pair->orig;
+	reply = &pair->reply;
 	if (dnat) {
 		x.daddr = dnat->addr;
 		if (dnat->port && !is_icmp(t->proto))
@@ -208,7 +237,7 @@ static __always_inline int conn_create(struct cube_meta *meta, const struct nat_
 	}
 	if (snat)
 		x.saddr = snat->addr;
-	tuple_reverse(&orig.twin, &x);
+	tuple_reverse(&orig->twin, &x);
 
 	if (snat) {
 		port_min = cfg && cfg->port_min ? cfg->port_min : NAT_DEFAULT_PORT_MIN;
@@ -217,25 +246,25 @@ static __always_inline int conn_create(struct cube_meta *meta, const struct nat_
 			port_max = port_min;
 		/* Keep the original port when it is free, else draw at random. */
 		for (i = 0; i < NAT_PORT_TRIES; i++) {
-			if (!bpf_map_lookup_elem(&nat_conns, &orig.twin))
+			if (!bpf_map_lookup_elem(&nat_conns, &orig->twin))
 				break;
 			x.sport =
 			    bpf_htons(port_min + bpf_get_prandom_u32() % (port_max - port_min + 1));
-			tuple_reverse(&orig.twin, &x);
+			tuple_reverse(&orig->twin, &x);
 		}
 		if (i == NAT_PORT_TRIES)
 			return CUBE_DROP_NAT_NO_PORT;
 	}
-	orig.rewrite = x;
-	orig.last_seen_ns = now;
-	tuple_reverse(&reply.rewrite, t);
-	reply.twin = *t;
-	reply.last_seen_ns = now;
-	reply.flags = NAT_CONN_F_REPLY;
-	if (bpf_map_update_elem(&nat_conns, &orig.twin, &reply, BPF_NOEXIST))
+	orig->rewrite = x;
+	orig->last_seen_ns = now;
+	tuple_reverse(&reply->rewrite, t);
+	reply->twin = *t;
+	reply->last_seen_ns = now;
+	reply->flags = NAT_CONN_F_REPLY;
+	if (bpf_map_update_elem(&nat_conns, &orig->twin, reply, BPF_NOEXIST))
 		return CUBE_DROP_NAT_NO_PORT;
-	if (bpf_map_update_elem(&nat_conns, t, &orig, BPF_ANY)) {
-		bpf_map_delete_elem(&nat_conns, &orig.twin);
+	if (bpf_map_update_elem(&nat_conns, t, orig, BPF_ANY)) {
+		bpf_map_delete_elem(&nat_conns, &orig->twin);
 		return CUBE_DROP_NAT_NO_PORT;
 	}
 	*out = bpf_map_lookup_elem(&nat_conns, t);
@@ -253,11 +282,17 @@ static __always_inline void twin_refresh(const struct nat_tuple *t, struct nat_c
 		twin->flags |= conn->flags & (NAT_CONN_F_SEEN_REPLY | NAT_CONN_F_CLOSING);
 		return;
 	}
-	struct nat_conn fresh = {.twin = *t, .last_seen_ns = now};
+	struct nat_conn_pair *pair = scratch_pair();
+	struct nat_conn *fresh;
 
-	tuple_reverse(&fresh.rewrite, t);
-	fresh.flags = (conn->flags & ~NAT_CONN_F_REPLY) | (~conn->flags & NAT_CONN_F_REPLY);
-	bpf_map_update_elem(&nat_conns, &conn->twin, &fresh, BPF_NOEXIST);
+	if (!pair)
+		return;
+	fresh = &pair->orig;
+	fresh->twin = *t;
+	fresh->last_seen_ns = now;
+	tuple_reverse(&fresh->rewrite, t);
+	fresh->flags = (conn->flags & ~NAT_CONN_F_REPLY) | (~conn->flags & NAT_CONN_F_REPLY);
+	bpf_map_update_elem(&nat_conns, &conn->twin, fresh, BPF_NOEXIST);
 }
 
 /* Where a translatable L4 header keeps its checksum and ports. */
