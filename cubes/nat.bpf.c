@@ -8,12 +8,14 @@
  * (DNAT by destination or by the backend a load balancer chose; SNAT by
  * source prefix) and, if one applies, opens a connection. Packets no rule
  * covers go on untouched, as do protocols the NAT does not translate.
- * TCP, UDP and ICMP echo are translated with L3 and L4 checksums updated.
+ * TCP, UDP and ICMP echo are translated with L3 and L4 checksums updated;
+ * their IP fragments too (lib/nat_frag.h).
  */
 #include "lib/chain.h"
 #include "lib/hdr.h"
 #include "lib/csum.h"
 #include "lib/nat_consts.h"
+#include "lib/nat_frag.h"
 #include "lib/abi/nat.h"
 
 struct {
@@ -481,38 +483,85 @@ static __always_inline void track_tcp_flags(CUBE_CTX *ctx, struct cube_meta *met
 		conn->flags |= NAT_CONN_F_CLOSING;
 }
 
+/* Returned by fragment_begin() for a fragment that goes on as it now is. */
+#define NAT_FRAG_FORWARD (-1)
+
+/*
+ * An IP fragment. A later one is placed by its first fragment's record and
+ * NAT_FRAG_FORWARD returned. For a first one, *t is set from its L4 header
+ * and 0 returned, or NAT_FRAG_FORWARD if it is not translatable (recorded
+ * as such). Fragments of protocols the NAT never translates go on
+ * untouched, unrecorded. Otherwise a drop reason.
+ */
+static __always_inline int fragment_begin(CUBE_CTX *ctx, struct cube_meta *meta,
+					  const struct nat_cfg *cfg, __u64 now,
+					  struct frag_info *fi, struct nat_tuple *t)
+{
+	__u32 timeout_s;
+	int reason, ok;
+
+	reason = frag_info_read(ctx, meta, fi);
+	if (reason)
+		return reason;
+	if (meta->l4_proto != IPPROTO_TCP && meta->l4_proto != IPPROTO_UDP &&
+	    !is_icmp(meta->l4_proto))
+		return NAT_FRAG_FORWARD;
+	if (!fi->first) {
+		timeout_s = cfg && cfg->timeout_frag_s ? cfg->timeout_frag_s : NAT_DEFAULT_FRAG_S;
+		reason = frag_follow(ctx, meta, fi, (__u64)timeout_s * NS_PER_SEC, now);
+		return reason ? reason : NAT_FRAG_FORWARD;
+	}
+	reason = frag_first_tuple(ctx, meta, fi, t, &ok);
+	if (reason)
+		return reason;
+	if (!ok) {
+		frag_record(fi, t, NULL, now);
+		return NAT_FRAG_FORWARD;
+	}
+	return 0;
+}
+
 CUBE_ENTRY(cube_nat)
 {
 	struct cube_stats *st = cube_stats_get();
 	struct cube_meta *meta = cube_meta_get();
+	struct frag_info fi = {};
 	struct nat_conn *conn;
 	struct nat_tuple t = {};
 	struct nat_cfg *cfg;
 	__u32 zero = 0, old_flags;
 	__u64 now, last;
-	int reason;
+	int reason, frag;
 
 	if (!meta)
 		return cube_drop_no_meta(ctx, st);
 	cube_count_rx(st, meta->pkt_len);
 	if (!meta->ip_version)
 		return cube_out(ctx, st, NAT_PORT_OUT);
-	if (meta->flags & CUBE_META_F_FRAGMENT)
-		return cube_drop(st, CUBE_DROP_FRAGMENT);
-	reason = translatable(ctx, meta);
-	if (reason < 0)
-		return cube_drop(st, -reason);
-	if (!reason)
-		return cube_out(ctx, st, NAT_PORT_OUT);
-
-	t.saddr = meta->saddr;
-	t.daddr = meta->daddr;
-	t.sport = meta->sport;
-	t.dport = is_icmp(meta->l4_proto) ? 0 : meta->dport;
-	t.proto = meta->l4_proto;
-	t.family = meta->ip_version;
-	cfg = bpf_map_lookup_elem(&nat_cfg, &zero);
-	now = bpf_ktime_get_coarse_ns();
+	frag = meta->flags & CUBE_META_F_FRAGMENT;
+	if (frag) {
+		cfg = bpf_map_lookup_elem(&nat_cfg, &zero);
+		now = bpf_ktime_get_coarse_ns();
+		reason = fragment_begin(ctx, meta, cfg, now, &fi, &t);
+		if (reason == NAT_FRAG_FORWARD)
+			return cube_out(ctx, st, NAT_PORT_OUT);
+		if (reason)
+			return cube_drop(st, reason);
+	} else {
+		reason = translatable(ctx, meta);
+		if (reason < 0)
+			return cube_drop(st, -reason);
+		if (!reason)
+			return cube_out(ctx, st, NAT_PORT_OUT);
+		t.saddr = meta->saddr;
+		t.daddr = meta->daddr;
+		t.sport = meta->sport;
+		t.dport = is_icmp(meta->l4_proto) ? 0 : meta->dport;
+		t.proto = meta->l4_proto;
+		t.family = meta->ip_version;
+		cfg = bpf_map_lookup_elem(&nat_cfg, &zero);
+		now = bpf_ktime_get_coarse_ns();
+	}
 
 	conn = bpf_map_lookup_elem(&nat_conns, &t);
 	if (conn && now - conn->last_seen_ns > timeout_ns(cfg, conn, t.proto)) {
@@ -524,8 +573,11 @@ CUBE_ENTRY(cube_nat)
 		reason = conn_create(meta, &t, cfg, now, &conn);
 		if (reason)
 			return cube_drop(st, reason);
-		if (!conn)
+		if (!conn) {
+			if (frag)
+				frag_record(&fi, &t, NULL, now);
 			return cube_out(ctx, st, NAT_PORT_OUT);
+		}
 	}
 
 	old_flags = conn->flags;
@@ -540,6 +592,8 @@ CUBE_ENTRY(cube_nat)
 	reason = rewrite(ctx, meta, &t, &conn->rewrite);
 	if (reason)
 		return cube_drop(st, reason);
+	if (frag)
+		frag_record(&fi, &t, &conn->rewrite, now);
 	meta->saddr = conn->rewrite.saddr;
 	meta->daddr = conn->rewrite.daddr;
 	meta->sport = conn->rewrite.sport;
