@@ -10,6 +10,11 @@
  * covers go on untouched, as do protocols the NAT does not translate.
  * TCP, UDP and ICMP echo are translated with L3 and L4 checksums updated;
  * their IP fragments too (lib/nat_frag.h).
+ *
+ * A connection DNATed back to its own source (a pod reaching its own
+ * service: hairpin) has its source translated as well, to nat_cfg's hairpin
+ * address, so the reply returns through the NAT instead of going straight
+ * to the pod.
  */
 #include "lib/chain.h"
 #include "lib/hdr.h"
@@ -185,6 +190,21 @@ static __always_inline struct nat_snat_target *snat_rule(const struct nat_tuple 
 	return rule && !bpf_map_lookup_elem(&nat_snat_skip6, &d6) ? rule : NULL;
 }
 
+/* The source a connection DNATed to `to` gets, if that is its own source
+ * and a hairpin address is set; else NULL. */
+static __always_inline const union cube_addr *
+hairpin_source(const struct nat_cfg *cfg, const struct nat_tuple *t, const union cube_addr *to)
+{
+	if (!cfg)
+		return NULL;
+	if (t->family == CUBE_AF_INET)
+		return to->ip4 == t->saddr.ip4 && cfg->hairpin4.ip4 ? &cfg->hairpin4 : NULL;
+	if (!cube_addr_eq(to, &t->saddr) || !(cfg->hairpin6.ip6[0] | cfg->hairpin6.ip6[1] |
+					      cfg->hairpin6.ip6[2] | cfg->hairpin6.ip6[3]))
+		return NULL;
+	return &cfg->hairpin6;
+}
+
 /* Connection entries being made: kept off the stack, which the rest needs. */
 struct nat_conn_pair {
 	struct nat_conn orig;
@@ -217,10 +237,12 @@ static __always_inline int conn_create(struct cube_meta *meta, const struct nat_
 {
 	struct nat_dnat_target *dnat = dnat_rule(meta, t);
 	struct nat_snat_target *snat = snat_rule(t);
+	const union cube_addr *hairpin = NULL;
 	struct nat_conn *orig, *reply;
 	struct nat_conn_pair *pair;
 	struct nat_tuple x = *t;
 	__u32 port_min, port_max, i;
+	int new_source;
 
 	*out = NULL;
 	/* Keep clang from OR-ing the two pointers, which the verifier refuses. */
@@ -236,12 +258,18 @@ static __always_inline int conn_create(struct cube_meta *meta, const struct nat_
 		x.daddr = dnat->addr;
 		if (dnat->port && !is_icmp(t->proto))
 			x.dport = dnat->port;
+		hairpin = hairpin_source(cfg, t, &dnat->addr);
 	}
+	new_source = snat != NULL;
 	if (snat)
 		x.saddr = snat->addr;
+	if (hairpin) {
+		x.saddr = *hairpin;
+		new_source = 1;
+	}
 	tuple_reverse(&orig->twin, &x);
 
-	if (snat) {
+	if (new_source) {
 		port_min = cfg && cfg->port_min ? cfg->port_min : NAT_DEFAULT_PORT_MIN;
 		port_max = cfg && cfg->port_max ? cfg->port_max : NAT_DEFAULT_PORT_MAX;
 		if (port_max < port_min)

@@ -99,6 +99,13 @@ struct nat_cfg {
 	__u32 timeout_udp_s;
 	__u32 timeout_icmp_s;
 	__u32 timeout_frag_s; /* how long a datagram's first fragment is remembered */
+	/*
+	 * Hairpin: a connection DNATed to its own source (a pod reaching its
+	 * own service) also has its source translated to this address, so the
+	 * reply comes back through the NAT. All zero: no hairpin translation.
+	 */
+	union cube_addr hairpin4;
+	union cube_addr hairpin6;
 };
 
 /*

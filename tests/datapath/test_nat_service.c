@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * nat as the node chain uses it for Kubernetes services: DNAT to the
+ * backend a load balancer chose (meta.backend_id), hairpin connections (a
+ * pod reaching its own service) and new connections counted per backend.
+ * The parser runs first, then the nat on the parser's metadata with the
+ * backend set as maglev sets it. Every frame out must equal the one built
+ * from scratch with the translated addresses and ports.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <bpf/bpf.h>
+#include "harness.h"
+#include "test.h"
+#include "lib/abi/nat.h"
+
+static enum cube_hook hook;
+static struct cube *parser, *nat;
+
+static void setup(void)
+{
+	parser = harness_cube("parser", hook, NULL, NULL);
+	nat = harness_cube("nat", hook, NULL, NULL);
+	if (!parser || !nat)
+		return;
+	cube_connect_port(parser, 0, CUBE_PORT_TX, 0);
+	cube_connect_port(nat, NAT_PORT_OUT, CUBE_PORT_TX, 0);
+}
+
+static void teardown(void)
+{
+	cube_destroy(parser);
+	cube_destroy(nat);
+}
+
+static union cube_addr addr(int family, const char *text)
+{
+	return family == 4 ? pkt_ip4(text) : pkt_ip6(text);
+}
+
+static struct pkt_spec flow(int family, uint8_t proto, const char *src, uint16_t sport,
+			    const char *dst, uint16_t dport)
+{
+	struct pkt_spec s = {.family = family,
+			     .saddr = addr(family, src),
+			     .daddr = addr(family, dst),
+			     .proto = proto,
+			     .sport = sport,
+			     .dport = dport,
+			     .payload_len = 21};
+	pkt_mac(s.dmac, "02:00:00:00:00:01");
+	pkt_mac(s.smac, "02:00:00:00:00:02");
+	return s;
+}
+
+static void backend(uint32_t id, int family, const char *to, uint16_t port)
+{
+	struct nat_dnat_target t = {
+	    .addr = addr(family, to), .port = htons(port), .flags = NAT_DNAT_F_VALID};
+
+	bpf_map_update_elem(cube_map_fd(nat, "nat_backends"), &id, &t, BPF_ANY);
+}
+
+static void hairpin(const char *v4, const char *v6)
+{
+	struct nat_cfg cfg = {0};
+	uint32_t zero = 0;
+
+	if (v4)
+		cfg.hairpin4 = pkt_ip4(v4);
+	if (v6)
+		cfg.hairpin6 = pkt_ip6(v6);
+	bpf_map_update_elem(cube_map_fd(nat, "nat_cfg"), &zero, &cfg, BPF_ANY);
+}
+
+/* Parse s, set the backend maglev would (CUBE_NO_BACKEND: none chosen, no
+ * flag), run the nat. Returns the verdict; the frame out is in res. */
+static uint32_t run(const struct pkt_spec *s, uint32_t backend_id, struct run_result *res)
+{
+	static uint8_t f[PKT_MAX];
+	size_t len = pkt_build(s, f);
+	struct cube_meta m;
+
+	harness_run(parser, f, len, res);
+	harness_meta(&m);
+	m.version = CUBE_META_VERSION;
+	if (backend_id != CUBE_NO_BACKEND) {
+		m.backend_id = backend_id;
+		m.flags |= CUBE_META_F_BACKEND;
+	}
+	harness_meta_set(&m);
+	harness_run(nat, f, len, res);
+	CHECK_EQ(res->err, 0);
+	return res->retval;
+}
+
+/* s goes out exactly as want; returns the source port it got. */
+static uint16_t expect(struct pkt_spec s, uint32_t backend_id, struct pkt_spec want)
+{
+	uint8_t w[PKT_MAX];
+	struct run_result res;
+	uint8_t proto;
+	int l4;
+
+	CHECK_EQ(run(&s, backend_id, &res), hook_ret_tx(hook));
+	l4 = pkt_l4_off(res.out, res.out_len, &proto);
+	if (l4 < 0)
+		return 0;
+	uint16_t sport = (uint16_t)(res.out[l4] << 8 | res.out[l4 + 1]);
+
+	if (want.sport == 0)
+		want.sport = sport; /* allocated by the NAT: take it, check the rest */
+	CHECK_EQ(pkt_build(&want, w), res.out_len);
+	CHECK_MEM(res.out, w, res.out_len);
+	if (s.family == 4)
+		CHECK(pkt_ipv4_csum_ok(res.out, res.out_len), "IPv4 checksum");
+	CHECK(pkt_l4_csum_ok(res.out, res.out_len), "L4 checksum");
+	return sport;
+}
+
+static uint32_t conn_count(void)
+{
+	struct nat_tuple key, next;
+	uint32_t n = 0;
+	int fd = cube_map_fd(nat, "nat_conns");
+
+	for (int err = bpf_map_get_next_key(fd, NULL, &key); !err;
+	     err = bpf_map_get_next_key(fd, &key, &next), key = next)
+		n++;
+	return n;
+}
+
+/*
+ * A pod reaching its own service over TCP (IPv4) and UDP (IPv6): the
+ * request is DNATed to the pod and its source translated to the hairpin
+ * address; the pod's reply, to the hairpin address, goes back as from the
+ * service to the pod. Later packets follow the connection.
+ */
+TEST(hairpin_round_trip)
+{
+	struct {
+		int family;
+		uint8_t proto;
+		const char *pod, *vip, *node;
+	} c[] = {
+	    {4, IPPROTO_TCP, "10.244.0.5", "10.96.0.10", "192.0.2.100"},
+	    {6, IPPROTO_UDP, "fd00::5", "fd00:96::10", "2001:db8::100"},
+	};
+
+	setup();
+	REQUIRE(parser && nat, "load");
+	hairpin("192.0.2.100", "2001:db8::100");
+	for (int i = 0; i < 2; i++) {
+		int f = c[i].family;
+		uint8_t p = c[i].proto;
+
+		backend(5 + i, f, c[i].pod, 8080);
+		struct pkt_spec req = flow(f, p, c[i].pod, 40000, c[i].vip, 80);
+
+		CHECK_EQ(expect(req, 5 + i, flow(f, p, c[i].node, 40000, c[i].pod, 8080)), 40000);
+		CHECK_EQ(expect(flow(f, p, c[i].pod, 8080, c[i].node, 40000), CUBE_NO_BACKEND,
+				flow(f, p, c[i].vip, 80, c[i].pod, 40000)),
+			 80);
+		/* Established: the same translation, whatever maglev says. */
+		expect(req, CUBE_NO_BACKEND, flow(f, p, c[i].node, 40000, c[i].pod, 8080));
+		req.tcp_flags = 0x11;
+		struct pkt_spec fin = flow(f, p, c[i].node, 40000, c[i].pod, 8080);
+
+		fin.tcp_flags = 0x11;
+		expect(req, 5 + i, fin);
+	}
+	CHECK_EQ(conn_count(), 4);
+	struct cube_stats st = harness_stats(nat);
+
+	CHECK_EQ(st.rx_packets, 8);
+	CHECK_EQ(st.verdict[CUBE_VERDICT_TX], 8);
+	teardown();
+}
+
+/* Another pod reaching the service is only DNATed; with no hairpin address
+ * set, a hairpin connection is only DNATed too. */
+TEST(hairpin_only_to_self)
+{
+	setup();
+	REQUIRE(parser && nat, "load");
+	backend(1, 4, "10.244.0.5", 8080);
+	hairpin("192.0.2.100", NULL);
+	struct pkt_spec other = flow(4, IPPROTO_TCP, "10.244.0.6", 40000, "10.96.0.10", 80);
+
+	expect(other, 1, flow(4, IPPROTO_TCP, "10.244.0.6", 40000, "10.244.0.5", 8080));
+	/* IPv6 has no hairpin address here: DNAT only. */
+	backend(2, 6, "fd00::5", 8080);
+	struct pkt_spec self6 = flow(6, IPPROTO_TCP, "fd00::5", 40000, "fd00:96::10", 80);
+
+	expect(self6, 2, flow(6, IPPROTO_TCP, "fd00::5", 40000, "fd00::5", 8080));
+	hairpin(NULL, NULL);
+	struct pkt_spec self4 = flow(4, IPPROTO_TCP, "10.244.0.5", 40001, "10.96.0.10", 80);
+
+	expect(self4, 1, flow(4, IPPROTO_TCP, "10.244.0.5", 40001, "10.244.0.5", 8080));
+	CHECK_EQ(conn_count(), 6);
+	teardown();
+}
+
+/* Two hairpin connections of one pod from one source port, to two
+ * services on the same target port, would share a reply tuple: the second
+ * gets another source port, and each reply finds its own service. */
+TEST(hairpin_port_collision)
+{
+	setup();
+	REQUIRE(parser && nat, "load");
+	hairpin("192.0.2.100", NULL);
+	backend(1, 4, "10.244.0.5", 8080);
+	backend(2, 4, "10.244.0.5", 8080);
+	struct pkt_spec a = flow(4, IPPROTO_UDP, "10.244.0.5", 5000, "10.96.0.10", 53);
+	struct pkt_spec b = flow(4, IPPROTO_UDP, "10.244.0.5", 5000, "10.96.0.11", 53);
+
+	CHECK_EQ(expect(a, 1, flow(4, IPPROTO_UDP, "192.0.2.100", 5000, "10.244.0.5", 8080)), 5000);
+	uint16_t pb = expect(b, 2, flow(4, IPPROTO_UDP, "192.0.2.100", 0, "10.244.0.5", 8080));
+
+	CHECK(pb != 5000 && pb >= 1024, "second hairpin got port %u", pb);
+	expect(flow(4, IPPROTO_UDP, "10.244.0.5", 8080, "192.0.2.100", 5000), CUBE_NO_BACKEND,
+	       flow(4, IPPROTO_UDP, "10.96.0.10", 53, "10.244.0.5", 5000));
+	expect(flow(4, IPPROTO_UDP, "10.244.0.5", 8080, "192.0.2.100", pb), CUBE_NO_BACKEND,
+	       flow(4, IPPROTO_UDP, "10.96.0.11", 53, "10.244.0.5", 5000));
+	CHECK_EQ(conn_count(), 4);
+	teardown();
+}
+
+static const struct test_case cases[] = {
+    TEST_ENTRY(hairpin_round_trip),
+    TEST_ENTRY(hairpin_only_to_self),
+    TEST_ENTRY(hairpin_port_collision),
+};
+
+int main(void)
+{
+	return harness_run_hooks("nat_service", cases, sizeof(cases) / sizeof(cases[0]), &hook);
+}
