@@ -14,7 +14,8 @@
  * A connection DNATed back to its own source (a pod reaching its own
  * service: hairpin) has its source translated as well, to nat_cfg's hairpin
  * address, so the reply returns through the NAT instead of going straight
- * to the pod.
+ * to the pod. Each new connection to a load balancer's backend is counted in
+ * nat_backend_stats.
  */
 #include "lib/chain.h"
 #include "lib/hdr.h"
@@ -45,6 +46,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct nat_dnat_target);
 } nat_backends SEC(".maps");
+
+/* New connections per backend, indexed and sized like nat_backends. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NAT_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct nat_backend_stats);
+} nat_backend_stats SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
@@ -147,18 +156,23 @@ static __always_inline __u64 timeout_ns(const struct nat_cfg *cfg, const struct 
 	return (__u64)s * NS_PER_SEC;
 }
 
-static __always_inline struct nat_dnat_target *dnat_rule(struct cube_meta *meta,
-							 const struct nat_tuple *t)
+/* The DNAT target for t; *backend_id says which backend it is, or
+ * CUBE_NO_BACKEND for a rule of nat_dnat. */
+static __always_inline struct nat_dnat_target *
+dnat_rule(struct cube_meta *meta, const struct nat_tuple *t, __u32 *backend_id)
 {
 	struct nat_dnat_target *target;
 	struct nat_dnat_key key = {};
 
+	*backend_id = CUBE_NO_BACKEND;
 	if (meta->flags & CUBE_META_F_BACKEND) {
-		__u32 backend_id = meta->backend_id;
+		__u32 id = meta->backend_id;
 
-		target = bpf_map_lookup_elem(&nat_backends, &backend_id);
-		if (target && (target->flags & NAT_DNAT_F_VALID))
+		target = bpf_map_lookup_elem(&nat_backends, &id);
+		if (target && (target->flags & NAT_DNAT_F_VALID)) {
+			*backend_id = id;
 			return target;
+		}
 	}
 	key.daddr = t->daddr;
 	key.dport = t->dport;
@@ -205,6 +219,17 @@ hairpin_source(const struct nat_cfg *cfg, const struct nat_tuple *t, const union
 	return &cfg->hairpin6;
 }
 
+static __always_inline void count_new_conn(__u32 backend_id)
+{
+	struct nat_backend_stats *bs;
+
+	if (backend_id == CUBE_NO_BACKEND)
+		return;
+	bs = bpf_map_lookup_elem(&nat_backend_stats, &backend_id);
+	if (bs)
+		bs->new_conns++;
+}
+
 /* Connection entries being made: kept off the stack, which the rest needs. */
 struct nat_conn_pair {
 	struct nat_conn orig;
@@ -235,13 +260,13 @@ static __always_inline struct nat_conn_pair *scratch_pair(void)
 static __always_inline int conn_create(struct cube_meta *meta, const struct nat_tuple *t,
 				       const struct nat_cfg *cfg, __u64 now, struct nat_conn **out)
 {
-	struct nat_dnat_target *dnat = dnat_rule(meta, t);
+	__u32 port_min, port_max, i, backend_id;
+	struct nat_dnat_target *dnat = dnat_rule(meta, t, &backend_id);
 	struct nat_snat_target *snat = snat_rule(t);
 	const union cube_addr *hairpin = NULL;
 	struct nat_conn *orig, *reply;
 	struct nat_conn_pair *pair;
 	struct nat_tuple x = *t;
-	__u32 port_min, port_max, i;
 	int new_source;
 
 	*out = NULL;
@@ -297,6 +322,7 @@ static __always_inline int conn_create(struct cube_meta *meta, const struct nat_
 		bpf_map_delete_elem(&nat_conns, &orig->twin);
 		return CUBE_DROP_NAT_NO_PORT;
 	}
+	count_new_conn(backend_id);
 	*out = bpf_map_lookup_elem(&nat_conns, t);
 	return 0;
 }

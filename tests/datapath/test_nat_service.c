@@ -226,10 +226,67 @@ TEST(hairpin_port_collision)
 	teardown();
 }
 
+static uint64_t new_conns(uint32_t id)
+{
+	struct nat_backend_stats bs = {0};
+
+	CHECK_EQ(cube_percpu_sum(cube_map_fd(nat, "nat_backend_stats"), id, &bs, sizeof(bs)), 0);
+	return bs.new_conns;
+}
+
+/*
+ * New connections per backend: one per connection opened to the backend
+ * maglev chose, none for its later packets or replies, none for a DNAT
+ * rule of nat_dnat or a backend slot that holds no endpoint.
+ */
+TEST(new_connections_per_backend)
+{
+	struct nat_dnat_key k = {.daddr = pkt_ip4("192.0.2.100"),
+				 .dport = htons(30080),
+				 .proto = IPPROTO_TCP,
+				 .family = 4};
+	struct nat_dnat_target t = {
+	    .addr = pkt_ip4("10.244.0.9"), .port = htons(80), .flags = NAT_DNAT_F_VALID};
+
+	setup();
+	REQUIRE(parser && nat, "load");
+	REQUIRE(bpf_map__max_entries(bpf_object__find_map_by_name(nat->obj, "nat_backend_stats")) ==
+		    bpf_map__max_entries(bpf_object__find_map_by_name(nat->obj, "nat_backends")),
+		"sized like nat_backends");
+	backend(1, 4, "10.244.0.5", 8080);
+	backend(2, 4, "10.244.0.6", 8080);
+	for (uint16_t port = 40000; port < 40003; port++) {
+		struct pkt_spec s = flow(4, IPPROTO_TCP, "10.244.1.2", port, "10.96.0.10", 80);
+
+		expect(s, 1, flow(4, IPPROTO_TCP, "10.244.1.2", port, "10.244.0.5", 8080));
+		expect(s, 1, flow(4, IPPROTO_TCP, "10.244.1.2", port, "10.244.0.5", 8080));
+		expect(flow(4, IPPROTO_TCP, "10.244.0.5", 8080, "10.244.1.2", port),
+		       CUBE_NO_BACKEND, flow(4, IPPROTO_TCP, "10.96.0.10", 80, "10.244.1.2", port));
+	}
+	expect(flow(4, IPPROTO_UDP, "10.244.1.2", 5353, "10.96.0.11", 53), 2,
+	       flow(4, IPPROTO_UDP, "10.244.1.2", 5353, "10.244.0.6", 8080));
+	CHECK_EQ(new_conns(1), 3);
+	CHECK_EQ(new_conns(2), 1);
+
+	bpf_map_update_elem(cube_map_fd(nat, "nat_dnat"), &k, &t, BPF_ANY);
+	expect(flow(4, IPPROTO_TCP, "198.51.100.1", 1234, "192.0.2.100", 30080), CUBE_NO_BACKEND,
+	       flow(4, IPPROTO_TCP, "198.51.100.1", 1234, "10.244.0.9", 80));
+	/* Slot 3 holds no endpoint: the nat_dnat rule applies, slot 3 counts nothing. */
+	expect(flow(4, IPPROTO_TCP, "198.51.100.1", 1235, "192.0.2.100", 30080), 3,
+	       flow(4, IPPROTO_TCP, "198.51.100.1", 1235, "10.244.0.9", 80));
+	CHECK_EQ(new_conns(1), 3);
+	CHECK_EQ(new_conns(2), 1);
+	CHECK_EQ(new_conns(3), 0);
+	CHECK_EQ(new_conns(0), 0);
+	CHECK_EQ(conn_count(), 2 * 6);
+	teardown();
+}
+
 static const struct test_case cases[] = {
     TEST_ENTRY(hairpin_round_trip),
     TEST_ENTRY(hairpin_only_to_self),
     TEST_ENTRY(hairpin_port_collision),
+    TEST_ENTRY(new_connections_per_backend),
 };
 
 int main(void)

@@ -134,4 +134,9 @@ struct nat_frag {
 	__u32 pad;
 };
 
+/* "nat_backend_stats", a per-CPU array indexed and sized like nat_backends. */
+struct nat_backend_stats {
+	__u64 new_conns; /* connections opened to this backend */
+};
+
 #endif
