@@ -14,7 +14,9 @@
  * A connection DNATed back to its own source (a pod reaching its own
  * service: hairpin) has its source translated as well, to nat_cfg's hairpin
  * address, so the reply returns through the NAT instead of going straight
- * to the pod. Each new connection to a load balancer's backend is counted in
+ * to the pod. A packet a load balancer found a service but no backend for
+ * (CUBE_META_F_BACKEND with CUBE_NO_BACKEND) is rejected (lib/reject.h).
+ * Each new connection to a load balancer's backend is counted in
  * nat_backend_stats.
  */
 #include "lib/chain.h"
@@ -22,6 +24,7 @@
 #include "lib/csum.h"
 #include "lib/nat_consts.h"
 #include "lib/nat_frag.h"
+#include "lib/reject.h"
 #include "lib/abi/nat.h"
 
 struct {
@@ -575,6 +578,12 @@ static __always_inline int fragment_begin(CUBE_CTX *ctx, struct cube_meta *meta,
 	return 0;
 }
 
+/* A load balancer found the packet's service, but it has no backend. */
+static __always_inline int no_backend(const struct cube_meta *meta)
+{
+	return (meta->flags & CUBE_META_F_BACKEND) && meta->backend_id == CUBE_NO_BACKEND;
+}
+
 CUBE_ENTRY(cube_nat)
 {
 	struct cube_stats *st = cube_stats_get();
@@ -624,6 +633,8 @@ CUBE_ENTRY(cube_nat)
 		conn = NULL;
 	}
 	if (!conn) {
+		if (no_backend(meta))
+			return cube_reject(ctx, st, meta);
 		reason = conn_create(meta, &t, cfg, now, &conn);
 		if (reason)
 			return cube_drop(st, reason);

@@ -73,8 +73,12 @@ static void hairpin(const char *v4, const char *v6)
 	bpf_map_update_elem(cube_map_fd(nat, "nat_cfg"), &zero, &cfg, BPF_ANY);
 }
 
-/* Parse s, set the backend maglev would (CUBE_NO_BACKEND: none chosen, no
- * flag), run the nat. Returns the verdict; the frame out is in res. */
+/* No load balancer ran: the metadata has no backend flag. */
+#define UNBALANCED 0xfffffffeu
+
+/* Parse s, set the backend maglev would (CUBE_NO_BACKEND: the service has
+ * none; UNBALANCED: no flag), run the nat. Returns the verdict; the frame
+ * out is in res. */
 static uint32_t run(const struct pkt_spec *s, uint32_t backend_id, struct run_result *res)
 {
 	static uint8_t f[PKT_MAX];
@@ -84,7 +88,7 @@ static uint32_t run(const struct pkt_spec *s, uint32_t backend_id, struct run_re
 	harness_run(parser, f, len, res);
 	harness_meta(&m);
 	m.version = CUBE_META_VERSION;
-	if (backend_id != CUBE_NO_BACKEND) {
+	if (backend_id != UNBALANCED) {
 		m.backend_id = backend_id;
 		m.flags |= CUBE_META_F_BACKEND;
 	}
@@ -158,7 +162,7 @@ TEST(hairpin_round_trip)
 		struct pkt_spec req = flow(f, p, c[i].pod, 40000, c[i].vip, 80);
 
 		CHECK_EQ(expect(req, 5 + i, flow(f, p, c[i].node, 40000, c[i].pod, 8080)), 40000);
-		CHECK_EQ(expect(flow(f, p, c[i].pod, 8080, c[i].node, 40000), CUBE_NO_BACKEND,
+		CHECK_EQ(expect(flow(f, p, c[i].pod, 8080, c[i].node, 40000), UNBALANCED,
 				flow(f, p, c[i].vip, 80, c[i].pod, 40000)),
 			 80);
 		/* Established: the same translation, whatever maglev says. */
@@ -218,9 +222,9 @@ TEST(hairpin_port_collision)
 	uint16_t pb = expect(b, 2, flow(4, IPPROTO_UDP, "192.0.2.100", 0, "10.244.0.5", 8080));
 
 	CHECK(pb != 5000 && pb >= 1024, "second hairpin got port %u", pb);
-	expect(flow(4, IPPROTO_UDP, "10.244.0.5", 8080, "192.0.2.100", 5000), CUBE_NO_BACKEND,
+	expect(flow(4, IPPROTO_UDP, "10.244.0.5", 8080, "192.0.2.100", 5000), UNBALANCED,
 	       flow(4, IPPROTO_UDP, "10.96.0.10", 53, "10.244.0.5", 5000));
-	expect(flow(4, IPPROTO_UDP, "10.244.0.5", 8080, "192.0.2.100", pb), CUBE_NO_BACKEND,
+	expect(flow(4, IPPROTO_UDP, "10.244.0.5", 8080, "192.0.2.100", pb), UNBALANCED,
 	       flow(4, IPPROTO_UDP, "10.96.0.11", 53, "10.244.0.5", 5000));
 	CHECK_EQ(conn_count(), 4);
 	teardown();
@@ -260,8 +264,8 @@ TEST(new_connections_per_backend)
 
 		expect(s, 1, flow(4, IPPROTO_TCP, "10.244.1.2", port, "10.244.0.5", 8080));
 		expect(s, 1, flow(4, IPPROTO_TCP, "10.244.1.2", port, "10.244.0.5", 8080));
-		expect(flow(4, IPPROTO_TCP, "10.244.0.5", 8080, "10.244.1.2", port),
-		       CUBE_NO_BACKEND, flow(4, IPPROTO_TCP, "10.96.0.10", 80, "10.244.1.2", port));
+		expect(flow(4, IPPROTO_TCP, "10.244.0.5", 8080, "10.244.1.2", port), UNBALANCED,
+		       flow(4, IPPROTO_TCP, "10.96.0.10", 80, "10.244.1.2", port));
 	}
 	expect(flow(4, IPPROTO_UDP, "10.244.1.2", 5353, "10.96.0.11", 53), 2,
 	       flow(4, IPPROTO_UDP, "10.244.1.2", 5353, "10.244.0.6", 8080));
@@ -269,7 +273,7 @@ TEST(new_connections_per_backend)
 	CHECK_EQ(new_conns(2), 1);
 
 	bpf_map_update_elem(cube_map_fd(nat, "nat_dnat"), &k, &t, BPF_ANY);
-	expect(flow(4, IPPROTO_TCP, "198.51.100.1", 1234, "192.0.2.100", 30080), CUBE_NO_BACKEND,
+	expect(flow(4, IPPROTO_TCP, "198.51.100.1", 1234, "192.0.2.100", 30080), UNBALANCED,
 	       flow(4, IPPROTO_TCP, "198.51.100.1", 1234, "10.244.0.9", 80));
 	/* Slot 3 holds no endpoint: the nat_dnat rule applies, slot 3 counts nothing. */
 	expect(flow(4, IPPROTO_TCP, "198.51.100.1", 1235, "192.0.2.100", 30080), 3,
@@ -282,11 +286,57 @@ TEST(new_connections_per_backend)
 	teardown();
 }
 
+/* s with no backend: the port unreachable that answers it, and nothing opened. */
+static void expect_rejected(struct pkt_spec s)
+{
+	uint8_t f[PKT_MAX], w[PKT_MAX];
+	size_t len = pkt_build(&s, f), wlen = pkt_port_unreachable(f, len, w);
+	struct run_result res;
+
+	CHECK_EQ(run(&s, CUBE_NO_BACKEND, &res), hook_ret_tx(hook));
+	CHECK_EQ(res.out_len, wlen);
+	CHECK_MEM(res.out, w, wlen);
+	CHECK(pkt_l4_csum_ok(res.out, res.out_len), "ICMP checksum");
+}
+
+/*
+ * A service without endpoints: maglev says so (CUBE_META_F_BACKEND with
+ * CUBE_NO_BACKEND) and nat rejects the new connection with an ICMP port
+ * unreachable from the ClusterIP, as kube-proxy does, opening nothing. A
+ * connection opened before the endpoints went keeps its translation.
+ */
+TEST(no_backend_rejected)
+{
+	setup();
+	REQUIRE(parser && nat, "load");
+	backend(1, 4, "10.244.0.5", 8080);
+	struct pkt_spec old = flow(4, IPPROTO_TCP, "10.244.1.2", 40000, "10.96.0.10", 80);
+
+	expect(old, 1, flow(4, IPPROTO_TCP, "10.244.1.2", 40000, "10.244.0.5", 8080));
+	CHECK_EQ(conn_count(), 2);
+
+	struct pkt_spec syn = flow(4, IPPROTO_TCP, "10.244.1.2", 40001, "10.96.0.10", 80);
+
+	syn.tcp_flags = 0x02;
+	syn.payload_len = 0;
+	expect_rejected(syn);
+	expect_rejected(flow(4, IPPROTO_UDP, "10.244.1.2", 5353, "10.96.0.11", 53));
+	expect_rejected(flow(6, IPPROTO_UDP, "fd00::1:2", 5353, "fd00:96::11", 53));
+	CHECK_EQ(conn_count(), 2);
+	CHECK_EQ(new_conns(1), 1);
+	/* maglev has no backend any more; the open connection goes on. */
+	expect(old, CUBE_NO_BACKEND, flow(4, IPPROTO_TCP, "10.244.1.2", 40000, "10.244.0.5", 8080));
+	struct cube_stats st = harness_stats(nat);
+
+	CHECK_EQ(st.rx_packets, 5);
+	CHECK_EQ(st.verdict[CUBE_VERDICT_TX], 5);
+	teardown();
+}
+
 static const struct test_case cases[] = {
-    TEST_ENTRY(hairpin_round_trip),
-    TEST_ENTRY(hairpin_only_to_self),
-    TEST_ENTRY(hairpin_port_collision),
-    TEST_ENTRY(new_connections_per_backend),
+    TEST_ENTRY(hairpin_round_trip),	TEST_ENTRY(hairpin_only_to_self),
+    TEST_ENTRY(hairpin_port_collision), TEST_ENTRY(new_connections_per_backend),
+    TEST_ENTRY(no_backend_rejected),
 };
 
 int main(void)
