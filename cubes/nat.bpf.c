@@ -588,7 +588,7 @@ CUBE_ENTRY(cube_nat)
 {
 	struct cube_stats *st = cube_stats_get();
 	struct cube_meta *meta = cube_meta_get();
-	struct frag_info fi = {};
+	struct frag_info fi; /* written by fragment_begin(), read only for fragments */
 	struct nat_conn *conn;
 	struct nat_tuple t = {};
 	struct nat_cfg *cfg;
