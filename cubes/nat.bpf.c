@@ -8,12 +8,23 @@
  * (DNAT by destination or by the backend a load balancer chose; SNAT by
  * source prefix) and, if one applies, opens a connection. Packets no rule
  * covers go on untouched, as do protocols the NAT does not translate.
- * TCP, UDP and ICMP echo are translated with L3 and L4 checksums updated.
+ * TCP, UDP and ICMP echo are translated with L3 and L4 checksums updated;
+ * their IP fragments too (lib/nat_frag.h).
+ *
+ * A connection DNATed back to its own source (a pod reaching its own
+ * service: hairpin) has its source translated as well, to nat_cfg's hairpin
+ * address, so the reply returns through the NAT instead of going straight
+ * to the pod. A packet a load balancer found a service but no backend for
+ * (CUBE_META_F_BACKEND with CUBE_NO_BACKEND) is rejected (lib/reject.h).
+ * Each new connection to a load balancer's backend is counted in
+ * nat_backend_stats.
  */
 #include "lib/chain.h"
 #include "lib/hdr.h"
 #include "lib/csum.h"
 #include "lib/nat_consts.h"
+#include "lib/nat_frag.h"
+#include "lib/reject.h"
 #include "lib/abi/nat.h"
 
 struct {
@@ -38,6 +49,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct nat_dnat_target);
 } nat_backends SEC(".maps");
+
+/* New connections per backend, indexed and sized like nat_backends. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NAT_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct nat_backend_stats);
+} nat_backend_stats SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
@@ -140,18 +159,23 @@ static __always_inline __u64 timeout_ns(const struct nat_cfg *cfg, const struct 
 	return (__u64)s * NS_PER_SEC;
 }
 
-static __always_inline struct nat_dnat_target *dnat_rule(struct cube_meta *meta,
-							 const struct nat_tuple *t)
+/* The DNAT target for t; *backend_id says which backend it is, or
+ * CUBE_NO_BACKEND for a rule of nat_dnat. */
+static __always_inline struct nat_dnat_target *
+dnat_rule(struct cube_meta *meta, const struct nat_tuple *t, __u32 *backend_id)
 {
 	struct nat_dnat_target *target;
 	struct nat_dnat_key key = {};
 
+	*backend_id = CUBE_NO_BACKEND;
 	if (meta->flags & CUBE_META_F_BACKEND) {
-		__u32 backend_id = meta->backend_id;
+		__u32 id = meta->backend_id;
 
-		target = bpf_map_lookup_elem(&nat_backends, &backend_id);
-		if (target && (target->flags & NAT_DNAT_F_VALID))
+		target = bpf_map_lookup_elem(&nat_backends, &id);
+		if (target && (target->flags & NAT_DNAT_F_VALID)) {
+			*backend_id = id;
 			return target;
+		}
 	}
 	key.daddr = t->daddr;
 	key.dport = t->dport;
@@ -183,6 +207,55 @@ static __always_inline struct nat_snat_target *snat_rule(const struct nat_tuple 
 	return rule && !bpf_map_lookup_elem(&nat_snat_skip6, &d6) ? rule : NULL;
 }
 
+/* The source a connection DNATed to `to` gets, if that is its own source
+ * and a hairpin address is set; else NULL. */
+static __always_inline const union cube_addr *
+hairpin_source(const struct nat_cfg *cfg, const struct nat_tuple *t, const union cube_addr *to)
+{
+	if (!cfg)
+		return NULL;
+	if (t->family == CUBE_AF_INET)
+		return to->ip4 == t->saddr.ip4 && cfg->hairpin4.ip4 ? &cfg->hairpin4 : NULL;
+	if (!cube_addr_eq(to, &t->saddr) || !(cfg->hairpin6.ip6[0] | cfg->hairpin6.ip6[1] |
+					      cfg->hairpin6.ip6[2] | cfg->hairpin6.ip6[3]))
+		return NULL;
+	return &cfg->hairpin6;
+}
+
+static __always_inline void count_new_conn(__u32 backend_id)
+{
+	struct nat_backend_stats *bs;
+
+	if (backend_id == CUBE_NO_BACKEND)
+		return;
+	bs = bpf_map_lookup_elem(&nat_backend_stats, &backend_id);
+	if (bs)
+		bs->new_conns++;
+}
+
+/* Connection entries being made: kept off the stack, which the rest needs. */
+struct nat_conn_pair {
+	struct nat_conn orig;
+	struct nat_conn reply;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nat_conn_pair);
+} nat_scratch SEC(".maps");
+
+static __always_inline struct nat_conn_pair *scratch_pair(void)
+{
+	__u32 zero = 0;
+	struct nat_conn_pair *p = bpf_map_lookup_elem(&nat_scratch, &zero);
+
+	if (p)
+		__builtin_memset(p, 0, sizeof(*p));
+	return p;
+}
+
 /*
  * Open a connection for t if a rule covers it. Returns 0 with *out set, 0
  * with *out NULL if no rule applies, or a drop reason.
@@ -190,54 +263,69 @@ static __always_inline struct nat_snat_target *snat_rule(const struct nat_tuple 
 static __always_inline int conn_create(struct cube_meta *meta, const struct nat_tuple *t,
 				       const struct nat_cfg *cfg, __u64 now, struct nat_conn **out)
 {
-	struct nat_dnat_target *dnat = dnat_rule(meta, t);
+	__u32 port_min, port_max, i, backend_id;
+	struct nat_dnat_target *dnat = dnat_rule(meta, t, &backend_id);
 	struct nat_snat_target *snat = snat_rule(t);
-	struct nat_conn orig = {}, reply = {};
+	const union cube_addr *hairpin = NULL;
+	struct nat_conn *orig, *reply;
+	struct nat_conn_pair *pair;
 	struct nat_tuple x = *t;
-	__u32 port_min, port_max, i;
+	int new_source;
 
 	*out = NULL;
 	/* Keep clang from OR-ing the two pointers, which the verifier refuses. */
 	barrier_var(dnat);
 	if (!dnat && !snat)
 		return 0;
+	pair = scratch_pair();
+	if (!pair)
+		return CUBE_DROP_NAT_NO_PORT; /* a one-slot array: cannot happen */
+	orig = &pair->orig;
+	reply = &pair->reply;
 	if (dnat) {
 		x.daddr = dnat->addr;
 		if (dnat->port && !is_icmp(t->proto))
 			x.dport = dnat->port;
+		hairpin = hairpin_source(cfg, t, &dnat->addr);
 	}
+	new_source = snat != NULL;
 	if (snat)
 		x.saddr = snat->addr;
-	tuple_reverse(&orig.twin, &x);
+	if (hairpin) {
+		x.saddr = *hairpin;
+		new_source = 1;
+	}
+	tuple_reverse(&orig->twin, &x);
 
-	if (snat) {
+	if (new_source) {
 		port_min = cfg && cfg->port_min ? cfg->port_min : NAT_DEFAULT_PORT_MIN;
 		port_max = cfg && cfg->port_max ? cfg->port_max : NAT_DEFAULT_PORT_MAX;
 		if (port_max < port_min)
 			port_max = port_min;
 		/* Keep the original port when it is free, else draw at random. */
 		for (i = 0; i < NAT_PORT_TRIES; i++) {
-			if (!bpf_map_lookup_elem(&nat_conns, &orig.twin))
+			if (!bpf_map_lookup_elem(&nat_conns, &orig->twin))
 				break;
 			x.sport =
 			    bpf_htons(port_min + bpf_get_prandom_u32() % (port_max - port_min + 1));
-			tuple_reverse(&orig.twin, &x);
+			tuple_reverse(&orig->twin, &x);
 		}
 		if (i == NAT_PORT_TRIES)
 			return CUBE_DROP_NAT_NO_PORT;
 	}
-	orig.rewrite = x;
-	orig.last_seen_ns = now;
-	tuple_reverse(&reply.rewrite, t);
-	reply.twin = *t;
-	reply.last_seen_ns = now;
-	reply.flags = NAT_CONN_F_REPLY;
-	if (bpf_map_update_elem(&nat_conns, &orig.twin, &reply, BPF_NOEXIST))
+	orig->rewrite = x;
+	orig->last_seen_ns = now;
+	tuple_reverse(&reply->rewrite, t);
+	reply->twin = *t;
+	reply->last_seen_ns = now;
+	reply->flags = NAT_CONN_F_REPLY;
+	if (bpf_map_update_elem(&nat_conns, &orig->twin, reply, BPF_NOEXIST))
 		return CUBE_DROP_NAT_NO_PORT;
-	if (bpf_map_update_elem(&nat_conns, t, &orig, BPF_ANY)) {
-		bpf_map_delete_elem(&nat_conns, &orig.twin);
+	if (bpf_map_update_elem(&nat_conns, t, orig, BPF_ANY)) {
+		bpf_map_delete_elem(&nat_conns, &orig->twin);
 		return CUBE_DROP_NAT_NO_PORT;
 	}
+	count_new_conn(backend_id);
 	*out = bpf_map_lookup_elem(&nat_conns, t);
 	return 0;
 }
@@ -253,11 +341,17 @@ static __always_inline void twin_refresh(const struct nat_tuple *t, struct nat_c
 		twin->flags |= conn->flags & (NAT_CONN_F_SEEN_REPLY | NAT_CONN_F_CLOSING);
 		return;
 	}
-	struct nat_conn fresh = {.twin = *t, .last_seen_ns = now};
+	struct nat_conn_pair *pair = scratch_pair();
+	struct nat_conn *fresh;
 
-	tuple_reverse(&fresh.rewrite, t);
-	fresh.flags = (conn->flags & ~NAT_CONN_F_REPLY) | (~conn->flags & NAT_CONN_F_REPLY);
-	bpf_map_update_elem(&nat_conns, &conn->twin, &fresh, BPF_NOEXIST);
+	if (!pair)
+		return;
+	fresh = &pair->orig;
+	fresh->twin = *t;
+	fresh->last_seen_ns = now;
+	tuple_reverse(&fresh->rewrite, t);
+	fresh->flags = (conn->flags & ~NAT_CONN_F_REPLY) | (~conn->flags & NAT_CONN_F_REPLY);
+	bpf_map_update_elem(&nat_conns, &conn->twin, fresh, BPF_NOEXIST);
 }
 
 /* Where a translatable L4 header keeps its checksum and ports. */
@@ -446,38 +540,91 @@ static __always_inline void track_tcp_flags(CUBE_CTX *ctx, struct cube_meta *met
 		conn->flags |= NAT_CONN_F_CLOSING;
 }
 
+/* Returned by fragment_begin() for a fragment that goes on as it now is. */
+#define NAT_FRAG_FORWARD (-1)
+
+/*
+ * An IP fragment. A later one is placed by its first fragment's record and
+ * NAT_FRAG_FORWARD returned. For a first one, *t is set from its L4 header
+ * and 0 returned, or NAT_FRAG_FORWARD if it is not translatable (recorded
+ * as such). Fragments of protocols the NAT never translates go on
+ * untouched, unrecorded. Otherwise a drop reason.
+ */
+static __always_inline int fragment_begin(CUBE_CTX *ctx, struct cube_meta *meta,
+					  const struct nat_cfg *cfg, __u64 now,
+					  struct frag_info *fi, struct nat_tuple *t)
+{
+	__u32 timeout_s;
+	int reason, ok;
+
+	reason = frag_info_read(ctx, meta, fi);
+	if (reason)
+		return reason;
+	if (meta->l4_proto != IPPROTO_TCP && meta->l4_proto != IPPROTO_UDP &&
+	    !is_icmp(meta->l4_proto))
+		return NAT_FRAG_FORWARD;
+	if (!fi->first) {
+		timeout_s = cfg && cfg->timeout_frag_s ? cfg->timeout_frag_s : NAT_DEFAULT_FRAG_S;
+		reason = frag_follow(ctx, meta, fi, (__u64)timeout_s * NS_PER_SEC, now);
+		return reason ? reason : NAT_FRAG_FORWARD;
+	}
+	reason = frag_first_tuple(ctx, meta, fi, t, &ok);
+	if (reason)
+		return reason;
+	if (!ok) {
+		frag_record(fi, t, NULL, now);
+		return NAT_FRAG_FORWARD;
+	}
+	return 0;
+}
+
+/* A load balancer found the packet's service, but it has no backend. */
+static __always_inline int no_backend(const struct cube_meta *meta)
+{
+	return (meta->flags & CUBE_META_F_BACKEND) && meta->backend_id == CUBE_NO_BACKEND;
+}
+
 CUBE_ENTRY(cube_nat)
 {
 	struct cube_stats *st = cube_stats_get();
 	struct cube_meta *meta = cube_meta_get();
+	struct frag_info fi; /* written by fragment_begin(), read only for fragments */
 	struct nat_conn *conn;
 	struct nat_tuple t = {};
 	struct nat_cfg *cfg;
 	__u32 zero = 0, old_flags;
 	__u64 now, last;
-	int reason;
+	int reason, frag;
 
 	if (!meta)
 		return cube_drop_no_meta(ctx, st);
 	cube_count_rx(st, meta->pkt_len);
 	if (!meta->ip_version)
 		return cube_out(ctx, st, NAT_PORT_OUT);
-	if (meta->flags & CUBE_META_F_FRAGMENT)
-		return cube_drop(st, CUBE_DROP_FRAGMENT);
-	reason = translatable(ctx, meta);
-	if (reason < 0)
-		return cube_drop(st, -reason);
-	if (!reason)
-		return cube_out(ctx, st, NAT_PORT_OUT);
-
-	t.saddr = meta->saddr;
-	t.daddr = meta->daddr;
-	t.sport = meta->sport;
-	t.dport = is_icmp(meta->l4_proto) ? 0 : meta->dport;
-	t.proto = meta->l4_proto;
-	t.family = meta->ip_version;
-	cfg = bpf_map_lookup_elem(&nat_cfg, &zero);
-	now = bpf_ktime_get_coarse_ns();
+	frag = meta->flags & CUBE_META_F_FRAGMENT;
+	if (frag) {
+		cfg = bpf_map_lookup_elem(&nat_cfg, &zero);
+		now = bpf_ktime_get_coarse_ns();
+		reason = fragment_begin(ctx, meta, cfg, now, &fi, &t);
+		if (reason == NAT_FRAG_FORWARD)
+			return cube_out(ctx, st, NAT_PORT_OUT);
+		if (reason)
+			return cube_drop(st, reason);
+	} else {
+		reason = translatable(ctx, meta);
+		if (reason < 0)
+			return cube_drop(st, -reason);
+		if (!reason)
+			return cube_out(ctx, st, NAT_PORT_OUT);
+		t.saddr = meta->saddr;
+		t.daddr = meta->daddr;
+		t.sport = meta->sport;
+		t.dport = is_icmp(meta->l4_proto) ? 0 : meta->dport;
+		t.proto = meta->l4_proto;
+		t.family = meta->ip_version;
+		cfg = bpf_map_lookup_elem(&nat_cfg, &zero);
+		now = bpf_ktime_get_coarse_ns();
+	}
 
 	conn = bpf_map_lookup_elem(&nat_conns, &t);
 	if (conn && now - conn->last_seen_ns > timeout_ns(cfg, conn, t.proto)) {
@@ -486,11 +633,16 @@ CUBE_ENTRY(cube_nat)
 		conn = NULL;
 	}
 	if (!conn) {
+		if (no_backend(meta))
+			return cube_reject(ctx, st, meta);
 		reason = conn_create(meta, &t, cfg, now, &conn);
 		if (reason)
 			return cube_drop(st, reason);
-		if (!conn)
+		if (!conn) {
+			if (frag)
+				frag_record(&fi, &t, NULL, now);
 			return cube_out(ctx, st, NAT_PORT_OUT);
+		}
 	}
 
 	old_flags = conn->flags;
@@ -505,6 +657,8 @@ CUBE_ENTRY(cube_nat)
 	reason = rewrite(ctx, meta, &t, &conn->rewrite);
 	if (reason)
 		return cube_drop(st, reason);
+	if (frag)
+		frag_record(&fi, &t, &conn->rewrite, now);
 	meta->saddr = conn->rewrite.saddr;
 	meta->daddr = conn->rewrite.daddr;
 	meta->sport = conn->rewrite.sport;

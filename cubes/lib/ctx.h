@@ -82,6 +82,23 @@ static __always_inline int ctx_load_bytes(CUBE_CTX *ctx, __u32 off, void *to, __
 #endif
 }
 
+/*
+ * Overwrite len bytes at off, in any buffer of the frame. tc_flags go to
+ * bpf_skb_store_bytes: BPF_F_RECOMPUTE_CSUM keeps a CHECKSUM_COMPLETE sum
+ * right, and since that sum starts at the network header, only bytes there
+ * or later may be stored with it.
+ */
+static __always_inline int ctx_store_bytes(CUBE_CTX *ctx, __u32 off, const void *from, __u32 len,
+					   __u64 tc_flags)
+{
+#ifdef CUBE_TC
+	return bpf_skb_store_bytes(ctx, off, from, len, tc_flags);
+#else
+	(void)tc_flags;
+	return bpf_xdp_store_bytes(ctx, off, (void *)from, len);
+#endif
+}
+
 /* Transmit back out of the netdev the frame came in on. */
 static __always_inline int ctx_tx_verdict(CUBE_CTX *ctx)
 {

@@ -18,6 +18,11 @@
 /* RFC 5508 REQ-1: at least 60 s for ICMP queries. */
 #define NAT_DEFAULT_ICMP_S	      60
 
+/* A datagram not reassembled within 60 s is abandoned by its receiver
+ * (RFC 8200, and the low end of RFC 1122's range): its later fragments
+ * find no record after that. */
+#define NAT_DEFAULT_FRAG_S 60
+
 /* Refresh the other direction's entry at most this often, so a one-way
  * stream keeps its reply path without a second update per packet. */
 #define NAT_TWIN_REFRESH_NS NS_PER_SEC

@@ -44,6 +44,31 @@ for _ in range(int(sys.argv[2])):
 print(json.dumps(seen))
 """ % PORT
 
+UDP_ECHO = """
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", int(sys.argv[1])))
+print("ready", flush=True)
+while True:
+    data, peer = s.recvfrom(65535); s.sendto(data, peer)
+"""
+
+# Datagrams of the sizes asked for, each answered by the same bytes from
+# the address sent to (a connected socket takes nothing from elsewhere).
+UDP_ASK = """
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(3)
+s.connect((sys.argv[1], int(sys.argv[2])))
+out = []
+for size in map(int, sys.argv[3:]):
+    data = bytes(i % 251 for i in range(size))
+    s.send(data)
+    try:
+        out.append("ok" if s.recv(65535) == data else "bad")
+    except OSError:
+        out.append("failed")
+print(" ".join(out))
+"""
+
 
 class ServiceTest(CniNode):
     def setUp(self):
@@ -125,6 +150,38 @@ class ServiceTest(CniNode):
                  "import socket,sys; c=socket.create_connection((sys.argv[1], %d), timeout=3);"
                  "print(c.recv(100).decode())" % TARGET, self.addr["be3"][1])
         self.assertEqual(out.stdout.strip(), "be3")
+
+    def test_fragments_between_pods_and_through_a_service(self):
+        """ping -s 3000 and 3 KB UDP datagrams, which the sender's IP layer
+        cuts into fragments, reach the other pod and come back (node:nat
+        used to drop every fragment); so do datagrams of an open UDP flow
+        to a ClusterIP, translated both ways."""
+        srv = subprocess.Popen(["ip", "netns", "exec", self.addr["be3"][0], sys.executable,
+                                "-c", UDP_ECHO, "5353"], stdout=subprocess.PIPE, text=True)
+        self.addCleanup(srv.kill)
+        self.assertEqual(srv.stdout.readline().strip(), "ready")
+        body = {"cubenet-pods:services": {"service": [{
+            "namespace": "default", "name": "dns", "cluster-ip": [CLUSTER_IP],
+            "port": [{"port": 53, "protocol": "udp", "target-port": 5353}],
+            "endpoint": [{"address": self.addr["be3"][1]}]}]}}
+        r = self.daemon.client().put(SERVICES, body)
+        self.assertIn(r.status, (200, 201, 204), r.body)
+        client = self.addr["client"][0]
+        ping = sh("ip", "netns", "exec", client, "ping", "-c", "2", "-s", "3000", "-W", "2",
+                  self.addr["be2"][1], check=False)
+        self.assertEqual(ping.returncode, 0, ping.stdout + ping.stderr)
+        out = sh("ip", "netns", "exec", client, sys.executable, "-c", UDP_ASK,
+                 self.addr["be3"][1], "5353", "3000", "9000")
+        self.assertEqual(out.stdout.split(), ["ok", "ok"])
+        # A small datagram opens the flow; big ones follow it.
+        out = sh("ip", "netns", "exec", client, sys.executable, "-c", UDP_ASK, CLUSTER_IP,
+                 "53", "10", "3000", "9000")
+        self.assertEqual(out.stdout.split(), ["ok", "ok", "ok"])
+        body = self.daemon.client().get("/metrics").body
+        for reason in ("FRAGMENT", "FRAG_UNKNOWN"):
+            m = re.search(r'cubenet_cube_drop_packets_total\{cube="node:nat",reason="%s"\} (\d+)'
+                          % reason, body)
+            self.assertEqual(int(m.group(1)) if m else 0, 0, reason)
 
     def outside(self, node=None):
         """A namespace beyond the node's uplink (up0, 192.0.2.1/24), routed

@@ -349,3 +349,47 @@ size_t pkt_build(const struct pkt_spec *s, uint8_t *buf)
 		put16(buf + l4 + 6, 0);
 	return off;
 }
+
+size_t pkt_port_unreachable(const uint8_t *f, size_t len, uint8_t *out)
+{
+	int l3 = pkt_l3_off(f, len);
+	size_t quote, hdr;
+
+	memset(out, 0, PKT_MAX);
+	memcpy(out, f + 6, 6); /* back to the sender's MAC */
+	memcpy(out + 6, f, 6);
+	memcpy(out + 12, f + 12, (size_t)l3 - 12); /* tags and ethertype as they were */
+	uint8_t *ip = out + l3;
+
+	if (get16(f + l3 - 2) == 0x0800) {
+		size_t ihl = (f[l3] & 0xf) * 4u, tot = get16(f + l3 + 2);
+
+		quote = ihl + 8 < tot ? ihl + 8 : tot; /* RFC 792: header + 64 bits */
+		hdr = 20;
+		ip[0] = 0x45;
+		ip[1] = 0xc0; /* RFC 1812 4.3.2.5: internetwork control */
+		put16(ip + 2, (uint16_t)(hdr + 8 + quote));
+		ip[8] = 64;
+		ip[9] = IPPROTO_ICMP;
+		memcpy(ip + 12, f + l3 + 16, 4); /* from the address it was sent to */
+		memcpy(ip + 16, f + l3 + 12, 4);
+		ip[hdr] = 3;	 /* destination unreachable */
+		ip[hdr + 1] = 3; /* port unreachable */
+	} else {
+		size_t all = 40 + get16(f + l3 + 4);
+
+		quote = all < 1280 - 48 ? all : 1280 - 48; /* RFC 4443 2.4(c) */
+		hdr = 40;
+		ip[0] = 0x60;
+		put16(ip + 4, (uint16_t)(8 + quote));
+		ip[6] = IPPROTO_ICMPV6;
+		ip[7] = 64;
+		memcpy(ip + 8, f + l3 + 24, 16);
+		memcpy(ip + 24, f + l3 + 8, 16);
+		ip[hdr] = 1;	 /* destination unreachable */
+		ip[hdr + 1] = 4; /* port unreachable */
+	}
+	memcpy(ip + hdr + 8, f + l3, quote);
+	pkt_fix_csums(out, (size_t)l3 + hdr + 8 + quote);
+	return (size_t)l3 + hdr + 8 + quote;
+}

@@ -57,4 +57,10 @@ bool pkt_l4_csum_ok(const uint8_t *frame, size_t len);
 /* Rewrite every checksum after a test edits a header on purpose. */
 void pkt_fix_csums(uint8_t *frame, size_t len);
 
+/* The ICMP (IPv4) or ICMPv6 port unreachable that answers frame f, built
+ * from RFC 792 / RFC 4443: MACs swapped, from the address f was sent to,
+ * TTL 64, quoting f's IP header and 8 bytes (IPv4) or as much of f as fits
+ * in 1280 bytes (IPv6), checksums computed in full. Returns its length. */
+size_t pkt_port_unreachable(const uint8_t *f, size_t len, uint8_t *out);
+
 #endif

@@ -11,6 +11,7 @@
 #define NAT_MAX_CONNS	 (1u << 17) /* connections tracked, both directions */
 #define NAT_MAX_RULES	 4096	    /* SNAT rules per family, DNAT rules */
 #define NAT_MAX_BACKENDS 65536	    /* DNAT targets by backend id */
+#define NAT_MAX_FRAGS	 8192	    /* datagrams whose first fragment is remembered */
 
 #define NAT_PORT_OUT 0
 
@@ -97,6 +98,45 @@ struct nat_cfg {
 	__u32 timeout_tcp_transitory_s;
 	__u32 timeout_udp_s;
 	__u32 timeout_icmp_s;
+	__u32 timeout_frag_s; /* how long a datagram's first fragment is remembered */
+	/*
+	 * Hairpin: a connection DNATed to its own source (a pod reaching its
+	 * own service) also has its source translated to this address, so the
+	 * reply comes back through the NAT. All zero: no hairpin translation.
+	 */
+	union cube_addr hairpin4;
+	union cube_addr hairpin6;
+};
+
+/*
+ * "nat_frags", an LRU hash: the first fragment of every TCP, UDP or ICMP
+ * datagram the NAT saw, by the addresses, protocol and identification its
+ * later fragments carry, and the addresses those fragments are rewritten to.
+ */
+struct nat_frag_key {
+	union cube_addr saddr;
+	union cube_addr daddr;
+	__be32 id; /* IPv6: the fragment header's; IPv4: iph->id widened (id = iph->id) */
+	__u8 proto;
+	__u8 family;
+	__u16 pad;
+};
+
+enum nat_frag_flags {
+	NAT_FRAG_F_TRANSLATED = 1 << 0, /* unset: later fragments go on untouched */
+};
+
+struct nat_frag {
+	union cube_addr saddr;
+	union cube_addr daddr;
+	__u64 first_seen_ns;
+	__u32 flags; /* enum nat_frag_flags */
+	__u32 pad;
+};
+
+/* "nat_backend_stats", a per-CPU array indexed and sized like nat_backends. */
+struct nat_backend_stats {
+	__u64 new_conns; /* connections opened to this backend */
 };
 
 #endif
