@@ -8,6 +8,7 @@
  */
 #include "lib/chain.h"
 #include "lib/hash.h"
+#include "lib/reject.h"
 #include "lib/abi/maglev.h"
 
 /* Every service's ring, side by side (see abi/maglev.h). Userspace writes
@@ -107,15 +108,18 @@ static __always_inline __u32 ring_pick(const struct maglev_service *svc, __u32 h
 	return two ? (__u32)(*two >> (32 * (slot % MAGLEV_SLOTS_PER_ENTRY))) : CUBE_NO_BACKEND;
 }
 
-/* No backend for a new flow: counted per service (refused when the service
- * asks, once the reject path exists; dropped until then). */
-static __always_inline int no_backend(struct cube_stats *st, __u32 svc_id, struct cube_meta *meta)
+/* No backend for a new flow: counted per service, and refused (an ICMP
+ * port unreachable to the client, as kube-proxy rejects) when the service
+ * asks, so the client fails at once instead of timing out. */
+static __always_inline int no_backend(CUBE_CTX *ctx, struct cube_stats *st, __u32 svc_id,
+				      __u32 flags, struct cube_meta *meta)
 {
 	struct maglev_counters *c = bpf_map_lookup_elem(&maglev_service_stats, &svc_id);
 
-	(void)meta;
 	if (c)
 		c->no_backend++;
+	if (flags & MAGLEV_SVC_F_REJECT)
+		return cube_reject(ctx, st, meta);
 	return cube_drop(st, CUBE_DROP_NO_BACKEND);
 }
 
@@ -179,7 +183,7 @@ CUBE_ENTRY(cube_maglev)
 		hash = meta->flow_hash;
 	backend_id = ring_pick(svc, hash);
 	if (backend_id == CUBE_NO_BACKEND)
-		return no_backend(st, svc_id, meta);
+		return no_backend(ctx, st, svc_id, flags, meta);
 	if (!backend_usable(backend_id, svc_id))
 		return cube_drop(st, CUBE_DROP_STALE_BACKEND);
 	if (flags & MAGLEV_SVC_F_AFFINITY) {

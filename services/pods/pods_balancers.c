@@ -20,6 +20,7 @@
 #include <bpf/libbpf.h>
 #include "config_read.h"
 #include "map_batch.h"
+#include "nat_flush.h"
 #include "pods_state.h"
 #include "runtime.h"
 #include "lib/abi/maglev.h"
@@ -841,12 +842,36 @@ fail_write:
 		       strerror(-e));
 }
 
-void pods_balancers_commit(void)
+/* UDP has no end: flows to an endpoint that went would stay pinned to it
+ * (kube-proxy deletes their conntrack entries too). Not undoable: after
+ * the change is saved. */
+static void flush_removed_udp(struct runtime *rt, const struct pods_balancer *old,
+			      const struct pods_balancer *now)
+{
+	struct cube *nat = rt_cube(rt, pods_stage_names[STAGE_NAT]);
+
+	if (!nat || !old || old->proto != IPPROTO_UDP_)
+		return;
+	for (uint32_t e = 0; e < old->n_eps; e++) {
+		struct nat_flush_filter f = {.family = old->eps[e].family,
+					     .proto = IPPROTO_UDP_,
+					     .port = old->eps[e].port,
+					     .addr = old->eps[e].addr};
+		uint32_t deleted = 0;
+
+		if (!has_ep(now, old->eps[e].backend))
+			nat_flush_endpoint(cube_map_fd(nat, "nat_conns"), &f, &deleted);
+	}
+}
+
+void pods_balancers_commit(struct runtime *rt)
 {
 	for (size_t i = 0; i < pods.n_changes; i++) {
 		struct pods_balancer_change *ch = &pods.changes[i];
 		struct pods_balancer *old = committed(ch->id);
 		char text[80];
+
+		flush_removed_udp(rt, old, ch->now);
 
 		for (uint32_t f = 0; old && f < old->n_fronts; f++) {
 			front_text(&old->fronts[f], text, sizeof(text));
@@ -928,12 +953,14 @@ void pods_balancers_state(struct runtime *rt, struct lyd_node *tree)
 {
 	const struct lyd_node *svcs = cfg_find(tree, SVCS);
 	struct cube *maglev = rt_cube(rt, pods_stage_names[STAGE_MAGLEV]);
+	struct cube *nat = rt_cube(rt, pods_stage_names[STAGE_NAT]);
 	static char keys[MAX_SVC_BALANCERS][200];
 
 	if (!maglev)
 		return;
 	for (struct lyd_node *s = svcs ? lyd_child(svcs) : NULL; s; s = s->next) {
 		struct maglev_counters sum = {0};
+		uint64_t new_conns = 0;
 		size_t n = balancer_keys(s, keys, MAX_SVC_BALANCERS);
 
 		if (strcmp(s->schema->name, "service"))
@@ -969,16 +996,27 @@ void pods_balancers_state(struct runtime *rt, struct lyd_node *tree)
 				struct lyd_node *pk = cfg_at(ep, "statistics/packets");
 				struct lyd_node *by = cfg_at(ep, "statistics/bytes");
 
+				struct lyd_node *nc = cfg_at(ep, "statistics/new-connections");
+				struct nat_backend_stats ns = {0};
+
+				if (nat)
+					cube_percpu_sum(cube_map_fd(nat, "nat_backend_stats"),
+							b->eps[e].backend, &ns, sizeof(ns));
 				put_u64(ep, "statistics/packets",
 					ec.packets +
 					    (pk ? strtoull(lyd_get_value(pk), NULL, 10) : 0));
 				put_u64(ep, "statistics/bytes",
 					ec.bytes +
 					    (by ? strtoull(lyd_get_value(by), NULL, 10) : 0));
+				put_u64(ep, "statistics/new-connections",
+					ns.new_conns +
+					    (nc ? strtoull(lyd_get_value(nc), NULL, 10) : 0));
+				new_conns += ns.new_conns;
 			}
 		}
 		put_u64(s, "statistics/packets", sum.packets);
 		put_u64(s, "statistics/bytes", sum.bytes);
 		put_u64(s, "statistics/no-endpoint", sum.no_backend);
+		put_u64(s, "statistics/new-connections", new_conns);
 	}
 }

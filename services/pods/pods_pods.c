@@ -347,6 +347,22 @@ static int write_masquerade(struct runtime *rt, const struct pods_node *was,
 	return e;
 }
 
+/* A pod reaching its own service is DNATed to itself: its source becomes
+ * the hairpin address, so the reply comes back through the nat. The node's
+ * address when it has one; else a link-local one only the chain sees. */
+static int write_nat_cfg(struct runtime *rt, const struct pods_node *node)
+{
+	struct nat_cfg cfg = {0};
+	uint32_t zero = 0;
+
+	if (node->have_addr)
+		cfg.hairpin4 = node->addr;
+	else
+		inet_pton(AF_INET, PODS_HAIRPIN_FALLBACK, &cfg.hairpin4.ip4);
+	return map_txn_update(&pods.txn, fd_of(rt, STAGE_NAT, "nat_cfg"), &zero, sizeof(zero), &cfg,
+			      sizeof(cfg));
+}
+
 struct full_ctx {
 	struct runtime *rt;
 	int e;
@@ -381,6 +397,8 @@ int pods_pods_apply(struct runtime *rt, const struct ds_change *c, int full, str
 		e = x.e;
 		if (!e)
 			e = write_masquerade(rt, NULL, &pods.next_node);
+		if (!e)
+			e = write_nat_cfg(rt, &pods.next_node);
 	} else {
 		for (size_t i = 0; i < pods.n_pod_changes && !e; i++) {
 			const struct pods_pod_change *ch = &pods.pod_changes[i];
@@ -399,6 +417,8 @@ int pods_pods_apply(struct runtime *rt, const struct ds_change *c, int full, str
 							    pods.pods[i]);
 			if (!e)
 				e = write_masquerade(rt, &pods.node, &pods.next_node);
+			if (!e)
+				e = write_nat_cfg(rt, &pods.next_node);
 		}
 	}
 	return e ? cn_fail(err, CN_ERR_OPERATION_FAILED, PODS, "cannot program the node's pods: %s",

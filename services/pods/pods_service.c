@@ -128,14 +128,15 @@ static int pods_compose(struct runtime *rt, const struct lyd_node *config,
 	    {"maglev_slots", sizes.slots / MAGLEV_SLOTS_PER_ENTRY},
 	    {"maglev_conns", 1024} /* nat pins flows */,
 	};
-	const struct service_map_size nat[] = {{"nat_backends", sizes.backends}};
+	const struct service_map_size nat[] = {{"nat_backends", sizes.backends},
+					       {"nat_backend_stats", sizes.backends}};
 
 	if (b->cube(b->arg, st[STAGE_PARSER], "parser", CUBE_HOOK_TC, NULL, 0, err) ||
 	    b->cube(b->arg, st[STAGE_CLASSIFIER], "classifier", CUBE_HOOK_TC, classifier, 1, err) ||
 	    b->set_const(b->arg, st[STAGE_CLASSIFIER], "classifier_miss", CLASSIFIER_MISS_PORT,
 			 err) ||
 	    b->cube(b->arg, st[STAGE_MAGLEV], "maglev", CUBE_HOOK_TC, maglev, 6, err) ||
-	    b->cube(b->arg, st[STAGE_NAT], "nat", CUBE_HOOK_TC, nat, 1, err) ||
+	    b->cube(b->arg, st[STAGE_NAT], "nat", CUBE_HOOK_TC, nat, 2, err) ||
 	    b->cube(b->arg, st[STAGE_ROUTER], "router", CUBE_HOOK_TC, NULL, 0, err) ||
 	    b->set_const(b->arg, st[STAGE_ROUTER], "router_unrouted", ROUTER_UNROUTED_PASS, err) ||
 	    b->set_const(b->arg, st[STAGE_ROUTER], "router_with_hosts", 1, err) ||
@@ -212,7 +213,7 @@ static void pods_commit(struct runtime *rt, const struct ds_change *c)
 	map_txn_commit(&pods.txn);
 	if (pods.store_cube)
 		maglev_store_commit(&pods.store);
-	pods_balancers_commit();
+	pods_balancers_commit(rt);
 	pods_pods_commit();
 	pods.chain = rt_cube(rt, pods_stage_names[STAGE_MAGLEV]) != NULL;
 	if (!pods.chain && pods.store_cube) {

@@ -38,6 +38,9 @@
 enum pods_stage { STAGE_PARSER, STAGE_CLASSIFIER, STAGE_MAGLEV, STAGE_NAT, STAGE_ROUTER, N_STAGES };
 extern const char *const pods_stage_names[N_STAGES];
 #define HOST_DEVICE "cubenet0"
+/* The hairpin source when the node has no address yet (RFC 3927 space:
+ * replies to it never leave the node chain). */
+#define PODS_HAIRPIN_FALLBACK "169.254.42.1"
 
 struct pods_endpoint {
 	union cube_addr addr;
@@ -138,7 +141,7 @@ int pods_balancers_init(void);
 int pods_balancers_plan(const struct ds_change *c, struct cn_error *err);
 int pods_balancers_apply(struct runtime *rt, const struct ds_change *c, int full,
 			 struct cn_error *err);
-void pods_balancers_commit(void);
+void pods_balancers_commit(struct runtime *rt);
 void pods_balancers_abort(void);
 /* At the restore, before adopting: every id free again (nothing committed). */
 int pods_balancers_reset_ids(void);
