@@ -38,6 +38,39 @@ static int names_missing_node(const struct ly_ctx *ctx, const struct lyd_node *t
 	return schema && (schema->flags & LYS_MAND_TRUE);
 }
 
+/* For a list past its max-elements: the limit, so the error names it. */
+static uint32_t max_elements_of(const struct ly_ctx *ctx, const struct ly_err_item *e)
+{
+	char path[512], schema[512];
+	const char *q = e->path ? strchr(e->path, '"') : NULL;
+	const struct lysc_node *node;
+	size_t o = 0;
+	int depth = 0;
+
+	if (e->vecode != LYVE_DATA || !q || (!e->apptag && strncmp(e->msg, "Too many", 8)))
+		return 0;
+	if (e->apptag && strcmp(e->apptag, "too-many-elements"))
+		return 0;
+	snprintf(path, sizeof(path), "%s", q + 1);
+	path[strcspn(path, "\"")] = '\0';
+	/* The data path without its predicates is the schema path. */
+	for (const char *p = path; *p && o + 1 < sizeof(schema); p++) {
+		if (*p == '[')
+			depth++;
+		else if (*p == ']')
+			depth--;
+		else if (!depth)
+			schema[o++] = *p;
+	}
+	schema[o] = '\0';
+	node = lys_find_path(ctx, NULL, schema, 0);
+	if (node && node->nodetype == LYS_LIST)
+		return ((const struct lysc_node_list *)node)->max;
+	if (node && node->nodetype == LYS_LEAFLIST)
+		return ((const struct lysc_node_leaflist *)node)->max;
+	return 0;
+}
+
 /* libyang's first error (what went wrong; later ones follow from it) as
  * one of ours, by its validation code and app tag. */
 static int ly_fail(struct datastore *ds, const struct lyd_node *tree, struct cn_error *err,
@@ -55,7 +88,12 @@ static int ly_fail(struct datastore *ds, const struct lyd_node *tree, struct cn_
 		tag = CN_ERR_UNKNOWN_ELEMENT; /* a node or module the schema lacks */
 	else if (e->vecode == LYVE_DATA && !e->apptag && names_missing_node(ds->ctx, tree, e->path))
 		tag = CN_ERR_MISSING_ELEMENT;
-	cn_fail(err, tag, e && e->path ? e->path : "", "%s: %s", what, msg);
+	uint32_t max = e ? max_elements_of(ds->ctx, e) : 0;
+
+	if (max)
+		cn_fail(err, tag, e->path ? e->path : "", "%s: %s (at most %u)", what, msg, max);
+	else
+		cn_fail(err, tag, e && e->path ? e->path : "", "%s: %s", what, msg);
 	ly_err_clean(ds->ctx, NULL);
 	return -1;
 }

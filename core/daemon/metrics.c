@@ -89,6 +89,27 @@ char *runtime_metrics(struct runtime *rt)
 					 "s\"} %llu\n",
 					 rt->cubes[i].name, cube_drop_reason_name(r),
 					 (unsigned long long)st[i].drop[r]);
+	text_add(&t, "# HELP cubenet_attachment_applied Whether a chain is on its netdev (0: the "
+		     "netdev is missing, retried).\n# TYPE cubenet_attachment_applied gauge\n");
+	for (size_t i = 0; i < rt->live.n_attachments; i++)
+		text_add(
+		    &t, "cubenet_attachment_applied{netdev=\"%s\",mode=\"%s\",cube=\"%s\"} %d\n",
+		    rt->live.attachments[i].netdev, attach_mode_name(rt->live.attachments[i].mode),
+		    rt->live.attachments[i].cube, rt->live.attachments[i].applied);
+	for (size_t i = 0; i < service_count(); i++)
+		if (service_at(i)->metrics) {
+			char *more = NULL;
+			size_t len = 0;
+			FILE *f = open_memstream(&more, &len);
+
+			if (!f)
+				continue;
+			service_at(i)->metrics(rt, f);
+			fclose(f);
+			if (more)
+				text_add(&t, "%s", more);
+			free(more);
+		}
 out:
 	free(st);
 	free(ok);

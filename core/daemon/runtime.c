@@ -266,7 +266,10 @@ static int check_want(struct runtime *rt, struct rt_set *w, struct cn_error *err
 						       "port %d: cube '%s' is not a %s cube", p,
 						       port->peer,
 						       c->hook == CUBE_HOOK_TC ? "tc" : "xdp");
-			} else if (port->kind == CUBE_PORT_NETDEV && !netdev_index(port->peer)) {
+			} else if (port->kind == CUBE_PORT_NETDEV && !netdev_index(port->peer) &&
+				   !rt->restoring) {
+				/* At a restart a netdev may be gone: the port drops until
+				 * the config names another. */
 				return cn_fail(err, CN_ERR_INVALID_VALUE,
 					       path_of(c->name, where, sizeof(where)),
 					       "port %d: no netdev '%s'", p, port->peer);

@@ -211,8 +211,15 @@ static int validate_router(const struct ds_change *c, const struct lyd_node *r,
 
 		if (strcmp(n->schema->name, "interface"))
 			continue;
-		if (port_entry(n, &p, where, err))
-			return -1;
+		if (port_entry(n, &p, where, err)) {
+			if (!c->restore)
+				return -1;
+			/* At a restart its netdev may be gone: the interface is down
+			 * until the config names one that is there. */
+			fprintf(stderr, "cubenetd: %s\n", err->message);
+			*err = (struct cn_error){0};
+			continue;
+		}
 		port = (uint32_t)strtoul(cfg_leaf(n, "port"), NULL, 10);
 		for (uint32_t q = 0; q < CUBE_MAX_PORTS; q++)
 			if (netdevs[q] == p.ifindex)
@@ -324,7 +331,7 @@ static int write_neigh(void *arg, const struct lyd_node *now, const struct lyd_n
 }
 
 /* Interfaces are few: written whole whenever the router changes. */
-static int write_ports(struct cube *cube, const struct lyd_node *r, const char *where,
+static int write_ports(struct cube *cube, const struct lyd_node *r, const char *where, int restore,
 		       struct cn_error *err)
 {
 	struct router_port ports[CUBE_MAX_PORTS] = {0};
@@ -339,8 +346,13 @@ static int write_ports(struct cube *cube, const struct lyd_node *r, const char *
 		if (strcmp(n->schema->name, "interface"))
 			continue;
 		port = (uint32_t)strtoul(cfg_leaf(n, "port"), NULL, 10) % CUBE_MAX_PORTS;
-		if (port_entry(n, &ports[port], where, err))
-			return -1;
+		if (port_entry(n, &ports[port], where, err)) {
+			if (!restore)
+				return -1;
+			*err =
+			    (struct cn_error){0}; /* its netdev is gone: down (validate said so) */
+			memset(&ports[port], 0, sizeof(ports[port]));
+		}
 	}
 	for (uint32_t p = 0; p < CUBE_MAX_PORTS && !e; p++) {
 		e = map_txn_update(&txn, ports_fd, &p, sizeof(p), &ports[p], sizeof(ports[p]));
@@ -440,7 +452,8 @@ static int apply_router(struct runtime *rt, const struct ds_change *c, const str
 	if (!cube)
 		return 0;
 	if (c->restore)
-		return write_all(cube, r, where, err) || write_ports(cube, r, where, err) ? -1 : 0;
+		return write_all(cube, r, where, err) || write_ports(cube, r, where, 1, err) ? -1
+											     : 0;
 	/* A fresh instance starts from the whole entry as it was, then takes
 	 * the change like any other. */
 	if (fresh && write_all(cube, cfg_at(c->running, where), where, err))
@@ -451,7 +464,7 @@ static int apply_router(struct runtime *rt, const struct ds_change *c, const str
 	snprintf(xpath, sizeof(xpath), "%s/neighbor", where);
 	if (cfg_each_change(c, xpath, write_neigh, &x, err))
 		return -1;
-	return write_ports(cube, r, where, err);
+	return write_ports(cube, r, where, 0, err);
 }
 
 static int router_apply(struct runtime *rt, const struct ds_change *c, struct cn_error *err)
