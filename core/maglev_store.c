@@ -372,6 +372,47 @@ void maglev_store_abort(struct maglev_store *s)
 	clear_pending(s);
 }
 
+int maglev_store_ring_over(const struct maglev_store *s, uint32_t service_id, const uint32_t *ids,
+			   size_t n, uint32_t size)
+{
+	struct region r = maglev_store_ring(s, service_id);
+	uint32_t lo = UINT32_MAX, hi = 0;
+	uint8_t *where;
+	int over = 0;
+
+	if (!n || r.size != size || !s->slots)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		lo = ids[i] < lo ? ids[i] : lo;
+		hi = ids[i] > hi ? ids[i] : hi;
+	}
+	/* Ids a service holds lie close together: a table over their range,
+	 * each entry 0 (not one of them), 1 (unseen) or 2 (seen); a range
+	 * too wide for one is answered no (the caller builds and compares). */
+	if (hi - lo >= 1u << 20)
+		return 0;
+	where = calloc((size_t)(hi - lo) + 1, 1);
+	if (!where)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		where[ids[i] - lo] = 1;
+	for (uint32_t i = 0; i < size; i++) {
+		uint32_t id = s->slots[r.offset + i];
+
+		if (id < lo || id > hi || !where[id - lo])
+			goto out;
+		where[id - lo] = 2;
+	}
+	/* Every id given named somewhere (a repeated id counts once). */
+	for (size_t i = 0; i < n; i++)
+		if (where[ids[i] - lo] != 2)
+			goto out;
+	over = 1;
+out:
+	free(where);
+	return over;
+}
+
 int maglev_store_ring_is(const struct maglev_store *s, uint32_t service_id, const uint32_t *table,
 			 uint32_t size)
 {

@@ -105,6 +105,13 @@ uint64_t maglev_store_slots_in_use(const struct maglev_store *s);
  * finds the datapath as the config wants it writes nothing). */
 int maglev_store_ring_is(const struct maglev_store *s, uint32_t service_id, const uint32_t *table,
 			 uint32_t size);
+/* Whether service_id's ring has the given size and names exactly the
+ * backend ids given, each at least once: for backends of equal weight,
+ * the ring a build would make (a restart checks an adopted ring so, in a
+ * pass over its slots, instead of building one to compare). No, too, when
+ * the ids lie too far apart to tell cheaply. */
+int maglev_store_ring_over(const struct maglev_store *s, uint32_t service_id, const uint32_t *ids,
+			   size_t n, uint32_t size);
 
 void maglev_store_commit(struct maglev_store *s);
 void maglev_store_abort(struct maglev_store *s);

@@ -71,3 +71,41 @@ void map_batch_free(struct map_batch *b)
 	b->keys = b->values = NULL;
 	b->n = b->cap = 0;
 }
+
+int map_batch_read_array(int fd, uint32_t first, uint32_t count, size_t value_size, void *values)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	unsigned char *out = values;
+	uint32_t *keys = malloc((count ? count : 1) * sizeof(*keys));
+	uint32_t done = 0, in = first - 1, next = 0;
+	int e = 0;
+
+	if (!keys)
+		return -ENOMEM;
+	/* The cursor is the last key read: reading goes on after it. */
+	while (done < count && !e) {
+		uint32_t n = count - done;
+
+		if (bpf_map_lookup_batch(fd, done || first ? &in : NULL, &next, keys,
+					 out + (size_t)done * value_size, &n, &opts)) {
+			e = -errno;
+			if (e == -ENOENT) { /* the end of the map: n are valid */
+				e = done + n < count ? -ENOENT : 0;
+			} else if (e == -EINVAL || e == -EOPNOTSUPP || e == -524 /* ENOTSUPP */) {
+				e = 0;
+				for (; done < count && !e; done++) {
+					uint32_t key = first + done;
+
+					if (bpf_map_lookup_elem(fd, &key,
+								out + (size_t)done * value_size))
+						e = -errno;
+				}
+				break;
+			}
+		}
+		done += n;
+		in = next;
+	}
+	free(keys);
+	return e;
+}

@@ -24,4 +24,10 @@ int map_batch_add(struct map_batch *b, const void *key, const void *value);
 int map_batch_flush(struct map_batch *b);
 void map_batch_free(struct map_batch *b);
 
+/* Read count values of an array map, keys first .. first + count - 1,
+ * into values (count x value_size bytes) in as few syscalls as the kernel
+ * allows: a restart reads what a million-entry array holds in
+ * milliseconds, not a second of lookups. 0 or -errno. */
+int map_batch_read_array(int fd, uint32_t first, uint32_t count, size_t value_size, void *values);
+
 #endif

@@ -70,6 +70,16 @@ int map_txn_update(struct map_txn *t, int fd, const void *key, size_t key_size, 
 
 	if (e)
 		return e;
+	/* Already so (a restart finding the maps as the config wants them):
+	 * nothing to write, nothing to undo. */
+	struct record r;
+
+	memcpy(&r, t->log + mark, sizeof(r));
+	if (r.had_value &&
+	    !memcmp(t->log + mark + sizeof(struct record) + key_size, value, value_size)) {
+		t->len = mark;
+		return 0;
+	}
 	if (bpf_map_update_elem(fd, key, value, BPF_ANY)) {
 		e = -errno;
 		t->len = mark;

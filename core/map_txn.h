@@ -18,7 +18,8 @@ struct map_txn {
 	size_t n_writes;
 };
 
-/* Set key to value (BPF_ANY). 0 or -errno; on error nothing was written. */
+/* Set key to value (BPF_ANY); an entry that holds value already is not
+ * written. 0 or -errno; on error nothing was written. */
 int map_txn_update(struct map_txn *t, int fd, const void *key, size_t key_size, const void *value,
 		   size_t value_size);
 /* Delete key; a missing key is not an error. 0 or -errno. */

@@ -32,11 +32,14 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 } maglev_services SEC(".maps");
 
+/* Mappable: a restarted daemon reads every backend's state at memory
+ * speed to adopt what the maps hold. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, MAGLEV_DEFAULT_BACKENDS);
 	__type(key, __u32);
 	__type(value, struct maglev_backend);
+	__uint(map_flags, BPF_F_MMAPABLE);
 } maglev_backends SEC(".maps");
 
 struct {

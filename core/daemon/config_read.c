@@ -83,12 +83,28 @@ struct lyd_node *cfg_at(const struct lyd_node *tree, const char *path)
 	return match;
 }
 
+int cfg_each(const struct lyd_node *tree, const char *xpath, cfg_change_fn fn, void *arg,
+	     struct cn_error *err)
+{
+	struct ly_set *set = NULL;
+	int rc = 0;
+
+	if (!tree || lyd_find_xpath(tree, xpath, &set))
+		return 0;
+	for (uint32_t i = 0; i < set->count && !rc; i++)
+		rc = fn(arg, set->dnodes[i], NULL, err);
+	ly_set_free(set, NULL);
+	return rc;
+}
+
 int cfg_each_change(const struct ds_change *c, const char *xpath, cfg_change_fn fn, void *arg,
 		    struct cn_error *err)
 {
 	struct ly_set *set = NULL;
 	int rc = 0;
 
+	if (c->restore)
+		return cfg_each(c->config, xpath, fn, arg, err);
 	if (!c->diff || lyd_find_xpath(c->diff, xpath, &set))
 		return 0;
 	for (uint32_t i = 0; i < set->count && !rc; i++) {
@@ -101,20 +117,6 @@ int cfg_each_change(const struct ds_change *c, const char *xpath, cfg_change_fn 
 		rc = fn(arg, cfg_at(c->config, path), cfg_at(c->before, path), err);
 		free(path);
 	}
-	ly_set_free(set, NULL);
-	return rc;
-}
-
-int cfg_each(const struct lyd_node *tree, const char *xpath, cfg_change_fn fn, void *arg,
-	     struct cn_error *err)
-{
-	struct ly_set *set = NULL;
-	int rc = 0;
-
-	if (!tree || lyd_find_xpath(tree, xpath, &set))
-		return 0;
-	for (uint32_t i = 0; i < set->count && !rc; i++)
-		rc = fn(arg, set->dnodes[i], NULL, err);
 	ly_set_free(set, NULL);
 	return rc;
 }

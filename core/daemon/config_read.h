@@ -29,7 +29,8 @@ struct lyd_node *cfg_at(const struct lyd_node *tree, const char *path);
  * after the change (NULL: it is gone) and as it was (NULL: it is new).
  * xpath selects the entries in the diff, e.g.
  * "/cubenet-router:routers/router[name='r0']/route". fn returns 0 or -1
- * (err set), which stops the walk.
+ * (err set), which stops the walk. On restore every entry of the config
+ * is new.
  */
 typedef int (*cfg_change_fn)(void *arg, const struct lyd_node *now, const struct lyd_node *was,
 			     struct cn_error *err);

@@ -12,6 +12,7 @@
  * else a moment ago.
  */
 #include <arpa/inet.h>
+#include <sys/mman.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,11 +32,14 @@
 
 /* ---- config -> balancers ---- */
 
-static int leaf_true(const struct lyd_node *n, const char *leaf)
+/* A boolean leaf, or what its absence means (the endpoint's conditions
+ * have no YANG default: a default node each, on 100,000 endpoints, would
+ * double the config's size in memory and the time to restore it). */
+static int leaf_flag(const struct lyd_node *n, const char *leaf, int absent)
 {
 	const char *v = cfg_child(n, leaf);
 
-	return v && strcmp(v, "true") == 0;
+	return v ? strcmp(v, "true") == 0 : absent;
 }
 
 static void front_text(const struct classifier_key *k, char *out, size_t size)
@@ -94,10 +98,11 @@ static int pick_endpoints(const struct lyd_node *svc, const struct lyd_node *por
 			int fam = 0;
 
 			if (strcmp(e->schema->name, "endpoint") ||
-			    (local_only && !leaf_true(e, "local")))
+			    (local_only && !leaf_flag(e, "local", 0)))
 				continue;
-			if (pass == 0 ? !leaf_true(e, "ready")
-				      : !(leaf_true(e, "serving") && leaf_true(e, "terminating")))
+			if (pass == 0
+				? !leaf_flag(e, "ready", 1)
+				: !(leaf_flag(e, "serving", 1) && leaf_flag(e, "terminating", 0)))
 				continue;
 			ready += pass == 0;
 			if (cfg_parse_addr(cfg_child(e, "address"), &fam, &ep->addr))
@@ -267,16 +272,35 @@ static struct pods_balancer_change *change_of(uint32_t id)
 /* ---- a datapath adopted at start ---- */
 
 /* What the chain's maps held when the daemon started: frontend -> id, and
- * "id|address|port" -> backend id. Emptied once the restore is done. */
+ * balancer id, endpoint address and port -> backend id. Emptied once the
+ * restore is done. */
 static struct str_map adopted_fronts, adopted_backends;
+/* Backend ids whose adopted entries are what the config asks, a bit each. */
+static uint64_t *adopted_exact;
+/* Targets read per batch when adopting: 16,384 x 20 bytes. */
+#define ADOPT_CHUNK 16384u
+
+/* A backend's key in adopted_backends: the balancer id, the address's
+ * 16 bytes and the port in hex (a restart makes 100,000 of them; no
+ * printf). size >= BACKEND_TEXT_LEN. */
+#define BACKEND_TEXT_LEN (2 * (4 + 16 + 2) + 1)
 
 static void backend_text(uint32_t id, const struct pods_endpoint *ep, char *out, size_t size)
 {
-	char addr[INET6_ADDRSTRLEN] = "";
+	static const char hex[] = "0123456789abcdef";
+	unsigned char raw[4 + 16 + 2];
 
-	inet_ntop(ep->family == CUBE_AF_INET6 ? AF_INET6 : AF_INET, ep->addr.bytes, addr,
-		  sizeof(addr));
-	snprintf(out, size, "%u|%s|%u", id, addr, ep->port);
+	if (size < BACKEND_TEXT_LEN)
+		return;
+	memcpy(raw, &id, 4);
+	memcpy(raw + 4, ep->addr.bytes, 16);
+	raw[20] = (unsigned char)(ep->port >> 8);
+	raw[21] = (unsigned char)ep->port;
+	for (size_t i = 0; i < sizeof(raw); i++) {
+		out[2 * i] = hex[raw[i] >> 4];
+		out[2 * i + 1] = hex[raw[i] & 15];
+	}
+	out[2 * sizeof(raw)] = 0;
 }
 
 /* The id the adopted maps give b's frontends, reserved for it. */
@@ -318,27 +342,57 @@ int pods_balancers_adopt(struct runtime *rt)
 	int states = cube_map_fd(maglev, "maglev_backends"),
 	    targets = cube_map_fd(nat, "nat_backends");
 	struct bpf_map_info info = {0};
-	uint32_t len = sizeof(info);
+	uint32_t len = sizeof(info), n;
 
 	if (bpf_obj_get_info_by_fd(states, &info, &len))
 		return 0;
-	for (uint32_t bid = 0; bid < info.max_entries && bid < PODS_MAX_BACKENDS; bid++) {
-		struct maglev_backend b;
-		struct nat_dnat_target t;
-		struct pods_endpoint ep = {0};
+	n = info.max_entries < PODS_MAX_BACKENDS ? info.max_entries : PODS_MAX_BACKENDS;
+	size_t map_len = (size_t)info.max_entries * sizeof(struct maglev_backend);
+	const struct maglev_backend *b = mmap(NULL, map_len, PROT_READ, MAP_SHARED, states, 0);
+	struct nat_dnat_target *t = malloc(ADOPT_CHUNK * sizeof(*t));
 
-		if (bpf_map_lookup_elem(states, &bid, &b) || b.state == MAGLEV_BACKEND_ABSENT ||
-		    bpf_map_lookup_elem(targets, &bid, &t) || !(t.flags & NAT_DNAT_F_VALID))
+	adopted_exact = calloc(n / 64 + 1, sizeof(*adopted_exact));
+	for (uint32_t first = 0; b != MAP_FAILED && adopted_exact && t && first < n;
+	     first += ADOPT_CHUNK) {
+		uint32_t count = n - first < ADOPT_CHUNK ? n - first : ADOPT_CHUNK, used = 0;
+
+		/* Targets only of chunks that hold some backend. */
+		for (uint32_t i = first; i < first + count && !used; i++)
+			used = b[i].state != MAGLEV_BACKEND_ABSENT;
+		if (!used)
 			continue;
-		ep.addr = t.addr;
-		ep.family = t.addr.ip4 && !t.addr.bytes[4] && !t.addr.bytes[8] && !t.addr.bytes[12]
-				? CUBE_AF_INET
-				: CUBE_AF_INET6;
-		ep.port = ntohs(t.port);
-		backend_text(b.service_id, &ep, text, sizeof(text));
-		str_map_set(&adopted_backends, text, bid);
+		if (map_batch_read_array(targets, first, count, sizeof(*t), t))
+			break;
+		for (uint32_t i = 0; i < count; i++) {
+			const struct maglev_backend *state = &b[first + i];
+			struct pods_endpoint ep = {.addr = t[i].addr};
+			uint32_t bid = first + i;
+
+			if (state->state == MAGLEV_BACKEND_ABSENT ||
+			    !(t[i].flags & NAT_DNAT_F_VALID))
+				continue;
+			ep.family = t[i].addr.ip4 && !t[i].addr.bytes[4] && !t[i].addr.bytes[8] &&
+					    !t[i].addr.bytes[12]
+					? CUBE_AF_INET
+					: CUBE_AF_INET6;
+			ep.port = ntohs(t[i].port);
+			backend_text(state->service_id, &ep, text, sizeof(text));
+			str_map_set(&adopted_backends, text, bid);
+			/* Exactly what the restore would write: left alone. */
+			if (state->state == MAGLEV_BACKEND_ACTIVE && t[i].flags == NAT_DNAT_F_VALID)
+				adopted_exact[bid / 64] |= 1ull << (bid % 64);
+		}
 	}
+	if (b != MAP_FAILED)
+		munmap((void *)b, map_len);
+	free(t);
 	return 0;
+}
+
+/* Whether backend id holds, as adopted, what the restore would write. */
+static int adopted_as_is(uint32_t bid)
+{
+	return adopted_exact && (adopted_exact[bid / 64] >> (bid % 64) & 1);
 }
 
 /* After the restore: what the adopted maps held that the config no longer
@@ -369,6 +423,8 @@ static void sweep_adopted(struct runtime *rt)
 	}
 	str_map_free(&adopted_fronts);
 	str_map_free(&adopted_backends);
+	free(adopted_exact);
+	adopted_exact = NULL;
 }
 
 struct plan_ctx {
@@ -383,6 +439,7 @@ static int plan_service(void *arg, const struct lyd_node *now, const struct lyd_
 	static char old_keys[MAX_SVC_BALANCERS][200];
 	struct pods_balancer *want[MAX_SVC_BALANCERS];
 	size_t n_old = was ? balancer_keys(was, old_keys, MAX_SVC_BALANCERS) : 0, n_want = 0;
+	size_t first = pods.n_changes; /* this service's changes start here */
 	int rc = 0;
 
 	if (now && build_balancers(now, x->node, want, &n_want, err)) {
@@ -416,7 +473,8 @@ static int plan_service(void *arg, const struct lyd_node *now, const struct lyd_
 		uint32_t id;
 		int kept = 0;
 
-		for (size_t j = 0; j < pods.n_changes && !kept; j++)
+		/* Only this service's own balancers can keep its keys. */
+		for (size_t j = first; j < pods.n_changes && !kept; j++)
 			kept =
 			    pods.changes[j].now && !strcmp(pods.changes[j].now->key, old_keys[i]);
 		if (!kept && !str_map_get(&pods.balancer_index, old_keys[i], &id) &&
@@ -550,11 +608,16 @@ int pods_balancers_plan(const struct ds_change *c, struct cn_error *err)
 				    !id_pool_reserve(&pods.backend_ids, bid))
 					b->eps[e].backend = bid;
 			}
-			if (b->eps[e].backend == UINT32_MAX &&
-			    id_pool_alloc(&pods.backend_ids, &b->eps[e].backend))
-				return cn_fail(err, CN_ERR_TOO_BIG, SVCS,
-					       "at most %u service endpoints on a node",
-					       PODS_MAX_BACKENDS);
+			if (b->eps[e].backend == UINT32_MAX) {
+				if (id_pool_alloc(&pods.backend_ids, &b->eps[e].backend))
+					return cn_fail(err, CN_ERR_TOO_BIG, SVCS,
+						       "at most %u service endpoints on a node",
+						       PODS_MAX_BACKENDS);
+				/* A fresh id holds another's old entries. */
+				if (adopted_exact)
+					adopted_exact[b->eps[e].backend / 64] &=
+					    ~(1ull << (b->eps[e].backend % 64));
+			}
 		}
 		slots += maglev_auto_size(b->n_eps);
 	}
@@ -649,20 +712,14 @@ static int write_backends(struct backend_batches *bb, uint32_t id, const struct 
 
 	for (uint32_t i = 0; i < b->n_eps && !e; i++) {
 		const struct pods_endpoint *ep = &b->eps[i];
-		struct nat_dnat_target t = {.addr = ep->addr,
-					    .port = htons(ep->port),
-					    .flags = NAT_DNAT_F_VALID},
-				       have_t;
-		struct maglev_backend state = {.state = MAGLEV_BACKEND_ACTIVE, .service_id = id},
-				      have_b;
+		struct nat_dnat_target t = {
+		    .addr = ep->addr, .port = htons(ep->port), .flags = NAT_DNAT_F_VALID};
+		struct maglev_backend state = {.state = MAGLEV_BACKEND_ACTIVE, .service_id = id};
 
 		if (!full && has_ep(old, ep->backend))
 			continue;
 		if (restore) {
-			if (!bpf_map_lookup_elem(bb->targets_fd, &ep->backend, &have_t) &&
-			    !memcmp(&have_t, &t, sizeof(t)) &&
-			    !bpf_map_lookup_elem(bb->states_fd, &ep->backend, &have_b) &&
-			    !memcmp(&have_b, &state, sizeof(state)))
+			if (adopted_as_is(ep->backend))
 				continue;
 			e = bpf_map_update_elem(bb->targets_fd, &ep->backend, &t, BPF_ANY) ? -errno
 											   : 0;
@@ -691,6 +748,23 @@ static int write_ring(uint32_t id, const struct pods_balancer *b, const struct p
 
 	if (!specs)
 		return -ENOMEM;
+	/* A whole chain written (a restart): a ring adopted over exactly
+	 * these endpoints, all of weight 1, is the one a build would make. */
+	if (full) {
+		uint32_t *ids = malloc((b->n_eps + 1) * sizeof(*ids));
+		int adopted;
+
+		for (uint32_t i = 0; ids && i < b->n_eps; i++)
+			ids[i] = b->eps[i].backend;
+		adopted = ids && maglev_store_ring_over(&pods.store, id, ids, b->n_eps,
+							maglev_auto_size(b->n_eps));
+		free(ids);
+		if (adopted) {
+			free(specs);
+			return maglev_store_set_flags(&pods.store, &pods.txn, id, b->flags,
+						      b->affinity_timeout_s);
+		}
+	}
 	for (uint32_t i = 0; i < b->n_eps; i++) {
 		char text[INET6_ADDRSTRLEN] = "";
 
@@ -707,13 +781,9 @@ static int write_ring(uint32_t id, const struct pods_balancer *b, const struct p
 	free(specs);
 	if (e)
 		return e;
-	/* Same ring (and, at a restart, the adopted one): only the flags may
-	 * have changed. */
-	if ((full || (old && same_eps(old, b))) &&
-	    maglev_store_ring_is(&pods.store, id, table, size)) {
-		/* Same ring: only the flags may have changed. */
-		if (full || old->flags != b->flags ||
-		    old->affinity_timeout_s != b->affinity_timeout_s)
+	/* Same endpoints, same ring: only the flags may have changed. */
+	if (old && same_eps(old, b) && maglev_store_ring_is(&pods.store, id, table, size)) {
+		if (old->flags != b->flags || old->affinity_timeout_s != b->affinity_timeout_s)
 			e = maglev_store_set_flags(&pods.store, &pods.txn, id, b->flags,
 						   b->affinity_timeout_s);
 	} else {

@@ -137,6 +137,33 @@ TEST(chain_rewrites_to_maglev_choice)
 	lb_chain_destroy(&lb);
 }
 
+/* An adopted ring is recognised by the backend ids it names and its size
+ * alone: exactly that set, each at least once, no more, no fewer. */
+TEST(ring_recognised_by_its_backends)
+{
+	struct lb_chain lb;
+	uint32_t ids[3] = {4, 9, 2}, reordered[3] = {2, 4, 9}, fewer[2] = {4, 9},
+		 more[4] = {4, 9, 2, 7}, other[3] = {4, 9, 3};
+
+	REQUIRE(chain(&lb, hook, CLASSIFIER_MISS_PASS) == 0, "chain");
+	for (int i = 0; i < 4; i++)
+		CHECK_EQ(backend(&lb, more[i], MAGLEV_BACKEND_ACTIVE, backend_macs[i % 3],
+				 L2REWRITE_VLAN_KEEP, 0),
+			 0);
+	CHECK_EQ(backend(&lb, 3, MAGLEV_BACKEND_ACTIVE, backend_macs[0], L2REWRITE_VLAN_KEEP, 0),
+		 0);
+	CHECK_EQ(lb_install_ring(&lb, 5, ids, NULL, 3, 307, NULL), 0);
+	CHECK(maglev_store_ring_over(&lb.store, 5, ids, 3, 307), "the set it was built over");
+	CHECK(maglev_store_ring_over(&lb.store, 5, reordered, 3, 307), "in another order");
+	CHECK(!maglev_store_ring_over(&lb.store, 5, fewer, 2, 307), "a subset");
+	CHECK(!maglev_store_ring_over(&lb.store, 5, more, 4, 307), "a superset");
+	CHECK(!maglev_store_ring_over(&lb.store, 5, other, 3, 307), "another set");
+	CHECK(!maglev_store_ring_over(&lb.store, 5, ids, 3, 311), "another size");
+	CHECK(!maglev_store_ring_over(&lb.store, 6, ids, 3, 307), "a service without a ring");
+	CHECK(!maglev_store_ring_over(&lb.store, 5, ids, 0, 307), "no backends");
+	lb_chain_destroy(&lb);
+}
+
 TEST(non_vip_takes_miss_verdict)
 {
 	struct lb_chain lb;
@@ -643,6 +670,7 @@ static const struct test_case cases[] = {
     TEST_ENTRY(source_hash_affinity_and_errors),
     TEST_ENTRY(l2rewrite_vlan_actions),
     TEST_ENTRY(contract_unwired_and_failed_jumps),
+    TEST_ENTRY(ring_recognised_by_its_backends),
     TEST_ENTRY(ipv6_port_read_behind_long_options),
     TEST_ENTRY(no_cube_acts_on_the_last_packets_metadata),
 };
