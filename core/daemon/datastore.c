@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <libyang/version.h>
 #include "datastore.h"
 
 #define PARSE_OPTS (LYD_PARSE_ONLY | LYD_PARSE_STRICT | LYD_PARSE_NO_STATE)
@@ -98,6 +99,42 @@ static int ly_fail(struct datastore *ds, const struct lyd_node *tree, struct cn_
 	return -1;
 }
 
+/* FNV-1a, 64 bits. */
+static uint64_t fnv(uint64_t h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return h;
+}
+
+/* What validation depends on: libyang's version and every module in the
+ * context, its name, revision, whether implemented, and the text it was
+ * read from. Saved data validated under the same fingerprint is valid. */
+static uint64_t schema_fingerprint(const struct ly_ctx *ctx)
+{
+	uint64_t h = fnv(0xcbf29ce484222325ull, LY_VERSION, sizeof(LY_VERSION));
+	const struct lys_module *m;
+	uint32_t idx = 0;
+
+	while ((m = ly_ctx_get_module_iter(ctx, &idx))) {
+		FILE *f = m->filepath ? fopen(m->filepath, "re") : NULL;
+		char buf[4096];
+		size_t n;
+
+		h = fnv(h, m->name, strlen(m->name) + 1);
+		h = fnv(h, m->revision ? m->revision : "",
+			m->revision ? strlen(m->revision) + 1 : 1);
+		h = fnv(h, &m->implemented, sizeof(m->implemented));
+		while (f && (n = fread(buf, 1, sizeof(buf), f)) > 0)
+			h = fnv(h, buf, n);
+		if (f)
+			fclose(f);
+	}
+	return h;
+}
+
 int ds_init(struct datastore *ds, const char *yang_dir, const char *const *modules,
 	    const char *state_dir, struct cn_error *err)
 {
@@ -115,6 +152,7 @@ int ds_init(struct datastore *ds, const char *yang_dir, const char *const *modul
 		snprintf(ds->journal.dir, sizeof(ds->journal.dir), "%s", state_dir);
 		ds->persist = 1;
 	}
+	ds->schema = schema_fingerprint(ds->ctx);
 	return 0;
 }
 
@@ -649,22 +687,28 @@ int ds_edit(struct datastore *ds, enum ds_edit_op op, const char *xpath, const c
 
 int ds_restore(struct datastore *ds, struct cn_error *err)
 {
-	struct lyd_node *config = NULL, *diff = NULL;
+	struct lyd_node *config = NULL;
 	int rc = -1;
 
 	pthread_mutex_lock(&ds->lock);
-	if (ds->persist && journal_open(&ds->journal, ds->journal.dir, ds->ctx, &config, err))
+	if (ds->persist &&
+	    journal_open(&ds->journal, ds->journal.dir, ds->ctx, ds->schema, &config, err))
 		goto out;
-	/* What was saved was valid when saved; validation also adds defaults. */
-	if (lyd_validate_all(&config, ds->ctx, LYD_VALIDATE_NO_STATE, NULL)) {
+	/* What was saved was valid when saved. Saved under these very modules
+	 * and intact, it needs only its defaults back (validation would cost
+	 * more than the rest of a restart); else it is validated in full, and
+	 * saved anew once restored, so records follow a snapshot of theirs. */
+	int trusted = !ds->persist || ds->journal.trusted;
+
+	if (trusted && lyd_new_implicit_all(&config, ds->ctx, LYD_IMPLICIT_NO_STATE, NULL)) {
 		ly_fail(ds, config, err, "saved configuration");
 		goto out;
 	}
-	if (lyd_diff_siblings(NULL, config, LYD_DIFF_DEFAULTS, &diff)) {
-		ly_fail(ds, NULL, err, "diff");
+	if (!trusted && lyd_validate_all(&config, ds->ctx, LYD_VALIDATE_NO_STATE, NULL)) {
+		ly_fail(ds, config, err, "saved configuration");
 		goto out;
 	}
-	struct ds_change change = {.diff = diff, .config = config, .restore = 1};
+	struct ds_change change = {.diff = config, .config = config, .restore = 1};
 	const struct ds_handler *h = ds->handler;
 
 	if (h && h->validate && h->validate(ds->handler_arg, &change, err))
@@ -676,8 +720,13 @@ int ds_restore(struct datastore *ds, struct cn_error *err)
 	ds->running = config;
 	config = NULL;
 	rc = 0;
+	/* Not saved anew (a full disk): the next start validates again. */
+	if (!trusted) {
+		struct cn_error ignored;
+
+		journal_snapshot(&ds->journal, ds->running, &ignored);
+	}
 out:
-	lyd_free_all(diff);
 	lyd_free_all(config);
 	pthread_mutex_unlock(&ds->lock);
 	return rc;

@@ -35,7 +35,9 @@ enum ds_edit_op {
 
 /* One change, as every phase of the handler sees it. */
 struct ds_change {
-	const struct lyd_node *diff;   /* what changes; NULL: nothing */
+	/* What changes; NULL: nothing. On restore, the config itself: all of
+	 * it is new to the services (and no diff of it need be built). */
+	const struct lyd_node *diff;
 	const struct lyd_node *config; /* the config after it, within its scope */
 	const struct lyd_node *before; /* the config before it, within its scope */
 	/* The whole config before it: for looking up by path (a cube loaded
@@ -58,6 +60,7 @@ struct datastore {
 	struct ly_ctx *ctx;
 	struct lyd_node *running;
 	struct journal journal;
+	uint64_t schema; /* fingerprint of the modules validation follows */
 	int persist;
 	pthread_mutex_t lock;
 	const struct ds_handler *handler;

@@ -147,7 +147,10 @@ static int load_snapshot(struct journal *j, const struct ly_ctx *ctx, struct lyd
 	path_of(j, SNAPSHOT, path, sizeof(path));
 	text = read_file(path, &len, &e);
 	if (!text && e == -ENOENT) {
-		/* An older daemon's whole config, taken over as generation 0. */
+		/* No snapshot: records alone are not known to be of these
+		 * modules (see journal_open). An older daemon's whole config is
+		 * taken over as generation 0, and validated. */
+		j->trusted = 0;
 		path_of(j, LEGACY_CONFIG, path, sizeof(path));
 		text = read_file(path, &len, &e);
 		if (!text)
@@ -161,10 +164,21 @@ static int load_snapshot(struct journal *j, const struct ly_ctx *ctx, struct lyd
 		return fail_errno(err, "read", path, -e);
 	char *nl = strchr(text, '\n');
 
-	if (!nl || sscanf(text, "cubenet-snapshot %" SCNu64, &j->snapshot_generation) != 1) {
+	uint64_t schema = 0;
+	unsigned long crc = 0;
+	int fields = nl ? sscanf(text, "cubenet-snapshot %" SCNu64 " %" SCNx64 " %lx",
+				 &j->snapshot_generation, &schema, &crc)
+			: 0;
+
+	if (fields < 1) {
 		free(text);
 		return cn_fail(err, CN_ERR_OPERATION_FAILED, path, "%s is not a snapshot", path);
 	}
+	/* A snapshot of an older daemon, of other modules or edited by hand
+	 * is validated again. */
+	j->trusted =
+	    fields == 3 && schema == j->schema &&
+	    crc == crc32(0, (const Bytef *)(nl + 1), (uInt)(len - (size_t)(nl + 1 - text)));
 	j->snapshot_bytes = len;
 	j->generation = j->snapshot_generation;
 	e = parse_config(ctx, nl + 1, config);
@@ -182,7 +196,8 @@ static void drop_implicit_created(struct lyd_node **tree, const struct lyd_node 
 	for (const struct lyd_node *top = diff; top; top = top->next) {
 		const struct lyd_node *n;
 
-		LYD_TREE_DFS_BEGIN(top, n) {
+		LYD_TREE_DFS_BEGIN(top, n)
+		{
 			struct lyd_meta *m = lyd_find_meta(n->meta, NULL, "yang:operation");
 			const char *op = m ? lyd_get_meta_value(m) : NULL;
 
@@ -191,7 +206,8 @@ static void drop_implicit_created(struct lyd_node **tree, const struct lyd_node 
 				char *path = lyd_path(n, LYD_PATH_STD, NULL, 0);
 				struct lyd_node *have = NULL;
 
-				if (path && *tree && lyd_find_path(*tree, path, 0, &have) == LY_SUCCESS &&
+				if (path && *tree &&
+				    lyd_find_path(*tree, path, 0, &have) == LY_SUCCESS &&
 				    (have->flags & LYD_DEFAULT)) {
 					if (have == *tree)
 						*tree = (*tree)->next;
@@ -258,7 +274,7 @@ static int replay(struct journal *j, const struct ly_ctx *ctx, struct lyd_node *
 	return 0;
 }
 
-int journal_open(struct journal *j, const char *dir, const struct ly_ctx *ctx,
+int journal_open(struct journal *j, const char *dir, const struct ly_ctx *ctx, uint64_t schema,
 		 struct lyd_node **config, struct cn_error *err)
 {
 	char path[300], copy[sizeof(j->dir)];
@@ -266,6 +282,7 @@ int journal_open(struct journal *j, const char *dir, const struct ly_ctx *ctx,
 	snprintf(copy, sizeof(copy), "%s", dir); /* dir may be j->dir itself */
 	memset(j, 0, sizeof(*j));
 	j->fd = -1;
+	j->schema = schema;
 	snprintf(j->dir, sizeof(j->dir), "%s", copy);
 	*config = NULL;
 	/* Snapshot and records hold explicit data only; the caller's
@@ -281,6 +298,13 @@ int journal_open(struct journal *j, const char *dir, const struct ly_ctx *ctx,
 		lyd_free_all(*config);
 		*config = NULL;
 		return fail_errno(err, "open", path, errno);
+	}
+	/* Nothing saved at all: an empty snapshot stamped with this schema,
+	 * so the records to come follow a snapshot of theirs. */
+	if (!*config && !j->generation && !j->journal_bytes && !j->snapshot_bytes) {
+		struct cn_error ignored;
+
+		j->trusted = !journal_snapshot(j, NULL, &ignored);
 	}
 	return 0;
 }
@@ -332,7 +356,7 @@ int journal_wants_snapshot(const struct journal *j)
 
 int journal_snapshot(struct journal *j, const struct lyd_node *config, struct cn_error *err)
 {
-	char head[64], path[300];
+	char head[96], path[300];
 	char *body = NULL;
 	size_t len;
 	int e;
@@ -340,7 +364,8 @@ int journal_snapshot(struct journal *j, const struct lyd_node *config, struct cn
 	if (config && lyd_print_mem(&body, config, LYD_JSON, LYD_PRINT_WITHSIBLINGS))
 		return cn_fail(err, CN_ERR_OPERATION_FAILED, "", "cannot print the config");
 	len = body ? strlen(body) : 0;
-	snprintf(head, sizeof(head), "cubenet-snapshot %" PRIu64 "\n", j->generation);
+	snprintf(head, sizeof(head), "cubenet-snapshot %" PRIu64 " %016" PRIx64 " %lx\n",
+		 j->generation, j->schema, crc32(0, (const Bytef *)(body ? body : ""), (uInt)len));
 	path_of(j, SNAPSHOT, path, sizeof(path));
 	e = replace_file(path, head, body, len);
 	free(body);

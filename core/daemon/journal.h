@@ -6,7 +6,9 @@
  * journal is folded into a new snapshot when it outgrows it (the cost of one
  * full save, once per several snapshots' worth of changes).
  *
- *   snapshot   "cubenet-snapshot GEN\n" then the config as JSON
+ *   snapshot   "cubenet-snapshot GEN SCHEMA CRC\n" then the config as JSON
+ *              (SCHEMA: the modules' fingerprint it was validated under,
+ *              CRC: of the JSON; both hex)
  *   journal    records "cubenet-diff GEN LEN CRC\n" + LEN bytes of diff JSON + "\n"
  *
  * A snapshot of generation G holds every diff up to G; restore replays the
@@ -30,11 +32,16 @@ struct journal {
 	uint64_t generation; /* of the last record written or replayed */
 	uint64_t snapshot_generation;
 	size_t journal_bytes, snapshot_bytes;
+	uint64_t schema; /* the fingerprint of the modules this daemon validates with */
+	/* What journal_open read was validated under this very schema and is
+	 * intact (snapshot CRC, record CRCs): it need not be validated again. */
+	int trusted;
 };
 
 /* Open the state in dir and read it back: *config gets the snapshot with
- * the journal applied (NULL if nothing is saved). 0 or -1. */
-int journal_open(struct journal *j, const char *dir, const struct ly_ctx *ctx,
+ * the journal applied (NULL if nothing is saved); schema: see struct
+ * journal. 0 or -1. */
+int journal_open(struct journal *j, const char *dir, const struct ly_ctx *ctx, uint64_t schema,
 		 struct lyd_node **config, struct cn_error *err);
 void journal_close(struct journal *j);
 

@@ -5,6 +5,7 @@
  * independent lists, and the journal (replay, a torn tail, a corrupt
  * record).
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -381,6 +382,114 @@ TEST(a_corrupt_record_is_where_replay_stops)
 	rmdir_all(dir);
 }
 
+/* The snapshot's first line: "cubenet-snapshot GEN [SCHEMA CRC]". */
+static int snapshot_head(const char *dir, char *head, size_t size)
+{
+	char path[128];
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof(path), "%s/snapshot", dir);
+	f = fopen(path, "r");
+	ok = f && fgets(head, (int)size, f);
+	if (f)
+		fclose(f);
+	return ok ? 0 : -1;
+}
+
+static int write_snapshot(const char *dir, const char *text)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/snapshot", dir);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	fputs(text, f);
+	return fclose(f);
+}
+
+/* A config saved under these very modules, intact, is restored without
+ * validation; one of an older daemon, of other modules or edited by hand
+ * is validated (and refused if invalid), then saved anew under these. */
+TEST(a_saved_config_is_validated_unless_saved_under_these_modules)
+{
+	char *dir = tmpdir(), head[128], *want, *got;
+	struct datastore ds;
+	struct cn_error err;
+
+	REQUIRE(dir, "mkdtemp");
+	REQUIRE(open_ds(&ds, dir) == 0, "open");
+	for (int i = 0; i < 3; i++) {
+		char *s = service_json(i, 2), body[4200];
+
+		snprintf(body, sizeof(body), "{\"cubenet-pods:service\":[%s]}", s);
+		CHECK_EQ(edit(&ds, DS_CREATE, "/cubenet-pods:services", body, &err), 0);
+		free(s);
+	}
+	CHECK_EQ(journal_snapshot(&ds.journal, ds.running, &err), 0);
+	want = config_of(&ds);
+	ds_destroy(&ds);
+
+	REQUIRE(open_ds(&ds, dir) == 0, "reopen");
+	CHECK(ds.journal.trusted, "saved by these modules, intact");
+	got = config_of(&ds);
+	CHECK(got && !strcmp(got, want), "restored without validation differs:\n%s", got);
+	free(got);
+	ds_destroy(&ds);
+
+	/* An older daemon's header: validated, then stamped. */
+	REQUIRE(snapshot_head(dir, head, sizeof(head)) == 0, "head");
+	char path[128], *text;
+	FILE *f;
+	long len;
+
+	snprintf(path, sizeof(path), "%s/snapshot", dir);
+	f = fopen(path, "r");
+	REQUIRE(f, "snapshot");
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	rewind(f);
+	text = calloc(1, (size_t)len + 32);
+	REQUIRE(text && fread(text, 1, (size_t)len, f) == (size_t)len, "read");
+	fclose(f);
+	char *body = strchr(text, '\n') + 1, *old = NULL;
+
+	REQUIRE(asprintf(&old, "cubenet-snapshot 4\n%s", body) > 0, "old");
+	REQUIRE(write_snapshot(dir, old) == 0, "write");
+	REQUIRE(open_ds(&ds, dir) == 0, "reopen an older daemon's snapshot");
+	CHECK(!ds.journal.trusted, "an older header is not trusted");
+	got = config_of(&ds);
+	CHECK(got && !strcmp(got, want), "validated config differs:\n%s", got);
+	free(got);
+	ds_destroy(&ds);
+	REQUIRE(snapshot_head(dir, head, sizeof(head)) == 0, "head");
+	CHECK(strcmp(head, "cubenet-snapshot 4\n") != 0, "stamped anew: %s", head);
+	REQUIRE(open_ds(&ds, dir) == 0, "reopen");
+	CHECK(ds.journal.trusted, "trusted once stamped");
+	ds_destroy(&ds);
+
+	/* Edited by hand into something invalid, the header kept: the CRC
+	 * gives it away and validation refuses it. */
+	REQUIRE(snapshot_head(dir, head, sizeof(head)) == 0, "head");
+	char *bad = NULL;
+
+	REQUIRE(asprintf(&bad,
+			 "%s{\"cubenet-pods:node\":{\"node-port-range\":"
+			 "{\"min\":32000,\"max\":31000}}}",
+			 head) > 0,
+		"bad");
+	REQUIRE(write_snapshot(dir, bad) == 0, "write");
+	CHECK(open_ds(&ds, dir) != 0, "an invalid snapshot restored");
+	ds_destroy(&ds);
+	free(bad);
+	free(old);
+	free(text);
+	free(want);
+	rmdir_all(dir);
+}
+
 static const struct test_case cases[] = {
     TEST_ENTRY(a_change_costs_what_it_touches),
     TEST_ENTRY(a_failed_change_changes_nothing),
@@ -388,6 +497,7 @@ static const struct test_case cases[] = {
     TEST_ENTRY(independent_lists_keep_their_limits),
     TEST_ENTRY(journal_replays_and_survives_a_torn_tail),
     TEST_ENTRY(a_corrupt_record_is_where_replay_stops),
+    TEST_ENTRY(a_saved_config_is_validated_unless_saved_under_these_modules),
 };
 
 int main(void)
