@@ -131,7 +131,11 @@ int cni_link_add(const struct cni_call *call, const struct cni_ipam *ipam, char 
 int cni_link_del(const struct cni_call *call, struct cni_error *err);
 int cni_link_check(const struct cni_call *call, const json_t *prev, struct cni_error *err);
 
-/* registry.c: the pod's entry in cubenetd (cubenet-pods). */
+/* registry.c: the pod's entry in cubenetd (cubenet-pods): its RESTCONF
+ * path and the body of the PUT that registers it. */
+void cni_registry_path(const struct cni_call *call, char *out, size_t size);
+json_t *cni_registry_body(const struct cni_call *call, const struct cni_ipam *ipam,
+			  const char *pod_mac);
 int cni_register(const struct cni_call *call, const struct cni_ipam *ipam, const char *pod_mac,
 		 struct cni_error *err);
 int cni_unregister(const struct cni_call *call, struct cni_error *err);
