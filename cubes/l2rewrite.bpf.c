@@ -19,30 +19,21 @@ struct {
 	__type(value, struct l2rewrite_target);
 } l2rewrite_targets SEC(".maps");
 
-/* Whether the outer tag sits in the packet bytes (not in skb->vlan_tci). */
-static __always_inline int tag_in_data(CUBE_CTX *ctx)
-{
-	struct ethhdr *eth = ctx_data(ctx);
-
-	return hdr_fits(eth, sizeof(*eth), ctx_data_end(ctx)) && vlan_is_tpid(eth->h_proto);
-}
-
-/* Apply the VLAN action and move the metadata offsets by what moved in the
- * packet: a tag pushed by TC lives out of band and moves nothing. */
+/* Apply the VLAN action and keep the metadata describing the frame sent:
+ * the outer VID and where that tag is (TC keeps a pushed tag, and after a
+ * pop the next one, out of band: the kernel's skb_vlan_push and _pop),
+ * whether another tag follows, and the offsets moved by what moved in the
+ * packet bytes. */
 static __always_inline int apply_vlan(CUBE_CTX *ctx, struct cube_meta *meta,
 				      const struct l2rewrite_target *t)
 {
-	int in_data = tag_in_data(ctx);
-	int delta = 0;
+	__u32 len = ctx_len(ctx);
+	int delta;
 
 	switch (t->vlan_action) {
 	case L2REWRITE_VLAN_SET:
 		if (vlan_set_vid(ctx, t->vlan_id))
 			return -1;
-#ifndef CUBE_TC
-		if (!in_data)
-			delta = (int)sizeof(struct vlan_tag);
-#endif
 		meta->flags |= CUBE_META_F_VLAN;
 		meta->vlan_id = t->vlan_id;
 		break;
@@ -51,14 +42,26 @@ static __always_inline int apply_vlan(CUBE_CTX *ctx, struct cube_meta *meta,
 			return 0;
 		if (vlan_pop(ctx))
 			return -1;
-		if (in_data)
-			delta = -(int)sizeof(struct vlan_tag);
-		meta->flags &= ~(CUBE_META_F_VLAN | CUBE_META_F_VLAN_HWACCEL);
-		meta->vlan_id = 0;
+		if (meta->flags & CUBE_META_F_QINQ) {
+			/* The inner tag is the outer one now. */
+			meta->flags &= ~CUBE_META_F_QINQ;
+			meta->vlan_id = meta->vlan_inner;
+			meta->vlan_inner = 0;
+		} else {
+			meta->flags &= ~(CUBE_META_F_VLAN | CUBE_META_F_VLAN_HWACCEL);
+			meta->vlan_id = 0;
+		}
 		break;
 	default:
 		return 0;
 	}
+#ifdef CUBE_TC
+	if (ctx->vlan_present)
+		meta->flags |= CUBE_META_F_VLAN_HWACCEL;
+	else
+		meta->flags &= ~CUBE_META_F_VLAN_HWACCEL;
+#endif
+	delta = (int)ctx_len(ctx) - (int)len;
 	meta->l3_off += delta;
 	meta->l4_off += delta;
 	meta->pkt_len += delta;

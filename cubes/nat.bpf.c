@@ -135,8 +135,7 @@ static __always_inline int translatable(CUBE_CTX *ctx, struct cube_meta *meta)
 	icmp = ctx_hdr(ctx, meta->l4_off, sizeof(*icmp));
 	if (!icmp)
 		return -CUBE_DROP_ICMP_TRUNCATED;
-	return icmp->type == ICMP_ECHO || icmp->type == ICMP_ECHOREPLY ||
-	       icmp->type == ICMPV6_ECHO_REQUEST || icmp->type == ICMPV6_ECHO_REPLY;
+	return icmp_is_echo(meta->l4_proto, icmp->type);
 }
 
 static __always_inline __u64 timeout_ns(const struct nat_cfg *cfg, const struct nat_conn *conn,

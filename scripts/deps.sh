@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PACKAGES=(
-	build-essential cmake pkg-config clang llvm
+	build-essential cmake pkg-config clang llvm libclang-rt-14-dev
 	libbpf-dev bpftool libelf-dev zlib1g-dev
 	libyang2-dev libyang2-tools libmicrohttpd-dev libjansson-dev
 	libnl-3-dev libnl-route-3-dev

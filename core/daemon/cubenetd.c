@@ -28,19 +28,6 @@
 #define DEFAULT_STATE_DIR "/var/lib/cubenet"
 #define DEFAULT_BPFFS	  "/sys/fs/bpf/cubenet"
 
-/* The core's own module, then each registered service's. */
-static const char **module_list(void)
-{
-	const char **m = calloc(service_count() + 2, sizeof(*m));
-
-	if (!m)
-		return NULL;
-	m[0] = "cubenet-core";
-	for (size_t i = 0; i < service_count(); i++)
-		m[i + 1] = service_at(i)->module;
-	return m;
-}
-
 struct options {
 	const char *socket_path;
 	const char *tcp; /* "ADDR:PORT" or NULL */
@@ -262,7 +249,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	rt = calloc(1, sizeof(*rt));
-	modules = module_list();
+	modules = services_modules();
 	if (!rt || !modules || runtime_init(rt, o.bpffs, &err) ||
 	    ds_init(&ds, o.yang_dir, modules, o.state_dir, &err) || services_declare(&ds, &err)) {
 		fprintf(stderr, "cubenetd: %s\n", err.message);

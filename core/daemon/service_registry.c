@@ -8,6 +8,7 @@
  *   commit:   services' commit, runtime_commit
  *   abort:    services' abort (newest first), runtime_abort
  */
+#include <stdlib.h>
 #include <string.h>
 #include "runtime.h"
 #include "service.h"
@@ -137,6 +138,18 @@ const struct ds_handler service_handler = {
     .commit = on_commit,
     .abort = on_abort,
 };
+
+const char **services_modules(void)
+{
+	const char **m = calloc(service_count() + 2, sizeof(*m));
+
+	if (!m)
+		return NULL;
+	m[0] = "cubenet-core";
+	for (size_t i = 0; i < service_count(); i++)
+		m[i + 1] = service_at(i)->module;
+	return m;
+}
 
 int services_declare(struct datastore *ds, struct cn_error *err)
 {

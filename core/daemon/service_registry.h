@@ -9,6 +9,9 @@
 /* The datastore's handler; its arg is the runtime. */
 extern const struct ds_handler service_handler;
 
+/* The YANG modules the datastore loads: the core's, then each service's;
+ * NULL-terminated, for free(). NULL if out of memory. */
+const char **services_modules(void);
 /* Tell the datastore every service's independent lists. */
 int services_declare(struct datastore *ds, struct cn_error *err);
 /* Services' own threads and sockets; after the restore. */

@@ -55,6 +55,21 @@ struct icmphdr {
 #define ICMP_DEST_UNREACH 3
 #define ICMP_ECHO	  8
 
+/* ICMP is IPv4's and ICMPv6 is IPv6's (RFC 792, RFC 4443): either carried
+ * by the other family is just another protocol. */
+static __always_inline int icmp_of_family(__u8 family, __u8 proto)
+{
+	return family == CUBE_AF_INET ? proto == IPPROTO_ICMP : proto == IPPROTO_ICMPV6;
+}
+
+/* An echo request or reply of that ICMP: the messages with an identifier. */
+static __always_inline int icmp_is_echo(__u8 proto, __u8 type)
+{
+	if (proto == IPPROTO_ICMP)
+		return type == ICMP_ECHO || type == ICMP_ECHOREPLY;
+	return type == ICMPV6_ECHO_REQUEST || type == ICMPV6_ECHO_REPLY;
+}
+
 #define ARP_OP_REQUEST 1
 #define ARP_OP_REPLY   2
 

@@ -92,12 +92,14 @@ static __always_inline int parse_l4(struct parse_cursor *c, struct cube_meta *me
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6: {
 		/* type, code, checksum, id, sequence: the same for v6 */
-		struct icmphdr *icmp = l4_len < sizeof(*icmp) ? NULL : cursor_at(c, sizeof(*icmp));
+		struct icmphdr *icmp;
 
+		if (!icmp_of_family(meta->ip_version, meta->l4_proto))
+			return 0; /* the other family's ICMP: another protocol */
+		icmp = l4_len < sizeof(*icmp) ? NULL : cursor_at(c, sizeof(*icmp));
 		if (!icmp)
 			return CUBE_DROP_ICMP_TRUNCATED;
-		if (icmp->type == ICMP_ECHO || icmp->type == ICMP_ECHOREPLY ||
-		    icmp->type == ICMPV6_ECHO_REQUEST || icmp->type == ICMPV6_ECHO_REPLY)
+		if (icmp_is_echo(meta->l4_proto, icmp->type))
 			meta->sport = icmp->un.echo.id;
 		break;
 	}

@@ -85,8 +85,12 @@ struct cni_ipam {
 	json_t *dns;
 };
 
-/* config.c: env + stdin -> call; checks everything the command uses. */
+/* config.c: env + stdin -> call; checks everything the command uses.
+ * cni_parse_call checks all but CNI_NETNS being a network namespace, which
+ * cni_read_call opens too (ADD, CHECK). */
 int cni_read_call(struct cni_call *call, const char *stdin_text, size_t len, struct cni_error *err);
+int cni_parse_call(struct cni_call *call, const char *stdin_text, size_t len,
+		   struct cni_error *err);
 void cni_call_free(struct cni_call *call);
 int cni_version_at_least(const char *version, const char *least);
 extern const char *const cni_supported_versions[];
@@ -107,6 +111,11 @@ void cni_unlock(const struct cni_call *call, int fd);
 /* ipam.c: run the IPAM plugin named in the config for this command. */
 int cni_ipam_exec(const struct cni_call *call, const char *command, struct cni_ipam *out,
 		  struct cni_error *err);
+/* What the plugin of that type answered to command (its stdout, that parsed
+ * or NULL, and its wait status): 0, with ADD's addresses, routes and DNS in
+ * out if not NULL; or -1 with err set. */
+int cni_ipam_answer(const char *type, const char *command, const json_t *result, const char *output,
+		    int status, struct cni_ipam *out, struct cni_error *err);
 /* 1 if the IPAM plugin speaks version, 0 if not, -1 (err set) if it cannot run. */
 int cni_ipam_speaks(const struct cni_call *call, const char *version, struct cni_error *err);
 void cni_ipam_free(struct cni_ipam *ipam);
@@ -122,7 +131,11 @@ int cni_link_add(const struct cni_call *call, const struct cni_ipam *ipam, char 
 int cni_link_del(const struct cni_call *call, struct cni_error *err);
 int cni_link_check(const struct cni_call *call, const json_t *prev, struct cni_error *err);
 
-/* registry.c: the pod's entry in cubenetd (cubenet-pods). */
+/* registry.c: the pod's entry in cubenetd (cubenet-pods): its RESTCONF
+ * path and the body of the PUT that registers it. */
+void cni_registry_path(const struct cni_call *call, char *out, size_t size);
+json_t *cni_registry_body(const struct cni_call *call, const struct cni_ipam *ipam,
+			  const char *pod_mac);
 int cni_register(const struct cni_call *call, const struct cni_ipam *ipam, const char *pod_mac,
 		 struct cni_error *err);
 int cni_unregister(const struct cni_call *call, struct cni_error *err);

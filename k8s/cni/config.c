@@ -320,7 +320,7 @@ static int check_attachment(struct cni_call *call, struct cni_error *err)
 	return 0;
 }
 
-int cni_read_call(struct cni_call *call, const char *stdin_text, size_t len, struct cni_error *err)
+int cni_parse_call(struct cni_call *call, const char *stdin_text, size_t len, struct cni_error *err)
 {
 	const char *args, *problem;
 
@@ -377,10 +377,20 @@ int cni_read_call(struct cni_call *call, const char *stdin_text, size_t len, str
 	if ((problem = cni_text_problem(call->netns)))
 		return cni_fail(err, CNI_ERR_INVALID_ENV, "invalid CNI_NETNS", "CNI_NETNS %s",
 				problem);
-	if (check_mtu(call, err) || parse_port_mappings(call, err))
+	return check_mtu(call, err) || parse_port_mappings(call, err) ? -1 : 0;
+}
+
+int cni_read_call(struct cni_call *call, const char *stdin_text, size_t len, struct cni_error *err)
+{
+	if (cni_parse_call(call, stdin_text, len, err))
 		return -1;
-	call->netns_fd = cni_open_netns(call->netns, err);
-	return call->netns_fd < 0 ? -1 : 0;
+	/* ADD and CHECK use the netns: the one check that looks outside the call. */
+	if (!strcmp(call->command, "ADD") || !strcmp(call->command, "CHECK")) {
+		call->netns_fd = cni_open_netns(call->netns, err);
+		if (call->netns_fd < 0)
+			return -1;
+	}
+	return 0;
 }
 
 void cni_call_free(struct cni_call *call)

@@ -227,6 +227,25 @@ static int take_result(const json_t *result, const char *output, struct cni_ipam
 	return 0;
 }
 
+int cni_ipam_answer(const char *type, const char *command, const json_t *result, const char *output,
+		    int status, struct cni_ipam *out, struct cni_error *err)
+{
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		take_error(result, type, command, output, err);
+		return -1;
+	}
+	if (!out || strcmp(command, "ADD"))
+		return 0;
+	memset(out, 0, sizeof(*out));
+	if (!result)
+		return cni_fail(err, CNI_ERR_DECODE, "invalid IPAM result",
+				"%s ADD wrote no JSON: %.200s", type, output);
+	if (!take_result(result, output, out, err))
+		return 0;
+	cni_ipam_free(out);
+	return -1;
+}
+
 int cni_ipam_exec(const struct cni_call *call, const char *command, struct cni_ipam *out,
 		  struct cni_error *err)
 {
@@ -273,22 +292,7 @@ int cni_ipam_exec(const struct cni_call *call, const char *command, struct cni_i
 		    CNI_ERR_INCOMPATIBLE_VERSION)
 			break;
 	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		take_error(result, type, command, output, err);
-		goto cleanup;
-	}
-	if (!out || strcmp(command, "ADD")) {
-		rc = 0;
-		goto cleanup;
-	}
-	if (!result) {
-		cni_fail(err, CNI_ERR_DECODE, "invalid IPAM result", "%s ADD wrote no JSON: %.200s",
-			 type, output);
-		goto cleanup;
-	}
-	rc = take_result(result, output, out, err);
-	if (rc)
-		cni_ipam_free(out);
+	rc = cni_ipam_answer(type, command, result, output, status, out, err);
 cleanup:
 	json_decref(result);
 	json_decref(conf);

@@ -8,7 +8,7 @@
 
 #define PODS "/restconf/data/cubenet-pods:pods"
 
-static void pod_path(const struct cni_call *call, char *out, size_t size)
+void cni_registry_path(const struct cni_call *call, char *out, size_t size)
 {
 	char cid[400], ifn[64];
 
@@ -54,12 +54,11 @@ static long send_req(const struct cni_call *call, const char *method, const char
 	return status;
 }
 
-int cni_register(const struct cni_call *call, const struct cni_ipam *ipam, const char *pod_mac,
-		 struct cni_error *err)
+json_t *cni_registry_body(const struct cni_call *call, const struct cni_ipam *ipam,
+			  const char *pod_mac)
 {
-	char path[600], host[16];
-	json_t *pod, *addrs = json_array(), *body, *ports = json_array();
-	long status;
+	char host[16];
+	json_t *pod, *addrs = json_array(), *ports = json_array();
 
 	cni_host_ifname(call, host);
 	for (size_t i = 0; i < ipam->n_ips; i++) { /* without the prefix length */
@@ -92,8 +91,17 @@ int cni_register(const struct cni_call *call, const struct cni_ipam *ipam, const
 	if (json_array_size(ports))
 		json_object_set(pod, "port-mapping", ports);
 	json_decref(ports);
-	body = json_pack("{s:[o]}", "cubenet-pods:pod", pod);
-	pod_path(call, path, sizeof(path));
+	return json_pack("{s:[o]}", "cubenet-pods:pod", pod);
+}
+
+int cni_register(const struct cni_call *call, const struct cni_ipam *ipam, const char *pod_mac,
+		 struct cni_error *err)
+{
+	json_t *body = cni_registry_body(call, ipam, pod_mac);
+	char path[600];
+	long status;
+
+	cni_registry_path(call, path, sizeof(path));
 	status = send_req(call, "PUT", path, body, NULL, err);
 	json_decref(body);
 	return status >= 200 && status < 300 ? 0 : -1;
@@ -104,7 +112,7 @@ int cni_unregister(const struct cni_call *call, struct cni_error *err)
 	char path[600];
 	long status;
 
-	pod_path(call, path, sizeof(path));
+	cni_registry_path(call, path, sizeof(path));
 	status = send_req(call, "DELETE", path, NULL, NULL, err);
 	/* 404: gone already. send_req recorded no error for it, and clearing
 	 * one here would drop an earlier step's (GC deletes many). */
@@ -119,7 +127,7 @@ int cni_registry_check(const struct cni_call *call, const json_t *prev, struct c
 	size_t i;
 	int rc = 0;
 
-	pod_path(call, path, sizeof(path));
+	cni_registry_path(call, path, sizeof(path));
 	status = send_req(call, "GET", path, NULL, &reply, err);
 	if (status < 0)
 		return -1;

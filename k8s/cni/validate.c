@@ -59,6 +59,10 @@ const char *cni_text_problem(const char *s)
 		/* libyang refuses them, and no runtime sends them. */
 		if (*p < 0x20 || *p == 0x7f)
 			return "holds a control character";
+		/* Nor are U+FFFE and U+FFFF characters of a YANG string (XML's
+		 * Char): cubenetd would refuse the pod after it was made. */
+		if (n == 3 && p[0] == 0xef && p[1] == 0xbf && p[2] >= 0xbe)
+			return "holds U+FFFE or U+FFFF, which are no characters";
 		p += n;
 	}
 	return NULL;

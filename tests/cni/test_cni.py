@@ -466,7 +466,8 @@ class CniTest(CniNode):
         for env in ({"CNI_COMMAND": b"\xff\xfe"}, {"CNI_COMMAND": "A" + "\u00e9" * 1000},
                     {"CNI_IFNAME": b"e\xff"}, {"CNI_IFNAME": "e\x01"},
                     {"CNI_CONTAINERID": b"c\xff"}, {"CNI_NETNS": b"/run/netns/\xff"},
-                    {"CNI_NETNS": f"/run/netns/{a}\x01"}, {"CNI_ARGS": b"K8S_POD_NAME=\xff"}):
+                    {"CNI_NETNS": f"/run/netns/{a}\x01"}, {"CNI_ARGS": b"K8S_POD_NAME=\xff"},
+                    {"CNI_IFNAME": "e\uffff"}, {"CNI_NETNS": f"/run/netns/{a}\ufffe"}):
             with self.subTest(env=env):
                 name = next(iter(env))
                 self.assertCniError(self.cni("ADD", self.conf(), netns=a, env=env), 4, name)
@@ -527,7 +528,8 @@ class CniTest(CniNode):
         for args in ("K8S_POD_NAME=a;K8S_POD_NAME=b", "garbage", "K8S_POD_NAME=a;;FOO=b",
                      "K8S_POD_NAME=a;", ";K8S_POD_NAME=a", "=a", "K8S_POD_NAME=a=b",
                      "K8S_POD_NAME=" + "n" * 256, "K8S_POD_NAMESPACE=" + "n" * 64,
-                     "K8S_POD_UID=" + "u" * 64, "K8S_POD_NAME=a\x01"):
+                     "K8S_POD_UID=" + "u" * 64, "K8S_POD_NAME=a\x01",
+                     "K8S_POD_NAME=a\uffff", "K8S_POD_NAMESPACE=\ufffe"):
             with self.subTest(args=args):
                 self.assertCniError(self.cni("ADD", self.conf(), netns=a, args=args), 4,
                                     "CNI_ARGS")

@@ -506,6 +506,84 @@ TEST(l2rewrite_vlan_actions)
 	cube_destroy(l2);
 }
 
+/* l2rewrite's metadata describes the frame it sends: the outer VID, where
+ * that tag is (TC keeps a pushed tag, and the next one after a pop, out of
+ * band), whether a second tag follows, and offsets moved by what moved. */
+static struct cube_meta l2_meta_after(struct cube *l2, const uint8_t *in, size_t in_len,
+				      uint16_t flags, uint16_t vid, uint16_t inner, int tags,
+				      size_t *out_len)
+{
+	struct cube_meta m = {.version = CUBE_META_VERSION,
+			      .backend_id = 5,
+			      .flags = flags | CUBE_META_F_L4 | CUBE_META_F_BACKEND,
+			      .vlan_id = vid,
+			      .vlan_inner = inner,
+			      .pkt_len = (uint32_t)in_len,
+			      .l3_off = (uint16_t)(14 + 4 * tags),
+			      .l4_off = (uint16_t)(34 + 4 * tags),
+			      .ip_version = 4};
+	struct run_result res;
+
+	harness_meta_set(&m);
+	harness_run(l2, in, in_len, &res);
+	CHECK_EQ(res.err, 0);
+	CHECK_EQ(res.retval, hook_ret_tx(hook));
+	*out_len = res.out_len;
+	harness_meta(&m);
+	CHECK_EQ(m.pkt_len, res.out_len);
+	CHECK_EQ(m.l4_off, m.l3_off + 20);
+	return m;
+}
+
+TEST(l2rewrite_metadata_follows_the_tags)
+{
+	struct cube *l2 = harness_cube("l2rewrite", hook, NULL, NULL);
+	struct l2rewrite_target t = {.flags = L2REWRITE_F_VALID};
+	struct pkt_spec s = flow(1, VIP4, 80);
+	uint8_t qinq[PKT_MAX], untagged[PKT_MAX];
+	size_t qlen, ulen, out_len;
+	struct cube_meta m;
+	uint32_t id = 5;
+	int fd, tc = hook == CUBE_HOOK_TC;
+
+	REQUIRE(l2, "load");
+	cube_connect_port(l2, L2REWRITE_PORT_OUT, CUBE_PORT_TX, 0);
+	fd = cube_map_fd(l2, "l2rewrite_targets");
+	pkt_mac(t.dmac, "02:aa:aa:aa:aa:aa");
+	s.nvlan = 2;
+	s.vlan_tpid[0] = 0x88a8;
+	s.vlan_tci[0] = 5;
+	s.vlan_tci[1] = 10;
+	qlen = pkt_build(&s, qinq);
+	s.nvlan = 0;
+	ulen = pkt_build(&s, untagged);
+
+	/* POP of QinQ: the inner tag is the outer one, in the data (XDP) or
+	 * out of band (TC: the kernel moves it there). */
+	t.vlan_action = L2REWRITE_VLAN_POP;
+	bpf_map_update_elem(fd, &id, &t, BPF_ANY);
+	m = l2_meta_after(l2, qinq, qlen, CUBE_META_F_VLAN | CUBE_META_F_QINQ, 5, 10, 2, &out_len);
+	CHECK_EQ(out_len, tc ? qlen - 8 : qlen - 4);
+	CHECK_EQ(m.l3_off, tc ? 14 : 18);
+	CHECK_EQ(m.flags, CUBE_META_F_VLAN | CUBE_META_F_L4 | CUBE_META_F_BACKEND |
+			      (tc ? CUBE_META_F_VLAN_HWACCEL : 0));
+	CHECK_EQ(m.vlan_id, 10);
+	CHECK_EQ(m.vlan_inner, 0);
+
+	/* SET on an untagged frame: a tag pushed in the data (XDP) or out of
+	 * band (TC). */
+	t.vlan_action = L2REWRITE_VLAN_SET;
+	t.vlan_id = 300;
+	bpf_map_update_elem(fd, &id, &t, BPF_ANY);
+	m = l2_meta_after(l2, untagged, ulen, 0, 0, 0, 0, &out_len);
+	CHECK_EQ(out_len, tc ? ulen : ulen + 4);
+	CHECK_EQ(m.l3_off, tc ? 14 : 18);
+	CHECK_EQ(m.flags, CUBE_META_F_VLAN | CUBE_META_F_L4 | CUBE_META_F_BACKEND |
+			      (tc ? CUBE_META_F_VLAN_HWACCEL : 0));
+	CHECK_EQ(m.vlan_id, 300);
+	cube_destroy(l2);
+}
+
 /*
  * An IPv6 VIP served on port 443 only. A SYN to port 22 behind 8 + 520
  * bytes of options, with a decoy TCP header to 443 in the option data where
@@ -669,6 +747,7 @@ static const struct test_case cases[] = {
     TEST_ENTRY(connection_table_keeps_flows),
     TEST_ENTRY(source_hash_affinity_and_errors),
     TEST_ENTRY(l2rewrite_vlan_actions),
+    TEST_ENTRY(l2rewrite_metadata_follows_the_tags),
     TEST_ENTRY(contract_unwired_and_failed_jumps),
     TEST_ENTRY(ring_recognised_by_its_backends),
     TEST_ENTRY(ipv6_port_read_behind_long_options),

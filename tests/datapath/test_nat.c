@@ -329,6 +329,20 @@ TEST(untranslatable_and_fragments)
 	s.proto = IPPROTO_ICMP;
 	s.icmp_type = 3; /* an ICMP error: left alone */
 	expect_untouched(s);
+	s.icmp_type = 128; /* ICMPv6's echo request, no ICMP echo: left alone */
+	s.icmp_id = 4242;
+	expect_untouched(s);
+	s.proto = IPPROTO_ICMPV6; /* ICMPv6 carried by IPv4: another protocol */
+	expect_untouched(s);
+	snat6("2001:db8::", 32, "2001:db8:ffff::1");
+	struct pkt_spec s6 = {.family = 6,
+			      .saddr = pkt_ip6("2001:db8::2"),
+			      .daddr = pkt_ip6("2001:db9::1"),
+			      .proto = IPPROTO_ICMPV6,
+			      .icmp_type = 8, /* ICMP's echo request, no ICMPv6 echo */
+			      .icmp_id = 4242};
+
+	expect_untouched(s6);
 	struct pkt_spec arp = {.ethertype = 0x0806, .payload_len = 28};
 
 	expect_untouched(arp);

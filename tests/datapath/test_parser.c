@@ -408,6 +408,65 @@ TEST(icmp_echo_id_and_arp_and_other_ethertypes)
 	check_hash(&m);
 }
 
+/*
+ * ICMP belongs to IPv4 and ICMPv6 to IPv6: carried by the other family
+ * either is just another protocol (no L4 header read, no ports), and an
+ * identifier is read only from that family's own echo messages.
+ */
+TEST(icmp_of_each_family_only)
+{
+	struct pkt_spec s = base_tcp4();
+	uint8_t f[PKT_MAX];
+	struct cube_meta m;
+	size_t len;
+
+	/* ICMPv6 in IPv4, an "echo request" in its first byte, cut to 4
+	 * bytes: forwarded as an unknown protocol, not a truncated ICMP. */
+	s.proto = IPPROTO_ICMPV6;
+	s.icmp_type = 128;
+	s.icmp_id = 0x4d2;
+	pkt_build(&s, f);
+	len = 14 + 20 + 4;
+	f[16] = 0;
+	f[17] = 20 + 4; /* IPv4 total length */
+	m = expect_forward(f, len);
+	CHECK_EQ(m.flags, 0);
+	CHECK_EQ(m.l4_proto, IPPROTO_ICMPV6);
+	CHECK_EQ(m.sport, 0);
+	check_hash(&m);
+
+	/* ICMP in IPv6, an echo request: no identifier. */
+	struct pkt_spec s6 = base_udp6();
+
+	s6.proto = IPPROTO_ICMP;
+	s6.icmp_type = 8;
+	s6.icmp_id = 77;
+	s6.payload_len = 0;
+	m = expect_forward(f, pkt_build(&s6, f));
+	CHECK_EQ(m.flags, 0);
+	CHECK_EQ(m.sport, 0);
+	check_hash(&m);
+
+	/* Each family's ICMP with the other's echo types: no identifier. */
+	s.proto = IPPROTO_ICMP;
+	s.icmp_type = 128;
+	m = expect_forward(f, pkt_build(&s, f));
+	CHECK_EQ(m.flags, CUBE_META_F_L4);
+	CHECK_EQ(m.sport, 0);
+	s.icmp_type = 0; /* an echo reply */
+	m = expect_forward(f, pkt_build(&s, f));
+	CHECK_EQ(m.sport, htons(0x4d2));
+	s6.proto = IPPROTO_ICMPV6;
+	s6.icmp_type = 8;
+	m = expect_forward(f, pkt_build(&s6, f));
+	CHECK_EQ(m.flags, CUBE_META_F_L4);
+	CHECK_EQ(m.sport, 0);
+	s6.icmp_type = 129;
+	m = expect_forward(f, pkt_build(&s6, f));
+	CHECK_EQ(m.sport, htons(77));
+	check_hash(&m);
+}
+
 /* Cut a valid frame at every length short of whole. */
 TEST(truncated_at_every_boundary)
 {
@@ -563,6 +622,7 @@ static const struct test_case cases[] = {
     TEST_ENTRY(ipv6_long_extension_headers),
     TEST_ENTRY(fragments_hash_on_l3),
     TEST_ENTRY(icmp_echo_id_and_arp_and_other_ethertypes),
+    TEST_ENTRY(icmp_of_each_family_only),
     TEST_ENTRY(truncated_at_every_boundary),
     TEST_ENTRY(bad_header_fields),
     TEST_ENTRY(jumbo_frame),
