@@ -20,11 +20,24 @@ import threading
 import time
 import unittest
 
+import yaml
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from agent_fixture import Agent, free_port, wait_for  # noqa: E402
-from apiserver import AGENT_NAMESPACE, NODE_NAME, ApiServer  # noqa: E402
+from apiserver import NODE_NAME, ApiServer  # noqa: E402
 from model_store import ModelStore  # noqa: E402
-from test_apiserver import AGENT_RBAC  # noqa: E402
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
+
+
+def manifest_rbac():
+    """The agent's namespace, ServiceAccount and role as k8s/manifests
+    ships them: the agent must work with exactly those rights."""
+    with open(os.path.join(ROOT, "k8s/manifests/cubenet.yaml")) as f:
+        docs = [d for d in yaml.safe_load_all(f)
+                if d["kind"] in ("Namespace", "ServiceAccount", "ClusterRole",
+                                 "ClusterRoleBinding")]
+    return yaml.safe_dump_all(docs)
 
 AGENT_ARGS = ["--cluster-cidr", "10.244.0.0/16", "--service-cidr", "10.96.0.0/16",
               "--coalesce", "20"]
@@ -70,7 +83,7 @@ class AgentTest(unittest.TestCase):
     def setUpClass(cls):
         cls.api = ApiServer(watch_cache=cls.watch_cache).start()
         cls.addClassCleanup(cls.api.stop)
-        cls.api.apply(AGENT_RBAC)
+        cls.api.apply(manifest_rbac())
         wait_for(lambda: cls.api.get("/api/v1/nodes", token=cls.api.agent_token)[0] == 200,
                  what="the agent's RBAC")
         cls.seq = 0
