@@ -88,6 +88,14 @@ class Agent:
         """(status, body) of a GET on the agent's status port; None if it
         does not answer."""
         conn = http.client.HTTPConnection("127.0.0.1", self.status_port, timeout=5)
+        if self.netns:
+            from netns_forward import connect_in_netns
+            try:
+                conn.sock = connect_in_netns(self.netns, "127.0.0.1", self.status_port)
+            except OSError:
+                if check:
+                    raise
+                return None
         try:
             conn.request("GET", path)
             r = conn.getresponse()
