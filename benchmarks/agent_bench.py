@@ -174,6 +174,8 @@ class Watcher:
                 continue
             if ev is None:
                 return
+            if ev["type"] not in ("ADDED", "MODIFIED"):
+                continue  # bookmarks
             t = time.monotonic()
             addrs = frozenset(e["addresses"][0] for e in ev["object"].get("endpoints") or [])
             with self.cond:
@@ -210,6 +212,22 @@ def programming_latency(api, committed, watcher, svc, endpoints, changes, tmp):
         from_kubectl.append(t1 - t0)
         kubectl_wall.append(t_done - t0)
     return from_watch, from_kubectl, kubectl_wall
+
+
+def daemon_put_latency(daemon, svc, n):
+    """PUT of one service entry (an endpoint replaced each time) straight
+    to cubenetd: what one commit costs it at this size."""
+    c = daemon.client()
+    path = f"/restconf/data/cubenet-pods:services/service={NS},s{svc}"
+    entry = c.get(path).json()["cubenet-pods:service"][0]
+    out = []
+    for i in range(n):
+        entry["endpoint"][-1]["address"] = f"10.251.{i // 250}.{i % 250 + 1}"
+        t = time.monotonic()
+        r = c.put(path, {"cubenet-pods:service": [entry]})
+        out.append(time.monotonic() - t)
+        assert r.status in (201, 204), r.body
+    return out
 
 
 def rss_kib(pid):
@@ -280,12 +298,17 @@ def run(args):
         time.sleep(1)
         out["rss_kib"] = rss_kib(agent_pid(agent))
         out["api_rss"] = api.rss_kib()
+        print(f"created {args.services} in {out['create_seconds']:.1f} s; initial sync "
+              f"{out['sync_seconds']:.2f} s; agent RSS {out['rss_kib']} KiB", file=sys.stderr)
 
         # 3. Latency with all of them present.
         out["large"] = programming_latency(api, committed, watcher, args.services // 2,
                                            args.endpoints, args.changes, tmp)
         out["rss_after_kib"] = rss_kib(agent_pid(agent))
         out["daemon_rss_kib"] = rss_kib(daemon.proc.pid)
+        # cubenetd's own share: one entry replaced by hand, as the agent does.
+        agent.stop()
+        out["daemon_put"] = daemon_put_latency(daemon, args.services // 2 + 1, 20)
     finally:
         if watcher:
             watcher.close()
@@ -329,6 +352,10 @@ def markdown(args, out):
         f"cubenetd, agent start to ready (listed, translated, written, committed): "
         f"**{out['sync_seconds']:.2f} s** (goal <= 5 s). Creating them in the API server with "
         f"{args.workers} concurrent clients took {out['create_seconds']:.0f} s.",
+        f"- cubenetd's own share at that size: a PUT of one entry straight to it takes "
+        f"p50 {pct(out['daemon_put'], 50) * 1e3:.0f} ms, p99 "
+        f"{pct(out['daemon_put'], 99) * 1e3:.0f} ms ({len(out['daemon_put'])} PUTs): the rest "
+        f"of a change's latency is the agent's (watch, translate, plan, send).",
         f"- The agent's resident memory then: **{out['rss_kib'] / 1024:.1f} MiB** "
         f"({out['rss_after_kib'] / 1024:.1f} MiB after the changes); cubenetd "
         f"{out['daemon_rss_kib'] / 1024:.1f} MiB; "

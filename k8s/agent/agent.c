@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -229,7 +230,7 @@ static void flush(struct agent *a, int full, double now)
 	{
 		json_t *svc = json_object_get(a->store.objects[KIND_SERVICE], key);
 		json_t *slices = store_slices(&a->store, key);
-		json_t *have = json_object_get(a->writer.shadow, key);
+		int held = json_object_get(a->writer.shadow, key) != NULL;
 		struct translation t;
 
 		translate_service(svc, slices, &id, &t);
@@ -245,9 +246,10 @@ static void flush(struct agent *a, int full, double now)
 			json_object_del(a->health, key);
 		if (t.entry) {
 			entry_normalize(t.entry);
-			if (!json_equal(have, t.entry) && !writer_refused(&a->writer, key, t.entry))
+			if (!writer_holds(&a->writer, key, t.entry) &&
+			    !writer_refused(&a->writer, key, t.entry))
 				json_object_set(changes, key, t.entry);
-		} else if (have && !writer_refused(&a->writer, key, NULL)) {
+		} else if (held && !writer_refused(&a->writer, key, NULL)) {
 			json_object_set_new(changes, key, json_null());
 		}
 		translation_free(&t);
@@ -284,8 +286,7 @@ static void flush(struct agent *a, int full, double now)
 		/* What was not written is written at the next try. */
 		json_object_foreach(changes, key, v)
 		{
-			if (!json_equal(json_object_get(a->writer.shadow, key),
-					json_is_null(v) ? NULL : v))
+			if (!writer_holds(&a->writer, key, json_is_null(v) ? NULL : v))
 				store_mark(&a->store, key);
 		}
 		if (node)
@@ -314,6 +315,8 @@ static void flush(struct agent *a, int full, double now)
 	problem_gauges(a);
 	json_decref(changes);
 	json_decref(node);
+	if (full)
+		malloc_trim(0); /* a full sync's bodies are gone: give the memory back */
 }
 
 static int all_listed(struct agent *a)

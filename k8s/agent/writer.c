@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "entry.h"
 #include "log.h"
@@ -8,6 +9,15 @@
 #include "writer.h"
 
 enum outcome { DONE, TRANSIENT, NO_YANG_PATCH };
+
+static json_t *entry_text(const json_t *entry)
+{
+	char *text = json_dumps(entry, JSON_COMPACT | JSON_SORT_KEYS);
+	json_t *s = text ? json_string(text) : NULL;
+
+	free(text);
+	return s;
+}
 
 int writer_init(struct writer *w, const char *socket_path, enum write_mode mode, size_t max_bytes)
 {
@@ -129,7 +139,8 @@ int writer_load(struct writer *w)
 		snprintf(key, sizeof(key), "%s/%s", ns, name);
 		copy = json_deep_copy(e);
 		entry_normalize(copy);
-		json_object_set_new(shadow, key, copy);
+		json_object_set_new(shadow, key, entry_text(copy));
+		json_decref(copy);
 	}
 	json_decref(doc);
 	rc = get_json(w, NODE_PATH "?content=config", &doc);
@@ -150,6 +161,20 @@ int writer_load(struct writer *w)
 fail:
 	json_decref(shadow);
 	return rc;
+}
+
+int writer_holds(const struct writer *w, const char *key, const json_t *entry)
+{
+	json_t *have = json_object_get(w->shadow, key);
+	char *text;
+	int same;
+
+	if (!entry || !have)
+		return !entry && !have;
+	text = json_dumps(entry, JSON_COMPACT | JSON_SORT_KEYS);
+	same = text && strcmp(text, json_string_value(have)) == 0;
+	free(text);
+	return same;
 }
 
 int writer_refused(const struct writer *w, const char *key, const json_t *entry)
@@ -173,7 +198,7 @@ static void commit(struct writer *w, json_t *req, json_t *changes, json_t *node_
 		if (json_is_null(v))
 			json_object_del(w->shadow, key);
 		else
-			json_object_set(w->shadow, key, v);
+			json_object_set_new(w->shadow, key, entry_text(v));
 		json_object_del(w->refused, key);
 		(*changed)++;
 	}
@@ -273,10 +298,25 @@ out:
 	return o;
 }
 
+/* What cubenetd holds of the changed entries, as trees, for the plan. */
+static json_t *held(struct writer *w, json_t *changes)
+{
+	json_t *out = json_object(), *v, *have;
+	const char *key;
+
+	json_object_foreach(changes, key, v)
+	{
+		if ((have = json_object_get(w->shadow, key)))
+			json_object_set_new(out, key, json_loads(json_string_value(have), 0, NULL));
+	}
+	return out;
+}
+
 static enum outcome run(struct writer *w, json_t *changes, json_t *node_desired, unsigned *changed)
 {
-	json_t *plan = plan_requests(w->shadow, w->node_shadow, changes, node_desired,
-				     w->yang_patch, w->max_bytes, &w->patch_seq);
+	json_t *old = held(w, changes);
+	json_t *plan = plan_requests(old, w->node_shadow, changes, node_desired, w->yang_patch,
+				     w->max_bytes, &w->patch_seq);
 	enum outcome o = DONE;
 	size_t i;
 	json_t *req;
@@ -288,6 +328,7 @@ static enum outcome run(struct writer *w, json_t *changes, json_t *node_desired,
 			break;
 	}
 	json_decref(plan);
+	json_decref(old);
 	return o;
 }
 

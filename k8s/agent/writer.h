@@ -24,7 +24,9 @@ struct writer {
 	int yang_patch;
 	size_t max_bytes;
 	unsigned long patch_seq;
-	json_t *shadow;	     /* key -> service entry cubenetd holds (normalized) */
+	/* key -> the service entry cubenetd holds, normalized, as compact JSON
+	 * text: a tenth of the memory of the tree, and what equality needs. */
+	json_t *shadow;
 	json_t *node_shadow; /* the node parts cubenetd holds (normalized) */
 	json_t *refused;     /* key -> entry cubenetd refused (null: its deletion) */
 	json_t *node_refused;
@@ -41,6 +43,8 @@ int writer_load(struct writer *w);
  * be reached or failed (what was not written is not in the shadow).
  * *changed: entries written or removed. */
 int writer_write(struct writer *w, json_t *changes, json_t *node_desired, unsigned *changed);
+/* cubenetd holds exactly this entry (a normalized one; NULL: none). */
+int writer_holds(const struct writer *w, const char *key, const json_t *entry);
 /* The entry the agent should not send again (it was refused as it is). */
 int writer_refused(const struct writer *w, const char *key, const json_t *entry);
 
