@@ -87,6 +87,13 @@ print(json.dumps(seen))
 """
 
 
+def stop(proc):
+    proc.kill()
+    proc.wait()
+    if proc.stdout:
+        proc.stdout.close()
+
+
 class E2E(CniNode):
     @classmethod
     def setUpClass(cls):
@@ -144,7 +151,7 @@ class E2E(CniNode):
         ns = self.make_netns_pod(name)
         srv = subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, "-c", SERVER, name,
                                 *map(str, ports)], stdout=subprocess.PIPE, text=True)
-        self.addCleanup(srv.kill)
+        self.addCleanup(stop, srv)
         self.assertEqual(srv.stdout.readline().strip(), "ready")
         cports = "".join(f"        - name: {n}\n          containerPort: {p}\n"
                          for n, p in named) or "        - containerPort: 1\n"
@@ -159,15 +166,15 @@ class E2E(CniNode):
     def svc(self, name):
         return json.loads(self.api.kubectl("get", "svc", "-n", self.ns_k8s, name, "-o", "json"))
 
-    def programmed(self, name, n_endpoints):
-        """cubenetd holds the service with n endpoints."""
+    def programmed(self, name, n_endpoints, cond=lambda e: True):
+        """cubenetd holds the service with n endpoints (and cond)."""
         def held():
             r = self.daemon.client().get(
                 f"/restconf/data/cubenet-pods:services/service={self.ns_k8s},{name}")
             if r.status != 200:
                 return None
             e = r.json()["cubenet-pods:service"][0]
-            return e if len(e.get("endpoint", [])) == n_endpoints else None
+            return e if len(e.get("endpoint", [])) == n_endpoints and cond(e) else None
         return wait_for(held, 30, what=f"{name} with {n_endpoints} endpoints in cubenetd")
 
     def connect(self, ns, ip, port, n, proto="tcp"):
@@ -217,8 +224,9 @@ class E2E(CniNode):
                                extra=f"  externalIPs: [{EXTERNAL_IP}]\n"))
         self.api.patch_status(f"/api/v1/namespaces/{self.ns_k8s}/services/lb", {"status": {
             "loadBalancer": {"ingress": [{"ip": LB_IP}]}}})
-        e = self.programmed("lb", 2)
+        e = self.programmed("lb", 2, lambda e: "load-balancer-ip" in e)
         self.assertEqual(e["load-balancer-ip"], [LB_IP])
+        self.assertEqual(e["external-ip"], [EXTERNAL_IP])
         node_port = self.svc("lb")["spec"]["ports"][0]["nodePort"]
         for ip, port in ((NODE_IP, node_port), (LB_IP, 80), (EXTERNAL_IP, 80)):
             with self.subTest(ip=ip):
@@ -239,7 +247,7 @@ class E2E(CniNode):
         conn = subprocess.Popen(
             ["ip", "netns", "exec", self.client, sys.executable, "-u", "-c", DRAIN_CLIENT, cip,
              "be0"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        self.addCleanup(conn.kill)
+        self.addCleanup(stop, conn)
         self.assertEqual(conn.stdout.readline().strip(), "connected be0")
         # be0 deleted, not gone (no kubelet): terminating.
         self.api.kubectl("delete", "pod", "-n", self.ns_k8s, "be0", "--wait=false")
@@ -292,7 +300,7 @@ class E2E(CniNode):
                                extra="  externalTrafficPolicy: Local\n"))
         self.api.patch_status(f"/api/v1/namespaces/{self.ns_k8s}/services/loc", {"status": {
             "loadBalancer": {"ingress": [{"ip": LB_IP}]}}})
-        self.programmed("loc", 2)
+        self.programmed("loc", 2, lambda e: "load-balancer-ip" in e)
         spec = self.svc("loc")["spec"]
         seen = self.connect(self.outside, NODE_IP, spec["ports"][0]["nodePort"], 20)
         self.assertEqual(seen, {f"be0 8080 {OUTSIDE_IP}": 20})
@@ -314,15 +322,15 @@ class E2E(CniNode):
         return int(code or 0), body
 
     def test_named_and_multiple_target_ports(self):
-        self.backend("be0", "n", [8080, 9100], named=(("web", 8080), ("metrics", 9100)))
-        self.backend("be1", "n", [8081, 9100], named=(("web", 8081), ("metrics", 9100)))
-        self.api.apply(service(self.ns_k8s, "n", ["{name: http, port: 80, targetPort: web}",
+        self.backend("be0", "named", [8080, 9100], named=(("web", 8080), ("metrics", 9100)))
+        self.backend("be1", "named", [8081, 9100], named=(("web", 8081), ("metrics", 9100)))
+        self.api.apply(service(self.ns_k8s, "named", ["{name: http, port: 80, targetPort: web}",
                                                   "{name: m, port: 81, targetPort: metrics}"],
-                               selector="n"))
-        e = self.programmed("n", 2)
+                               selector="named"))
+        e = self.programmed("named", 2)
         self.assertEqual(sorted((p["port"], p["target-port"]) for p in e["port"]),
                          [(80, 8080), (81, 9100)])
-        cip = self.svc("n")["spec"]["clusterIP"]
+        cip = self.svc("named")["spec"]["clusterIP"]
         got = self.connect(self.client, cip, 80, 40)
         self.assertNotIn("failed", got)
         self.assertEqual({w.rsplit(" ", 1)[0] for w in got}, {"be0 8080", "be1 8081"})
