@@ -228,13 +228,14 @@ static void flush(struct agent *a, int full, double now)
 	json_object_clear(a->store.dirty);
 	json_object_foreach(keys, key, v)
 	{
-		json_t *svc = json_object_get(a->store.objects[KIND_SERVICE], key);
+		json_t *svc = store_get(&a->store, KIND_SERVICE, key);
 		json_t *slices = store_slices(&a->store, key);
 		int held = json_object_get(a->writer.shadow, key) != NULL;
 		struct translation t;
 
 		translate_service(svc, slices, &id, &t);
 		json_decref(slices);
+		json_decref(svc);
 		report(a, key, &t);
 		if (t.entry && t.health_check_port)
 			json_object_set_new(

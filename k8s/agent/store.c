@@ -126,6 +126,37 @@ json_t *store_prune(enum kind kind, json_t *obj)
 	return out;
 }
 
+static int as_text(enum kind kind)
+{
+	return kind != KIND_NODE;
+}
+
+/* What the store keeps of a pruned object (a new reference). */
+static json_t *stored(enum kind kind, json_t *obj)
+{
+	char *text;
+	json_t *out;
+
+	if (!as_text(kind))
+		return json_incref(obj);
+	text = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
+	out = text ? json_string(text) : NULL;
+	free(text);
+	return out;
+}
+
+static json_t *tree(enum kind kind, json_t *kept)
+{
+	if (!kept)
+		return NULL;
+	return as_text(kind) ? json_loads(json_string_value(kept), 0, NULL) : json_incref(kept);
+}
+
+json_t *store_get(struct store *s, enum kind kind, const char *key)
+{
+	return tree(kind, json_object_get(s->objects[kind], key));
+}
+
 void store_mark(struct store *s, const char *service_key)
 {
 	if (!json_object_size(s->dirty) && !s->nodes_changed)
@@ -210,46 +241,57 @@ static void changed(struct store *s, enum kind kind, const char *key, json_t *ol
 void store_event(struct store *s, enum kind kind, enum event_type type, const char *key,
 		 json_t *obj)
 {
-	json_t *old = json_object_get(s->objects[kind], key);
+	json_t *old = json_object_get(s->objects[kind], key), *was, *keep;
 
 	if (type == EV_DELETED) {
 		if (!old)
 			return;
-		json_incref(old);
+		was = tree(kind, old);
 		json_object_del(s->objects[kind], key);
-		changed(s, kind, key, old, NULL);
-		json_decref(old);
+		changed(s, kind, key, was, NULL);
+		json_decref(was);
 		return;
 	}
-	if (old && json_equal(old, obj))
-		return; /* nothing the agent reads changed */
-	json_incref(old);
-	json_object_set(s->objects[kind], key, obj);
-	changed(s, kind, key, old, obj);
-	json_decref(old);
+	keep = stored(kind, obj);
+	if (old && json_equal(old, keep)) {
+		json_decref(keep); /* nothing the agent reads changed */
+		return;
+	}
+	was = tree(kind, old);
+	json_object_set_new(s->objects[kind], key, keep);
+	changed(s, kind, key, was, obj);
+	json_decref(was);
 }
 
 void store_replace(struct store *s, enum kind kind, json_t *objects)
 {
-	json_t *old = s->objects[kind], *v;
+	json_t *old = s->objects[kind], *now = json_object(), *v;
 	const char *key;
 
 	json_object_foreach(old, key, v)
 	{
-		json_t *now = json_object_get(objects, key);
+		if (!json_object_get(objects, key)) {
+			json_t *was = tree(kind, v);
 
-		if (!now)
-			changed(s, kind, key, v, NULL);
+			changed(s, kind, key, was, NULL);
+			json_decref(was);
+		}
 	}
 	json_object_foreach(objects, key, v)
 	{
-		json_t *was = json_object_get(old, key);
+		json_t *keep = stored(kind, v), *had = json_object_get(old, key);
 
-		if (!was || !json_equal(was, v))
+		if (!had || !json_equal(had, keep)) {
+			json_t *was = tree(kind, had);
+
 			changed(s, kind, key, was, v);
+			json_decref(was);
+		}
+		json_object_set_new(now, key, keep);
 	}
-	s->objects[kind] = objects;
+	s->objects[kind] = now;
 	json_decref(old);
+	json_decref(objects);
 }
 
 static int by_name(const void *a, const void *b)
@@ -270,14 +312,16 @@ json_t *store_slices(struct store *s, const char *service_key)
 
 	json_object_foreach(set, key, v)
 	{
-		json_t *slice = json_object_get(s->objects[KIND_SLICE], key);
+		json_t *slice = store_get(s, KIND_SLICE, key);
 
 		if (slice && list)
 			list[i++] = slice;
+		else
+			json_decref(slice);
 	}
 	qsort(list, i, sizeof(*list), by_name);
 	for (size_t j = 0; j < i; j++)
-		json_array_append(out, list[j]);
+		json_array_append_new(out, list[j]);
 	free(list);
 	return out;
 }
