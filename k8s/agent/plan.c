@@ -5,6 +5,10 @@
 #include "entry.h"
 #include "plan.h"
 
+/* Edits in one YANG Patch: cubenetd takes up to 4,096; a body stays well
+ * inside max_bytes anyway. */
+#define MAX_EDITS 2048
+
 void service_path(const char *prefix, const char *key, char *out, size_t size)
 {
 	const char *slash = strchr(key, '/');
@@ -216,7 +220,8 @@ static json_t *plan_yang_patch(const json_t *shadow, const json_t *node_shadow,
 			if (pass == 0 && !json_object_get(shadow, key))
 				continue;
 			n = (pass ? size_of(v) : 0) + 160;
-			if (json_array_size(edits) && bytes + n > max_bytes) {
+			if (json_array_size(edits) &&
+			    (bytes + n > max_bytes || json_array_size(edits) == MAX_EDITS)) {
 				r = yang_patch_request(edits, seq);
 				json_object_set_new(r, "keys", keys);
 				if (node)

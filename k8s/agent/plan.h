@@ -15,7 +15,8 @@
  * carrying their complete entries (the node's too) -- one transaction for
  * the common case, a burst of new endpoints or services.
  *
- * Either way a body stays under max_bytes: beyond, more requests.
+ * Either way a body stays under max_bytes (and a YANG Patch under 2,048
+ * edits): beyond, more requests.
  */
 #ifndef CUBENET_AGENT_PLAN_H
 #define CUBENET_AGENT_PLAN_H

@@ -355,6 +355,13 @@ class E2E(CniNode):
         node = self.daemon.client().get("/restconf/data/cubenet-pods:node?content=config").json()
         self.assertEqual(node["cubenet-pods:node"]["uplink"], "up0")
         self.assertEqual(node["cubenet-pods:node"]["address"], NODE_IP)
+        # cubenetd takes YANG Patch: every write was one, each one transaction.
+        m = self.agent.metrics()
+        writes = {l: v for (k, l), v in m.items()
+                  if k == "cubenet_agent_cubenetd_requests_total" and 'method="GET"' not in l}
+        self.assertGreater(writes['{method="YANG-PATCH",result="ok"}'], 0, writes)
+        self.assertEqual(sum(v for l, v in writes.items() if 'YANG-PATCH' not in l), 0, writes)
+        self.assertEqual(writes['{method="YANG-PATCH",result="error"}'], 0, writes)
 
 
 # Connects to ip:80 until it reaches `want`; says so; then echoes stdin

@@ -507,6 +507,27 @@ TEST(plan_bounded_bodies)
 		CHECK_EQ(json_object_size(seen), 200);
 		json_decref(plan);
 	}
+	/* 5,000 new services in YANG Patches of at most 2,048 edits. */
+	json_object_clear(changes);
+	for (int n = 0; n < 5000; n++) {
+		char key[40];
+
+		snprintf(name, sizeof(name), "m%04d", n);
+		snprintf(key, sizeof(key), "ns/%s", name);
+		json_object_set_new(changes, key, entry(name, 1));
+	}
+	plan = plan_requests(shadow, NULL, changes, NULL, 1, 64 << 20, &seq);
+	CHECK_EQ(json_array_size(plan), 3);
+	json_array_foreach(plan, i, r)
+	{
+		json_t *edits = json_object_get(
+		    json_object_get(json_object_get(r, "body"), "ietf-yang-patch:yang-patch"),
+		    "edit");
+
+		CHECK(json_array_size(edits) <= 2048, "request %zu: %zu edits", i,
+		      json_array_size(edits));
+	}
+	json_decref(plan);
 	json_decref(seen);
 	json_decref(changes);
 	json_decref(shadow);
