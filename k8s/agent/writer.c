@@ -6,6 +6,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "plan.h"
+#include "reflector.h"
 #include "writer.h"
 
 enum outcome { DONE, TRANSIENT, NO_YANG_PATCH };
@@ -264,6 +265,8 @@ static enum outcome send_one(struct writer *w, json_t *req, json_t *changes, jso
 	enum outcome o = DONE;
 	char msg[400];
 
+	double t0 = monotonic_seconds();
+
 	if (daemon_request(&w->d, method, path, type, text, &reply)) {
 		snprintf(w->error, sizeof(w->error), "cubenetd unreachable: %.400s", reply.error);
 		metrics_daemon_request(kind, 0);
@@ -271,7 +274,8 @@ static enum outcome send_one(struct writer *w, json_t *req, json_t *changes, jso
 		goto out;
 	}
 	metrics_daemon_request(kind, reply.status < 300);
-	log_debug("%s %s: %ld (%zu bytes)", method, path, reply.status, text ? strlen(text) : 0);
+	log_debug("%s %s: %ld (%zu bytes, %.1f ms)", method, path, reply.status,
+		  text ? strlen(text) : 0, (monotonic_seconds() - t0) * 1e3);
 	if (reply.status < 300 || (reply.status == 404 && strcmp(method, "DELETE") == 0)) {
 		commit(w, req, changes, node_desired, changed);
 		goto out;
