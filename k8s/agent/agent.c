@@ -342,11 +342,14 @@ static void not_ready_reason(struct agent *a)
 		return;
 	if (!a->started) {
 		snprintf(why, sizeof(why), "waiting for the API server at %s", a->kc.server);
+	} else if (!a->loaded && a->load_error[0]) {
+		/* What needs a person first: cubenetd, whatever the lists do. */
+		snprintf(why, sizeof(why), "cubenetd: %.400s", a->load_error);
 	} else if (!all_listed(a)) {
 		for (int k = 0; k < KIND_COUNT; k++)
 			if (!a->r[k].synced) {
-				snprintf(why, sizeof(why), "%s not listed yet%s%s", kind_names[k],
-					 a->r[k].why[0] ? ": " : "", a->r[k].why);
+				snprintf(why, sizeof(why), "%s not listed yet%s%.300s",
+					 kind_names[k], a->r[k].why[0] ? ": " : "", a->r[k].why);
 				break;
 			}
 	} else if (!a->loaded) {

@@ -211,9 +211,10 @@ TEST(not_written)
 		      "type", "ClusterIP", "clusterIP", ""),
 	};
 	struct translation t;
+	json_t *none = json_array();
 
 	for (int i = 0; i < 3; i++) {
-		translate_service(svcs[i], json_array(), &node_a, &t);
+		translate_service(svcs[i], none, &node_a, &t);
 		CHECK(!t.entry, "case %d written", i);
 		CHECK(t.ignored && strcmp(t.ignored, why[i]) == 0, "case %d: %s", i,
 		      t.ignored ? t.ignored : "(none)");
@@ -221,9 +222,10 @@ TEST(not_written)
 		json_decref(svcs[i]);
 	}
 	/* A Service gone: nothing, silently (its slices do not make one). */
-	translate_service(NULL, json_array(), &node_a, &t);
+	translate_service(NULL, none, &node_a, &t);
 	CHECK(!t.entry && !t.ignored, "a deleted service");
 	translation_free(&t);
+	json_decref(none);
 }
 
 TEST(sctp_and_endpoints_without_a_port)
@@ -258,8 +260,11 @@ TEST(sctp_and_endpoints_without_a_port)
 	CHECK(strcmp(json_string_value(json_object_get(json_array_get(eps, 0), "address")),
 		     "10.244.0.8") == 0,
 	      "only the endpoint with every port");
-	CHECK(strstr(json_dumps(t.messages, 0), "port sig 9/SCTP: SCTP is not supported") != NULL,
+	char *messages = json_dumps(t.messages, 0);
+
+	CHECK(strstr(messages, "port sig 9/SCTP: SCTP is not supported") != NULL,
 	      "the SCTP message");
+	free(messages);
 	CHECK(valid_entry(t.entry) == 0, "valid");
 	translation_free(&t);
 	json_decref(svc);
@@ -363,7 +368,10 @@ TEST(normal_form_and_within)
 	/* A leaf dropped (a node-port gone) is not within. */
 	json_object_set_new(json_array_get(json_object_get(b, "port"), 0), "node-port",
 			    json_integer(30001));
-	CHECK(!entry_within(b, entry("a", 3)), "a node-port lost");
+	json_t *c = entry("a", 3);
+
+	CHECK(!entry_within(b, c), "a node-port lost");
+	json_decref(c);
 	json_decref(a);
 	json_decref(b);
 	json_decref(got);
