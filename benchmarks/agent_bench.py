@@ -271,8 +271,7 @@ def run(args):
 
         def start_agent(d):
             a = Agent(api.agent_kubeconfig, d.socket, NODE_NAME,
-                      ["--service-cidr", "10.96.0.0/16", "--log-level", "warning"],
-                      netns=node, log_dir=tmp)
+                      ["--service-cidr", "10.96.0.0/16"], netns=node, log_dir=tmp)
             return a
 
         # 1. One service, no others.
@@ -309,6 +308,11 @@ def run(args):
         out["api_rss"] = api.rss_kib()
         print(f"created {args.services} in {out['create_seconds']:.1f} s; initial sync "
               f"{out['sync_seconds']:.2f} s; agent RSS {out['rss_kib']} KiB", file=sys.stderr)
+        # Where the sync's time went, from the agent's own log.
+        for line in agent.log().splitlines():
+            if "listed" in line or "first full sync" in line or "watching" in line \
+                    or "cubenetd holds" in line or "cubenet-agent for" in line:
+                print("  " + line, file=sys.stderr)
 
         # 3. Latency with all of them present.
         out["large"] = programming_latency(api, committed, watcher, args.services // 2,
