@@ -20,7 +20,8 @@ There is no kubelet, scheduler or service-account token controller, so:
 
 Clients: `kubeconfig` (admin) and `agent_kubeconfig` (the node agent's
 ServiceAccount identity, which has no rights until a test binds it a role),
-both verifying the server against `ca_file`. ApiServer(watch_cache=False)
+both verifying the server against `ca_file`; `agent_cert_kubeconfig` is the
+same identity by client certificate, everything inline (*-data). ApiServer(watch_cache=False)
 serves watches from etcd itself, so compact_etcd() expires resourceVersions at
 once. Servers still running when the process exits, or is sent SIGTERM, are
 stopped; if it is killed, they die with it (only the temporary directory stays).
@@ -44,7 +45,9 @@ import threading
 import time
 import urllib.parse
 
-from pki import make_certs
+import base64
+
+from pki import make_certs, make_client_cert
 from watch import Watch
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
@@ -133,6 +136,8 @@ class ApiServer:
         self.cert_dir = os.path.join(d, "pki")
         os.mkdir(self.cert_dir, 0o700)
         make_certs(self.cert_dir)
+        make_client_cert(self.cert_dir, "agent", AGENT_USER,
+                         ["system:serviceaccounts", f"system:serviceaccounts:{AGENT_NAMESPACE}"])
         self.ca_file = os.path.join(self.cert_dir, "ca.crt")
         self.admin_token = secrets.token_hex(16)
         self.agent_token = secrets.token_hex(16)
@@ -153,6 +158,7 @@ class ApiServer:
         self.kubeconfig = self._kubeconfig("admin", self.admin_token)
         self.agent_kubeconfig = self._kubeconfig("agent", self.agent_token)
         kcm_kubeconfig = self._kubeconfig("controller-manager", controller_token)
+        self.agent_cert_kubeconfig = self._cert_kubeconfig("agent-cert", "agent")
 
         peer = f"http://127.0.0.1:{self.etcd_peer_port}"
         self._spawn("etcd", [
@@ -173,6 +179,7 @@ class ApiServer:
             "--tls-cert-file", os.path.join(self.cert_dir, "apiserver.crt"),
             "--tls-private-key-file", os.path.join(self.cert_dir, "apiserver.key"),
             "--token-auth-file", tokens,
+            "--client-ca-file", self.ca_file,
             "--authorization-mode", "RBAC",
             "--service-cluster-ip-range", self.service_cidrs,
             "--service-account-issuer", "https://kubernetes.default.svc",
@@ -300,6 +307,26 @@ class ApiServer:
             "clusters": [{"name": "cubenet-test", "cluster": {
                 "server": self.server, "certificate-authority": self.ca_file}}],
             "users": [{"name": user, "user": {"token": token}}],
+            "contexts": [{"name": user, "context": {"cluster": "cubenet-test", "user": user}}],
+            "current-context": user,
+        }
+        with open(path, "w") as f:
+            json.dump(config, f, indent=1)
+        os.chmod(path, 0o600)
+        return path
+
+    def _cert_kubeconfig(self, user, cert):
+        def data(name):
+            with open(os.path.join(self.cert_dir, name), "rb") as f:
+                return base64.b64encode(f.read()).decode()
+        path = os.path.join(self.dir, f"{user}.kubeconfig")
+        config = {
+            "apiVersion": "v1", "kind": "Config",
+            "clusters": [{"name": "cubenet-test", "cluster": {
+                "server": self.server, "certificate-authority-data": data("ca.crt")}}],
+            "users": [{"name": user, "user": {
+                "client-certificate-data": data(f"{cert}.crt"),
+                "client-key-data": data(f"{cert}.key")}}],
             "contexts": [{"name": user, "context": {"cluster": "cubenet-test", "user": user}}],
             "current-context": user,
         }

@@ -31,3 +31,15 @@ def make_certs(d):
     _openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
              "-out", "sa.key", cwd=d)
     _openssl("pkey", "-in", "sa.key", "-pubout", "-out", "sa.pub", cwd=d)
+
+
+def make_client_cert(d, name, user, groups):
+    """A client certificate the CA signs: CN the user, O each group."""
+    subj = f"/CN={user}" + "".join(f"/O={g}" for g in groups)
+    _openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+             "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", subj, cwd=d)
+    with open(os.path.join(d, f"{name}.ext"), "w") as f:
+        f.write("extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature\n")
+    _openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+             "-CAcreateserial", "-days", "2", "-extfile", f"{name}.ext",
+             "-out", f"{name}.crt", cwd=d)

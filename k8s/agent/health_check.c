@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: Apache-2.0
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <microhttpd.h>
+#include "health_check.h"
+#include "log.h"
+#include "metrics.h"
+
+static int local_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len))
+		return 0;
+	return ss.ss_family == AF_INET ? ntohs(((struct sockaddr_in *)&ss)->sin_port) : 0;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version, const char *upload,
+				  size_t *upload_size, void **state)
+{
+	struct health_checks *h = cls;
+	const union MHD_ConnectionInfo *info;
+	struct MHD_Response *r;
+	char body[512];
+	unsigned status = 503;
+	int port, found = 0;
+	enum MHD_Result rc;
+
+	(void)url;
+	(void)method;
+	(void)version;
+	(void)upload;
+	if (!*state) {
+		*state = h;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	port = info ? local_port(info->connect_fd) : 0;
+	pthread_mutex_lock(&h->lock);
+	for (size_t i = 0; i < h->n; i++) {
+		struct health_port *p = &h->ports[i];
+
+		if (p->port != port)
+			continue;
+		found = 1;
+		status = p->local_endpoints && h->healthy ? 200 : 503;
+		/* kube-proxy's body, byte for byte. */
+		snprintf(
+		    body, sizeof(body),
+		    "{\n\t\"service\": {\n\t\t\"namespace\": \"%s\",\n\t\t\"name\": \"%s\"\n\t},"
+		    "\n\t\"localEndpoints\": %u,\n\t\"serviceProxyHealthy\": %s\n}",
+		    p->ns, p->name, p->local_endpoints, h->healthy ? "true" : "false");
+	}
+	pthread_mutex_unlock(&h->lock);
+	if (!found)
+		snprintf(body, sizeof(body), "no health check on port %d\n", port);
+	r = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_COPY);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, "Content-Type", found ? "application/json" : "text/plain");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	rc = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
+int health_checks_init(struct health_checks *h)
+{
+	memset(h, 0, sizeof(*h));
+	pthread_mutex_init(&h->lock, NULL);
+	h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_NO_LISTEN_SOCKET |
+				    MHD_USE_ITC | MHD_USE_ERROR_LOG,
+				0, NULL, NULL, on_request, h, MHD_OPTION_CONNECTION_LIMIT, 512u,
+				MHD_OPTION_PER_IP_CONNECTION_LIMIT, 32u,
+				MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+	return h->d ? 0 : -1;
+}
+
+static int listen_on(const char *address, int port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
+	int fd, one = 1;
+
+	if (inet_pton(AF_INET, address, &sa.sin_addr) != 1)
+		return -EINVAL;
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 128)) {
+		int e = errno;
+
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+void health_checks_sync(struct health_checks *h, const char *address, json_t *wanted)
+{
+	size_t n = json_object_size(wanted), k = 0;
+	struct health_port *next = n ? calloc(n, sizeof(*next)) : NULL;
+	int rebind = strcmp(address, h->address) != 0;
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(wanted, key, v)
+	{
+		struct health_port *p = &next[k];
+
+		if (!next)
+			break;
+		p->port = atoi(key);
+		p->fd = -1;
+		snprintf(p->ns, sizeof(p->ns), "%s",
+			 json_string_value(json_object_get(v, "namespace")) ?: "");
+		snprintf(p->name, sizeof(p->name), "%s",
+			 json_string_value(json_object_get(v, "name")) ?: "");
+		p->local_endpoints = (unsigned)json_integer_value(json_object_get(v, "local"));
+		/* Keep a socket that is already there. */
+		for (size_t i = 0; i < h->n; i++) {
+			if (h->ports[i].port == p->port && !rebind && h->ports[i].fd >= 0) {
+				p->fd = h->ports[i].fd;
+				h->ports[i].fd = -1;
+			}
+		}
+		if (p->fd < 0 && address[0]) {
+			p->fd = listen_on(address, p->port);
+			if (p->fd < 0) {
+				metrics_health_check_error();
+				log_error(
+				    "service %s/%s: cannot serve its health check on %s:%d: %s",
+				    p->ns, p->name, address, p->port, strerror(-p->fd));
+				p->fd = -1;
+			}
+		}
+		k++;
+	}
+	pthread_mutex_lock(&h->lock);
+	for (size_t i = 0; i < h->n; i++)
+		if (h->ports[i].fd >= 0)
+			close(h->ports[i].fd);
+	free(h->ports);
+	h->ports = next;
+	h->n = k;
+	snprintf(h->address, sizeof(h->address), "%s", address);
+	pthread_mutex_unlock(&h->lock);
+}
+
+void health_checks_set_healthy(struct health_checks *h, int healthy)
+{
+	pthread_mutex_lock(&h->lock);
+	h->healthy = healthy;
+	pthread_mutex_unlock(&h->lock);
+}
+
+size_t health_checks_fds(struct health_checks *h, int *fds, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < h->n && n < max; i++)
+		if (h->ports[i].fd >= 0)
+			fds[n++] = h->ports[i].fd;
+	return n;
+}
+
+void health_checks_accept(struct health_checks *h, int fd)
+{
+	for (int i = 0; i < 64; i++) {
+		struct sockaddr_storage peer;
+		socklen_t len = sizeof(peer);
+		int c = accept4(fd, (struct sockaddr *)&peer, &len, SOCK_CLOEXEC);
+
+		if (c < 0)
+			return; /* EAGAIN: all taken */
+		/* libmicrohttpd closes c, also when it refuses it. */
+		MHD_add_connection(h->d, c, (struct sockaddr *)&peer, len);
+	}
+}
+
+void health_checks_free(struct health_checks *h)
+{
+	if (h->d)
+		MHD_stop_daemon(h->d);
+	for (size_t i = 0; i < h->n; i++)
+		if (h->ports[i].fd >= 0)
+			close(h->ports[i].fd);
+	free(h->ports);
+	pthread_mutex_destroy(&h->lock);
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The health check node ports of externalTrafficPolicy: Local services,
+ * served as kube-proxy serves them: HTTP on the port, on the node's
+ * address, any path; 200 when the node has ready endpoints of the service
+ * and the agent is in sync, 503 otherwise; kube-proxy's JSON body. The
+ * main loop owns the listening sockets (it polls them and accepts); one
+ * libmicrohttpd thread answers every connection.
+ */
+#ifndef CUBENET_AGENT_HEALTH_CHECK_H
+#define CUBENET_AGENT_HEALTH_CHECK_H
+
+#include <pthread.h>
+#include <jansson.h>
+
+struct MHD_Daemon;
+
+struct health_port {
+	int port, fd;
+	char ns[64], name[64];
+	unsigned local_endpoints;
+};
+
+struct health_checks {
+	struct MHD_Daemon *d;
+	pthread_mutex_t lock; /* ports and healthy: the answering thread reads them */
+	struct health_port *ports;
+	size_t n;
+	int healthy;
+	char address[64]; /* what the sockets are bound to */
+};
+
+int health_checks_init(struct health_checks *h);
+void health_checks_free(struct health_checks *h);
+/* Serve exactly these: port (string) -> {"namespace", "name", "local"} on
+ * address (IPv4; "" serves none). */
+void health_checks_sync(struct health_checks *h, const char *address, json_t *wanted);
+void health_checks_set_healthy(struct health_checks *h, int healthy);
+/* The listening sockets, for the main loop to poll: up to max into fds. */
+size_t health_checks_fds(struct health_checks *h, int *fds, size_t max);
+/* fd is readable: take its connections. */
+void health_checks_accept(struct health_checks *h, int fd);
+
+#endif
