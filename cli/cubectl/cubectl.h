@@ -7,7 +7,7 @@
 #include <jansson.h>
 #include <libyang/libyang.h>
 #include "restconf_client.h"
-#include "error.h"
+#include "cli_error.h"
 
 enum output_format {
 	OUTPUT_HUMAN = 0,

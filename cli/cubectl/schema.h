@@ -10,7 +10,7 @@
 
 #include <libyang/libyang.h>
 #include "restconf_client.h"
-#include "error.h"
+#include "cli_error.h"
 
 /* Load the daemon's modules into a new context (cache_dir may be NULL). */
 int schema_load(struct ly_ctx **ctx, const struct client *c, const char *cache_dir,

@@ -6,7 +6,7 @@
 
 #include <jansson.h>
 #include <libyang/libyang.h>
-#include "error.h"
+#include "cli_error.h"
 
 /* A leaf's value as JSON of its type (number, boolean, [null] for empty,
  * string), or NULL with the schema's complaint in err. */

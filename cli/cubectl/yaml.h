@@ -6,7 +6,7 @@
 
 #include <stdio.h>
 #include <jansson.h>
-#include "error.h"
+#include "cli_error.h"
 
 /* The document in a file as JSON; NULL with the reason in err. */
 json_t *yaml_load_file(const char *path, struct cli_error *err);

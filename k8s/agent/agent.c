@@ -15,7 +15,7 @@
 #include "health_check.h"
 #include "kube_request.h"
 #include "log.h"
-#include "metrics.h"
+#include "agent_metrics.h"
 #include "reflector.h"
 #include "status_server.h"
 #include "store.h"

@@ -11,7 +11,7 @@
 #include <microhttpd.h>
 #include "health_check.h"
 #include "log.h"
-#include "metrics.h"
+#include "agent_metrics.h"
 
 static int local_port(int fd)
 {

@@ -5,7 +5,7 @@
 #include <time.h>
 #include "kube_request.h"
 #include "log.h"
-#include "metrics.h"
+#include "agent_metrics.h"
 #include "reflector.h"
 
 #define PAGE_SIZE	  500

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <microhttpd.h>
-#include "metrics.h"
+#include "agent_metrics.h"
 #include "status_server.h"
 
 /* The loop turns at least every second; this long without is a hang. */

@@ -4,7 +4,7 @@
 #include <string.h>
 #include "entry.h"
 #include "log.h"
-#include "metrics.h"
+#include "agent_metrics.h"
 #include "plan.h"
 #include "reflector.h"
 #include "writer.h"

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <stdarg.h>
 #include <stdio.h>
-#include "error.h"
+#include "cli_error.h"
 
 int cli_fail(struct cli_error *err, int code, const char *fmt, ...)
 {

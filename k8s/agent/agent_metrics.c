@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <time.h>
 #include "buf.h"
-#include "metrics.h"
+#include "agent_metrics.h"
 
 static const double sync_bounds[SYNC_BUCKETS] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
 						 0.25,	0.5,	1,     2.5,  5,	    10,	  30};

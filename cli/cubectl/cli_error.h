@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cubectl's errors as values: a message and the exit code it ends with. */
-#ifndef CUBECTL_ERROR_H
-#define CUBECTL_ERROR_H
+#ifndef CUBECTL_CLI_ERROR_H
+#define CUBECTL_CLI_ERROR_H
 
 /* Exit codes, documented in cubectl(1). */
 enum cubectl_exit {
