@@ -15,9 +15,8 @@
 #include <string.h>
 #include <curl/curl.h>
 #include "cubectl.h"
+#include "cubenetd_socket.h"
 #include "schema.h"
-
-#define DEFAULT_SOCKET "/run/cubenet/cubenetd.sock"
 
 struct settings {
 	char socket[256], url[256], token[256], output[16], cache[512];
@@ -33,7 +32,7 @@ static const struct option_spec {
 } option_specs[] = {
     {"output", 'o', "FORMAT", "table (default, for people), json or yaml"},
     {"file", 'f', "FILE", "a subtree to add or set, JSON or YAML ('-': stdin)"},
-    {"socket", 's', "PATH", "cubenetd's unix socket (default " DEFAULT_SOCKET ")"},
+    {"socket", 's', "PATH", "cubenetd's unix socket (default " CUBENETD_SOCKET ")"},
     {"url", 'u', "URL", "cubenetd over TCP, e.g. http://127.0.0.1:8181 (needs a token)"},
     {"token", 't', "TOKEN", "bearer token for --url"},
     {"token-file", 'T', "FILE", "read the token from FILE"},
@@ -162,7 +161,7 @@ static const char completion_script[] =
 int main(int argc, char **argv)
 {
 	struct cubectl x = {0};
-	struct settings s = {.socket = DEFAULT_SOCKET, .output = "table"};
+	struct settings s = {.socket = CUBENETD_SOCKET, .output = "table"};
 	struct option longopts[sizeof(option_specs) / sizeof(option_specs[0])];
 	char shortopts[64] = "+", path[600];
 	const char *home = getenv("HOME"), *config_file = NULL;

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include "cubenetd_socket.h"
 #include "datastore.h"
 #include "instance.h"
 #include "restconf.h"
@@ -24,7 +25,6 @@
 #include "service.h"
 #include "service_registry.h"
 
-#define DEFAULT_SOCKET	  "/run/cubenet/cubenetd.sock"
 #define DEFAULT_STATE_DIR "/var/lib/cubenet"
 #define DEFAULT_BPFFS	  "/sys/fs/bpf/cubenet"
 
@@ -49,7 +49,7 @@ static const struct option long_options[] = {
 };
 
 static const char *const option_help[] = {
-    "unix socket to listen on (default " DEFAULT_SOCKET ", mode 0600)",
+    "unix socket to listen on (default " CUBENETD_SOCKET ", mode 0600)",
     "also listen on TCP [ADDR:]PORT, loopback by default (needs --token-file)",
     "file holding the bearer token TCP clients must send",
     "where the running config is saved (default " DEFAULT_STATE_DIR ")",
@@ -194,7 +194,7 @@ static char *read_token(const char *path)
 
 int main(int argc, char **argv)
 {
-	struct options o = {DEFAULT_SOCKET,   NULL,	    NULL, DEFAULT_STATE_DIR,
+	struct options o = {CUBENETD_SOCKET,  NULL,	    NULL, DEFAULT_STATE_DIR,
 			    CUBENET_YANG_DIR, DEFAULT_BPFFS};
 	struct restconf_server unix_srv = {0}, tcp_srv = {0};
 	struct cn_error err = {0};

@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <curl/curl.h>
 #include "agent.h"
+#include "cubenetd_socket.h"
 #include "kubeconfig.h"
 #include "log.h"
 #include "modes.h"
@@ -22,7 +23,7 @@ static void usage(FILE *f)
 	    "  --context NAME           kubeconfig context (default: its current one)\n"
 	    "  --serviceaccount-dir DIR in-cluster token and CA (default %s)\n"
 	    "  --node-name NAME         this node (default: $NODE_NAME, else the host name)\n"
-	    "  --socket PATH            cubenetd's socket (default /run/cubenet/cubenetd.sock)\n"
+	    "  --socket PATH            cubenetd's socket (default " CUBENETD_SOCKET ")\n"
 	    "  --status-address IP:PORT /metrics, /healthz, /readyz (default 127.0.0.1:9966)\n"
 	    "  --cluster-cidr CIDR      the cluster's pod range(s), comma-separated (default:\n"
 	    "                           every Node's podCIDR)\n"
@@ -144,7 +145,7 @@ int main(int argc, char **argv)
 	};
 	struct options o = {
 	    .serviceaccount_dir = IN_CLUSTER_DIR,
-	    .socket = "/run/cubenet/cubenetd.sock",
+	    .socket = CUBENETD_SOCKET,
 	    .status_address = "127.0.0.1:9966",
 	    .node = {.port_min = 30000, .port_max = 32767, .masquerade = 1},
 	    .write_mode = WRITE_AUTO,

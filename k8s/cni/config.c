@@ -14,8 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include "cni.h"
-
-#define DEFAULT_SOCKET "/run/cubenet/cubenetd.sock"
+#include "cubenetd_socket.h"
 
 const char *const cni_supported_versions[] = {"0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0", NULL};
 
@@ -280,7 +279,7 @@ static int check_network(struct cni_call *call, const char *stdin_text, size_t l
 		return cni_fail(err, CNI_ERR_INVALID_CONFIG, "invalid network configuration",
 				"\"socket\" must be an absolute path shorter than %zu bytes",
 				sizeof(((struct sockaddr_un *)0)->sun_path));
-	call->socket = socket ? json_string_value(socket) : DEFAULT_SOCKET;
+	call->socket = socket ? json_string_value(socket) : CUBENETD_SOCKET;
 	ipam = json_object_get(call->conf, "ipam");
 	type = json_object_get(ipam, "type");
 	if (!json_is_object(ipam) || !json_is_string(type))
