@@ -15,10 +15,12 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 #include "cubenetd_socket.h"
 #include "datastore.h"
 #include "instance.h"
+#include "log.h"
 #include "restconf.h"
 #include "runtime.h"
 #include "packet_in.h"
@@ -35,6 +37,7 @@ struct options {
 	const char *state_dir;
 	const char *yang_dir;
 	const char *bpffs;
+	const char *log_level;
 };
 
 static const struct option long_options[] = {
@@ -44,6 +47,7 @@ static const struct option long_options[] = {
     {"state-dir", required_argument, NULL, 'd'},
     {"yang-dir", required_argument, NULL, 'y'},
     {"bpffs", required_argument, NULL, 'b'},
+    {"log-level", required_argument, NULL, 'l'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -55,6 +59,8 @@ static const char *const option_help[] = {
     "where the running config is saved (default " DEFAULT_STATE_DIR ")",
     "where the YANG modules are (default " CUBENET_YANG_DIR ")",
     "where programs and maps are pinned (default " DEFAULT_BPFFS ")",
+    "error, warning, info (default: each write and what it changed) or debug\n"
+    "                    (also reads, and libbpf's own messages)",
     "this help",
 };
 
@@ -64,6 +70,14 @@ static void usage(FILE *f)
 	for (size_t i = 0; long_options[i].name; i++)
 		fprintf(f, "  --%-12s %s%s\n", long_options[i].name,
 			long_options[i].has_arg ? "ARG  " : "     ", option_help[i]);
+}
+
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
 static volatile sig_atomic_t stop;
@@ -92,8 +106,8 @@ static int listen_unix(const char *path, struct stat *made)
 	strcpy(addr.sun_path, path);
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
-			fprintf(stderr,
-				"cubenetd: %s exists and is not a socket; not touching it\n", path);
+			cn_log(CN_LOG_ERROR, "%s exists and is not a socket; not touching it",
+			       path);
 			return -EEXIST;
 		}
 		if (unlink(path))
@@ -132,11 +146,12 @@ static void raise_fd_limit(const struct datastore *ds)
 	rl.rlim_cur = rl.rlim_max;
 	setrlimit(RLIMIT_NOFILE, &rl);
 	getrlimit(RLIMIT_NOFILE, &rl);
-	printf("cubenetd: %lu file descriptors\n", (unsigned long)rl.rlim_cur);
+	cn_log(CN_LOG_DEBUG, "%lu file descriptors", (unsigned long)rl.rlim_cur);
 	if (rl.rlim_cur < need)
-		printf("cubenetd: warning: up to %lu may be needed (%lu cubes, %u connections on "
-		       "each server); raise the hard limit (LimitNOFILE=)\n",
-		       need, max_cubes, RESTCONF_MAX_CONNECTIONS);
+		cn_log(CN_LOG_WARNING,
+		       "%lu file descriptors; up to %lu may be needed (%lu cubes, %u connections "
+		       "on each server): raise the hard limit (LimitNOFILE=)",
+		       (unsigned long)rl.rlim_cur, need, max_cubes, RESTCONF_MAX_CONNECTIONS);
 }
 
 static int listen_tcp(const char *spec)
@@ -184,9 +199,8 @@ static char *read_token(const char *path)
 	}
 	/* Whoever can read the token can drive the node over TCP. */
 	if (fstat(fileno(f), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)))
-		fprintf(stderr,
-			"cubenetd: warning: %s is open to others than its owner (mode %o)\n", path,
-			(unsigned int)(st.st_mode & 0777));
+		cn_log(CN_LOG_WARNING, "%s is open to others than its owner (mode %o)", path,
+		       (unsigned int)(st.st_mode & 0777));
 	fclose(f);
 	buf[strcspn(buf, "\r\n")] = '\0';
 	return strlen(buf) >= 16 ? strdup(buf) : NULL; /* refuse guessable tokens */
@@ -194,8 +208,11 @@ static char *read_token(const char *path)
 
 int main(int argc, char **argv)
 {
-	struct options o = {CUBENETD_SOCKET,  NULL,	    NULL, DEFAULT_STATE_DIR,
-			    CUBENET_YANG_DIR, DEFAULT_BPFFS};
+	struct options o = {.socket_path = CUBENETD_SOCKET,
+			    .state_dir = DEFAULT_STATE_DIR,
+			    .yang_dir = CUBENET_YANG_DIR,
+			    .bpffs = DEFAULT_BPFFS,
+			    .log_level = "info"};
 	struct restconf_server unix_srv = {0}, tcp_srv = {0};
 	struct cn_error err = {0};
 	struct datastore ds;
@@ -205,6 +222,9 @@ int main(int argc, char **argv)
 	char *token = NULL;
 	struct packet_in *packet_in = NULL;
 	int opt, ufd = -1, tfd = -1, rc = 1;
+	struct timespec started;
+
+	clock_gettime(CLOCK_MONOTONIC, &started);
 
 	while ((opt = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
 		switch (opt) {
@@ -226,6 +246,9 @@ int main(int argc, char **argv)
 		case 'b':
 			o.bpffs = optarg;
 			break;
+		case 'l':
+			o.log_level = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -234,14 +257,17 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (cn_log_set_level(o.log_level)) {
+		cn_log(CN_LOG_ERROR, "--log-level %s: error, warning, info or debug", o.log_level);
+		return 2;
+	}
+	cn_log_take_libbpf();
 	if (o.tcp && !o.token_file) {
-		fprintf(stderr,
-			"cubenetd: --tcp needs --token-file: TCP clients must authenticate\n");
+		cn_log(CN_LOG_ERROR, "--tcp needs --token-file: TCP clients must authenticate");
 		return 2;
 	}
 	if (o.token_file && !(token = read_token(o.token_file))) {
-		fprintf(stderr, "cubenetd: %s: need a token of at least 16 characters\n",
-			o.token_file);
+		cn_log(CN_LOG_ERROR, "%s: need a token of at least 16 characters", o.token_file);
 		return 2;
 	}
 	if (instance_claim(o.socket_path, o.state_dir, o.bpffs)) {
@@ -252,56 +278,58 @@ int main(int argc, char **argv)
 	modules = services_modules();
 	if (!rt || !modules || runtime_init(rt, o.bpffs, &err) ||
 	    ds_init(&ds, o.yang_dir, modules, o.state_dir, &err) || services_declare(&ds, &err)) {
-		fprintf(stderr, "cubenetd: %s\n", err.message);
+		cn_log(CN_LOG_ERROR, "%s", err.message);
 		return 1;
 	}
 	raise_fd_limit(&ds);
 	ds.handler = &service_handler;
 	ds.handler_arg = rt;
 	if (ds_restore(&ds, &err)) {
-		fprintf(stderr, "cubenetd: restoring the config in %s: %s (%s)\n", o.state_dir,
-			err.message, err.path);
+		cn_log(CN_LOG_ERROR, "restoring the config in %s: %s (%s)", o.state_dir,
+		       err.message, err.path);
 		goto cleanup;
 	}
 	runtime_gc_pins(rt);
 	if (services_start(rt, &err)) {
-		fprintf(stderr, "cubenetd: %s\n", err.message);
+		cn_log(CN_LOG_ERROR, "%s", err.message);
 		goto cleanup;
 	}
 	packet_in = packet_in_start(&ds, rt);
 	if (!packet_in) {
-		fprintf(stderr, "cubenetd: cannot start the slow path\n");
+		cn_log(CN_LOG_ERROR, "cannot start the slow path");
 		goto cleanup;
 	}
 
 	ufd = listen_unix(o.socket_path, &socket_made);
 	if (ufd < 0) {
-		fprintf(stderr, "cubenetd: %s: %s\n", o.socket_path, strerror(-ufd));
+		cn_log(CN_LOG_ERROR, "%s: %s", o.socket_path, strerror(-ufd));
 		goto cleanup;
 	}
 	unix_srv = (struct restconf_server){.ds = &ds, .rt = rt};
 	if (restconf_start(&unix_srv, ufd)) {
-		fprintf(stderr, "cubenetd: cannot serve on %s\n", o.socket_path);
+		cn_log(CN_LOG_ERROR, "cannot serve on %s", o.socket_path);
 		goto cleanup;
 	}
 	if (o.tcp) {
 		tfd = listen_tcp(o.tcp);
 		tcp_srv = (struct restconf_server){.ds = &ds, .rt = rt, .token = token};
 		if (tfd < 0 || restconf_start(&tcp_srv, tfd)) {
-			fprintf(stderr, "cubenetd: cannot listen on %s: %s\n", o.tcp,
-				strerror(tfd < 0 ? -tfd : EIO));
+			cn_log(CN_LOG_ERROR, "cannot listen on %s: %s", o.tcp,
+			       strerror(tfd < 0 ? -tfd : EIO));
 			goto cleanup;
 		}
 	}
-	printf("cubenetd: serving RESTCONF on %s%s%s\n", o.socket_path, o.tcp ? " and " : "",
-	       o.tcp ? o.tcp : "");
-	fflush(stdout);
+	cn_log(CN_LOG_INFO,
+	       "config of generation %llu restored from %s in %.0f ms; serving RESTCONF on %s%s%s",
+	       (unsigned long long)ds.journal.generation, o.state_dir, ms_since(&started),
+	       o.socket_path, o.tcp ? " and " : "", o.tcp ? o.tcp : "");
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 	while (!stop)
 		sleep(1);
+	cn_log(CN_LOG_INFO, "stopping: the datapath stays as it is, pinned in %s", o.bpffs);
 	rc = 0;
 cleanup:
 	restconf_stop(&tcp_srv);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <libyang/version.h>
 #include "datastore.h"
+#include "log.h"
 
 #define PARSE_OPTS (LYD_PARSE_ONLY | LYD_PARSE_STRICT | LYD_PARSE_NO_STATE)
 
@@ -579,8 +580,8 @@ static int transact(struct datastore *ds, const struct ds_change *c,
 		/* Back to what is on disk. */
 		if (lyd_diff_reverse_all(c->diff, &reverse) ||
 		    lyd_diff_apply_all(&ds->running, reverse))
-			fprintf(stderr, "cubenetd: cannot take a failed write back out of the "
-					"running config\n");
+			cn_log(CN_LOG_ERROR,
+			       "cannot take a failed write back out of the running config");
 		lyd_free_all(reverse);
 		goto abort;
 	}
@@ -657,7 +658,7 @@ int ds_write(struct datastore *ds, struct ds_edit *edits, size_t n, struct cn_er
 		/* The write is safe in the journal already; a failed snapshot
 		 * only leaves the journal longer. */
 		if (journal_snapshot(&ds->journal, ds->running, &ignored))
-			fprintf(stderr, "cubenetd: %s\n", ignored.message);
+			cn_log(CN_LOG_WARNING, "%s", ignored.message);
 	}
 	rc = 0;
 out:

@@ -7,6 +7,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include "instance.h"
+#include "log.h"
 
 /* dir exists, is ours, and only we write it. */
 static int private_dir(const char *dir)
@@ -14,17 +15,16 @@ static int private_dir(const char *dir)
 	struct stat st;
 
 	if (mkdir(dir, 0700) && errno != EEXIST) {
-		fprintf(stderr, "cubenetd: cannot create %s: %s\n", dir, strerror(errno));
+		cn_log(CN_LOG_ERROR, "cannot create %s: %s", dir, strerror(errno));
 		return -1;
 	}
 	if (lstat(dir, &st) || !S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "cubenetd: %s is not a directory\n", dir);
+		cn_log(CN_LOG_ERROR, "%s is not a directory", dir);
 		return -1;
 	}
 	if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH))) {
-		fprintf(stderr,
-			"cubenetd: %s must be owned by this user and writable by no one else\n",
-			dir);
+		cn_log(CN_LOG_ERROR, "%s must be owned by this user and writable by no one else",
+		       dir);
 		return -1;
 	}
 	return 0;
@@ -38,17 +38,15 @@ static int lock(const char *lock_path, int is_dir, const char *what, const char 
 			: open(lock_path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 
 	if (fd < 0) {
-		fprintf(stderr, "cubenetd: cannot lock %s: %s\n", lock_path, strerror(errno));
+		cn_log(CN_LOG_ERROR, "cannot lock %s: %s", lock_path, strerror(errno));
 		return -1;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB)) {
 		if (errno == EWOULDBLOCK)
-			fprintf(stderr,
-				"cubenetd: another cubenetd is running with %s %s; not starting\n",
-				what, path);
+			cn_log(CN_LOG_ERROR, "another cubenetd is running with %s %s; not starting",
+			       what, path);
 		else
-			fprintf(stderr, "cubenetd: cannot lock %s: %s\n", lock_path,
-				strerror(errno));
+			cn_log(CN_LOG_ERROR, "cannot lock %s: %s", lock_path, strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -69,7 +67,7 @@ int instance_claim(const char *socket_path, const char *state_dir, const char *b
 	if (private_dir(socket_dir) || private_dir(state_dir))
 		return -1;
 	if (mkdir(bpffs, 0700) && errno != EEXIST) {
-		fprintf(stderr, "cubenetd: cannot create %s: %s\n", bpffs, strerror(errno));
+		cn_log(CN_LOG_ERROR, "cannot create %s: %s", bpffs, strerror(errno));
 		return -1;
 	}
 	if (lock(state_dir, 1, "state dir", state_dir) ||

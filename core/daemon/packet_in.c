@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "packet_in.h"
+#include "log.h"
 #include "service.h"
 #include "lib/abi/slowpath.h"
 
@@ -107,7 +108,7 @@ int packet_in_inject(struct runtime *rt, uint32_t ifindex, const void *frame, si
 	if (bpf_prog_test_run_opts(head->prog_fd, &opts)) {
 		int e = -errno;
 
-		fprintf(stderr, "cubenetd: packet-out on ifindex %u: %s\n", ifindex, strerror(-e));
+		cn_log(CN_LOG_WARNING, "packet-out on ifindex %u: %s", ifindex, strerror(-e));
 		return e;
 	}
 	return 0;

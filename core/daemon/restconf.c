@@ -5,6 +5,7 @@
 #include <string.h>
 #include <microhttpd.h>
 #include <sys/socket.h>
+#include "log.h"
 #include "restconf.h"
 #include "restconf_deadline.h"
 #include "restconf_reply.h"
@@ -158,6 +159,30 @@ static enum MHD_Result serve(struct restconf_server *srv, struct MHD_Connection 
 	}
 }
 
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* One line per request: writes and refusals at info and warning, reads at
+ * debug (an agent's reads and a scraper's would drown the rest). */
+static void log_request(const char *method, const char *url, const struct restconf_request *req)
+{
+	const struct restconf_outcome *o = restconf_last_outcome();
+	enum cn_log_level level = o->status >= 500			     ? CN_LOG_ERROR
+				  : o->status >= 400			     ? CN_LOG_WARNING
+				  : restconf_is_read(method) || req->options ? CN_LOG_DEBUG
+									     : CN_LOG_INFO;
+
+	if (!cn_log_enabled(level))
+		return;
+	cn_log(level, "%s %.300s: %u in %.1f ms%s%.600s", method, url, o->status,
+	       ms_since(&req->started), o->error[0] ? ": " : "", o->error);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version, const char *upload_data,
 				  size_t *upload_size, void **con_cls)
@@ -171,8 +196,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (!req)
 			return MHD_NO;
 		*con_cls = req;
+		clock_gettime(CLOCK_MONOTONIC, &req->started);
 		if (restconf_admit(srv, conn, url, method, version, req, &rc)) {
 			deadlines_enter(srv->deadlines, conn, DEADLINE_NONE);
+			log_request(method, url, req);
 			return rc;
 		}
 		deadlines_enter(srv->deadlines, conn, DEADLINE_BODY);
@@ -209,7 +236,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 	deadlines_enter(srv->deadlines, conn, DEADLINE_NONE);
-	return serve(srv, conn, url, method, req);
+	rc = serve(srv, conn, url, method, req);
+	log_request(method, url, req);
+	return rc;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,

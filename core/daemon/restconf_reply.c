@@ -15,11 +15,20 @@ static struct MHD_Response *response(const char *type, const char *text)
 	return resp;
 }
 
+static _Thread_local struct restconf_outcome outcome;
+
+const struct restconf_outcome *restconf_last_outcome(void)
+{
+	return &outcome;
+}
+
 static enum MHD_Result queue(struct MHD_Connection *conn, unsigned int status,
 			     struct MHD_Response *resp)
 {
 	enum MHD_Result rc;
 
+	outcome.status = status;
+	outcome.error[0] = '\0';
 	if (!resp)
 		return MHD_NO;
 	rc = MHD_queue_response(conn, status, resp);
@@ -66,10 +75,14 @@ enum MHD_Result restconf_reply_error(struct MHD_Connection *conn, const struct c
 				     const char *allow)
 {
 	struct MHD_Response *resp = error_response(err);
+	enum MHD_Result rc;
 
 	if (resp && allow && err->tag == CN_ERR_NOT_ALLOWED)
 		MHD_add_response_header(resp, "Allow", allow);
-	return queue(conn, (unsigned int)cn_err_status(err->tag), resp);
+	rc = queue(conn, (unsigned int)cn_err_status(err->tag), resp);
+	snprintf(outcome.error, sizeof(outcome.error), "%s: %s%s%s", cn_err_tag_name(err->tag),
+		 err->message, err->path[0] ? " at " : "", err->path);
+	return rc;
 }
 
 enum MHD_Result restconf_reply_fail(struct MHD_Connection *conn, enum cn_err_tag tag,
@@ -94,7 +107,11 @@ enum MHD_Result restconf_reply_unauthorized(struct MHD_Connection *conn, int had
 					had_credentials
 					    ? "Bearer realm=\"cubenetd\", error=\"invalid_token\""
 					    : "Bearer realm=\"cubenetd\"");
-	return queue(conn, 401, resp);
+	enum MHD_Result rc = queue(conn, 401, resp);
+
+	snprintf(outcome.error, sizeof(outcome.error), "access-denied: %s",
+		 had_credentials ? "wrong bearer token" : "no bearer token");
+	return rc;
 }
 
 void restconf_location(const char *xpath, char *out, size_t size)

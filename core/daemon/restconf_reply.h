@@ -22,6 +22,14 @@ enum MHD_Result restconf_reply_fail(struct MHD_Connection *conn, enum cn_err_tag
 /* 401 with the challenge of RFC 6750 3. */
 enum MHD_Result restconf_reply_unauthorized(struct MHD_Connection *conn, int had_credentials);
 
+/* What this thread answered last: its status and, for an error, its tag
+ * and message (for the log line of the request). */
+struct restconf_outcome {
+	unsigned int status;
+	char error[1600]; /* tag, message and path */
+};
+const struct restconf_outcome *restconf_last_outcome(void);
+
 /* "/cubenet-core:cubes/cube[name='r0']" -> "/restconf/data/cubenet-core:cubes/cube=r0" */
 void restconf_location(const char *xpath, char *out, size_t size);
 

@@ -40,6 +40,7 @@ struct restconf_request {
 	char *body;
 	size_t len, size; /* kept, allocated */
 	int too_big;
+	struct timespec started; /* when its headers were in, for the log */
 };
 
 int restconf_is_read(const char *method);

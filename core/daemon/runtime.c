@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "runtime.h"
+#include "log.h"
 #include "config_read.h"
 #include "cube_pin.h"
 #include "netdev.h"
@@ -620,8 +621,8 @@ void runtime_retry_pending(struct runtime *rt)
 			a->ifindex = ifindex;
 			a->head = head->cube;
 			a->applied = 1;
-			fprintf(stderr, "cubenetd: %s appeared: '%s' attached in %s mode\n",
-				a->netdev, a->cube, attach_mode_name(a->mode));
+			cn_log(CN_LOG_INFO, "%s appeared: '%s' attached in %s mode", a->netdev,
+			       a->cube, attach_mode_name(a->mode));
 		}
 	}
 }

@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "packet_in.h"
+#include "log.h"
 #include "router_neigh.h"
 #include "runtime.h"
 #include "lib/abi/router.h"
@@ -125,8 +126,8 @@ static void send_neighbour_solicitation(struct neigh_state *sp, const struct rou
 	icmp[3] = (uint8_t)csum;
 	memcpy(to.sll_addr, f, 6);
 	if (sendto(sp->raw_fd, f, sizeof(f), 0, (struct sockaddr *)&to, sizeof(to)) < 0)
-		fprintf(stderr, "cubenetd: neighbour solicitation on ifindex %u: %s\n",
-			port->ifindex, strerror(errno));
+		cn_log(CN_LOG_WARNING, "neighbour solicitation on ifindex %u: %s", port->ifindex,
+		       strerror(errno));
 }
 
 static void send_arp_request(struct neigh_state *sp, const struct router_port *port, __be32 target)
@@ -148,8 +149,8 @@ static void send_arp_request(struct neigh_state *sp, const struct router_port *p
 	memcpy(f + 38, &target, 4);
 	memset(to.sll_addr, 0xff, 6);
 	if (sendto(sp->raw_fd, f, sizeof(f), 0, (struct sockaddr *)&to, sizeof(to)) < 0)
-		fprintf(stderr, "cubenetd: ARP request on ifindex %u: %s\n", port->ifindex,
-			strerror(errno));
+		cn_log(CN_LOG_WARNING, "ARP request on ifindex %u: %s", port->ifindex,
+		       strerror(errno));
 }
 
 static void on_neigh_miss(struct neigh_state *sp, struct cube *from,

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include "config_read.h"
+#include "log.h"
 #include "map_sync.h"
 #include "map_txn.h"
 #include "netdev.h"
@@ -216,7 +217,7 @@ static int validate_router(const struct ds_change *c, const struct lyd_node *r,
 				return -1;
 			/* At a restart its netdev may be gone: the interface is down
 			 * until the config names one that is there. */
-			fprintf(stderr, "cubenetd: %s\n", err->message);
+			cn_log(CN_LOG_WARNING, "%s", err->message);
 			*err = (struct cn_error){0};
 			continue;
 		}
