@@ -16,11 +16,16 @@
  */
 #include <errno.h>
 #include <ifaddrs.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <netinet/in.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <bpf/bpf.h>
@@ -205,20 +210,23 @@ static int local_key(const struct ifaddrs *a, struct sock_lb_local_key *key)
 	return 0;
 }
 
-/* The node's address, and its local addresses for NodePorts on them: the
- * new ones first, then those gone. */
-static int write_node(struct sock_lb *s, const struct pods_node *node)
+/* The node's local addresses, for NodePorts on them: the new ones first,
+ * then those gone. From apply and from the address watcher, one at a time. */
+static pthread_mutex_t local_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int write_local(int local)
 {
-	struct sock_lb_node v = {.addr = node->addr, .have_addr = (uint32_t)node->have_addr};
-	int local = bpf_map__fd(s->maps.sock_lb_local), rc;
 	struct sock_lb_local_key key, next, have;
 	struct ifaddrs *ifs = NULL;
-	uint32_t zero = 0, one = 1;
+	uint32_t one = 1;
+	int rc;
 
-	if (bpf_map_update_elem(bpf_map__fd(s->maps.sock_lb_node), &zero, &v, BPF_ANY))
-		return -errno;
-	if (getifaddrs(&ifs))
-		return -errno;
+	pthread_mutex_lock(&local_lock);
+	if (getifaddrs(&ifs)) {
+		rc = -errno;
+		pthread_mutex_unlock(&local_lock);
+		return rc;
+	}
 	for (struct ifaddrs *a = ifs; a; a = a->ifa_next)
 		if (!local_key(a, &key))
 			bpf_map_update_elem(local, &key, &one, BPF_ANY); /* full: those served */
@@ -233,7 +241,89 @@ static int write_node(struct sock_lb *s, const struct pods_node *node)
 			bpf_map_delete_elem(local, &key);
 	}
 	freeifaddrs(ifs);
+	pthread_mutex_unlock(&local_lock);
 	return 0;
+}
+
+static int write_node(struct sock_lb *s, const struct pods_node *node)
+{
+	struct sock_lb_node v = {.addr = node->addr, .have_addr = (uint32_t)node->have_addr};
+	uint32_t zero = 0;
+
+	if (bpf_map_update_elem(bpf_map__fd(s->maps.sock_lb_node), &zero, &v, BPF_ANY))
+		return -errno;
+	return write_local(bpf_map__fd(s->maps.sock_lb_local));
+}
+
+/* Addresses come and go between changes: a thread follows them (on the
+ * pinned map, so it shares nothing else with the changes). */
+static struct {
+	pthread_t thread;
+	int nl_fd, stop_fd, running;
+	char map[400];
+} watch = {.nl_fd = -1, .stop_fd = -1};
+
+static void *watch_addresses(void *arg)
+{
+	struct pollfd fds[2] = {{.fd = watch.nl_fd, .events = POLLIN},
+				{.fd = watch.stop_fd, .events = POLLIN}};
+	char buf[8192];
+
+	(void)arg;
+	while (poll(fds, 2, -1) >= 0 || errno == EINTR) {
+		int changed = 0, fd;
+
+		if (fds[1].revents)
+			break;
+		if (!(fds[0].revents & POLLIN))
+			continue;
+		/* Any message (or an overrun, ENOBUFS): read the set anew. */
+		while (recv(watch.nl_fd, buf, sizeof(buf), MSG_DONTWAIT) > 0 || errno == ENOBUFS)
+			changed = 1;
+		if (changed && (fd = bpf_obj_get(watch.map)) >= 0) {
+			write_local(fd);
+			close(fd);
+		}
+	}
+	return NULL;
+}
+
+int pods_host_start(struct runtime *rt, struct cn_error *err)
+{
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK,
+				 .nl_groups = RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR};
+
+	pin_path(rt, watch.map, sizeof(watch.map), "sock_lb_local");
+	watch.nl_fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	watch.stop_fd = eventfd(0, EFD_CLOEXEC);
+	if (watch.nl_fd < 0 || watch.stop_fd < 0 ||
+	    bind(watch.nl_fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    pthread_create(&watch.thread, NULL, watch_addresses, NULL)) {
+		int e = errno;
+
+		pods_host_stop(rt);
+		return cn_fail(err, CN_ERR_OPERATION_FAILED, NODE,
+			       "cannot follow the node's addresses: %s", strerror(e));
+	}
+	watch.running = 1;
+	return 0;
+}
+
+void pods_host_stop(struct runtime *rt)
+{
+	uint64_t one = 1;
+
+	(void)rt;
+	if (watch.running) {
+		if (write(watch.stop_fd, &one, sizeof(one)) == sizeof(one))
+			pthread_join(watch.thread, NULL);
+		watch.running = 0;
+	}
+	if (watch.nl_fd >= 0)
+		close(watch.nl_fd);
+	if (watch.stop_fd >= 0)
+		close(watch.stop_fd);
+	watch.nl_fd = watch.stop_fd = -1;
 }
 
 static void links_remove(struct runtime *rt)

@@ -262,6 +262,8 @@ static const struct service pods_service = {
     .commit = pods_commit,
     .abort = pods_abort,
     .state = pods_state,
+    .start = pods_host_start,
+    .stop = pods_host_stop,
 };
 CUBENET_SERVICE(pods_service);
 

@@ -172,5 +172,9 @@ void pods_each_next(void (*fn)(void *arg, const struct pods_pod *pod), void *arg
 int pods_host_apply(struct runtime *rt, const struct ds_change *c, struct cn_error *err);
 void pods_host_commit(struct runtime *rt);
 void pods_host_abort(void);
+/* The thread that keeps the node's local addresses in step (service start
+ * and stop). */
+int pods_host_start(struct runtime *rt, struct cn_error *err);
+void pods_host_stop(struct runtime *rt);
 
 #endif

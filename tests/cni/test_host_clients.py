@@ -24,6 +24,7 @@ SERVICES = "/restconf/data/cubenet-pods:services"
 CLUSTER_IP, PORT, TARGET = "10.96.0.10", 80, 8080
 NODE_IP, NODE_PORT = "192.0.2.1", 30080
 OTHER_LOCAL = "198.51.100.7"  # a second local address of the node
+LATER_LOCAL = "203.0.113.9"  # one it gains while the daemon runs
 UDP_PORT, UDP_TARGET, UDP_NODE_PORT = 53, 5353, 30053
 
 # TCP on TARGET and UDP on UDP_TARGET, each answering with the pod's name.
@@ -123,6 +124,15 @@ class HostClientTest(CniNode):
                  CLIENT, mode, addr, str(port), str(count))
         return json.loads(out.stdout)
 
+    def eventually(self, mode, addr, port, want):
+        """What one connection gets once it starts with want (2 s at most)."""
+        for _ in range(40):
+            got = next(iter(self.client(mode, addr, port, 1)["seen"]))
+            if got.startswith(want):
+                return want
+            time.sleep(0.05)
+        return got
+
     def attached(self):
         """Our programs on the root cgroup: prog ids of the pinned links."""
         ids = {}
@@ -156,12 +166,19 @@ class HostClientTest(CniNode):
         svc = self.daemon.client().get(SERVICES + "/service=default,web").json()
         svc = svc["cubenet-pods:service"][0]
         self.assertEqual(int(svc["statistics"]["new-connections"]), 60 + 4 * 30)
+        # An address the node gains later serves the NodePort too, one it
+        # loses no longer does.
+        sh("ip", "-n", self.node, "addr", "add", LATER_LOCAL + "/32", "dev", "lo")
+        self.assertEqual(self.eventually("tcp", LATER_LOCAL, NODE_PORT, "be"), "be")
+        sh("ip", "-n", self.node, "addr", "del", OTHER_LOCAL + "/32", "dev", "lo")
+        self.assertEqual(self.eventually("tcp", OTHER_LOCAL, NODE_PORT, "errno:"), "errno:")
         # Every pod's connection came from the node's address, straight
         # to the pod: nothing was translated on the way.
-        nat = self.daemon.client().get("/metrics").body
-        m = re.search(r'cubenet_cube_verdict_packets_total\{cube="node:maglev",'
-                      r'verdict="\w+"\} (\d+)', nat)
-        self.assertEqual(int(m.group(1)) if m else 0, 0, "the chain's maglev saw packets")
+        body = self.daemon.client().get("/metrics").body
+        seen = [int(m.group(1)) for m in re.finditer(
+            r'cubenet_cube_verdict_packets_total\{cube="node:maglev",verdict="\w+"\} (\d+)',
+            body)]
+        self.assertEqual(sum(seen), 0, "the chain's maglev saw packets")
 
     def test_udp_connected_and_unconnected(self):
         self.service(["be1", "be2", "be3"])
