@@ -57,21 +57,26 @@ threading.Event().wait()
 """
 CLIENT = """
 import json, socket, sys, time
-addr, conns, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
-lat = []
-for _ in range(conns):
-    t0 = time.perf_counter()
-    c = socket.create_connection((addr, 80)); c.sendall(b"GET"); assert c.recv(8) == b"x"
-    c.close()
-    lat.append(time.perf_counter() - t0)
+addr, conns, seconds, pod, target = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), \
+    sys.argv[4], int(sys.argv[5])
+def cycle(where, n):
+    lat = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        c = socket.create_connection(where); c.sendall(b"GET"); assert c.recv(8) == b"x"
+        c.close()
+        lat.append(time.perf_counter() - t0)
+    lat.sort()
+    return lat
+direct = cycle((pod, target), conns)
+lat = cycle((addr, 80), conns)
 buf = b"\\0" * (1 << 18)
 c = socket.create_connection((addr, 81)); sent = 0; t0 = time.perf_counter()
 while time.perf_counter() - t0 < seconds:
     c.sendall(buf); sent += len(buf)
 c.shutdown(socket.SHUT_WR); c.recv(1); took = time.perf_counter() - t0; c.close()
-lat.sort()
 print(json.dumps({"median_us": lat[len(lat) // 2] * 1e6, "p90_us": lat[len(lat) * 9 // 10] * 1e6,
-                  "gbit": sent * 8 / took / 1e9}))
+                  "direct_us": direct[len(direct) // 2] * 1e6, "gbit": sent * 8 / took / 1e9}))
 """
 
 
@@ -138,7 +143,8 @@ def main():
                      "10.96.0.0/12", "dev", "cubenet0"]
             sh(*route, check=path == "chain")
             out = sh("nsenter", f"--net=/run/netns/{node}", sys.executable, "-c", CLIENT,
-                     CLUSTER_IP[path], str(conns), str(seconds)).stdout
+                     CLUSTER_IP[path], str(conns), str(seconds), addrs[0],
+                     str(TARGETS[path])).stdout
             results[path].append(json.loads(out))
             print(path, results[path][-1], flush=True)
         print(report(results, rounds, conns, seconds))
@@ -171,6 +177,11 @@ def report(results, rounds, conns, seconds):
         lines.append(f"| {label} | {med(path, 'median_us'):.1f} ({spread(path, 'median_us')}) "
                      f"| {med(path, 'p90_us'):.1f} | {med(path, 'gbit'):.2f} "
                      f"({spread(path, 'gbit')}) |")
+    lines += ["", "The same cycle straight to a pod's address (no service; what every other "
+              "connect of the node pays for the programs being there): "
+              f"{med('socket', 'direct_us'):.1f} µs ({spread('socket', 'direct_us')}) with them, "
+              f"{med('chain', 'direct_us'):.1f} µs ({spread('chain', 'direct_us')}) without, "
+              f"{med('socket', 'direct_us') / med('chain', 'direct_us'):.2f}×."]
     lines += ["", f"socket / chain: latency {med('socket', 'median_us') / med('chain', 'median_us'):.2f}×, "
               f"throughput {med('socket', 'gbit') / med('chain', 'gbit'):.2f}×"]
     return "\n".join(lines)

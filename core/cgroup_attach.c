@@ -75,8 +75,9 @@ int cgroup_link_open(const char *pin, enum bpf_attach_type type)
 	if (fd < 0)
 		return errno == ENOENT ? -ENOENT : -errno;
 	memset(&info, 0, sizeof(info));
+	/* A link someone detached names no cgroup: of no use, replaced. */
 	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.type != BPF_LINK_TYPE_CGROUP ||
-	    info.cgroup.attach_type != type) {
+	    info.cgroup.attach_type != type || !info.cgroup.cgroup_id) {
 		close(fd);
 		unlink(pin);
 		return -ENOENT;

@@ -23,7 +23,8 @@ int cgroup2_root_open(const char *fallback);
 int cgroup_link_create(int cgroup_fd, int prog_fd, enum bpf_attach_type type, const char *pin);
 
 /* The link pinned at pin if it is a cgroup link attached at type (its
- * fd); -ENOENT if there is none, and a pin of anything else is removed. */
+ * fd); -ENOENT if there is none, and a pin of anything else (or of a link
+ * detached since) is removed. */
 int cgroup_link_open(const char *pin, enum bpf_attach_type type);
 
 /* Run prog_fd in the link's place, atomically. */

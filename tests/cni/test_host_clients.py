@@ -58,6 +58,17 @@ for i in range(count):
         if mode == "tcp":
             c = socket.socket(); c.settimeout(3); c.connect((addr, port))
             peer = c.getpeername(); who = c.recv(100).decode() or "empty"
+        elif mode == "tcp6-mapped":  # a dual-stack socket, the IPv4 address mapped
+            c = socket.socket(socket.AF_INET6); c.settimeout(3)
+            c.connect(("::ffff:" + addr, port)); peer = c.getpeername()[:2]
+            peer = (peer[0].replace("::ffff:", ""), peer[1])
+            who = c.recv(100).decode() or "empty"
+        elif mode == "udp6-mapped":
+            c = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); c.settimeout(3)
+            c.sendto(b"ask%d" % i, ("::ffff:" + addr, port)); data, peer = c.recvfrom(100)
+            peer = (peer[0].replace("::ffff:", ""), peer[1])
+            who, _, echo = data.decode().partition(" ")
+            assert echo == "ask%d" % i, data
         elif mode == "udp-connected":
             c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); c.settimeout(3)
             c.connect((addr, port)); peer = c.getpeername()
@@ -162,10 +173,13 @@ class HostClientTest(CniNode):
         for addr in ("127.0.0.1", "127.0.0.53", NODE_IP, OTHER_LOCAL):
             got = self.client("tcp", addr, NODE_PORT, 30)["seen"]
             self.assertEqual(set(got), {"be1", "be2", "be3"}, (addr, got))
+        # IPv6 sockets to IPv4 frontends (mapped addresses): connect6.
+        got = self.client("tcp6-mapped", CLUSTER_IP, PORT, 30)["seen"]
+        self.assertEqual(set(got), {"be1", "be2", "be3"}, got)
         # Counted per endpoint as the chain counts its connections.
         svc = self.daemon.client().get(SERVICES + "/service=default,web").json()
         svc = svc["cubenet-pods:service"][0]
-        self.assertEqual(int(svc["statistics"]["new-connections"]), 60 + 4 * 30)
+        self.assertEqual(int(svc["statistics"]["new-connections"]), 60 + 5 * 30)
         # An address the node gains later serves the NodePort too, one it
         # loses no longer does.
         sh("ip", "-n", self.node, "addr", "add", LATER_LOCAL + "/32", "dev", "lo")
@@ -182,7 +196,7 @@ class HostClientTest(CniNode):
 
     def test_udp_connected_and_unconnected(self):
         self.service(["be1", "be2", "be3"])
-        for mode in ("udp-connected", "udp-sendto"):
+        for mode in ("udp-connected", "udp-sendto", "udp6-mapped"):
             got = self.client(mode, CLUSTER_IP, UDP_PORT, 60)["seen"]
             self.assertEqual(set(got), {"be1", "be2", "be3"}, (mode, got))
             for addr in ("127.0.0.1", NODE_IP):
