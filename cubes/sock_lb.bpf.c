@@ -11,6 +11,7 @@
  *   sendmsg4/6      unconnected UDP, per datagram
  *   recvmsg4/6      the reply's source back to the frontend
  *   getpeername4/6  likewise for the peer a socket reports
+ *   iter/udp        connected UDP sockets of endpoints gone: destroyed
  *
  * Frontends are the chain's classifier keys: ClusterIPs, external and
  * load-balancer IPs, NodePorts on the node's address; a NodePort asked of
@@ -27,6 +28,7 @@
  */
 #include <linux/bpf.h>
 #include <linux/in.h>
+#include <linux/in6.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "lib/hash.h"
@@ -89,8 +91,16 @@ struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, SOCK_LB_REVERSE_ENTRIES);
 	__type(key, struct sock_lb_reverse_key);
-	__type(value, struct sock_lb_reverse);
+	__type(value, struct sock_lb_addr);
 } sock_lb_reverse SEC(".maps");
+
+/* Not pinned: filled and emptied around one run of the iterator. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SOCK_LB_GONE_ENTRIES);
+	__type(key, struct sock_lb_addr);
+	__type(value, __u32);
+} sock_lb_gone SEC(".maps");
 
 /* An address and port as a socket sees them. */
 struct sock_dst {
@@ -159,7 +169,7 @@ static __always_inline enum verdict pick(struct bpf_sock_addr *ctx, struct sock_
 	struct sock_lb_node *node = bpf_map_lookup_elem(&sock_lb_node, &zero);
 	__u64 cookie = bpf_get_socket_cookie(ctx), now = 0;
 	struct sock_lb_reverse_key rkey = {.cookie = cookie};
-	struct sock_lb_reverse front = {.addr = d->addr, .port = d->port, .family = d->family};
+	struct sock_lb_addr front = {.addr = d->addr, .port = d->port, .family = d->family};
 	struct maglev_affinity_key akey = {};
 	struct classifier_value *v;
 	struct maglev_service *svc;
@@ -217,9 +227,9 @@ static __always_inline enum verdict pick(struct bpf_sock_addr *ctx, struct sock_
 	d->addr = t->addr;
 	if (t->port)
 		d->port = t->port;
-	rkey.addr = d->addr;
-	rkey.port = d->port;
-	rkey.family = d->family;
+	rkey.to.addr = d->addr;
+	rkey.to.port = d->port;
+	rkey.to.family = d->family;
 	fresh = !bpf_map_lookup_elem(&sock_lb_reverse, &rkey);
 	bpf_map_update_elem(&sock_lb_reverse, &rkey, &front, BPF_ANY);
 	if (count_always || fresh) {
@@ -340,7 +350,7 @@ static __always_inline int translate(struct bpf_sock_addr *ctx, int v6, int coun
 static __always_inline int untranslate(struct bpf_sock_addr *ctx, int v6)
 {
 	struct sock_lb_reverse_key k = {};
-	struct sock_lb_reverse *front;
+	struct sock_lb_addr *front;
 	struct sock_dst d;
 
 	if (!node_netns(ctx))
@@ -350,9 +360,9 @@ static __always_inline int untranslate(struct bpf_sock_addr *ctx, int v6)
 	else
 		read4(ctx, &d);
 	k.cookie = bpf_get_socket_cookie(ctx);
-	k.addr = d.addr;
-	k.port = d.port;
-	k.family = d.family;
+	k.to.addr = d.addr;
+	k.to.port = d.port;
+	k.to.family = d.family;
 	front = bpf_map_lookup_elem(&sock_lb_reverse, &k);
 	if (!front || front->family != d.family)
 		return 1;
@@ -411,6 +421,73 @@ SEC("cgroup/getpeername6")
 int sock_lb_getpeername6(struct bpf_sock_addr *ctx)
 {
 	return untranslate(ctx, 1);
+}
+
+/* What the iterator reads of the kernel's sockets (CO-RE: offsets from the
+ * running kernel's BTF). */
+struct udp_sock;
+struct bpf_iter_meta;
+
+struct bpf_iter__udp {
+	struct bpf_iter_meta *meta;
+	struct udp_sock *udp_sk;
+} __attribute__((preserve_access_index));
+
+struct sock_common {
+	__be32 skc_daddr;
+	__be16 skc_dport;
+	unsigned short skc_family;
+	volatile unsigned char skc_state;
+	struct in6_addr skc_v6_daddr;
+} __attribute__((preserve_access_index));
+
+extern int bpf_sock_destroy(struct sock_common *sk) __ksym;
+
+#define AF_INET_	 2
+#define AF_INET6_	 10
+#define TCP_ESTABLISHED_ 1 /* a connected UDP socket's state */
+
+/*
+ * Every UDP socket of the namespace the iterator is made in (the node's):
+ * one connected, by a translation of ours (its cookie and peer in
+ * sock_lb_reverse), to an endpoint in sock_lb_gone is destroyed. Its owner
+ * gets ECONNABORTED and connects again, to an endpoint that is there.
+ */
+SEC("iter/udp")
+int sock_lb_udp_reap(struct bpf_iter__udp *ctx)
+{
+	struct sock_common *sk = (struct sock_common *)ctx->udp_sk;
+	struct sock_lb_reverse_key k = {};
+
+	if (!sk || sk->skc_state != TCP_ESTABLISHED_)
+		return 0;
+	k.to.port = sk->skc_dport;
+	if (sk->skc_family == AF_INET_) {
+		k.to.family = CUBE_AF_INET;
+		k.to.addr.ip4 = sk->skc_daddr;
+	} else if (sk->skc_family == AF_INET6_) {
+		__u32 a[4];
+
+		a[0] = sk->skc_v6_daddr.in6_u.u6_addr32[0];
+		a[1] = sk->skc_v6_daddr.in6_u.u6_addr32[1];
+		a[2] = sk->skc_v6_daddr.in6_u.u6_addr32[2];
+		a[3] = sk->skc_v6_daddr.in6_u.u6_addr32[3];
+		if (!a[0] && !a[1] && a[2] == bpf_htonl(0xffff)) {
+			k.to.family = CUBE_AF_INET;
+			k.to.addr.ip4 = a[3];
+		} else {
+			k.to.family = CUBE_AF_INET6;
+			__builtin_memcpy(k.to.addr.ip6, a, sizeof(a));
+		}
+	} else {
+		return 0;
+	}
+	if (!bpf_map_lookup_elem(&sock_lb_gone, &k.to))
+		return 0;
+	k.cookie = bpf_get_socket_cookie(sk);
+	if (bpf_map_lookup_elem(&sock_lb_reverse, &k))
+		bpf_sock_destroy(sk);
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

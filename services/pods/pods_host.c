@@ -13,6 +13,9 @@
  * them again onto the new maps and swaps each link at commit, so no connect
  * meets a half-made choice. Links that must be made are made in apply (an
  * abort removes them); the chain gone, or host-clients off, they go.
+ * Connected UDP sockets of endpoints a change removed are destroyed at
+ * commit (an iterator over the namespace's UDP sockets), as the chain
+ * forgets such flows.
  */
 #include <errno.h>
 #include <ifaddrs.h>
@@ -94,6 +97,12 @@ static struct {
 	char dir[300];	   /* BPFFS/host */
 	int cgroup_fd;
 } host = {.links = {-1, -1, -1, -1, -1, -1, -1, -1}, .cgroup_fd = -1};
+
+/* Endpoints of UDP balancers the change in commit removed. */
+static struct {
+	struct sock_lb_addr *at;
+	size_t n, cap;
+} gone;
 
 static struct bpf_program *prog_of(struct sock_lb *s, int hook)
 {
@@ -319,6 +328,9 @@ void pods_host_stop(struct runtime *rt)
 			pthread_join(watch.thread, NULL);
 		watch.running = 0;
 	}
+	free(gone.at);
+	gone.at = NULL;
+	gone.n = gone.cap = 0;
 	if (watch.nl_fd >= 0)
 		close(watch.nl_fd);
 	if (watch.stop_fd >= 0)
@@ -361,6 +373,57 @@ static int links_ensure(struct runtime *rt, struct sock_lb *s)
 		host.made[h] = 1;
 	}
 	return 0;
+}
+
+void pods_host_udp_gone(const union cube_addr *addr, uint8_t family, uint16_t port)
+{
+	if (gone.n == gone.cap) {
+		size_t cap = gone.cap ? 2 * gone.cap : 64;
+		struct sock_lb_addr *grown = realloc(gone.at, cap * sizeof(*grown));
+
+		if (!grown)
+			return; /* out of memory: those sockets stay on the endpoint */
+		gone.at = grown;
+		gone.cap = cap;
+	}
+	gone.at[gone.n++] =
+	    (struct sock_lb_addr){.addr = *addr, .port = htons(port), .family = family};
+}
+
+static void run_iterator(struct bpf_program *prog)
+{
+	struct bpf_link *link = bpf_program__attach_iter(prog, NULL);
+	char buf[64];
+	int fd;
+
+	if (!link)
+		return;
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd >= 0) {
+		while (read(fd, buf, sizeof(buf)) > 0)
+			;
+		close(fd);
+	}
+	bpf_link__destroy(link);
+}
+
+/* Destroy the node's connected UDP sockets of the endpoints gone, a map's
+ * worth at a time. */
+static void reap_udp(struct sock_lb *s)
+{
+	int map = bpf_map__fd(s->maps.sock_lb_gone);
+	uint32_t one = 1;
+
+	for (size_t from = 0; from < gone.n; from += SOCK_LB_GONE_ENTRIES) {
+		size_t to =
+		    from + SOCK_LB_GONE_ENTRIES < gone.n ? from + SOCK_LB_GONE_ENTRIES : gone.n;
+
+		for (size_t i = from; i < to; i++)
+			bpf_map_update_elem(map, &gone.at[i], &one, BPF_ANY);
+		run_iterator(s->progs.sock_lb_udp_reap);
+		for (size_t i = from; i < to; i++)
+			bpf_map_delete_elem(map, &gone.at[i]);
+	}
 }
 
 int pods_host_apply(struct runtime *rt, const struct ds_change *c, struct cn_error *err)
@@ -420,6 +483,9 @@ void pods_host_commit(struct runtime *rt)
 		host.next = NULL;
 		memcpy(host.live_ids, host.next_ids, sizeof(host.live_ids));
 	}
+	if (host.live)
+		reap_udp(host.live);
+	gone.n = 0;
 	memset(host.made, 0, sizeof(host.made));
 }
 

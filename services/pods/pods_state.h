@@ -172,6 +172,10 @@ void pods_each_next(void (*fn)(void *arg, const struct pods_pod *pod), void *arg
 int pods_host_apply(struct runtime *rt, const struct ds_change *c, struct cn_error *err);
 void pods_host_commit(struct runtime *rt);
 void pods_host_abort(void);
+/* At commit, before pods_host_commit: an endpoint a UDP balancer lost
+ * (port in host order); the node's sockets connected to it through the
+ * balancer are destroyed. */
+void pods_host_udp_gone(const union cube_addr *addr, uint8_t family, uint16_t port);
 /* The thread that keeps the node's local addresses in step (service start
  * and stop). */
 int pods_host_start(struct runtime *rt, struct cn_error *err);

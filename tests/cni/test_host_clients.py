@@ -9,6 +9,7 @@ network namespace) rewrote the destination at connect time. A service with
 no endpoint is refused at once; client-IP affinity holds; the translation
 is gone once the service, host-clients or the chain goes; a restarted
 daemon adopts the attachment. Needs root; exits 77 without it."""
+import errno
 import json
 import os
 import re
@@ -213,6 +214,52 @@ class HostClientTest(CniNode):
                  "    seen.add(d.split()[0])\n"
                  "print(len(seen))", CLUSTER_IP)
         self.assertEqual(out.stdout.strip(), "1")
+
+    def test_connected_udp_of_a_removed_endpoint_is_closed(self):
+        """A UDP flow has no end: a socket connected through the balancer
+        to an endpoint the service lost is destroyed (its owner sees
+        ECONNABORTED and connects again, to an endpoint that is there),
+        as the chain forgets such flows. A socket connected to the pod's
+        own address is left alone."""
+        self.service(["be1"])
+        talk = subprocess.Popen(
+            ["nsenter", f"--net=/run/netns/{self.node}", sys.executable, "-u", "-c", r"""
+import socket, sys
+def conn(addr, port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(3)
+    s.connect((addr, port)); return s
+def ask(s):
+    try:
+        s.send(b"x"); return s.recv(100).split()[0].decode()
+    except OSError as e:
+        return "error:%d" % e.errno
+svc, direct = conn(sys.argv[1], 53), conn(sys.argv[2], 5353)
+for line in sys.stdin:
+    if line.strip() == "again":
+        svc = conn(sys.argv[1], 53)
+    print(ask(svc), ask(direct), flush=True)
+""", CLUSTER_IP, self.addr["be1"][1]], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            text=True)
+        self.addCleanup(talk.stdout.close)
+        self.addCleanup(talk.wait)
+        self.addCleanup(talk.kill)
+
+        def say(word="ask"):
+            talk.stdin.write(word + "\n")
+            talk.stdin.flush()
+            return talk.stdout.readline().split()
+
+        self.assertEqual(say(), ["be1", "be1"])
+        self.service(["be1", "be2"])  # be1 stays: the socket too
+        self.assertEqual(say(), ["be1", "be1"])
+        self.service(["be2"])
+        # Destroyed: disconnected, so a send has no destination
+        # (EDESTADDRREQ), or the abort itself is reported (ECONNABORTED).
+        svc, direct = say()
+        self.assertIn(svc, ("error:%d" % errno.EDESTADDRREQ, "error:%d" % errno.ECONNABORTED))
+        self.assertEqual(direct, "be1")
+        self.assertEqual(say("again"), ["be2", "be1"])
+        talk.stdin.close()
 
     def test_no_endpoint_refused_at_once(self):
         self.service([])

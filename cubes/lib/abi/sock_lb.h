@@ -27,22 +27,28 @@ struct sock_lb_local_key {
 	__u32 family; /* CUBE_AF_INET or CUBE_AF_INET6 */
 };
 
-/* "sock_lb_reverse": per socket and endpoint, the frontend the socket asked
- * for, so replies (recvmsg) and getpeername show the frontend. */
-struct sock_lb_reverse_key {
-	__u64 cookie; /* the socket's */
+/* An address and port as a socket names them. */
+struct sock_lb_addr {
 	union cube_addr addr;
 	__be16 port;
-	__u8 family;
+	__u8 family; /* CUBE_AF_INET (an IPv4-mapped address too) or CUBE_AF_INET6 */
 	__u8 pad[5];
 };
 
-struct sock_lb_reverse {
-	union cube_addr addr;
-	__be16 port;
-	__u8 family;
-	__u8 pad[5];
+/* "sock_lb_reverse": per socket and endpoint, the frontend the socket asked
+ * for (a struct sock_lb_addr), so replies (recvmsg) and getpeername show
+ * the frontend. */
+struct sock_lb_reverse_key {
+	__u64 cookie; /* the socket's */
+	struct sock_lb_addr to;
 };
+
+/* "sock_lb_gone": the endpoints (struct sock_lb_addr, value unused) whose
+ * connected UDP sockets sock_lb_udp_reap destroys, filled by userspace for
+ * one run of the iterator: a UDP flow has no end, so a socket connected to
+ * an endpoint a service no longer has would stay on it (the chain forgets
+ * such flows likewise, core/nat_flush.c). */
+#define SOCK_LB_GONE_ENTRIES 4096
 
 #define SOCK_LB_REVERSE_ENTRIES (1u << 16)
 #define SOCK_LB_LOCAL_ENTRIES	256
