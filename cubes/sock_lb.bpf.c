@@ -20,9 +20,10 @@
  * touched (sock_lb_netns): pods go through the chain as before.
  *
  * What a socket hook lacks of the chain's hash inputs: the source port
- * (none is bound yet at connect) is the socket's cookie, folded to 16 bits,
- * unless the socket is bound; the source address is the bound one, or the
- * node's. A service with no usable endpoint fails connect (and sendmsg)
+ * (none is bound yet at connect; a datagram's socket is bound before its
+ * first send) is the socket's cookie, folded to 16 bits, unless the socket
+ * is bound; the source address is the bound one, or the node's. So one
+ * socket keeps to one endpoint, datagram after datagram. A service with no usable endpoint fails connect (and sendmsg)
  * with ECONNREFUSED, as a client of the chain gets an ICMP port
  * unreachable.
  */
