@@ -23,9 +23,10 @@
  * (none is bound yet at connect; a datagram's socket is bound before its
  * first send) is the socket's cookie, folded to 16 bits, unless the socket
  * is bound; the source address is the bound one, or the node's. So one
- * socket keeps to one endpoint, datagram after datagram. A service with no usable endpoint fails connect (and sendmsg)
- * with ECONNREFUSED, as a client of the chain gets an ICMP port
- * unreachable.
+ * socket keeps to one endpoint, datagram after datagram. A service with
+ * no usable endpoint fails connect (and sendmsg) with ECONNREFUSED, as a
+ * client of the chain gets an ICMP port unreachable: a connect4 program
+ * that returns 0 alone gives EPERM; bpf_set_retval() sets the errno.
  */
 #include <linux/bpf.h>
 #include <linux/in.h>
