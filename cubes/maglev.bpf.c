@@ -9,38 +9,8 @@
 #include "lib/chain.h"
 #include "lib/hash.h"
 #include "lib/reject.h"
+#include "lib/maglev_pick.h"
 #include "lib/abi/maglev.h"
-
-/* Every service's ring, side by side (see abi/maglev.h). Userspace writes
- * rings through a mapping of the array: millions of slots cost a memcpy,
- * not a syscall each. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, MAGLEV_DEFAULT_SLOTS / MAGLEV_SLOTS_PER_ENTRY);
-	__type(key, __u32);
-	__type(value, __u64);
-	__uint(map_flags, BPF_F_MMAPABLE);
-} maglev_slots SEC(".maps");
-
-/* Descriptors are replaced whole, and freed only after readers are done
- * (no preallocation: a preallocated element is reused at once). */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, MAGLEV_DEFAULT_SERVICES);
-	__type(key, __u32);
-	__type(value, struct maglev_service);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-} maglev_services SEC(".maps");
-
-/* Mappable: a restarted daemon reads every backend's state at memory
- * speed to adopt what the maps hold. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, MAGLEV_DEFAULT_BACKENDS);
-	__type(key, __u32);
-	__type(value, struct maglev_backend);
-	__uint(map_flags, BPF_F_MMAPABLE);
-} maglev_backends SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -73,42 +43,6 @@ static __always_inline void count(void *map, __u32 id, __u32 bytes)
 		c->packets++;
 		c->bytes += bytes;
 	}
-}
-
-/* Client-address affinity (MAGLEV_SVC_F_AFFINITY): shared LRU, per-CPU
- * lists as for connections. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, MAGLEV_DEFAULT_AFFINITY);
-	__type(key, struct maglev_affinity_key);
-	__type(value, struct maglev_affinity);
-	__uint(map_flags, BPF_F_NO_COMMON_LRU);
-} maglev_affinity SEC(".maps");
-
-/* A client seen again within this much keeps its entry as it is: no write
- * (and no shared cache line) per packet. */
-#define AFFINITY_REFRESH_NS 1000000000ull
-
-/* A backend that may take the flow: present, and the service's own (an id
- * a stale ring or connection names may belong to another service now). */
-static __always_inline int backend_usable(__u32 backend_id, __u32 svc_id)
-{
-	struct maglev_backend *b = bpf_map_lookup_elem(&maglev_backends, &backend_id);
-
-	return b && b->state != MAGLEV_BACKEND_ABSENT && b->service_id == svc_id;
-}
-
-static __always_inline __u32 ring_pick(const struct maglev_service *svc, __u32 hash)
-{
-	__u32 slot, pair;
-	__u64 *two;
-
-	if (!svc->ring_size)
-		return CUBE_NO_BACKEND;
-	slot = svc->ring_offset + hash % svc->ring_size;
-	pair = slot / MAGLEV_SLOTS_PER_ENTRY;
-	two = bpf_map_lookup_elem(&maglev_slots, &pair);
-	return two ? (__u32)(*two >> (32 * (slot % MAGLEV_SLOTS_PER_ENTRY))) : CUBE_NO_BACKEND;
 }
 
 /* No backend for a new flow: counted per service, and refused (an ICMP
@@ -154,7 +88,7 @@ CUBE_ENTRY(cube_maglev)
 		ckey.family = meta->ip_version;
 		ckey.vlan_id = meta->vlan_id;
 		conn = bpf_map_lookup_elem(&maglev_conns, &ckey);
-		if (conn && backend_usable(conn->backend_id, svc_id)) {
+		if (conn && maglev_backend_usable(conn->backend_id, svc_id)) {
 			backend_id = conn->backend_id;
 			goto chosen;
 		}
@@ -164,36 +98,24 @@ CUBE_ENTRY(cube_maglev)
 	__u64 now = 0;
 
 	if (flags & MAGLEV_SVC_F_AFFINITY) {
-		struct maglev_affinity *aff;
-
 		akey.client = meta->saddr;
 		akey.service_id = svc_id;
 		akey.family = meta->ip_version;
-		aff = bpf_map_lookup_elem(&maglev_affinity, &akey);
-		now = bpf_ktime_get_coarse_ns();
-		if (aff &&
-		    now - aff->last_seen_ns < (__u64)svc->affinity_timeout_s * 1000000000ull &&
-		    backend_usable(aff->backend_id, svc_id)) {
-			backend_id = aff->backend_id;
-			if (now - aff->last_seen_ns > AFFINITY_REFRESH_NS)
-				aff->last_seen_ns = now;
+		backend_id = maglev_affinity_get(&akey, svc, &now);
+		if (backend_id != CUBE_NO_BACKEND)
 			goto chosen;
-		}
 	}
 	if (flags & MAGLEV_SVC_F_HASH_SRC)
 		hash = cube_source_hash(meta->ip_version, &meta->saddr);
 	else
 		hash = meta->flow_hash;
-	backend_id = ring_pick(svc, hash);
+	backend_id = maglev_ring_pick(svc, hash);
 	if (backend_id == CUBE_NO_BACKEND)
 		return no_backend(ctx, st, svc_id, flags, meta);
-	if (!backend_usable(backend_id, svc_id))
+	if (!maglev_backend_usable(backend_id, svc_id))
 		return cube_drop(st, CUBE_DROP_STALE_BACKEND);
-	if (flags & MAGLEV_SVC_F_AFFINITY) {
-		struct maglev_affinity fresh = {.backend_id = backend_id, .last_seen_ns = now};
-
-		bpf_map_update_elem(&maglev_affinity, &akey, &fresh, BPF_ANY);
-	}
+	if (flags & MAGLEV_SVC_F_AFFINITY)
+		maglev_affinity_put(&akey, backend_id, now);
 
 	if (flags & MAGLEV_SVC_F_CONN_TABLE) {
 		struct maglev_conn fresh = {

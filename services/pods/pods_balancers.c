@@ -929,8 +929,10 @@ static void flush_removed_udp(struct runtime *rt, const struct pods_balancer *ol
 					     .addr = old->eps[e].addr};
 		uint32_t deleted = 0;
 
-		if (!has_ep(now, old->eps[e].backend))
+		if (!has_ep(now, old->eps[e].backend)) {
 			nat_flush_endpoint(cube_map_fd(nat, "nat_conns"), &f, &deleted);
+			pods_host_udp_gone(&old->eps[e].addr, old->eps[e].family, old->eps[e].port);
+		}
 	}
 }
 

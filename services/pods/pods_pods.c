@@ -111,6 +111,7 @@ static void node_from(const struct lyd_node *config, struct pods_node *node)
 	else if (node->uplink[0])
 		node->have_addr = !netdev_addr(node->uplink, CUBE_AF_INET, &node->addr);
 	node->host_device = !strcmp(cfg_leaf(n, "host-device") ?: "", "true");
+	node->host_clients = !strcmp(cfg_leaf(n, "host-clients") ?: "", "true");
 	if (!lyd_find_xpath(n, "masquerade/cluster-cidr", &cidrs)) {
 		for (uint32_t i = 0; i < cidrs->count && node->n_cidrs < 64; i++) {
 			uint32_t plen = 0;

@@ -6,7 +6,8 @@
  *                                  \--(anything else)-------------------->/
  *
  * on TC ingress of every registered pod's veth and of the uplink (and TC
- * egress of the host device, for the node's own traffic to pods). The
+ * egress of the host device, for the node's own traffic to pods; the
+ * node's own sockets get services at connect time, pods_host.c). The
  * router sends a packet for a pod straight out of the pod's veth and
  * leaves the rest (the node, outside) to the kernel's stack. Every packet
  * a pod sends goes through nat, so replies from an endpoint are translated
@@ -202,7 +203,8 @@ static int pods_apply(struct runtime *rt, const struct ds_change *c, struct cn_e
 				       "cannot adopt the node chain");
 	}
 	full = c->restore || chain_empty(rt);
-	if (pods_balancers_apply(rt, c, full, err) || pods_pods_apply(rt, c, full, err))
+	if (pods_balancers_apply(rt, c, full, err) || pods_pods_apply(rt, c, full, err) ||
+	    pods_host_apply(rt, c, err))
 		return -1;
 	return 0;
 }
@@ -216,6 +218,7 @@ static void pods_commit(struct runtime *rt, const struct ds_change *c)
 	pods_balancers_commit(rt);
 	pods_pods_commit();
 	pods.chain = rt_cube(rt, pods_stage_names[STAGE_MAGLEV]) != NULL;
+	pods_host_commit(rt);
 	if (!pods.chain && pods.store_cube) {
 		maglev_store_close(&pods.store);
 		pods.store_cube = NULL;
@@ -235,6 +238,7 @@ static void pods_abort(struct runtime *rt, const struct ds_change *c)
 	}
 	pods_balancers_abort();
 	pods_pods_abort();
+	pods_host_abort();
 }
 
 static void pods_state(struct runtime *rt, struct lyd_node *tree)
@@ -258,6 +262,8 @@ static const struct service pods_service = {
     .commit = pods_commit,
     .abort = pods_abort,
     .state = pods_state,
+    .start = pods_host_start,
+    .stop = pods_host_stop,
 };
 CUBENET_SERVICE(pods_service);
 

@@ -37,7 +37,7 @@
 
 enum pods_stage { STAGE_PARSER, STAGE_CLASSIFIER, STAGE_MAGLEV, STAGE_NAT, STAGE_ROUTER, N_STAGES };
 extern const char *const pods_stage_names[N_STAGES];
-#define HOST_DEVICE "cubenet0"
+#define HOST_DEVICE	      "cubenet0"
 /* The hairpin source when the node has no address yet (RFC 3927 space:
  * replies to it never leave the node chain). */
 #define PODS_HAIRPIN_FALLBACK "169.254.42.1"
@@ -93,6 +93,7 @@ struct pods_node {
 	union cube_addr addr; /* NodePorts and masquerading */
 	int have_addr;
 	int host_device;
+	int host_clients; /* the socket-level balancer for the node's own sockets */
 	struct {
 		union cube_addr prefix;
 		uint32_t len;
@@ -163,5 +164,21 @@ const struct pods_node *pods_next_node(void);
 size_t pods_next_count(void);
 /* Calls fn for every pod the change leaves. */
 void pods_each_next(void (*fn)(void *arg, const struct pods_pod *pod), void *arg);
+
+/* The node's own sockets (pods_host.c): the socket-level balancer, loaded
+ * onto the chain's maps of the change in flight and attached to the root
+ * cgroup in apply (a new attachment) or swapped in at commit; removed when
+ * the chain or node/host-clients goes. */
+int pods_host_apply(struct runtime *rt, const struct ds_change *c, struct cn_error *err);
+void pods_host_commit(struct runtime *rt);
+void pods_host_abort(void);
+/* At commit, before pods_host_commit: an endpoint a UDP balancer lost
+ * (port in host order); the node's sockets connected to it through the
+ * balancer are destroyed. */
+void pods_host_udp_gone(const union cube_addr *addr, uint8_t family, uint16_t port);
+/* The thread that keeps the node's local addresses in step (service start
+ * and stop). */
+int pods_host_start(struct runtime *rt, struct cn_error *err);
+void pods_host_stop(struct runtime *rt);
 
 #endif
