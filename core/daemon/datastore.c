@@ -278,8 +278,12 @@ static int parse_under(struct datastore *ds, const char *parent, const char *bod
 	rc = lyd_parse_data(ds->ctx, *under, in, LYD_JSON, PARSE_OPTS, 0, &tree);
 	ly_in_free(in, 0);
 	if (rc) {
-		lyd_free_all(*scratch);
-		lyd_free_all(tree);
+		/* Parsed under a parent, what was parsed hangs in the scratch
+		 * tree: freeing tree as well would free it twice. */
+		if (*scratch)
+			lyd_free_all(*scratch);
+		else
+			lyd_free_all(tree);
 		*scratch = NULL;
 		return ly_fail(ds, NULL, err, "request body");
 	}
