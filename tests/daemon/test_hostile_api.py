@@ -154,6 +154,27 @@ class MalformedInputTest(HostileTestCase):
                 self.assertError(r, 400, "malformed-message")
                 self.assertUnchanged()
 
+    def test_a_body_libyang_refuses_below_a_list_entry(self):
+        """Well-formed JSON that does not fit the schema, written below an
+        entry (the body is parsed under its parents): 400, nothing changed,
+        and the daemon still answering (it once freed the parse twice)."""
+        for i, body in enumerate([
+                '{"cubenet-core:port":[{"id":0,"nosuch":1}]}',
+                '{"cubenet-core:port":[{"id":"zero","verdict":"drop"}]}',
+                '{"cubenet-core:port":[{"id":0,"verdict":"nonsense"}]}',
+                '{"cubenet-lb:backend":[{"name":"b"}]}',
+                '{"cubenet-core:port":[{"id":0},{"id":0}]}',
+                # Refused after a first entry was parsed.
+                '{"cubenet-core:port":[{"id":0,"verdict":"drop"},{"id":1,"nosuch":1}]}',
+                '{"cubenet-core:port":[{"id":0,"verdict":"drop"}],"cubenet-core:nosuch":1}',
+        ]):
+            with self.subTest(case=i, body=body):
+                r = self.c.put(CUBES + "/cube=g3/port=0", raw=body.encode())
+                self.assertIn(r.status, (400, 404), r.body)
+                self.assertIn("ietf-restconf:errors", r.body)
+                self.assertUnchanged()
+        self.assertEqual(self.c.get(CUBES).status, 200)
+
     def test_invalid_utf8_in_body(self):
         r = self.c.post(CUBES, raw=b'{"cubenet-core:cube":[{"name":"g\xff","type":"parser"}]}')
         self.assertError(r, 400, "malformed-message")
