@@ -110,15 +110,22 @@ class ServiceIsolationTest(CniNode):
         stop, errors, writes = threading.Event(), [], []
         churn = threading.Thread(target=self.churn_a, args=(stop, errors, writes))
         churn.start()
+        seen, made = {}, 0
         try:
-            seen = self.connect(B_IP, CONNECTIONS)
+            # Connections go on until the churn has made enough writes
+            # (a sanitized daemon writes slower), within a bound.
+            while (made < CONNECTIONS or len(writes) < 20) and made < 10 * CONNECTIONS \
+                    and not errors:
+                for who, n in self.connect(B_IP, CONNECTIONS // 4).items():
+                    seen[who] = seen.get(who, 0) + n
+                made += CONNECTIONS // 4
         finally:
             stop.set()
             churn.join()
         self.assertEqual(errors, [])
         # The churn really ran alongside: many writes during the connections.
-        self.assertGreater(len(writes), 20)
-        self.assertEqual(sum(seen.values()), CONNECTIONS)
+        self.assertGreaterEqual(len(writes), 20)
+        self.assertEqual(sum(seen.values()), made)
         self.assertEqual(set(seen), {"b1", "b2"}, seen)
 
         # A, restored to its own pods, reaches them and nothing else.
