@@ -183,9 +183,10 @@ class LbTrafficTest(LbTopology):
         # Direct server return: the lb node saw requests only. Each
         # connection sends it at most 6 segments (SYN, ACK, request, ACK of
         # the answer, FIN, last ACK); the backends' 4 or more in reply must
-        # bypass it, or it would have seen 10 or more per connection.
+        # bypass it, or it would have seen 10 or more per connection. A
+        # loaded machine retransmits a few: up to one in ten connections.
         lb_rx = self.rx_packets("lb") - lb_rx_before
-        self.assertLessEqual(lb_rx, 6 * n + 20)
+        self.assertLessEqual(lb_rx, 6 * n + n // 10)
 
         # The daemon's counters: per backend, per VIP, for the chain.
         st = self.lb_state()
