@@ -463,7 +463,7 @@ static int plan_node_ports(const struct pods_node *node, struct cn_error *err)
  * the change brings. */
 static int check_unique(struct cn_error *err)
 {
-	struct str_map seen = {0};
+	struct str_map *seen = &pods.next_fronts;
 	char text[80];
 	int rc = 0;
 
@@ -474,7 +474,7 @@ static int check_unique(struct cn_error *err)
 			uint32_t owner;
 
 			front_text(&b->fronts[f], text, sizeof(text));
-			if (!str_map_get(&seen, text, &owner) ||
+			if (!str_map_get(seen, text, &owner) ||
 			    (!str_map_get(&pods.front_index, text, &owner) &&
 			     owner != pods.changes[i].id && !change_of(owner))) {
 				const struct pods_balancer *other =
@@ -491,13 +491,13 @@ static int check_unique(struct cn_error *err)
 					    text, other ? other->key : "another service's");
 				break;
 			}
-			if (str_map_set(&seen, text, pods.changes[i].id))
+			if (str_map_set(seen, text, pods.changes[i].id))
 				rc = cn_fail(err, CN_ERR_OPERATION_FAILED, SVCS, "out of memory");
 		}
 	}
 	/* Committed frontends whose owner changes must not be taken twice
-	 * either: a replaced balancer's new set is in seen already. */
-	str_map_free(&seen);
+	 * either: a replaced balancer's new set is in seen already. Kept for
+	 * the writing (write_gone) and the commit. */
 	return rc;
 }
 
@@ -508,6 +508,7 @@ static void drop_changes(void)
 		pods.change_at[pods.changes[i].id] = 0;
 	}
 	pods.n_changes = 0;
+	str_map_free(&pods.next_fronts);
 }
 
 int pods_balancers_plan(const struct ds_change *c, struct cn_error *err)
@@ -742,12 +743,20 @@ static int write_gone(struct runtime *rt, uint32_t id, const struct pods_balance
 		      const struct pods_balancer *old)
 {
 	int fd = fd_of(rt, STAGE_CLASSIFIER, "classifier_services");
+	char text[80];
+	uint32_t owner;
 	int e = 0;
 
-	for (uint32_t f = 0; old && f < old->n_fronts && !e; f++)
-		if (!has_front(b, &old->fronts[f]))
-			e = map_txn_delete(&pods.txn, fd, &old->fronts[f], sizeof(old->fronts[f]),
-					   sizeof(struct classifier_value));
+	for (uint32_t f = 0; old && f < old->n_fronts && !e; f++) {
+		if (has_front(b, &old->fronts[f]))
+			continue;
+		/* Taken by another balancer of this change: written already. */
+		front_text(&old->fronts[f], text, sizeof(text));
+		if (!str_map_get(&pods.next_fronts, text, &owner))
+			continue;
+		e = map_txn_delete(&pods.txn, fd, &old->fronts[f], sizeof(old->fronts[f]),
+				   sizeof(struct classifier_value));
+	}
 	if (!e && !b && old)
 		e = maglev_store_remove(&pods.store, &pods.txn, id);
 	for (uint32_t i = 0; old && i < old->n_eps && !e; i++)
@@ -874,8 +883,12 @@ void pods_balancers_commit(struct runtime *rt)
 		flush_removed_udp(rt, old, ch->now);
 
 		for (uint32_t f = 0; old && f < old->n_fronts; f++) {
+			uint32_t owner;
+
+			/* Unless a balancer committed before this one took it. */
 			front_text(&old->fronts[f], text, sizeof(text));
-			str_map_del(&pods.front_index, text);
+			if (!str_map_get(&pods.front_index, text, &owner) && owner == ch->id)
+				str_map_del(&pods.front_index, text);
 		}
 		for (uint32_t e = 0; old && e < old->n_eps; e++)
 			if (!has_ep(ch->now, old->eps[e].backend))
@@ -897,6 +910,7 @@ void pods_balancers_commit(struct runtime *rt)
 		ch->now = NULL;
 	}
 	pods.n_changes = 0;
+	str_map_free(&pods.next_fronts);
 	id_pool_commit(&pods.balancer_ids);
 	id_pool_commit(&pods.backend_ids);
 }

@@ -37,7 +37,7 @@
 
 enum pods_stage { STAGE_PARSER, STAGE_CLASSIFIER, STAGE_MAGLEV, STAGE_NAT, STAGE_ROUTER, N_STAGES };
 extern const char *const pods_stage_names[N_STAGES];
-#define HOST_DEVICE "cubenet0"
+#define HOST_DEVICE	      "cubenet0"
 /* The hairpin source when the node has no address yet (RFC 3927 space:
  * replies to it never leave the node chain). */
 #define PODS_HAIRPIN_FALLBACK "169.254.42.1"
@@ -117,6 +117,9 @@ struct pods {
 	struct pods_balancer_change *changes;
 	size_t n_changes, cap_changes;
 	uint32_t *change_at; /* per id: its position in changes + 1, 0: untouched */
+	/* Frontend (as text) -> the id the change gives it: one that moves
+	 * between ids is not deleted with the one that lost it. */
+	struct str_map next_fronts;
 	struct pods_pod_change *pod_changes;
 	size_t n_pod_changes, cap_pod_changes;
 	struct pods_node next_node;

@@ -233,10 +233,53 @@ class ServiceSemantics(ServiceNode):
         self.assertEqual(set(self.client.who(CIP, 80, 30)), {"be1", "be3"})
         self.assertEqual(set(client.who(UPLINK_NODE, 30080, 45)), {"be1", "be2", "be3"})
 
+        self.put_service("web", CIP, [port], mixed, internal_traffic_policy="local",
+                         external_traffic_policy="local")
+        self.assertEqual(set(self.client.who(CIP, 80, 30)), {"be1", "be3"})
+        self.assertEqual(set(client.who(UPLINK_NODE, 30080, 30)), {"be1", "be3"})
+
         self.put_service("web", CIP, [port], self.eps("be1", "be2"),
                          external_traffic_policy="local")
         self.assertRefused(client.connect(UPLINK_NODE, 30080, count=3))
         self.assertEqual(set(self.client.who(CIP, 80, 30)), {"be1", "be2"})
+
+    def test_frontend_moves_to_another_balancer(self):
+        """A frontend (address, port, protocol) that one change takes from
+        one balancer to another stays served, and stays owned: the traffic
+        policies made equal (two balancers become one), and one YANG Patch
+        that deletes a service and creates another on its addresses."""
+        outside = self.outside()
+        client = self.start_agent("outside", outside, [])
+        port = dict(TCP80, **{"node-port": 30080})
+        self.put_service("web", CIP, [port], self.eps("be1", local=True),
+                         external_traffic_policy="local")
+        self.assertEqual(self.client.who(CIP, 80, 3), {"be1": 3})
+        self.put_service("web", CIP, [port], self.eps("be1", local=True))
+        self.assertEqual(self.client.who(CIP, 80, 3, timeout=1), {"be1": 3})
+        self.assertEqual(client.who(UPLINK_NODE, 30080, 3, timeout=1), {"be1": 3})
+        api = self.daemon.client()
+        r = api.put(f"{SERVICES}/service=default,other",
+                    self.service_body("other", [TCP80]))
+        self.assertRefusedWrite(r, 400, "10.96.0.10|80|6 is already default/web/80/tcp/all's")
+
+        patch = {"ietf-yang-patch:yang-patch": {"patch-id": "move", "edit": [
+            {"edit-id": "e1", "operation": "delete", "target": "/service=default,web"},
+            {"edit-id": "e2", "operation": "create", "target": "/service=default,web2",
+             "value": {"cubenet-pods:service": [{
+                 "namespace": "default", "name": "web2", "cluster-ip": [CIP], "port": [port],
+                 "endpoint": self.eps("be2")}]}}]}}
+        r = api.request("PATCH", SERVICES, raw=json.dumps(patch),
+                        headers={"Content-Type": "application/yang-patch+json"})
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(self.client.who(CIP, 80, 3, timeout=1), {"be2": 3})
+        self.assertEqual(client.who(UPLINK_NODE, 30080, 3, timeout=1), {"be2": 3})
+        r = api.put(f"{SERVICES}/service=default,other",
+                    self.service_body("other", [TCP80]))
+        self.assertRefusedWrite(r, 400, "10.96.0.10|80|6 is already default/web2/80/tcp/all's")
+        r = api.put(f"{SERVICES}/service=default,other",
+                    self.service_body("other", [dict(TCP80, **{"node-port": 30080})],
+                                      cip=CIP2))
+        self.assertRefusedWrite(r, 400, "192.0.2.1|30080|6 is already default/web2/80/tcp/all's")
 
     def assertRefusedWrite(self, r, status, words):
         self.assertEqual(r.status, status, r.body)
