@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from test_cni import CniNode, sh  # noqa: E402
@@ -229,15 +230,24 @@ class ServiceNode(CniNode):
         self.assertEqual(r.status, 200, r.body)
         return r.json()["cubenet-pods:service"][0]
 
-    def statistics(self, name, namespace="default"):
+    def statistics(self, name, namespace="default", settled=False):
         """(the service's statistics, {endpoint address: its statistics}),
-        every counter an int."""
-        svc = self.service_state(name, namespace)
-
+        every counter an int. settled: once two reads 0.2 s apart agree
+        (packets still in flight counted), for at most 3 s."""
         def ints(d):
             return {k: int(v) for k, v in (d or {}).items()}
-        return (ints(svc.get("statistics")),
-                {e["address"]: ints(e.get("statistics")) for e in svc.get("endpoint", [])})
+
+        def read():
+            svc = self.service_state(name, namespace)
+            return (ints(svc.get("statistics")),
+                    {e["address"]: ints(e.get("statistics")) for e in svc.get("endpoint", [])})
+        now = read()
+        for _ in range(15 if settled else 0):
+            time.sleep(0.2)
+            now, before = read(), now
+            if now == before:
+                break
+        return now
 
     def outside(self, node=None):
         """A namespace beyond the node's uplink (up0, 192.0.2.1/24), routed
