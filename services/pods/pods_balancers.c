@@ -226,8 +226,9 @@ static int build_balancers(const struct lyd_node *svc, const struct pods_node *n
 					       "out of memory");
 			b->flags = affinity ? MAGLEV_SVC_F_AFFINITY : 0;
 			b->affinity_timeout_s = affinity ? timeout : 0;
+			/* nat refuses new connections, established ones go on. */
 			if (!b->n_eps)
-				b->flags |= MAGLEV_SVC_F_REJECT;
+				b->flags |= MAGLEV_SVC_F_MARK_NO_BACKEND;
 		}
 	}
 	return 0;

@@ -189,6 +189,27 @@ class ServiceSemantics(ServiceNode):
         talk(4)
         self.client.call("close", id="t")
 
+    def test_established_connection_outlives_the_last_endpoint(self):
+        """A service whose every endpoint stops serving (or is removed)
+        refuses new connections, but a TCP connection opened before goes
+        on, data both ways, as kube-proxy's REJECT takes new connections
+        only."""
+        self.put_service("web", CIP, [TCP80], self.eps("be1"))
+        self.assertEqual(self.client.call("open", id="t", proto="tcp", addr=CIP,
+                                          port=80)["who"], "be1")
+        self.put_service("web", CIP, [TCP80],
+                         self.eps("be1", ready=False, serving=False, terminating=True))
+        self.assertRefused(self.client.connect(CIP, 80, count=2))
+        self.assertEqual(self.client.call("talk", id="t", data="still"),
+                         {"reply": "be1:still"})
+        self.put_service("web", CIP, [TCP80], [])
+        self.assertRefused(self.client.connect(CIP, 80, count=2))
+        self.assertEqual(self.client.call("talk", id="t", data="there"),
+                         {"reply": "be1:there"})
+        svc, _ = self.statistics("web")
+        # Four connections refused; the open one's packets are no new ones.
+        self.assertEqual(svc["no-endpoint"], 4)
+
     def test_external_and_load_balancer_ips(self):
         """A client beyond the uplink reaches the service on an external IP
         and on a load-balancer IP, TCP and UDP, its own address kept; an
