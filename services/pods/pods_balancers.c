@@ -853,8 +853,10 @@ fail_write:
 }
 
 /* UDP has no end: flows to an endpoint that went would stay pinned to it
- * (kube-proxy deletes their conntrack entries too). Not undoable: after
- * the change is saved. */
+ * (kube-proxy deletes their conntrack entries too). Only the flows that
+ * came in through this balancer's frontends: the same pod and port may be
+ * another service's endpoint still. Not undoable: after the change is
+ * saved. */
 static void flush_removed_udp(struct runtime *rt, const struct pods_balancer *old,
 			      const struct pods_balancer *now)
 {
@@ -863,14 +865,22 @@ static void flush_removed_udp(struct runtime *rt, const struct pods_balancer *ol
 	if (!nat || !old || old->proto != IPPROTO_UDP_)
 		return;
 	for (uint32_t e = 0; e < old->n_eps; e++) {
-		struct nat_flush_filter f = {.family = old->eps[e].family,
-					     .proto = IPPROTO_UDP_,
-					     .port = old->eps[e].port,
-					     .addr = old->eps[e].addr};
-		uint32_t deleted = 0;
+		if (has_ep(now, old->eps[e].backend))
+			continue;
+		for (uint32_t f = 0; f < old->n_fronts; f++) {
+			struct nat_flush_filter filter = {.family = old->eps[e].family,
+							  .proto = IPPROTO_UDP_,
+							  .port = old->eps[e].port,
+							  .addr = old->eps[e].addr,
+							  .service_port =
+							      ntohs(old->fronts[f].port),
+							  .service_addr = old->fronts[f].vip};
+			uint32_t deleted = 0;
 
-		if (!has_ep(now, old->eps[e].backend))
-			nat_flush_endpoint(cube_map_fd(nat, "nat_conns"), &f, &deleted);
+			if (old->fronts[f].family == old->eps[e].family)
+				nat_flush_endpoint(cube_map_fd(nat, "nat_conns"), &filter,
+						   &deleted);
+		}
 	}
 }
 

@@ -111,6 +111,37 @@ class ServiceSemantics(ServiceNode):
             self.assertEqual(self.client.call("talk", id="u", data=f"b{i}")["reply"],
                              f"{who} {self.addr['client'][1]} b{i}")
 
+    def test_udp_flows_of_other_services_stay(self):
+        """An endpoint removed from one service leaves the UDP flows other
+        services have to the same pod and port alone: 8 flows of a service
+        opened while be1 was its only endpoint stay on be1 after it gained
+        three more (nat keeps them) and after be1 left another service. A
+        flow forgotten would go where the ring now says, another endpoint
+        with probability 3/4 each: all 8 staying by chance, < 2e-5."""
+        self.put_service("dns", CIP, [UDP53], self.eps("be1"))
+        self.put_service("dns2", CIP2, [UDP53], self.eps("be1"))
+        client_ip = self.addr["client"][1]
+
+        def ask(sock, data):
+            return self.client.call("talk", id=sock, data=data)
+
+        for f in range(8):
+            self.assertEqual(self.client.call("open", id=f"u{f}", proto="udp", addr=CIP,
+                                              port=53), {})
+            self.assertEqual(ask(f"u{f}", "a"), {"reply": f"be1 {client_ip} a"})
+        self.assertEqual(self.client.call("open", id="v", proto="udp", addr=CIP2, port=53), {})
+        self.assertEqual(ask("v", "a"), {"reply": f"be1 {client_ip} a"})
+        self.put_service("dns", CIP, [UDP53], self.eps(*BACKENDS))
+        for f in range(8):
+            self.assertEqual(ask(f"u{f}", "b"), {"reply": f"be1 {client_ip} b"})
+        self.put_service("dns2", CIP2, [UDP53], self.eps("be2"))
+        self.assertEqual(ask("v", "c"), {"reply": f"be2 {client_ip} c"})
+        for f in range(8):
+            self.assertEqual(ask(f"u{f}", "c"), {"reply": f"be1 {client_ip} c"}, f)
+        # One connection per flow, none opened again.
+        _, eps = self.statistics("dns")
+        self.assertEqual(eps[self.addr["be1"][1]]["new-connections"], 8)
+
     def test_session_affinity_and_its_timeout(self):
         """client-ip affinity with a 2 s timeout: every connection of a
         client goes to one endpoint, also after endpoints are added and
