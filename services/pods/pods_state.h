@@ -54,6 +54,10 @@ struct pods_balancer {
 	struct classifier_key fronts[PODS_MAX_FRONTENDS * 2];
 	uint32_t n_fronts;
 	uint16_t node_port; /* host order; 0: none */
+	/* The service's health-check node port (host order; 0: none), on its
+	 * first balancer for external traffic: served by the node agent, not
+	 * the chain, so no node port may take its number. */
+	uint16_t health_check_port;
 	uint8_t proto;
 	uint32_t flags, affinity_timeout_s;
 	struct pods_endpoint *eps;

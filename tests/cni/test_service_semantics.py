@@ -352,7 +352,8 @@ class ServiceSemantics(ServiceNode):
         api = self.daemon.client()
         r = api.put(NODE, {"cubenet-pods:node": {"address": UPLINK_NODE}})
         self.assertIn(r.status, (201, 204), r.body)
-        self.put_service("a", CIP, [dict(TCP80, **{"node-port": 30080})], self.eps("be1"))
+        self.put_service("a", CIP, [dict(TCP80, **{"node-port": 30080})], self.eps("be1"),
+                         health_check_node_port=30500)
         before = api.config()
 
         def refused(body, words, name):
@@ -366,6 +367,20 @@ class ServiceSemantics(ServiceNode):
                 "node port 192.0.2.1|30080|6 is already default/a/80/tcp/all's", "b")
         refused(self.service_body("b", [TCP80]),
                 "address and port 10.96.0.10|80|6 is already default/a/80/tcp/all's", "b")
+        # A health-check node port is the node agent's: no node port takes it.
+        refused(self.service_body("b", [dict(TCP80, **{"node-port": 30500})], cip=CIP2),
+                "default/b/80/tcp/all: node port 30500/tcp is already default/a/80/tcp/all's "
+                "health-check node port", "b")
+        refused(self.service_body("b", [TCP80], cip=CIP2, **{"health-check-node-port": 30080}),
+                "default/b/80/tcp/all: health-check node port 30080/tcp is already "
+                "default/a/80/tcp/all's node port", "b")
+        refused(self.service_body("b", [TCP80], cip=CIP2, **{"health-check-node-port": 30500}),
+                "default/b/80/tcp/all: health-check node port 30500/tcp is already "
+                "default/a/80/tcp/all's health-check node port", "b")
+        refused(self.service_body("b", [dict(TCP80, **{"node-port": 30600})], cip=CIP2,
+                                  **{"health-check-node-port": 30600}),
+                "default/b/80/tcp/all: health-check node port 30600/tcp is already "
+                "default/b/80/tcp/all's node port", "b")
         refused(self.service_body("b", [{"port": 80, "protocol": "sctp",
                                          "target-port": TARGET}], cip=CIP2),
                 "port 80/sctp: SCTP is not supported", "b")
@@ -385,8 +400,48 @@ class ServiceSemantics(ServiceNode):
         # The datapath as before: a still answers, c's address is no service.
         self.assertEqual(self.client.who(CIP, 80, 3), {"be1": 3})
         self.assertIn("error", self.client.connect("10.96.0.30", 80, timeout=1)[0])
+        # Given up, a health-check node port is free for a node port.
+        self.put_service("a", CIP, [dict(TCP80, **{"node-port": 30080})], self.eps("be1"))
+        self.put_service("e", "10.96.0.50", [dict(TCP80, **{"node-port": 30500})],
+                         self.eps("be2"))
+        self.assertEqual(self.client.who("10.96.0.50", 80, 2), {"be2": 2})
         # The same address and port in another protocol is another frontend.
         self.put_service("b", CIP, [dict(TCP80, protocol="udp")], self.eps("be2"))
+
+    def test_a_restarted_daemon_keeps_services_and_their_claims(self):
+        """Across a restart of cubenetd, an open connection goes on (also
+        while it is down), the service answers on every frontend, and
+        what it owns stays owned: its address and port, its node port, its
+        health-check node port."""
+        self.outside()
+        self.put_service("web", CIP, [dict(TCP80, **{"node-port": 30080})],
+                         self.eps("be1", "be2"), health_check_node_port=30500)
+        held = self.client.call("open", id="t", proto="tcp", addr=CIP, port=80)["who"]
+        self.daemon.stop()
+        self.assertEqual(self.client.call("talk", id="t", data="down"),
+                         {"reply": f"{held}:down"})
+        self.daemon.start()
+        self.assertEqual(self.client.call("talk", id="t", data="up"), {"reply": f"{held}:up"})
+        self.assertEqual(set(self.client.who(CIP, 80, 30)), {"be1", "be2"})
+        self.assertEqual(set(self.client.who(UPLINK_NODE, 30080, 30)), {"be1", "be2"})
+        api = self.daemon.client()
+        before = api.config()
+        for body, words in (
+                (self.service_body("b", [TCP80]),
+                 "address and port 10.96.0.10|80|6 is already default/web/80/tcp/all's"),
+                (self.service_body("b", [dict(TCP80, **{"node-port": 30080})], cip=CIP2),
+                 "node port 192.0.2.1|30080|6 is already default/web/80/tcp/all's"),
+                (self.service_body("b", [dict(TCP80, **{"node-port": 30500})], cip=CIP2),
+                 "node port 30500/tcp is already default/web/80/tcp/all's health-check")):
+            self.assertRefusedWrite(api.put(f"{SERVICES}/service=default,b", body), 400, words)
+            self.assertEqual(api.config(), before)
+        # Changed after the restart: the adopted ids are the service's own.
+        other = "be2" if held == "be1" else "be1"
+        self.put_service("web", CIP, [dict(TCP80, **{"node-port": 30080})], self.eps(other),
+                         health_check_node_port=30500)
+        self.assertEqual(self.client.who(CIP, 80, 10), {other: 10})
+        self.assertEqual(self.client.call("talk", id="t", data="after"),
+                         {"reply": f"{held}:after"})
 
     def test_statistics(self):
         """After traffic, a service's state reports, per service and per
