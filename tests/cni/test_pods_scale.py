@@ -142,7 +142,7 @@ class PodsAtScale(ServiceNode):
         last = add[-100:]
         print(f"\n{BULK} veth pairs made in {made - start:.1f} s; registered through the API "
               f"in {registered - made:.1f} s; 2 CNI ADDs {cni_added - registered:.2f} s; "
-              f"TC check {checked - cni_added:.2f} s; traffic {traffic - checked:.1f} s; "
+              f"TC check {checked - cni_added:.2f} s; traffic {traffic - checked:.2f} s; "
               f"deleted in {deleted - traffic:.1f} s, checked empty {emptied - deleted:.1f} s; "
               f"veths removed in {end - emptied:.1f} s; whole test {end - start:.1f} s",
               file=sys.stderr)

@@ -3,10 +3,13 @@
 the CNI plugin in namespaces, each running an agent that serves TCP and UDP
 and makes client calls (service_node.py), services written to cubenetd's
 API, real TCP and UDP through node:parser -> classifier -> maglev -> nat ->
-router. What a service with no endpoints answers, hairpin, UDP flows of a
-removed endpoint, session affinity and its timeout, graceful termination,
-external and load-balancer IPs, the traffic policies, validation, and the
-statistics. Needs root; exits 77 without it."""
+router. What a service with no endpoints answers (and what happens to a
+connection opened before), hairpin, UDP flows of a removed endpoint (and
+of other services to the same pod), session affinity and its timeout,
+graceful termination, external and load-balancer IPs, the traffic
+policies, validation and the ownership of addresses and node ports (as
+they move between services, across a restart), and the statistics.
+Needs root; exits 77 without it."""
 import json
 import os
 import sys
