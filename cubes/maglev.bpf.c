@@ -8,7 +8,7 @@
  */
 #include "lib/chain.h"
 #include "lib/hash.h"
-#include "lib/reject.h"
+#include "lib/hdr.h"
 #include "lib/maglev_pick.h"
 #include "lib/abi/maglev.h"
 
@@ -45,18 +45,39 @@ static __always_inline void count(void *map, __u32 id, __u32 bytes)
 	}
 }
 
-/* No backend for a new flow: counted per service, and refused (an ICMP
- * port unreachable to the client, as kube-proxy rejects) when the service
- * asks, so the client fails at once instead of timing out. */
+/* Whether the packet may open a connection: a TCP SYN, or any packet of
+ * another protocol (a fragment included). */
+static __always_inline int opens_flow(CUBE_CTX *ctx, const struct cube_meta *meta)
+{
+	struct tcphdr *tcp;
+
+	if (meta->l4_proto != IPPROTO_TCP || !(meta->flags & CUBE_META_F_L4))
+		return 1;
+	tcp = ctx_hdr(ctx, meta->l4_off, sizeof(*tcp));
+	return !tcp || (tcp->syn && !tcp->ack);
+}
+
+/*
+ * No backend for the flow. With MAGLEV_SVC_F_MARK_NO_BACKEND the packet
+ * goes on marked so, for a nat behind to refuse a new connection (as
+ * kube-proxy rejects: an ICMP port unreachable, at once) while one it
+ * tracks goes on; counted per service when it may open a connection.
+ * Otherwise dropped, and counted.
+ */
 static __always_inline int no_backend(CUBE_CTX *ctx, struct cube_stats *st, __u32 svc_id,
 				      __u32 flags, struct cube_meta *meta)
 {
 	struct maglev_counters *c = bpf_map_lookup_elem(&maglev_service_stats, &svc_id);
 
+	if (flags & MAGLEV_SVC_F_MARK_NO_BACKEND) {
+		if (c && opens_flow(ctx, meta))
+			c->no_backend++;
+		meta->backend_id = CUBE_NO_BACKEND;
+		meta->flags |= CUBE_META_F_BACKEND;
+		return cube_out(ctx, st, MAGLEV_PORT_OUT);
+	}
 	if (c)
 		c->no_backend++;
-	if (flags & MAGLEV_SVC_F_REJECT)
-		return cube_reject(ctx, st, meta);
 	return cube_drop(st, CUBE_DROP_NO_BACKEND);
 }
 

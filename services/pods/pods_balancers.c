@@ -160,6 +160,7 @@ static int build_balancers(const struct lyd_node *svc, const struct pods_node *n
 	uint32_t timeout =
 	    (uint32_t)strtoul(cfg_child(svc, "session-affinity-timeout") ?: "10800", NULL, 10);
 	uint32_t np_min = node->node_port_min, np_max = node->node_port_max;
+	const char *hc = cfg_child(svc, "health-check-node-port");
 	char where[200];
 	size_t n = 0;
 
@@ -226,13 +227,18 @@ static int build_balancers(const struct lyd_node *svc, const struct pods_node *n
 				k->proto = b->proto;
 				b->node_port = (uint16_t)atoi(np);
 			}
+			if (external && hc) {
+				b->health_check_port = (uint16_t)atoi(hc);
+				hc = NULL;
+			}
 			if (pick_endpoints(svc, p, local, b))
 				return cn_fail(err, CN_ERR_OPERATION_FAILED, where,
 					       "out of memory");
 			b->flags = affinity ? MAGLEV_SVC_F_AFFINITY : 0;
 			b->affinity_timeout_s = affinity ? timeout : 0;
+			/* nat refuses new connections, established ones go on. */
 			if (!b->n_eps)
-				b->flags |= MAGLEV_SVC_F_REJECT;
+				b->flags |= MAGLEV_SVC_F_MARK_NO_BACKEND;
 		}
 	}
 	return 0;
@@ -517,46 +523,81 @@ static int plan_node_ports(const struct pods_node *node, struct cn_error *err)
 	return 0;
 }
 
-/* One owner per frontend and per node port, among what stays and what
- * the change brings. */
+/* TCP port numbers a balancer takes on the node beside its frontends:
+ * its node port, whatever the node's address, and the service's
+ * health-check node port. */
+static uint32_t tcp_claims(const struct pods_balancer *b, uint16_t ports[2])
+{
+	uint32_t n = 0;
+
+	if (b->proto == IPPROTO_TCP_ && b->node_port)
+		ports[n++] = b->node_port;
+	if (b->health_check_port)
+		ports[n++] = b->health_check_port;
+	return n;
+}
+
+static void tcp_claim_text(uint16_t port, char *out, size_t size)
+{
+	snprintf(out, size, "tcp/%u", port);
+}
+
+static const char *tcp_port_kind(const struct pods_balancer *b, uint16_t port)
+{
+	return b && b->health_check_port == port ? "health-check node port" : "node port";
+}
+
+/* Change i takes text (its frontend `what`, or with port not 0 its claim
+ * of that TCP port), unless another balancer has it already. */
+static int claim(size_t i, const char *text, const char *what, uint16_t port, struct cn_error *err)
+{
+	const struct pods_balancer *b = pods.changes[i].now, *other;
+	uint32_t owner;
+
+	if (str_map_get(&pods.next_fronts, text, &owner) &&
+	    (str_map_get(&pods.front_index, text, &owner) || owner == pods.changes[i].id ||
+	     change_of(owner)))
+		return str_map_set(&pods.next_fronts, text, pods.changes[i].id)
+			   ? cn_fail(err, CN_ERR_OPERATION_FAILED, SVCS, "out of memory")
+			   : 0;
+	other =
+	    change_of(owner) && change_of(owner)->now ? change_of(owner)->now : committed(owner);
+	if (port) /* b's own other claim of it is its node port */
+		return cn_fail(err, CN_ERR_INVALID_VALUE, SVCS, "%s: %s %u/tcp is already %s's %s",
+			       b->key, tcp_port_kind(b, port), port,
+			       other ? other->key : "another service",
+			       other == b ? "node port" : tcp_port_kind(other, port));
+	return cn_fail(err, CN_ERR_INVALID_VALUE, SVCS, "%s: %s %s is already %s's", b->key, what,
+		       text, other ? other->key : "another service");
+}
+
+/* One owner per frontend and per TCP port number on the node, among what
+ * stays and what the change brings. The claims are kept for the writing
+ * (write_gone) and the commit: a replaced balancer's new set is in them
+ * already, so a committed frontend whose owner changes is not taken twice
+ * either. */
 static int check_unique(struct cn_error *err)
 {
-	struct str_map seen = {0};
 	char text[80];
-	int rc = 0;
 
-	for (size_t i = 0; i < pods.n_changes && !rc; i++) {
+	for (size_t i = 0; i < pods.n_changes; i++) {
 		const struct pods_balancer *b = pods.changes[i].now;
+		uint16_t ports[2];
 
-		for (uint32_t f = 0; b && f < b->n_fronts && !rc; f++) {
-			uint32_t owner;
+		for (uint32_t f = 0; b && f < b->n_fronts; f++) {
+			int np = b->node_port && b->fronts[f].port == htons(b->node_port);
 
 			front_text(&b->fronts[f], text, sizeof(text));
-			if (!str_map_get(&seen, text, &owner) ||
-			    (!str_map_get(&pods.front_index, text, &owner) &&
-			     owner != pods.changes[i].id && !change_of(owner))) {
-				const struct pods_balancer *other =
-				    change_of(owner) && change_of(owner)->now
-					? change_of(owner)->now
-					: committed(owner);
-
-				rc =
-				    cn_fail(err, CN_ERR_INVALID_VALUE, SVCS,
-					    "%s: %s %s is already %s's", b->key,
-					    b->fronts[f].port == htons(b->node_port) && b->node_port
-						? "node port"
-						: "address and port",
-					    text, other ? other->key : "another service's");
-				break;
-			}
-			if (str_map_set(&seen, text, pods.changes[i].id))
-				rc = cn_fail(err, CN_ERR_OPERATION_FAILED, SVCS, "out of memory");
+			if (claim(i, text, np ? "node port" : "address and port", 0, err))
+				return -1;
+		}
+		for (uint32_t p = 0, n = b ? tcp_claims(b, ports) : 0; p < n; p++) {
+			tcp_claim_text(ports[p], text, sizeof(text));
+			if (claim(i, text, NULL, ports[p], err))
+				return -1;
 		}
 	}
-	/* Committed frontends whose owner changes must not be taken twice
-	 * either: a replaced balancer's new set is in seen already. */
-	str_map_free(&seen);
-	return rc;
+	return 0;
 }
 
 static void drop_changes(void)
@@ -566,6 +607,7 @@ static void drop_changes(void)
 		pods.change_at[pods.changes[i].id] = 0;
 	}
 	pods.n_changes = 0;
+	str_map_free(&pods.next_fronts);
 }
 
 int pods_balancers_plan(const struct ds_change *c, struct cn_error *err)
@@ -812,12 +854,20 @@ static int write_gone(struct runtime *rt, uint32_t id, const struct pods_balance
 		      const struct pods_balancer *old)
 {
 	int fd = fd_of(rt, STAGE_CLASSIFIER, "classifier_services");
+	char text[80];
+	uint32_t owner;
 	int e = 0;
 
-	for (uint32_t f = 0; old && f < old->n_fronts && !e; f++)
-		if (!has_front(b, &old->fronts[f]))
-			e = map_txn_delete(&pods.txn, fd, &old->fronts[f], sizeof(old->fronts[f]),
-					   sizeof(struct classifier_value));
+	for (uint32_t f = 0; old && f < old->n_fronts && !e; f++) {
+		if (has_front(b, &old->fronts[f]))
+			continue;
+		/* Taken by another balancer of this change: written already. */
+		front_text(&old->fronts[f], text, sizeof(text));
+		if (!str_map_get(&pods.next_fronts, text, &owner))
+			continue;
+		e = map_txn_delete(&pods.txn, fd, &old->fronts[f], sizeof(old->fronts[f]),
+				   sizeof(struct classifier_value));
+	}
 	if (!e && !b && old)
 		e = maglev_store_remove(&pods.store, &pods.txn, id);
 	for (uint32_t i = 0; old && i < old->n_eps && !e; i++)
@@ -913,8 +963,10 @@ fail_write:
 }
 
 /* UDP has no end: flows to an endpoint that went would stay pinned to it
- * (kube-proxy deletes their conntrack entries too). Not undoable: after
- * the change is saved. */
+ * (kube-proxy deletes their conntrack entries too). Only the flows that
+ * came in through this balancer's frontends: the same pod and port may be
+ * another service's endpoint still. Not undoable: after the change is
+ * saved. */
 static void flush_removed_udp(struct runtime *rt, const struct pods_balancer *old,
 			      const struct pods_balancer *now)
 {
@@ -923,17 +975,34 @@ static void flush_removed_udp(struct runtime *rt, const struct pods_balancer *ol
 	if (!nat || !old || old->proto != IPPROTO_UDP_)
 		return;
 	for (uint32_t e = 0; e < old->n_eps; e++) {
-		struct nat_flush_filter f = {.family = old->eps[e].family,
-					     .proto = IPPROTO_UDP_,
-					     .port = old->eps[e].port,
-					     .addr = old->eps[e].addr};
-		uint32_t deleted = 0;
+		if (has_ep(now, old->eps[e].backend))
+			continue;
+		for (uint32_t f = 0; f < old->n_fronts; f++) {
+			struct nat_flush_filter filter = {.family = old->eps[e].family,
+							  .proto = IPPROTO_UDP_,
+							  .port = old->eps[e].port,
+							  .addr = old->eps[e].addr,
+							  .service_port =
+							      ntohs(old->fronts[f].port),
+							  .service_addr = old->fronts[f].vip};
+			uint32_t deleted = 0;
 
-		if (!has_ep(now, old->eps[e].backend)) {
-			nat_flush_endpoint(cube_map_fd(nat, "nat_conns"), &f, &deleted);
-			pods_host_udp_gone(&old->eps[e].addr, old->eps[e].family, old->eps[e].port);
+			if (old->fronts[f].family == old->eps[e].family)
+				nat_flush_endpoint(cube_map_fd(nat, "nat_conns"), &filter,
+						   &deleted);
 		}
+		pods_host_udp_gone(&old->eps[e].addr, old->eps[e].family, old->eps[e].port);
 	}
+}
+
+/* The index forgets text for id, unless a balancer committed before it
+ * in this change took it. */
+static void index_forget(const char *text, uint32_t id)
+{
+	uint32_t owner;
+
+	if (!str_map_get(&pods.front_index, text, &owner) && owner == id)
+		str_map_del(&pods.front_index, text);
 }
 
 void pods_balancers_commit(struct runtime *rt)
@@ -941,13 +1010,18 @@ void pods_balancers_commit(struct runtime *rt)
 	for (size_t i = 0; i < pods.n_changes; i++) {
 		struct pods_balancer_change *ch = &pods.changes[i];
 		struct pods_balancer *old = committed(ch->id);
+		uint16_t ports[2];
 		char text[80];
 
 		flush_removed_udp(rt, old, ch->now);
 
 		for (uint32_t f = 0; old && f < old->n_fronts; f++) {
 			front_text(&old->fronts[f], text, sizeof(text));
-			str_map_del(&pods.front_index, text);
+			index_forget(text, ch->id);
+		}
+		for (uint32_t p = 0, n = old ? tcp_claims(old, ports) : 0; p < n; p++) {
+			tcp_claim_text(ports[p], text, sizeof(text));
+			index_forget(text, ch->id);
 		}
 		for (uint32_t e = 0; old && e < old->n_eps; e++)
 			if (!has_ep(ch->now, old->eps[e].backend))
@@ -962,6 +1036,10 @@ void pods_balancers_commit(struct runtime *rt)
 				front_text(&ch->now->fronts[f], text, sizeof(text));
 				str_map_set(&pods.front_index, text, ch->id);
 			}
+			for (uint32_t p = 0, n = tcp_claims(ch->now, ports); p < n; p++) {
+				tcp_claim_text(ports[p], text, sizeof(text));
+				str_map_set(&pods.front_index, text, ch->id);
+			}
 		}
 		balancer_free(old);
 		pods.balancers[ch->id] = ch->now;
@@ -969,6 +1047,7 @@ void pods_balancers_commit(struct runtime *rt)
 		ch->now = NULL;
 	}
 	pods.n_changes = 0;
+	str_map_free(&pods.next_fronts);
 	id_pool_commit(&pods.balancer_ids);
 	id_pool_commit(&pods.backend_ids);
 }

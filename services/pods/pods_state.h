@@ -54,6 +54,10 @@ struct pods_balancer {
 	struct classifier_key fronts[PODS_MAX_FRONTENDS * 2];
 	uint32_t n_fronts;
 	uint16_t node_port; /* host order; 0: none */
+	/* The service's health-check node port (host order; 0: none), on its
+	 * first balancer for external traffic: served by the node agent, not
+	 * the chain, so no node port may take its number. */
+	uint16_t health_check_port;
 	uint8_t proto;
 	uint32_t flags, affinity_timeout_s;
 	struct pods_endpoint *eps;
@@ -118,6 +122,9 @@ struct pods {
 	struct pods_balancer_change *changes;
 	size_t n_changes, cap_changes;
 	uint32_t *change_at; /* per id: its position in changes + 1, 0: untouched */
+	/* Frontend (as text) -> the id the change gives it: one that moves
+	 * between ids is not deleted with the one that lost it. */
+	struct str_map next_fronts;
 	struct pods_pod_change *pod_changes;
 	size_t n_pod_changes, cap_pod_changes;
 	struct pods_node next_node;

@@ -12,9 +12,9 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from test_cni import CniNode, sh  # noqa: E402
+from service_node import SERVICES, ServiceNode  # noqa: E402
+from test_cni import sh  # noqa: E402
 
-SERVICES = "/restconf/data/cubenet-pods:services"
 CLUSTER_IP, PORT, TARGET = "10.96.0.10", 80, 8080
 
 SERVER = """
@@ -70,11 +70,10 @@ print(" ".join(out))
 """
 
 
-class ServiceTest(CniNode):
+class ServiceTest(ServiceNode):
     def setUp(self):
         super().setUp()
         self.servers = []
-        self.addr = {}
         for name in ("client", "be1", "be2", "be3"):
             ns = self.pod()
             rc, res = self.cni("ADD", self.conf(), cid=name, netns=ns)
@@ -182,22 +181,6 @@ class ServiceTest(CniNode):
             m = re.search(r'cubenet_cube_drop_packets_total\{cube="node:nat",reason="%s"\} (\d+)'
                           % reason, body)
             self.assertEqual(int(m.group(1)) if m else 0, 0, reason)
-
-    def outside(self, node=None):
-        """A namespace beyond the node's uplink (up0, 192.0.2.1/24), routed
-        to the node; the node config written with it."""
-        ns = self.pod()
-        sh("ip", "link", "add", "up0", "netns", self.node, "type", "veth", "peer", "name",
-           "eth0", "netns", ns)
-        sh("ip", "-n", self.node, "addr", "add", "192.0.2.1/24", "dev", "up0")
-        sh("ip", "-n", self.node, "link", "set", "up0", "up")
-        sh("ip", "-n", ns, "addr", "add", "192.0.2.2/24", "dev", "eth0")
-        sh("ip", "-n", ns, "link", "set", "eth0", "up")
-        sh("ip", "-n", ns, "route", "add", "default", "via", "192.0.2.1")
-        r = self.daemon.client().put("/restconf/data/cubenet-pods:node",
-                                     {"cubenet-pods:node": dict(node or {}, uplink="up0")})
-        self.assertIn(r.status, (201, 204), r.body)
-        return ns
 
     def test_node_to_pod_through_the_chain(self):
         """By default the node's own packets to a pod are routed to

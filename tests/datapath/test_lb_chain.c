@@ -373,6 +373,33 @@ TEST(source_hash_affinity_and_errors)
 	CHECK_EQ(rv, hook_ret_drop(hook));
 	CHECK_EQ(harness_stats(lb.maglev).drop[CUBE_DROP_NO_BACKEND], 1);
 
+	/* Marked on instead, for a nat behind to refuse new connections (the
+	 * node chain): forwarded with no backend (l2rewrite then has no
+	 * target); counted only when it may open a connection. */
+	struct maglev_counters mc;
+
+	CHECK_EQ(lb_set_service(&lb, 1, MAGLEV_SVC_F_MARK_NO_BACKEND), 0);
+	for (int syn = 1; syn >= 0; syn--) {
+		struct pkt_spec p = flow(7, VIP4, 80);
+		uint8_t pf[PKT_MAX];
+		struct run_result pres;
+		struct cube_meta pm;
+
+		p.tcp_flags = syn ? 0x02 : 0; /* SYN, then an ACK */
+		harness_run(lb.parser, pf, pkt_build(&p, pf), &pres);
+		CHECK_EQ(pres.retval, hook_ret_drop(hook));
+		harness_meta(&pm);
+		CHECK_EQ(pm.backend_id, CUBE_NO_BACKEND);
+		CHECK(pm.flags & CUBE_META_F_BACKEND, "marked as having no backend");
+	}
+	CHECK_EQ(harness_stats(lb.maglev).drop[CUBE_DROP_NO_BACKEND], 1);
+	CHECK_EQ(harness_stats(lb.maglev).verdict[CUBE_VERDICT_FORWARD], 2);
+	CHECK_EQ(harness_stats(lb.l2rewrite).drop[CUBE_DROP_NO_L2_TARGET], 2);
+	CHECK_EQ(
+	    cube_percpu_sum(cube_map_fd(lb.maglev, "maglev_service_stats"), 1, &mc, sizeof(mc)), 0);
+	CHECK_EQ(mc.no_backend, 2); /* the drop before, and the SYN */
+	CHECK_EQ(mc.packets, 0);
+
 	/* Source-address hashing: every port of one client, one backend. */
 	CHECK_EQ(lb_install_ring(&lb, 1, ids, NULL, 3, 251, NULL), 0);
 	lb_set_service(&lb, 1, MAGLEV_SVC_F_HASH_SRC);
@@ -407,7 +434,7 @@ TEST(source_hash_affinity_and_errors)
 				    BPF_ANY);
 	harness_run(lb.parser, f, pkt_build(&s, f), &res);
 	CHECK_EQ(res.retval, hook_ret_drop(hook));
-	CHECK_EQ(harness_stats(lb.l2rewrite).drop[CUBE_DROP_NO_L2_TARGET], 1);
+	CHECK_EQ(harness_stats(lb.l2rewrite).drop[CUBE_DROP_NO_L2_TARGET], 2 + 1); /* + marked */
 	lb_chain_destroy(&lb);
 }
 

@@ -41,9 +41,11 @@ enum maglev_service_flags {
 	/* A client address keeps its backend (maglev_affinity) until idle for
 	 * affinity_timeout_s, and while the backend is usable. */
 	MAGLEV_SVC_F_AFFINITY = 1 << 2,
-	/* No backend: refuse the connection (ICMP unreachable) rather than
-	 * drop it, so clients fail at once instead of timing out. */
-	MAGLEV_SVC_F_REJECT = 1 << 3,
+	/* No backend: forward the packet with CUBE_META_F_BACKEND and
+	 * CUBE_NO_BACKEND rather than drop it, for a nat behind to refuse a
+	 * new connection (ICMP unreachable, so clients fail at once instead
+	 * of timing out) and let the ones it tracks go on. */
+	MAGLEV_SVC_F_MARK_NO_BACKEND = 1 << 3,
 };
 
 struct maglev_service {
@@ -68,7 +70,8 @@ struct maglev_backend {
 struct maglev_counters {
 	__u64 packets;
 	__u64 bytes;
-	__u64 no_backend; /* per service: connections refused or dropped for want of one */
+	__u64 no_backend; /* per service: packets dropped for want of one, or (marked
+			   * on instead) those of them that may open a connection */
 };
 
 /* Client-address affinity: per service and client, the backend chosen and
