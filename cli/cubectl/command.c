@@ -71,6 +71,11 @@ static int request(struct cubectl *x, const char *method, const char *path, cons
 
 	if (reply)
 		*reply = NULL;
+	if (x->origin.unreachable[0]) { /* already tried, when loading the schema */
+		free(text);
+		return cli_fail(&x->err, EXIT_UNREACHABLE, "cannot reach cubenetd: %s",
+				x->origin.unreachable);
+	}
 	if (client_request(&x->client, method, path, text, &resp)) {
 		rc = cli_fail(&x->err, EXIT_UNREACHABLE, "cannot reach cubenetd: %s", resp.error);
 	} else if (resp.status < 200 || resp.status > 299) {
@@ -836,6 +841,10 @@ int cmd_run(struct cubectl *x, int n, char **words)
 	struct target t;
 	int used;
 
+	/* With the installed modules standing in, only help is answered. */
+	if (x->origin.unreachable[0] && strcmp(words[0], "help") && strcmp(words[n - 1], "?"))
+		return cli_fail(&x->err, EXIT_UNREACHABLE, "cannot reach cubenetd: %s",
+				x->origin.unreachable);
 	if (strcmp(words[0], "help") == 0)
 		return help_run(x, n - 1, words + 1);
 	if (strcmp(words[0], "connect") == 0)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Help and shell completion, both read off the YANG schema the daemon
- * serves (and, for completion, the names in its config). */
+ * serves, or with no daemon the modules installed with cubectl (and, for
+ * completion, the names in the daemon's config). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,13 +152,24 @@ static void print_children(const struct lysc_node *node)
 	}
 }
 
+void help_note_origin(const struct cubectl *x)
+{
+	static int noted;
+
+	if (x->origin.unreachable[0] && !noted++)
+		fprintf(stderr,
+			"cubectl: daemon not reachable (%s): help from the installed modules in "
+			"%s\n",
+			x->origin.unreachable, x->origin.yang_dirs);
+}
+
 int help_node(struct cubectl *x, const struct lysc_node *node)
 {
 	const struct lysc_node *keys[8];
 	size_t n_keys;
 	char type[160];
 
-	(void)x;
+	help_note_origin(x);
 	printf("%s (%s, module %s)%s\n", node->name, kind_of(node), node->module->name,
 	       node->flags & LYS_CONFIG_R ? ", state: read only" : "");
 	if (node->dsc)
@@ -189,6 +201,7 @@ static int overview(struct cubectl *x)
 	const struct lysc_node *s;
 	char desc[200];
 
+	help_note_origin(x);
 	printf("usage: cubectl [OPTIONS] COMMAND ...   (man cubectl, cubectl --help)\n\n"
 	       "services (cubectl SERVICE add NAME [LEAF=VALUE...] | show | del NAME):\n");
 	for (size_t i = 0; (s = schema_service(x->ly, i)); i++) {

@@ -5,13 +5,14 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <jansson.h>
+#include "installed.h"
 #include "schema.h"
 
 #define MAX_SERVED 64
 
 /* The modules the daemon serves that this context loaded from it. */
 static struct served {
-	char name[64], revision[16];
+	char name[INSTALLED_NAME_MAX], revision[16];
 	char *text;
 } served[MAX_SERVED];
 static size_t n_served;
@@ -106,8 +107,31 @@ static LY_ERR import_served(const char *mod_name, const char *mod_rev, const cha
 	return LY_ENOTFOUND;
 }
 
+/* No daemon answered: the installed modules, or the reason for both. */
+static int load_installed(struct ly_ctx **ctx, const char *yang_dirs, struct schema_origin *origin,
+			  struct cli_error *err)
+{
+	static char names[MAX_SERVED][INSTALLED_NAME_MAX];
+	struct cli_error why = {0};
+	size_t n;
+
+	snprintf(origin->yang_dirs, sizeof(origin->yang_dirs), "%s", yang_dirs);
+	if (installed_load(ctx, yang_dirs, names, MAX_SERVED, &n, &why))
+		return cli_fail(err, EXIT_UNREACHABLE, "cannot reach cubenetd: %s (and %s)",
+				origin->unreachable, why.msg);
+	for (n_served = 0; n_served < n; n_served++) {
+		const struct lys_module *mod = ly_ctx_get_module_implemented(*ctx, names[n_served]);
+
+		snprintf(served[n_served].name, sizeof(served[n_served].name), "%s",
+			 names[n_served]);
+		snprintf(served[n_served].revision, sizeof(served[n_served].revision), "%s",
+			 mod && mod->revision ? mod->revision : "");
+	}
+	return 0;
+}
+
 int schema_load(struct ly_ctx **ctx, const struct client *c, const char *cache_dir,
-		struct cli_error *err)
+		const char *yang_dirs, struct schema_origin *origin, struct cli_error *err)
 {
 	struct response resp;
 	json_t *root = NULL, *mods, *m;
@@ -115,9 +139,11 @@ int schema_load(struct ly_ctx **ctx, const struct client *c, const char *cache_d
 	int rc = -1;
 
 	*ctx = NULL;
+	*origin = (struct schema_origin){0};
 	if (client_request(c, "GET", "/restconf/data/ietf-yang-library:yang-library", NULL,
 			   &resp)) {
-		cli_fail(err, EXIT_UNREACHABLE, "cannot reach cubenetd: %s", resp.error);
+		snprintf(origin->unreachable, sizeof(origin->unreachable), "%s", resp.error);
+		rc = load_installed(ctx, yang_dirs, origin, err);
 		goto cleanup;
 	}
 	if (resp.status == 401) {
@@ -134,7 +160,7 @@ int schema_load(struct ly_ctx **ctx, const struct client *c, const char *cache_d
 		cli_fail(err, EXIT_FAILED, "cubenetd gave no module list (HTTP %ld)", resp.status);
 		goto cleanup;
 	}
-	if (ly_ctx_new(NULL, LY_CTX_NO_YANGLIBRARY, ctx)) {
+	if (ly_ctx_new(NULL, LY_CTX_NO_YANGLIBRARY | LY_CTX_DISABLE_SEARCHDIR_CWD, ctx)) {
 		cli_fail(err, EXIT_FAILED, "cannot create a libyang context");
 		goto cleanup;
 	}

@@ -2,8 +2,9 @@
 /*
  * The YANG modules the daemon serves, in a libyang context of cubectl's own:
  * listed from its yang-library, each fetched once and cached by revision,
- * so a new service needs no CLI code. The words of a command resolve
- * against this schema.
+ * so a new service needs no CLI code. When no daemon answers, the modules
+ * installed with cubectl stand in (for help and completion). The words of
+ * a command resolve against this schema.
  */
 #ifndef CUBECTL_SCHEMA_H
 #define CUBECTL_SCHEMA_H
@@ -12,9 +13,16 @@
 #include "restconf_client.h"
 #include "cli_error.h"
 
-/* Load the daemon's modules into a new context (cache_dir may be NULL). */
+/* Where the schema came from. */
+struct schema_origin {
+	char unreachable[256]; /* why no daemon answered; "" if one did */
+	char yang_dirs[1024];  /* then: where the installed modules were read */
+};
+
+/* Load the daemon's modules into a new context (cache_dir may be NULL);
+ * if it cannot be reached, those in yang_dirs, and origin says so. */
 int schema_load(struct ly_ctx **ctx, const struct client *c, const char *cache_dir,
-		struct cli_error *err);
+		const char *yang_dirs, struct schema_origin *origin, struct cli_error *err);
 
 /* A top-level list of a served module: "router" in cubenet-router's
  * routers/router. The i-th one, or NULL past the last. */

@@ -2,7 +2,9 @@
 """cubectl, the real binary, against a running cubenetd: every verb, the
 help, the bash completion, each output format parsed back, each error path
 with its exit code, and the daemon's state after each command (read with a
-separate HTTP client). Needs root (BPF, namespaces); exits 77 without it."""
+separate HTTP client); and with no daemon at all: help and completion from
+the installed modules, every other command refused. Needs root (BPF,
+namespaces); exits 77 without it."""
 import json
 import os
 import shutil
@@ -17,6 +19,7 @@ sys.path.insert(0, os.path.join(HERE, "../daemon"))
 from restconf_client import Client, Daemon  # noqa: E402
 
 BUILD = os.environ.get("CUBENET_BUILD", os.path.join(HERE, "../../build"))
+SOURCE = os.path.realpath(os.path.join(HERE, "../.."))
 CUBECTL = os.path.join(BUILD, "cubectl")
 DEBIAN_PYTHON = "/usr/bin/python3"  # has python3-yaml: a YAML parser that is not ours
 
@@ -38,7 +41,36 @@ def sh(*cmd, check=True):
     return subprocess.run(cmd, check=check, capture_output=True, text=True)
 
 
-class CubectlTest(unittest.TestCase):
+class Runner:
+    """Runs the real cubectl with self.env; a failure is one line on stderr."""
+
+    def cubectl(self, *args, code=EXIT_OK, env=None, stdin=None):
+        r = subprocess.run([CUBECTL, *args], capture_output=True, text=True,
+                           env=env or self.env, input=stdin)
+        self.assertEqual(r.returncode, code, f"cubectl {' '.join(args)}: {r.stdout}{r.stderr}")
+        if code != EXIT_OK:
+            # One clear line, nothing on stdout.
+            self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+            self.assertTrue(r.stderr.startswith("cubectl: "), r.stderr)
+            self.assertEqual(r.stdout, "")
+        return r
+
+    def complete(self, *words):
+        """What bash offers after `cubectl WORDS` (the last word partial)."""
+        script = self.cubectl("completion", "bash").stdout
+        path = os.path.join(self.tmp, "cubectl.bash")
+        with open(path, "w") as f:
+            f.write(script)
+        words = ["cubectl", *words]
+        cmd = (f"cubectl() {{ {CUBECTL} \"$@\"; }}; compopt() {{ :; }}; source {path}; "
+               f"COMP_WORDS=({' '.join(repr(w) for w in words)}); COMP_CWORD={len(words) - 1}; "
+               "_cubectl; printf '%s\\n' \"${COMPREPLY[@]}\"")
+        r = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, env=self.env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return sorted(w for w in r.stdout.splitlines() if w)
+
+
+class CubectlTest(Runner, unittest.TestCase):
     def setUp(self):
         self.ns = "cnc" + uuid.uuid4().hex[:6]
         self.daemon = None
@@ -60,17 +92,6 @@ class CubectlTest(unittest.TestCase):
             self.daemon.cleanup()
         sh("ip", "netns", "del", self.ns, check=False)
         shutil.rmtree(self.tmp, ignore_errors=True)
-
-    def cubectl(self, *args, code=EXIT_OK, env=None, stdin=None):
-        r = subprocess.run([CUBECTL, *args], capture_output=True, text=True,
-                           env=env or self.env, input=stdin)
-        self.assertEqual(r.returncode, code, f"cubectl {' '.join(args)}: {r.stdout}{r.stderr}")
-        if code != EXIT_OK:
-            # One clear line, nothing on stdout.
-            self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
-            self.assertTrue(r.stderr.startswith("cubectl: "), r.stderr)
-            self.assertEqual(r.stdout, "")
-        return r
 
     def get(self, path):
         r = self.http.get("/restconf/data" + path)
@@ -319,20 +340,6 @@ class CubectlTest(unittest.TestCase):
         cached = os.listdir(os.path.join(self.tmp, "cache"))
         self.assertIn("cubenet-lb@2026-12-01.yang", cached)
 
-    def complete(self, *words):
-        """What bash offers after `cubectl WORDS` (the last word partial)."""
-        script = self.cubectl("completion", "bash").stdout
-        path = os.path.join(self.tmp, "cubectl.bash")
-        with open(path, "w") as f:
-            f.write(script)
-        words = ["cubectl", *words]
-        cmd = (f"cubectl() {{ {CUBECTL} \"$@\"; }}; compopt() {{ :; }}; source {path}; "
-               f"COMP_WORDS=({' '.join(repr(w) for w in words)}); COMP_CWORD={len(words) - 1}; "
-               "_cubectl; printf '%s\\n' \"${COMPREPLY[@]}\"")
-        r = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, env=self.env)
-        self.assertEqual(r.returncode, 0, r.stderr)
-        return sorted(w for w in r.stdout.splitlines() if w)
-
     def test_bash_completion(self):
         self.cubectl("router", "add", "r0")
         self.assertEqual(self.complete("r"), ["r0", "reset-counters", "router"])
@@ -341,6 +348,78 @@ class CubectlTest(unittest.TestCase):
         self.assertEqual(self.complete("lb", ""), ["add", "del", "show"])
         self.assertIn("table-size", self.complete("help", "lb", "vip", "t"))
         self.assertEqual(self.complete("conn"), ["connect"])
+
+
+class WithoutDaemonTest(Runner, unittest.TestCase):
+    """No daemon on the socket: help and completion from the modules
+    installed with cubectl (in the build tree, the sources'), anything
+    else exit 5 in one line."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="cubectl-nodaemon-")
+        self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
+        self.socket = os.path.join(self.tmp, "nobody.sock")
+        self.env = dict(os.environ, CUBECTL_SOCKET=self.socket, HOME=self.tmp,
+                        CUBECTL_CACHE=os.path.join(self.tmp, "cache"))
+        for name in ("CUBECTL_URL", "CUBECTL_YANG_DIR"):
+            self.env.pop(name, None)
+
+    def note(self, stderr):
+        """Help says where it came from, and why, in one line."""
+        dirs = ":".join(os.path.join(SOURCE, "services", s)
+                        for s in ("core", "router", "nat", "lb", "pods"))
+        self.assertEqual(stderr, f"cubectl: daemon not reachable ({self.socket}: Couldn't "
+                                 f"connect to server): help from the installed modules in "
+                                 f"{dirs}\n")
+
+    def test_help_from_the_installed_modules(self):
+        r = self.cubectl("help")
+        self.note(r.stderr)
+        for line in (r"\n  cube\s+cubenet-core\s+One loaded cube\n",
+                     r"\n  router\s+cubenet-router\s+The configuration of one router cube\n",
+                     r"\n  nat\s+cubenet-nat\s+",
+                     r"\n  lb\s+cubenet-lb\s+One load balancer",
+                     r"\n  pod\s+cubenet-pods\s+One attachment",
+                     r"\n  service\s+cubenet-pods\s+One Kubernetes Service",
+                     r"\n  reset-counters\s+Zero the counters"):
+            self.assertRegex(r.stdout, line)
+        out = self.cubectl("help", "lb", "vip").stdout
+        self.assertIn("entries are named by: address port protocol", out)
+        self.assertRegex(out, r"table-size\s+leaf\s+uint32 7\.\.131071")
+        self.assertIn("default: five-tuple", out)
+        self.assertRegex(self.cubectl("lb", "?").stdout, r"^lb \(list, module cubenet-lb\)")
+        # Nothing was fetched: nothing was cached.
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "cache")))
+
+        # The same help a daemon's modules give, once one answers.
+        d = Daemon()
+        self.addCleanup(d.cleanup)
+        d.start()
+        env = dict(self.env, CUBECTL_SOCKET=d.socket)
+        for args in (["help", "pod"], ["help", "lb", "vip"], ["help", "router", "route"]):
+            offline = self.cubectl(*args)
+            online = self.cubectl(*args, env=env)
+            self.assertEqual(online.stderr, "")
+            self.assertEqual(offline.stdout, online.stdout, args)
+
+    def test_completion_from_the_installed_modules(self):
+        self.assertEqual(self.complete("r"), ["reset-counters", "router"])
+        self.assertEqual(self.complete("lb", ""), ["add", "del", "show"])
+        self.assertIn("table-size", self.complete("help", "lb", "vip", "t"))
+        self.assertEqual(self.complete("conn"), ["connect"])
+
+    def test_what_needs_the_daemon_fails_with_5(self):
+        for args in (["show"], ["lb", "add", "lb0", "netdev=eth0"],
+                     ["router", "show"], ["r0"], ["r0", "?"], ["del", "r0"],
+                     ["connect", "p0:0", "r0"], ["reset-counters"]):
+            r = self.cubectl(*args, code=EXIT_UNREACHABLE)
+            self.assertEqual(r.stderr, f"cubectl: cannot reach cubenetd: {self.socket}: "
+                                       "Couldn't connect to server\n", args)
+        # No modules either: help cannot answer, and says why.
+        env = dict(self.env, CUBECTL_YANG_DIR=os.path.join(self.tmp, "none"))
+        r = self.cubectl("help", code=EXIT_UNREACHABLE, env=env)
+        self.assertIn("cannot reach cubenetd", r.stderr)
+        self.assertIn(os.path.join(self.tmp, "none") + ": No such file or directory", r.stderr)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """What `cmake --install` puts on a machine, installed into a scratch root
-(DESTDIR): the man pages are there, well-formed, name only pages that are
-there too, and say what the binaries' --help says."""
+(DESTDIR): cubectl finds the YANG modules installed beside it and answers
+help with no daemon; the man pages are there, well-formed, name only pages
+that are there too, and say what the binaries' --help says."""
 import os
 import re
 import shutil
@@ -45,6 +46,42 @@ class InstallTest(unittest.TestCase):
                 with open(os.path.join(d, f)) as fh:
                     out[(name, s)] = fh.read()
         return out
+
+    def test_the_yang_modules_are_installed_for_cubectl(self):
+        yang = self.path("share/cubenet/yang")
+        sources = sorted(os.path.join(dp, f) for dp, _, fs in os.walk(os.path.join(SOURCE, "services"))
+                         for f in fs if f.endswith(".yang"))
+        self.assertEqual(sorted(os.listdir(yang)), sorted(os.path.basename(f) for f in sources))
+        for f in sources:
+            with open(f) as a, open(os.path.join(yang, os.path.basename(f))) as b:
+                self.assertEqual(a.read(), b.read(), f)
+        for binary in ("bin/cubectl", "sbin/cubenetd", "share/bash-completion/completions/cubectl"):
+            self.assertTrue(os.path.isfile(self.path(binary)), binary)
+
+        # The installed cubectl, with no daemon, reads the modules beside it.
+        sock = os.path.join(self.tmp, "nobody.sock")
+        env = dict(os.environ, CUBECTL_SOCKET=sock, HOME=self.tmp)
+        for name in ("CUBECTL_URL", "CUBECTL_YANG_DIR", "CUBECTL_CACHE"):
+            env.pop(name, None)
+        r = subprocess.run([self.path("bin/cubectl"), "help", "pod"], capture_output=True,
+                           text=True, env=env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stderr, f"cubectl: daemon not reachable ({sock}: Couldn't connect to "
+                                   f"server): help from the installed modules in "
+                                   f"{self.path('bin')}/../share/cubenet/yang\n")
+        self.assertRegex(r.stdout, r"^pod \(list, module cubenet-pods\)\n")
+        self.assertIn("entries are named by: container-id interface", r.stdout)
+        # Moved away from its modules, it says what it misses.
+        lone = os.path.join(self.tmp, "lone")
+        os.makedirs(lone)
+        shutil.copy(self.path("bin/cubectl"), lone)
+        r = subprocess.run([os.path.join(lone, "cubectl"), "help"], capture_output=True,
+                           text=True, env=env)
+        self.assertEqual(r.returncode, 5)
+        self.assertEqual(r.stdout, "")
+        self.assertEqual(r.stderr, f"cubectl: cannot reach cubenetd: {sock}: Couldn't connect to "
+                                   f"server (and {lone}/../share/cubenet/yang: No such file or "
+                                   "directory)\n")
 
     def test_man_pages_are_there_and_name_only_pages_that_are(self):
         pages = self.pages()
