@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cubectl.h"
+#include "names.h"
 #include "render.h"
 #include "schema.h"
 #include "values.h"
@@ -205,9 +206,17 @@ static int resolve_instance(struct cubectl *x, const char *name, struct target *
 	t->also_core = core && has_entry(service_entries(config, core), core, name);
 	if (!found && t->also_core)
 		found = core;
-	if (!found)
+	if (!found) {
+		struct cli_error ignored = {0};
+		struct named like;
+
+		if (name_find(x->ly, NULL, name, NAME_SERVICE | NAME_TOP, &like, &ignored) == 1)
+			return cli_fail(&x->err, EXIT_NOT_FOUND,
+					"no instance '%s' (did you mean %s? cubectl help %s)", name,
+					like.node->name, like.node->name);
 		return cli_fail(&x->err, EXIT_NOT_FOUND,
 				"no instance '%s' (cubectl show lists what there is)", name);
+	}
 	t->service = t->node = found;
 	t->keyed = 1;
 	snprintf(t->instance, sizeof(t->instance), "%s", name);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cubectl.h"
+#include "names.h"
 #include "schema.h"
 
 static const char *const commands[] = {"show",	 "del",	   "help",	 "connect", "disconnect",
@@ -152,6 +153,20 @@ static void print_children(const struct lysc_node *node)
 	}
 }
 
+/* A description as the module has it, every line indented alike. */
+static void print_description(const char *text)
+{
+	if (!text)
+		return;
+	fputs("\n  ", stdout);
+	for (const char *p = text; *p; p++) {
+		fputc(*p, stdout);
+		if (*p == '\n' && p[1] && p[1] != '\n')
+			fputs("  ", stdout);
+	}
+	fputc('\n', stdout);
+}
+
 void help_note_origin(const struct cubectl *x)
 {
 	static int noted;
@@ -172,8 +187,7 @@ int help_node(struct cubectl *x, const struct lysc_node *node)
 	help_note_origin(x);
 	printf("%s (%s, module %s)%s\n", node->name, kind_of(node), node->module->name,
 	       node->flags & LYS_CONFIG_R ? ", state: read only" : "");
-	if (node->dsc)
-		printf("\n  %s\n", node->dsc);
+	print_description(node->dsc);
 	type_text(node, type, sizeof(type));
 	if (type[0])
 		printf("\n  type: %s\n", type);
@@ -216,23 +230,87 @@ static int overview(struct cubectl *x)
 		first_line(s->dsc, desc, sizeof(desc));
 		printf("  %-14s %s\n", s->name, desc);
 	}
-	printf("\nhelp: cubectl help SERVICE [CHILD...], cubectl NAME [CHILD...] ?\n");
+	printf("\nhelp: cubectl help SERVICE|MODULE|NAME [CHILD...], cubectl NAME [CHILD...] ?\n");
 	return 0;
 }
 
+static void print_line(int indent, const struct lysc_node *n)
+{
+	char desc[200];
+
+	first_line(n->dsc, desc, sizeof(desc));
+	printf("%*s%-*s %-9s %s\n", indent, "", 24 - indent, n->name, kind_of(n), desc);
+}
+
+/* A module: what it says of itself, its top-level nodes and the lists
+ * they hold, and the commands that reach them. */
+static int help_module(struct cubectl *x, const struct lys_module *mod)
+{
+	const struct lysc_node *top = NULL, *c;
+	const struct lysc_node_action *rpc;
+
+	help_note_origin(x);
+	printf("%s (module%s%s)\n", mod->name, mod->revision ? ", revision " : "",
+	       mod->revision ? mod->revision : "");
+	print_description(mod->dsc);
+	printf("\n  what it has:\n");
+	while ((top = lys_getnext(top, NULL, mod->compiled, 0))) {
+		print_line(2, top);
+		for (size_t i = 0; top->nodetype == LYS_CONTAINER && (c = schema_child_at(top, i));
+		     i++)
+			if (c->nodetype == LYS_LIST)
+				print_line(4, c);
+	}
+	printf("\n  commands:\n");
+	while ((top = lys_getnext(top, NULL, mod->compiled, 0))) {
+		if (top->nodetype == LYS_LIST)
+			printf("    cubectl %s add KEY... | show | del KEY...\n", top->name);
+		for (size_t i = 0; top->nodetype == LYS_CONTAINER && (c = schema_child_at(top, i));
+		     i++)
+			if (c->nodetype == LYS_LIST)
+				printf("    cubectl %s add KEY... | show | del KEY...\n", c->name);
+	}
+	for (rpc = mod->compiled->rpcs; rpc; rpc = (const struct lysc_node_action *)rpc->node.next)
+		printf("    cubectl %s [LEAF=VALUE...]\n", rpc->node.name);
+	printf("\n  more: cubectl help %s NAME [CHILD...]\n", mod->name);
+	return 0;
+}
+
+/* The first word of help: a service, an action, a module or a top-level
+ * node, by any of the names users type for them. */
 int help_run(struct cubectl *x, int n, char **words)
 {
-	const struct lysc_node *node;
+	const struct lys_module *scope = NULL;
+	const struct lysc_node *node = NULL;
+	struct named found;
+	int i = 1, rc;
 
 	if (n == 0)
 		return overview(x);
-	node = schema_service_find(x->ly, words[0]);
-	if (!node)
-		node = schema_rpc(x->ly, words[0]);
-	if (!node)
-		return cli_fail(&x->err, EXIT_USAGE, "no service or action '%s' (cubectl help)",
+	rc = name_find(x->ly, NULL, words[0], NAME_SERVICE | NAME_ACTION | NAME_MODULE | NAME_TOP,
+		       &found, &x->err);
+	if (rc < 0)
+		return -1;
+	if (rc == 0)
+		return cli_fail(&x->err, EXIT_USAGE,
+				"no service, module, setting or action '%s' (cubectl help)",
 				words[0]);
-	for (int i = 1; i < n; i++) {
+	node = found.node;
+	/* Within a module: its top-level nodes and the lists they hold. */
+	if (!node && n > 1) {
+		scope = found.module;
+		rc = name_find(x->ly, scope, words[1], NAME_SERVICE | NAME_TOP, &found, &x->err);
+		if (rc < 0)
+			return -1;
+		if (rc == 0)
+			return cli_fail(&x->err, EXIT_USAGE, "%s has no '%s'", scope->name,
+					words[1]);
+		node = found.node;
+		i = 2;
+	}
+	if (!node)
+		return help_module(x, found.module);
+	for (; i < n; i++) {
 		const struct lysc_node *child = schema_child(node, words[i]);
 
 		if (!child)
@@ -291,6 +369,31 @@ static void offer_instances(struct cubectl *x, const char *prefix)
 				offer(json_string_value(name), prefix);
 		}
 	}
+}
+
+/* The top-level containers that hold settings. */
+static void offer_settings(struct cubectl *x, const char *prefix)
+{
+	const struct lysc_node *s;
+
+	for (size_t i = 0; (s = schema_top(x->ly, i)); i++)
+		if (schema_has_settings(s))
+			offer(s->name, prefix);
+}
+
+/* What help takes first: services, settings, modules, actions. */
+static void offer_help_words(struct cubectl *x, const char *prefix)
+{
+	const struct lys_module *mod;
+	const struct lysc_node *s;
+
+	for (size_t i = 0; (s = schema_service(x->ly, i)); i++)
+		offer(s->name, prefix);
+	offer_settings(x, prefix);
+	for (size_t i = 0; (mod = schema_module(x->ly, i)); i++)
+		offer(strchr(mod->name, '-') ? strchr(mod->name, '-') + 1 : mod->name, prefix);
+	for (size_t i = 0; (s = schema_rpc_at(x->ly, i)); i++)
+		offer(s->name, prefix);
 }
 
 static void offer_children(const struct lysc_node *node, const char *prefix, int assign)
@@ -352,13 +455,36 @@ int complete_run(struct cubectl *x, int n, char **words)
 		return 0;
 	}
 	if (!strcmp(words[0], "help")) {
-		node = n > 2 ? schema_service_find(x->ly, words[1]) : NULL;
-		for (int i = 2; node && i < n - 1; i++)
+		struct cli_error ignored = {0};
+		struct named found = {0};
+		int i = 2;
+
+		if (n == 2) {
+			offer_help_words(x, prefix);
+			return 0;
+		}
+		name_find(x->ly, NULL, words[1],
+			  NAME_SERVICE | NAME_ACTION | NAME_MODULE | NAME_TOP, &found, &ignored);
+		node = found.node;
+		if (!node && found.module) { /* a module: its top-level nodes and lists */
+			const struct lys_module *mod = found.module;
+
+			if (n == 3) {
+				for (size_t j = 0; (s = schema_service(x->ly, j)); j++)
+					if (s->module == mod)
+						offer(s->name, prefix);
+				for (size_t j = 0; (s = schema_top(x->ly, j)); j++)
+					if (s->module == mod)
+						offer(s->name, prefix);
+				return 0;
+			}
+			name_find(x->ly, mod, words[2], NAME_SERVICE | NAME_TOP, &found, &ignored);
+			node = found.node;
+			i = 3;
+		}
+		for (; node && i < n - 1; i++)
 			node = schema_child(node, words[i]);
-		if (n == 2)
-			for (size_t i = 0; (s = schema_service(x->ly, i)); i++)
-				offer(s->name, prefix);
-		else if (node)
+		if (node)
 			offer_children(node, prefix, 0);
 		return 0;
 	}

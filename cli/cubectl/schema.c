@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <jansson.h>
 #include "installed.h"
+#include "names.h"
 #include "schema.h"
 
 #define MAX_SERVED 64
@@ -214,6 +215,42 @@ static const struct lys_module *served_module(const struct ly_ctx *ctx, size_t i
 	return i < n_served ? ly_ctx_get_module_implemented(ctx, served[i].name) : NULL;
 }
 
+const struct lys_module *schema_module(const struct ly_ctx *ctx, size_t want)
+{
+	const struct lys_module *mod;
+
+	for (size_t m = 0; m < n_served; m++)
+		if ((mod = served_module(ctx, m)) && mod->compiled && want-- == 0)
+			return mod;
+	return NULL;
+}
+
+const struct lysc_node *schema_top(const struct ly_ctx *ctx, size_t want)
+{
+	const struct lys_module *mod;
+
+	for (size_t m = 0; (mod = schema_module(ctx, m)); m++) {
+		const struct lysc_node *top = NULL;
+
+		while ((top = lys_getnext(top, NULL, mod->compiled, 0)))
+			if (top->nodetype & (LYS_CONTAINER | LYS_LIST) && want-- == 0)
+				return top;
+	}
+	return NULL;
+}
+
+int schema_has_settings(const struct lysc_node *container)
+{
+	const struct lysc_node *child;
+
+	if (container->nodetype != LYS_CONTAINER)
+		return 0;
+	for (size_t i = 0; (child = schema_child_at(container, i)); i++)
+		if (child->nodetype != LYS_LIST && !(child->flags & LYS_CONFIG_R))
+			return 1;
+	return 0;
+}
+
 const struct lysc_node *schema_service(const struct ly_ctx *ctx, size_t want)
 {
 	size_t seen = 0;
@@ -260,16 +297,12 @@ const struct lysc_node *schema_child_at(const struct lysc_node *node, size_t i)
 const struct lysc_node *schema_child(const struct lysc_node *node, const char *name)
 {
 	const struct lysc_node *child;
-	size_t len = strlen(name);
 
-	for (size_t i = 0; (child = schema_child_at(node, i)); i++)
-		if (strcmp(child->name, name) == 0)
-			return child;
-	/* "routes" for route, "interfaces" for interface. */
-	for (size_t i = 0; len > 1 && name[len - 1] == 's' && (child = schema_child_at(node, i));
-	     i++)
-		if (strlen(child->name) == len - 1 && strncmp(child->name, name, len - 1) == 0)
-			return child;
+	/* "routes" for route, "addresses" for address: after the exact names. */
+	for (int inflected = 0; inflected <= 1; inflected++)
+		for (size_t i = 0; (child = schema_child_at(node, i)); i++)
+			if (name_matches(name, child->name, inflected))
+				return child;
 	return NULL;
 }
 

@@ -24,12 +24,22 @@ struct schema_origin {
 int schema_load(struct ly_ctx **ctx, const struct client *c, const char *cache_dir,
 		const char *yang_dirs, struct schema_origin *origin, struct cli_error *err);
 
+/* The i-th served module, NULL past the last. */
+const struct lys_module *schema_module(const struct ly_ctx *ctx, size_t i);
+/* The i-th top-level data node (container or list) of the served
+ * modules, NULL past the last. */
+const struct lysc_node *schema_top(const struct ly_ctx *ctx, size_t i);
+/* Whether a container holds settings of its own (anything but lists), as
+ * cubenet-pods:node does and a holder of instances like routers does not. */
+int schema_has_settings(const struct lysc_node *container);
+
 /* A top-level list of a served module: "router" in cubenet-router's
  * routers/router. The i-th one, or NULL past the last. */
 const struct lysc_node *schema_service(const struct ly_ctx *ctx, size_t i);
 const struct lysc_node *schema_service_find(const struct ly_ctx *ctx, const char *name);
 /* A data child of node (through choices and cases) by name; also accepts a
- * plural ("routes" for "route"). NULL if none. */
+ * plural or singular ("routes" for "route"), the exact name first. NULL if
+ * none. */
 const struct lysc_node *schema_child(const struct lysc_node *node, const char *name);
 /* The i-th data child (through choices and cases), NULL past the last. */
 const struct lysc_node *schema_child_at(const struct lysc_node *node, size_t i);

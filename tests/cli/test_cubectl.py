@@ -318,6 +318,40 @@ class CubectlTest(Runner, unittest.TestCase):
         r = self.cubectl("--config", conf, "show", code=EXIT_USAGE, env=env)
         self.assertIn("unknown setting 'colour'", r.stderr)
 
+    # -- names -----------------------------------------------------------------
+
+    def test_help_finds_a_module_by_the_names_users_type(self):
+        out = self.cubectl("help", "pods").stdout
+        self.assertRegex(out, r"^cubenet-pods \(module, revision \d{4}-\d\d-\d\d\)\n")
+        for line in (r"\n  pods\s+container\s+Pod attachments on this node\n",
+                     r"\n    pod\s+list\s+One attachment",
+                     r"\n  node\s+container\s+The node itself",
+                     r"\n  services\s+container\s+Kubernetes Services",
+                     r"\n    service\s+list\s+One Kubernetes Service",
+                     r"\n    cubectl pod add KEY\.\.\. \| show \| del KEY\.\.\.\n"):
+            self.assertRegex(out, line)
+        self.assertEqual(self.cubectl("help", "cubenet-pods").stdout, out)
+        # Top-level containers, with a plural or singular the schema has.
+        node = self.cubectl("help", "node").stdout
+        self.assertTrue(node.startswith("node (container, module cubenet-pods)\n"), node)
+        self.assertRegex(node, r"uplink\s+leaf\s+string 1\.\.15 chars")
+        self.assertEqual(self.cubectl("help", "nodes").stdout, node)
+        self.assertEqual(self.cubectl("help", "pods", "node").stdout, node)
+        self.assertEqual(self.cubectl("help", "cubenet-pods:node").stdout, node)
+        self.assertRegex(self.cubectl("help", "pods", "node", "masquerade").stdout,
+                         r"cluster-cidr\s+leaf-list\s+string\s+\[required\]")
+        self.assertIn("entries are named by: container-id interface",
+                      self.cubectl("help", "pods", "pod").stdout)
+        self.assertIn("entries are named by: namespace name",
+                      self.cubectl("help", "services", "service").stdout)
+        for args in (["pods", "nosuch"], ["podz"], ["cubenet-nosuch:node"]):
+            self.cubectl("help", *args, code=EXIT_USAGE)
+        # A name that is no instance but close to a setting says so.
+        self.assertIn("did you mean node?", self.cubectl("nodes", code=EXIT_NOT_FOUND).stderr)
+        self.assertEqual(self.complete("help", "pods", "n"), ["node"])
+        self.assertEqual(self.complete("help", "nodes", "m"), ["masquerade"])
+
+
     # -- help and completion --------------------------------------------------
 
     def test_help_from_the_schema(self):
@@ -396,7 +430,8 @@ class WithoutDaemonTest(Runner, unittest.TestCase):
         self.addCleanup(d.cleanup)
         d.start()
         env = dict(self.env, CUBECTL_SOCKET=d.socket)
-        for args in (["help", "pod"], ["help", "lb", "vip"], ["help", "router", "route"]):
+        for args in (["help", "pods"], ["help", "lb", "vip"], ["help", "node"],
+                     ["help", "router", "route"]):
             offline = self.cubectl(*args)
             online = self.cubectl(*args, env=env)
             self.assertEqual(online.stderr, "")
@@ -405,6 +440,7 @@ class WithoutDaemonTest(Runner, unittest.TestCase):
     def test_completion_from_the_installed_modules(self):
         self.assertEqual(self.complete("r"), ["reset-counters", "router"])
         self.assertEqual(self.complete("lb", ""), ["add", "del", "show"])
+        self.assertEqual(self.complete("help", "p"), ["pod", "pods"])
         self.assertIn("table-size", self.complete("help", "lb", "vip", "t"))
         self.assertEqual(self.complete("conn"), ["connect"])
 

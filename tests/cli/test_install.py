@@ -63,14 +63,14 @@ class InstallTest(unittest.TestCase):
         env = dict(os.environ, CUBECTL_SOCKET=sock, HOME=self.tmp)
         for name in ("CUBECTL_URL", "CUBECTL_YANG_DIR", "CUBECTL_CACHE"):
             env.pop(name, None)
-        r = subprocess.run([self.path("bin/cubectl"), "help", "pod"], capture_output=True,
+        r = subprocess.run([self.path("bin/cubectl"), "help", "pods"], capture_output=True,
                            text=True, env=env)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stderr, f"cubectl: daemon not reachable ({sock}: Couldn't connect to "
                                    f"server): help from the installed modules in "
                                    f"{self.path('bin')}/../share/cubenet/yang\n")
-        self.assertRegex(r.stdout, r"^pod \(list, module cubenet-pods\)\n")
-        self.assertIn("entries are named by: container-id interface", r.stdout)
+        self.assertRegex(r.stdout, r"^cubenet-pods \(module, revision ")
+        self.assertRegex(r.stdout, r"\n  node\s+container\s+The node itself")
         # Moved away from its modules, it says what it misses.
         lone = os.path.join(self.tmp, "lone")
         os.makedirs(lone)
