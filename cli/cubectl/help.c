@@ -199,7 +199,12 @@ int help_node(struct cubectl *x, const struct lysc_node *node)
 		printf("\n  verbs: add KEY... [LEAF=VALUE...] [-f FILE], del KEY..., show, "
 		       "KEY... set LEAF=VALUE...\n");
 	} else if (node->nodetype == LYS_CONTAINER) {
-		printf("\n  verbs: show, set LEAF=VALUE...\n");
+		printf("\n  verbs: show, set LEAF=VALUE..., del\n");
+		if (node->flags & LYS_PRESENCE)
+			printf("  (it is there or not: set makes it, del removes it)\n");
+		if (!lysc_data_parent(node))
+			printf("  e.g. cubectl %s show, cubectl %s [CHILD...] set LEAF=VALUE\n",
+			       node->name, node->name);
 	} else if (node->nodetype & LYS_LEAF) {
 		printf("\n  verbs: show, set VALUE, del\n");
 	}
@@ -219,6 +224,13 @@ static int overview(struct cubectl *x)
 	printf("usage: cubectl [OPTIONS] COMMAND ...   (man cubectl, cubectl --help)\n\n"
 	       "services (cubectl SERVICE add NAME [LEAF=VALUE...] | show | del NAME):\n");
 	for (size_t i = 0; (s = schema_service(x->ly, i)); i++) {
+		first_line(s->dsc, desc, sizeof(desc));
+		printf("  %-14s %-16s %s\n", s->name, s->module->name, desc);
+	}
+	printf("\nsettings (cubectl NAME [CHILD...] show | set LEAF=VALUE... | del):\n");
+	for (size_t i = 0; (s = schema_top(x->ly, i)); i++) {
+		if (!schema_has_settings(s))
+			continue;
 		first_line(s->dsc, desc, sizeof(desc));
 		printf("  %-14s %-16s %s\n", s->name, s->module->name, desc);
 	}
@@ -263,6 +275,9 @@ static int help_module(struct cubectl *x, const struct lys_module *mod)
 	}
 	printf("\n  commands:\n");
 	while ((top = lys_getnext(top, NULL, mod->compiled, 0))) {
+		if (schema_has_settings(top))
+			printf("    cubectl %s [CHILD...] show | set LEAF=VALUE... | del\n",
+			       top->name);
 		if (top->nodetype == LYS_LIST)
 			printf("    cubectl %s add KEY... | show | del KEY...\n", top->name);
 		for (size_t i = 0; top->nodetype == LYS_CONTAINER && (c = schema_child_at(top, i));
@@ -371,7 +386,8 @@ static void offer_instances(struct cubectl *x, const char *prefix)
 	}
 }
 
-/* The top-level containers that hold settings. */
+/* The top-level containers that hold settings, the first words that
+ * reach them. */
 static void offer_settings(struct cubectl *x, const char *prefix)
 {
 	const struct lysc_node *s;
@@ -404,10 +420,10 @@ static void offer_children(const struct lysc_node *node, const char *prefix, int
 	for (size_t i = 0; (c = schema_child_at(node, i)); i++) {
 		if (c->flags & LYS_CONFIG_R)
 			continue;
-		if (assign && !(c->nodetype & (LYS_LEAF | LYS_CONTAINER)))
+		if (assign && !(c->nodetype & (LYS_LEAF | LYS_LEAFLIST | LYS_CONTAINER)))
 			continue;
 		snprintf(word, sizeof(word), "%s%s", c->name,
-			 assign && c->nodetype == LYS_LEAF ? "=" : "");
+			 assign && c->nodetype & (LYS_LEAF | LYS_LEAFLIST) ? "=" : "");
 		offer(word, prefix);
 	}
 }
@@ -424,6 +440,7 @@ int complete_run(struct cubectl *x, int n, char **words)
 			offer(s->name, prefix);
 		for (size_t i = 0; (s = schema_rpc_at(x->ly, i)); i++)
 			offer(s->name, prefix);
+		offer_settings(x, prefix);
 		offer_instances(x, prefix);
 		return 0;
 	}
@@ -488,10 +505,19 @@ int complete_run(struct cubectl *x, int n, char **words)
 			offer_children(node, prefix, 0);
 		return 0;
 	}
-	/* INSTANCE CHILD...: the schema node the words so far lead to. */
-	json_t *config = cmd_config(x);
+	/* CONTAINER or INSTANCE, then CHILD...: the schema node the words so
+	 * far lead to. */
+	struct cli_error ignored = {0};
+	struct named container = {0};
+	json_t *config = NULL;
 	int assigning = 0;
 
+	if (name_find(x->ly, NULL, words[0], NAME_TOP | NAME_EXACT, &container, &ignored) == 1 &&
+	    container.node->nodetype == LYS_CONTAINER)
+		node = container.node;
+	else
+		config = cmd_config(x);
+	x->err = (struct cli_error){0}; /* no daemon: no names, still the words */
 	for (size_t i = 0; config && !node && (s = schema_service(x->ly, i)); i++) {
 		char top[160];
 		json_t *entries, *e;
@@ -531,6 +557,7 @@ int complete_run(struct cubectl *x, int n, char **words)
 	}
 	offer_children(node, prefix, 0);
 	for (const char *const *v = cmd_verbs(); *v; v++)
-		offer(*v, prefix);
+		if (node->nodetype == LYS_LIST || strcmp(*v, "add")) /* add makes list entries */
+			offer(*v, prefix);
 	return 0;
 }

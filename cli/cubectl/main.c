@@ -60,6 +60,8 @@ static void usage(FILE *out)
 		"  cubectl NAME set LEAF=VALUE...                       change leaves (a.b=v for "
 		"nested ones)\n"
 		"  cubectl del NAME                                     remove an instance\n"
+		"  cubectl CONTAINER [CHILD...] [show|set|del]          a module's top-level "
+		"settings\n"
 		"  cubectl show                                         everything\n"
 		"  cubectl connect CUBE:PORT CUBE|netdev:NAME|tx|pass|drop\n"
 		"  cubectl disconnect CUBE:PORT\n"

@@ -37,6 +37,15 @@ def without_counters(data):
     return data
 
 
+def leaves(data, path=""):
+    """Every value in data, with its path."""
+    if isinstance(data, dict):
+        return [x for k, v in data.items() for x in leaves(v, f"{path}/{k}")]
+    if isinstance(data, list) and data and isinstance(data[0], dict):
+        return [x for i, v in enumerate(data) for x in leaves(v, f"{path}[{i}]")]
+    return [(path, data)]
+
+
 def sh(*cmd, check=True):
     return subprocess.run(cmd, check=check, capture_output=True, text=True)
 
@@ -318,7 +327,71 @@ class CubectlTest(Runner, unittest.TestCase):
         r = self.cubectl("--config", conf, "show", code=EXIT_USAGE, env=env)
         self.assertIn("unknown setting 'colour'", r.stderr)
 
-    # -- names -----------------------------------------------------------------
+    # -- a top-level container: the pods service's node settings ---------------
+
+    def node(self):
+        status, body = self.get("/cubenet-pods:node")
+        return body["cubenet-pods:node"] if status == 200 else None
+
+    def test_node_settings_set_show_and_delete(self):
+        self.assertEqual(self.cubectl("node", "show").stdout, "(nothing)\n")
+        self.assertEqual(json.loads(self.cubectl("node", "-o", "json").stdout), {})
+
+        self.cubectl("node", "set", "uplink=eth0", "address=10.0.0.5")
+        self.assertEqual(self.node(), {"uplink": "eth0", "address": "10.0.0.5"})
+        # A presence container that is not there yet is made by set.
+        self.cubectl("node", "masquerade", "set", "cluster-cidr=10.244.0.0/16,10.96.0.0/12")
+        self.assertEqual(sorted(self.node()["masquerade"]["cluster-cidr"]),
+                         ["10.244.0.0/16", "10.96.0.0/12"])
+        # set replaces a leaf-list whole, in either form.
+        self.cubectl("node", "masquerade", "set", "cluster-cidr=10.244.0.0/16")
+        self.assertEqual(self.node()["masquerade"], {"cluster-cidr": ["10.244.0.0/16"]})
+        self.cubectl("node", "masquerade", "cluster-cidr", "set", "10.32.0.0/12")
+        self.assertEqual(self.node()["masquerade"], {"cluster-cidr": ["10.32.0.0/12"]})
+        self.cubectl("node", "set", "node-port-range.min=30100", "host-device=false")
+        self.cubectl("node", "node-port-range", "set", "max=30200")
+        want = {"uplink": "eth0", "address": "10.0.0.5", "host-device": False,
+                "node-port-range": {"min": 30100, "max": 30200},
+                "masquerade": {"cluster-cidr": ["10.32.0.0/12"]}}
+        self.assertEqual(self.node(), want)
+
+        # show: for people, as JSON the daemon's own answer, one leaf alone.
+        out = self.cubectl("node").stdout
+        self.assertEqual(out, "node:\n  uplink: eth0\n  address: 10.0.0.5\n  host-device: false\n"
+                              "  node-port-range:\n    min: 30100\n    max: 30200\n"
+                              "  masquerade:\n    cluster-cidr: 10.32.0.0/12\n")
+        self.assertEqual(json.loads(self.cubectl("node", "show", "-o", "json").stdout),
+                         self.get("/cubenet-pods:node")[1])
+        self.assertEqual(json.loads(self.cubectl("node", "uplink", "-o", "json").stdout),
+                         {"cubenet-pods:uplink": "eth0"})
+        self.assertIn("cluster-cidr: 10.32.0.0/12", self.cubectl("show", "node", "masquerade").stdout)
+
+        # Refused, and nothing changed: by the schema here, by the daemon there.
+        for args, word in ((["node", "set", "uplink=not/a/name"], "uplink"),
+                           (["node", "set", "nosuch=1"], "nosuch"),
+                           (["node", "masquerade", "set", "cluster-cidr=10.0.0.0/33"], "cluster-cidr"),
+                           (["node", "masquerade", "set", "cluster-cidr="], "cluster-cidr"),
+                           (["node", "set"], "LEAF=VALUE"),
+                           (["node", "add", "x"], "not one"),
+                           (["routers", "del"], "remove them one by one")):
+            self.assertIn(word, self.cubectl(*args, code=EXIT_USAGE).stderr)
+        r = self.cubectl("node", "node-port-range", "set", "min=32000", "max=31000",
+                         code=EXIT_FAILED)
+        self.assertIn("min is above max", r.stderr)
+        self.assertEqual(self.node(), want)
+
+        # del: a presence container, one leaf, then the rest.
+        self.cubectl("del", "node", "masquerade")
+        self.assertEqual(self.get("/cubenet-pods:node/masquerade")[0], 404)
+        self.cubectl("node", "uplink", "del")
+        want.pop("masquerade")
+        want.pop("uplink")
+        self.assertEqual(self.node(), want)
+        self.cubectl("node", "del")
+        # No value left anywhere. (The daemon may still show an empty
+        # node-port-range shell: a container libyang made again for its
+        # defaults once an explicit value in it went.)
+        self.assertEqual(leaves(self.config()), [])
 
     def test_help_finds_a_module_by_the_names_users_type(self):
         out = self.cubectl("help", "pods").stdout
@@ -328,6 +401,7 @@ class CubectlTest(Runner, unittest.TestCase):
                      r"\n  node\s+container\s+The node itself",
                      r"\n  services\s+container\s+Kubernetes Services",
                      r"\n    service\s+list\s+One Kubernetes Service",
+                     r"\n    cubectl node \[CHILD\.\.\.\] show \| set LEAF=VALUE\.\.\. \| del\n",
                      r"\n    cubectl pod add KEY\.\.\. \| show \| del KEY\.\.\.\n"):
             self.assertRegex(out, line)
         self.assertEqual(self.cubectl("help", "cubenet-pods").stdout, out)
@@ -338,18 +412,22 @@ class CubectlTest(Runner, unittest.TestCase):
         self.assertEqual(self.cubectl("help", "nodes").stdout, node)
         self.assertEqual(self.cubectl("help", "pods", "node").stdout, node)
         self.assertEqual(self.cubectl("help", "cubenet-pods:node").stdout, node)
-        self.assertRegex(self.cubectl("help", "pods", "node", "masquerade").stdout,
-                         r"cluster-cidr\s+leaf-list\s+string\s+\[required\]")
+        self.assertEqual(self.cubectl("node", "?").stdout, node)
+        self.assertIn("(it is there or not: set makes it, del removes it)",
+                      self.cubectl("help", "pods", "node", "masquerade").stdout)
         self.assertIn("entries are named by: container-id interface",
                       self.cubectl("help", "pods", "pod").stdout)
         self.assertIn("entries are named by: namespace name",
                       self.cubectl("help", "services", "service").stdout)
+        self.assertIn("cubectl help" , self.cubectl("help").stdout)
+        self.assertRegex(self.cubectl("help").stdout,
+                         r"\nsettings .*\n  node\s+cubenet-pods\s+The node itself")
         for args in (["pods", "nosuch"], ["podz"], ["cubenet-nosuch:node"]):
             self.cubectl("help", *args, code=EXIT_USAGE)
         # A name that is no instance but close to a setting says so.
         self.assertIn("did you mean node?", self.cubectl("nodes", code=EXIT_NOT_FOUND).stderr)
         self.assertEqual(self.complete("help", "pods", "n"), ["node"])
-        self.assertEqual(self.complete("help", "nodes", "m"), ["masquerade"])
+        self.assertEqual(self.complete("node", "masquerade", "set", ""), ["cluster-cidr="])
 
 
     # -- help and completion --------------------------------------------------
@@ -415,6 +493,7 @@ class WithoutDaemonTest(Runner, unittest.TestCase):
                      r"\n  lb\s+cubenet-lb\s+One load balancer",
                      r"\n  pod\s+cubenet-pods\s+One attachment",
                      r"\n  service\s+cubenet-pods\s+One Kubernetes Service",
+                     r"\nsettings .*\n  node\s+cubenet-pods\s+The node itself",
                      r"\n  reset-counters\s+Zero the counters"):
             self.assertRegex(r.stdout, line)
         out = self.cubectl("help", "lb", "vip").stdout
@@ -422,6 +501,8 @@ class WithoutDaemonTest(Runner, unittest.TestCase):
         self.assertRegex(out, r"table-size\s+leaf\s+uint32 7\.\.131071")
         self.assertIn("default: five-tuple", out)
         self.assertRegex(self.cubectl("lb", "?").stdout, r"^lb \(list, module cubenet-lb\)")
+        self.assertRegex(self.cubectl("node", "masquerade", "?").stdout,
+                         r"cluster-cidr\s+leaf-list\s+string\s+\[required\]")
         # Nothing was fetched: nothing was cached.
         self.assertFalse(os.path.exists(os.path.join(self.tmp, "cache")))
 
@@ -439,13 +520,20 @@ class WithoutDaemonTest(Runner, unittest.TestCase):
 
     def test_completion_from_the_installed_modules(self):
         self.assertEqual(self.complete("r"), ["reset-counters", "router"])
+        self.assertEqual(self.complete("n"), ["nat", "node"])
         self.assertEqual(self.complete("lb", ""), ["add", "del", "show"])
         self.assertEqual(self.complete("help", "p"), ["pod", "pods"])
         self.assertIn("table-size", self.complete("help", "lb", "vip", "t"))
+        self.assertEqual(self.complete("node", ""),
+                         ["address", "del", "host-device", "masquerade", "node-port-range",
+                          "set", "show", "uplink"])
+        self.assertEqual(self.complete("node", "set", "u"), ["uplink="])
+        self.assertEqual(self.complete("node", "masquerade", "set", ""), ["cluster-cidr="])
         self.assertEqual(self.complete("conn"), ["connect"])
 
     def test_what_needs_the_daemon_fails_with_5(self):
-        for args in (["show"], ["lb", "add", "lb0", "netdev=eth0"],
+        for args in (["show"], ["node", "show"], ["node", "set", "uplink=eth0"],
+                     ["node", "set", "nosuch=1"], ["lb", "add", "lb0", "netdev=eth0"],
                      ["router", "show"], ["r0"], ["r0", "?"], ["del", "r0"],
                      ["connect", "p0:0", "r0"], ["reset-counters"]):
             r = self.cubectl(*args, code=EXIT_UNREACHABLE)
