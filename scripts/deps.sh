@@ -11,7 +11,7 @@ PACKAGES=(
 	libcurl4-openssl-dev libyaml-dev python3-yaml
 	containernetworking-plugins podman containerd runc busybox-static buildah
 	python3-grpcio python3-grpc-tools python3-setuptools
-	iproute2 iputils-ping ethtool iptables curl python3 tcpdump bc gnuplot-nox
+	iproute2 iputils-ping ethtool iptables curl python3 tcpdump bc gnuplot-nox groff-base
 	golang-go rsync jq dpkg-dev openssl etcd-server etcd-client
 	golang-github-modern-go-reflect2-dev golang-github-json-iterator-go-dev
 )

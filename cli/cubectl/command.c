@@ -4,26 +4,28 @@
  *
  *   cubectl SERVICE add NAME [LEAF=VALUE...] [-f FILE]   cubectl SERVICE show
  *   cubectl INSTANCE [CHILD [KEY...]]... [show|add|set|del] [ARGS]
- *   cubectl show|del INSTANCE [CHILD [KEY...]]...
+ *   cubectl CONTAINER [CHILD [KEY...]]... [show|add|set|del] [ARGS]
+ *   cubectl show|del INSTANCE|CONTAINER [CHILD [KEY...]]...
  *   cubectl connect CUBE:PORT CUBE|netdev:NAME|tx|pass|drop
  *   cubectl disconnect CUBE:PORT
  *   cubectl attach|detach INSTANCE NETDEV [mode=MODE]
  *   cubectl RPC [LEAF=VALUE...]
  *
- * Every word becomes part of a RESTCONF path or body; values are checked
- * against the schema before anything is sent.
+ * CONTAINER is a top-level container of a served module, by its exact name
+ * (or module:name); these names come before instance names. Every word
+ * becomes part of a RESTCONF path or body; values are checked against the
+ * schema before anything is sent.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cubectl.h"
+#include "names.h"
 #include "render.h"
 #include "schema.h"
+#include "target.h"
 #include "values.h"
 #include "yaml.h"
-
-#define DATA	 "/restconf/data"
-#define MAX_KEYS 8
 
 static const char *const verbs[] = {"show", "add", "set", "del", NULL};
 
@@ -42,12 +44,25 @@ static int is_verb(const char *w)
 
 /* -- talking to the daemon ------------------------------------------------ */
 
-/* One line from a RESTCONF error body: "path: message". */
+/* The errors of a YANG Patch's status: of the patch, or of its edit. */
+static json_t *patch_errors(json_t *root)
+{
+	json_t *st = json_object_get(root, "ietf-yang-patch:yang-patch-status");
+	json_t *edit =
+	    json_array_get(json_object_get(json_object_get(st, "edit-status"), "edit"), 0);
+
+	return json_object_get(st, "errors") ? json_object_get(st, "errors")
+					     : json_object_get(edit, "errors");
+}
+
+/* One line from a RESTCONF error body (or a YANG Patch status): "path:
+ * message". */
 static void error_line(const char *body, char *out, size_t size)
 {
 	json_t *root = json_loads(body, 0, NULL);
-	json_t *e = json_array_get(
-	    json_object_get(json_object_get(root, "ietf-restconf:errors"), "error"), 0);
+	json_t *errors = json_object_get(root, "ietf-restconf:errors");
+	json_t *e =
+	    json_array_get(json_object_get(errors ? errors : patch_errors(root), "error"), 0);
 	const char *msg = json_string_value(json_object_get(e, "error-message"));
 	const char *path = json_string_value(json_object_get(e, "error-path"));
 
@@ -59,10 +74,8 @@ static void error_line(const char *body, char *out, size_t size)
 	json_decref(root);
 }
 
-/* Send; 2xx gives 0 and the reply's JSON (if any) in reply; anything else
- * is an error with its exit code. */
-static int request(struct cubectl *x, const char *method, const char *path, const json_t *body,
-		   json_t **reply)
+int cmd_request_as(struct cubectl *x, const char *method, const char *path, const json_t *body,
+		   const char *media, json_t **reply)
 {
 	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
 	struct response resp;
@@ -71,7 +84,12 @@ static int request(struct cubectl *x, const char *method, const char *path, cons
 
 	if (reply)
 		*reply = NULL;
-	if (client_request(&x->client, method, path, text, &resp)) {
+	if (x->origin.unreachable[0]) { /* already tried, when loading the schema */
+		free(text);
+		return cli_fail(&x->err, EXIT_UNREACHABLE, "cannot reach cubenetd: %s",
+				x->origin.unreachable);
+	}
+	if (client_request_as(&x->client, method, path, text, media, &resp)) {
 		rc = cli_fail(&x->err, EXIT_UNREACHABLE, "cannot reach cubenetd: %s", resp.error);
 	} else if (resp.status < 200 || resp.status > 299) {
 		int code = resp.status == 404	? EXIT_NOT_FOUND
@@ -89,27 +107,21 @@ static int request(struct cubectl *x, const char *method, const char *path, cons
 	return rc;
 }
 
+int cmd_request(struct cubectl *x, const char *method, const char *path, const json_t *body,
+		json_t **reply)
+{
+	return cmd_request_as(x, method, path, body, MEDIA_DATA, reply);
+}
+
 json_t *cmd_config(struct cubectl *x)
 {
-	if (!x->config && request(x, "GET", DATA "?content=config", NULL, &x->config) == 0 &&
+	if (!x->config && cmd_request(x, "GET", DATA "?content=config", NULL, &x->config) == 0 &&
 	    !x->config)
 		x->config = json_object();
 	return x->config;
 }
 
 /* -- paths ---------------------------------------------------------------- */
-
-struct target {
-	char path[2048];   /* below /restconf/data */
-	char parent[2048]; /* the resource holding node */
-	const struct lysc_node *node;
-	int keyed;		  /* node is a list entry (keys given) */
-	char keys[MAX_KEYS][256]; /* the entry's keys, when keyed */
-	size_t n_keys;
-	const struct lysc_node *service;
-	char instance[128];
-	int also_core; /* the instance is a cubenet-core cube too */
-};
 
 static void append_node(char *path, size_t size, const struct lysc_node *parent,
 			const struct lysc_node *node)
@@ -200,9 +212,17 @@ static int resolve_instance(struct cubectl *x, const char *name, struct target *
 	t->also_core = core && has_entry(service_entries(config, core), core, name);
 	if (!found && t->also_core)
 		found = core;
-	if (!found)
+	if (!found) {
+		struct cli_error ignored = {0};
+		struct named like;
+
+		if (name_find(x->ly, NULL, name, NAME_SERVICE | NAME_TOP, &like, &ignored) == 1)
+			return cli_fail(&x->err, EXIT_NOT_FOUND,
+					"no instance '%s' (did you mean %s? cubectl help %s)", name,
+					like.node->name, like.node->name);
 		return cli_fail(&x->err, EXIT_NOT_FOUND,
 				"no instance '%s' (cubectl show lists what there is)", name);
+	}
 	t->service = t->node = found;
 	t->keyed = 1;
 	snprintf(t->instance, sizeof(t->instance), "%s", name);
@@ -211,6 +231,21 @@ static int resolve_instance(struct cubectl *x, const char *name, struct target *
 	snprintf(t->keys[0], sizeof(t->keys[0]), "%s", name);
 	t->n_keys = 1;
 	return 0;
+}
+
+/* A top-level container by its exact name (or module:name): 1 with t
+ * set, 0 if name is none, -1 if it is two modules'. */
+static int resolve_container(struct cubectl *x, const char *name, struct target *t)
+{
+	struct named found;
+	int rc = name_find(x->ly, NULL, name, NAME_TOP | NAME_EXACT, &found, &x->err);
+
+	if (rc <= 0 || found.node->nodetype != LYS_CONTAINER)
+		return rc < 0 ? -1 : 0;
+	memset(t, 0, sizeof(*t));
+	t->node = found.node;
+	append_node(t->path, sizeof(t->path), NULL, found.node);
+	return 1;
 }
 
 static void set_keys(struct target *t, const char **keys, size_t n)
@@ -298,6 +333,12 @@ static int walk(struct cubectl *x, struct target *t, int n, char **words)
 			return cli_fail(&x->err, EXIT_USAGE,
 					"%s has no '%s' (cubectl help lists what it has)",
 					t->node->name, words[i]);
+		if (t->node->nodetype == LYS_LIST) {
+			t->anchor = t->node;
+			snprintf(t->anchor_path, sizeof(t->anchor_path), "%s", t->path);
+			memcpy(t->anchor_keys, t->keys, sizeof(t->keys));
+			t->n_anchor_keys = t->n_keys;
+		}
 		snprintf(t->parent, sizeof(t->parent), "%s", t->path);
 		append_node(t->path, sizeof(t->path), t->node, child);
 		t->node = child;
@@ -310,8 +351,8 @@ static int walk(struct cubectl *x, struct target *t, int n, char **words)
 /* -- bodies --------------------------------------------------------------- */
 
 /* {keys..., assignments..., -f file} for a new or changed entry. */
-static json_t *entry_body(struct cubectl *x, const struct lysc_node *list, const char **keys,
-			  size_t n_keys, int n, char **args)
+json_t *cmd_entry_body(struct cubectl *x, const struct lysc_node *list, const char **keys,
+		       size_t n_keys, int n, char **args)
 {
 	const struct lysc_node *k[MAX_KEYS];
 	json_t *entry = json_object();
@@ -356,7 +397,7 @@ fail:
 	return NULL;
 }
 
-static json_t *wrap(const struct lysc_node *node, json_t *value)
+json_t *cmd_wrap(const struct lysc_node *node, json_t *value)
 {
 	char name[160];
 	json_t *out = json_object();
@@ -391,9 +432,14 @@ static int do_show(struct cubectl *x, const struct target *t)
 	int rc;
 
 	snprintf(path, sizeof(path), DATA "%s", t->path);
-	rc = request(x, "GET", path, NULL, &data);
-	if (rc && x->err.code == EXIT_NOT_FOUND && t->node == t->service && !t->keyed) {
-		x->err = (struct cli_error){0}; /* a service with no instance: empty */
+	rc = cmd_request(x, "GET", path, NULL, &data);
+	/* Empty, not missing: a service with no instance, and a container
+	 * below a top-level one that exists whenever its module does. */
+	if (rc && x->err.code == EXIT_NOT_FOUND &&
+	    ((t->node == t->service && !t->keyed) ||
+	     (!t->service && !t->anchor && t->node->nodetype == LYS_CONTAINER &&
+	      !(t->node->flags & LYS_PRESENCE)))) {
+		x->err = (struct cli_error){0};
 		rc = 0;
 	}
 	if (!rc && !data)
@@ -401,7 +447,7 @@ static int do_show(struct cubectl *x, const struct target *t)
 	/* A service's instance is a cube too: its wiring and counters. */
 	if (!rc && t->node == t->service && t->also_core && t->service != core_cube_list(x->ly)) {
 		snprintf(path, sizeof(path), DATA "/cubenet-core:cubes/cube=%s", t->instance);
-		if (!request(x, "GET", path, NULL, &core) && core)
+		if (!cmd_request(x, "GET", path, NULL, &core) && core)
 			json_object_update(data, core);
 		json_decref(core);
 	}
@@ -417,7 +463,7 @@ static int post_entry(struct cubectl *x, const struct lysc_node *list, const cha
 		      json_t *entry)
 {
 	char path[2200];
-	json_t *body = wrap(list, json_incref(entry));
+	json_t *body = cmd_wrap(list, json_incref(entry));
 	int rc;
 
 	snprintf(path, sizeof(path), DATA "%s", parent);
@@ -426,7 +472,7 @@ static int post_entry(struct cubectl *x, const struct lysc_node *list, const cha
 		/* Top container: POST into it, or create it if it is not there. */
 		struct cli_error saved = x->err;
 
-		rc = request(x, "POST", path, body, NULL);
+		rc = cmd_request(x, "POST", path, body, NULL);
 		if (rc && x->err.code == EXIT_NOT_FOUND) {
 			json_t *outer = json_object(), *inner = json_object();
 			char name[160];
@@ -436,11 +482,11 @@ static int post_entry(struct cubectl *x, const struct lysc_node *list, const cha
 			snprintf(name, sizeof(name), "%s:%s", list->module->name,
 				 list->parent->name);
 			json_object_set_new(outer, name, inner);
-			rc = request(x, "POST", DATA, outer, NULL);
+			rc = cmd_request(x, "POST", DATA, outer, NULL);
 			json_decref(outer);
 		}
 	} else {
-		rc = request(x, "POST", path, body, NULL);
+		rc = cmd_request(x, "POST", path, body, NULL);
 	}
 	json_decref(body);
 	return rc;
@@ -455,7 +501,7 @@ static int add_cube_service(struct cubectl *x, const struct lysc_node *list, jso
 	int rc;
 
 	snprintf(path, sizeof(path), DATA "/cubenet-core:cubes/cube=%s", name);
-	if (!request(x, "GET", path, NULL, NULL))
+	if (!cmd_request(x, "GET", path, NULL, NULL))
 		return cli_fail(&x->err, EXIT_CONFLICT, "a cube named '%s' exists already", name);
 	if (x->err.code != EXIT_NOT_FOUND)
 		return -1;
@@ -465,7 +511,7 @@ static int add_cube_service(struct cubectl *x, const struct lysc_node *list, jso
 	json_object_set_new(inner, list->name, json_pack("[O]", entry));
 	snprintf(cname, sizeof(cname), "%s:%s", list->module->name, list->parent->name);
 	json_object_set_new(body, cname, inner);
-	rc = request(x, "PATCH", DATA, body, NULL);
+	rc = cmd_request(x, "PATCH", DATA, body, NULL);
 	json_decref(body);
 	return rc;
 }
@@ -483,7 +529,7 @@ static int do_add(struct cubectl *x, struct target *t, int n, char **args)
 	used = take_keys(x, t->node, n, args, keys, &n_keys);
 	if (used < 0)
 		return -1;
-	entry = entry_body(x, t->node, keys, n_keys, n - used, args + used);
+	entry = cmd_entry_body(x, t->node, keys, n_keys, n - used, args + used);
 	if (!entry)
 		return -1;
 	if (!t->node->parent || !t->node->parent->parent) {
@@ -553,61 +599,30 @@ static int do_del(struct cubectl *x, struct target *t, int n, char **args)
 	}
 	if (n)
 		return cli_fail(&x->err, EXIT_USAGE, "del takes no '%s'", args[0]);
+	/* A top-level container of instances: they go one by one, each with
+	 * what it needs undone first. */
+	if (!t->service && t->node->nodetype == LYS_CONTAINER && !lysc_data_parent(t->node)) {
+		const struct lysc_node *c;
+
+		for (size_t i = 0; (c = schema_child_at(t->node, i)); i++)
+			if (c->nodetype == LYS_LIST)
+				return cli_fail(&x->err, EXIT_USAGE,
+						"del on %s would remove every %s: remove them "
+						"one by one",
+						t->node->name, c->name);
+	}
 	if (t->node == t->service && (t->also_core || t->service == core) &&
 	    cube_in_use(x, t->instance))
 		return -1;
 	snprintf(path, sizeof(path), DATA "%s", t->path);
-	if (request(x, "DELETE", path, NULL, NULL))
+	if (cmd_request(x, "DELETE", path, NULL, NULL))
 		return -1;
 	/* The service's config is gone; the cube it configured goes too. */
 	if (t->node == t->service && t->also_core && t->service != core) {
 		snprintf(path, sizeof(path), DATA "/cubenet-core:cubes/cube=%s", t->instance);
-		return request(x, "DELETE", path, NULL, NULL);
+		return cmd_request(x, "DELETE", path, NULL, NULL);
 	}
 	return 0;
-}
-
-static int do_set(struct cubectl *x, struct target *t, int n, char **args)
-{
-	char path[2200];
-	json_t *body, *value;
-	int rc;
-
-	if (!n && !x->file)
-		return cli_fail(&x->err, EXIT_USAGE,
-				"set needs LEAF=VALUE (or a VALUE for a leaf)");
-	if (t->node->nodetype & (LYS_LEAF | LYS_LEAFLIST)) {
-		if (n != 1 || !(value = value_to_json(t->node, args[0], &x->err)))
-			return x->err.code ? -1
-					   : cli_fail(&x->err, EXIT_USAGE, "set takes one value");
-		body = wrap(t->node, value);
-	} else if (t->node->nodetype == LYS_LIST) {
-		const char *keys[MAX_KEYS];
-		json_t *e;
-
-		if (!t->keyed)
-			return cli_fail(&x->err, EXIT_USAGE, "set on which %s? give its keys",
-					t->node->name);
-		for (size_t i = 0; i < t->n_keys; i++)
-			keys[i] = t->keys[i];
-		e = entry_body(x, t->node, keys, t->n_keys, n, args);
-		if (!e)
-			return -1;
-		body = wrap(t->node, e);
-	} else {
-		json_t *obj = json_object();
-
-		for (int i = 0; i < n; i++)
-			if (value_assign(obj, t->node, args[i], &x->err)) {
-				json_decref(obj);
-				return -1;
-			}
-		body = wrap(t->node, obj);
-	}
-	snprintf(path, sizeof(path), DATA "%s", t->path);
-	rc = request(x, "PATCH", path, body, NULL);
-	json_decref(body);
-	return rc;
 }
 
 static int apply_verb(struct cubectl *x, struct target *t, int n, char **words)
@@ -626,7 +641,7 @@ static int apply_verb(struct cubectl *x, struct target *t, int n, char **words)
 	if (strcmp(verb, "del") == 0)
 		return do_del(x, t, n - 1, words + 1);
 	if (strcmp(verb, "set") == 0)
-		return do_set(x, t, n - 1, words + 1);
+		return cmd_set(x, t, n - 1, words + 1);
 	return cli_fail(&x->err, EXIT_USAGE, "'%s': expected show, add, set or del", verb);
 }
 
@@ -674,7 +689,7 @@ static int do_connect(struct cubectl *x, int n, char **words)
 	/* PUT replaces the port's whole choice (cube, netdev or verdict). */
 	snprintf(path, sizeof(path), DATA "/cubenet-core:cubes/cube=%s/port=%lu", cube, port);
 	body = json_pack("{s:[o]}", "cubenet-core:port", entry);
-	rc = request(x, "PUT", path, body, NULL);
+	rc = cmd_request(x, "PUT", path, body, NULL);
 	json_decref(body);
 	return rc;
 }
@@ -689,7 +704,7 @@ static int do_disconnect(struct cubectl *x, int n, char **words)
 	if (split_port(x, words[0], cube, sizeof(cube), &port))
 		return -1;
 	snprintf(path, sizeof(path), DATA "/cubenet-core:cubes/cube=%s/port=%lu", cube, port);
-	return request(x, "DELETE", path, NULL, NULL);
+	return cmd_request(x, "DELETE", path, NULL, NULL);
 }
 
 static const char *mode_arg(struct cubectl *x, int n, char **words, const char *dflt)
@@ -732,7 +747,7 @@ static int do_attach(struct cubectl *x, int n, char **words, int attach)
 		} else if (x->err.code) {
 			return -1;
 		}
-		return do_set(x, &t, nargs, args);
+		return cmd_set(x, &t, nargs, args);
 	}
 	mode = mode_arg(x, n - 2, words + 2, attach ? "xdp" : NULL);
 	if (x->err.code)
@@ -748,7 +763,7 @@ static int do_attach(struct cubectl *x, int n, char **words, int attach)
 		snprintf(a0, sizeof(a0), "netdev=%s", words[1]);
 		snprintf(a1, sizeof(a1), "mode=%s", mode);
 		snprintf(a2, sizeof(a2), "cube=%s", words[0]);
-		entry = entry_body(x, list, NULL, 0, 3, args);
+		entry = cmd_entry_body(x, list, NULL, 0, 3, args);
 		if (!entry)
 			return -1;
 		rc = post_entry(x, list, "/cubenet-core:attachments", entry);
@@ -774,7 +789,7 @@ static int do_attach(struct cubectl *x, int n, char **words, int attach)
 	}
 	restconf_encode_key(words[1], enc, sizeof(enc));
 	snprintf(path, sizeof(path), DATA "/cubenet-core:attachments/attachment=%s,%s", enc, mode);
-	return request(x, "DELETE", path, NULL, NULL);
+	return cmd_request(x, "DELETE", path, NULL, NULL);
 }
 
 static int do_rpc(struct cubectl *x, const struct lysc_node *rpc, int n, char **args)
@@ -796,7 +811,7 @@ static int do_rpc(struct cubectl *x, const struct lysc_node *rpc, int n, char **
 	snprintf(name, sizeof(name), "%s:input", rpc->module->name);
 	body = json_pack("{s:o}", name, in);
 	snprintf(path, sizeof(path), "/restconf/operations/%s:%s", rpc->module->name, rpc->name);
-	rc = request(x, "POST", path, body, &out);
+	rc = cmd_request(x, "POST", path, body, &out);
 	if (!rc && out)
 		print_data(x, out, NULL);
 	json_decref(out);
@@ -834,8 +849,12 @@ int cmd_run(struct cubectl *x, int n, char **words)
 {
 	const struct lysc_node *s;
 	struct target t;
-	int used;
+	int used, found;
 
+	/* With the installed modules standing in, only help is answered. */
+	if (x->origin.unreachable[0] && strcmp(words[0], "help") && strcmp(words[n - 1], "?"))
+		return cli_fail(&x->err, EXIT_UNREACHABLE, "cannot reach cubenetd: %s",
+				x->origin.unreachable);
 	if (strcmp(words[0], "help") == 0)
 		return help_run(x, n - 1, words + 1);
 	if (strcmp(words[0], "connect") == 0)
@@ -847,7 +866,7 @@ int cmd_run(struct cubectl *x, int n, char **words)
 	if (strcmp(words[0], "show") == 0 || strcmp(words[0], "del") == 0) {
 		if (n == 1 && words[0][0] == 's') { /* everything */
 			json_t *data = NULL;
-			int rc = request(x, "GET", DATA, NULL, &data);
+			int rc = cmd_request(x, "GET", DATA, NULL, &data);
 
 			if (!rc) {
 				if (!data)
@@ -859,7 +878,9 @@ int cmd_run(struct cubectl *x, int n, char **words)
 		}
 		if (n == 1)
 			return cli_fail(&x->err, EXIT_USAGE, "usage: cubectl del INSTANCE [PATH]");
-		if (resolve_instance(x, words[1], &t) || (used = walk(x, &t, n - 2, words + 2)) < 0)
+		if ((found = resolve_container(x, words[1], &t)) < 0 ||
+		    (!found && resolve_instance(x, words[1], &t)) ||
+		    (used = walk(x, &t, n - 2, words + 2)) < 0)
 			return -1;
 		if (used != n - 2)
 			return cli_fail(&x->err, EXIT_USAGE, "'%s' after the path",
@@ -870,7 +891,8 @@ int cmd_run(struct cubectl *x, int n, char **words)
 		return do_service(x, s, n - 1, words + 1);
 	if ((s = schema_rpc(x->ly, words[0])))
 		return do_rpc(x, s, n - 1, words + 1);
-	if (resolve_instance(x, words[0], &t))
+	if ((found = resolve_container(x, words[0], &t)) < 0 ||
+	    (!found && resolve_instance(x, words[0], &t)))
 		return -1;
 	used = walk(x, &t, n - 1, words + 1);
 	if (used < 0)

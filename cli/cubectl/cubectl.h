@@ -8,6 +8,7 @@
 #include <libyang/libyang.h>
 #include "restconf_client.h"
 #include "cli_error.h"
+#include "schema.h"
 
 enum output_format {
 	OUTPUT_HUMAN = 0,
@@ -22,6 +23,7 @@ struct cubectl {
 	const char *file; /* -f: a subtree in JSON or YAML */
 	struct cli_error err;
 	json_t *config; /* the daemon's config, once read */
+	struct schema_origin origin;
 };
 
 /* Run the command in words[0..n). 0 or -1 (x->err says why). */
@@ -29,6 +31,8 @@ int cmd_run(struct cubectl *x, int n, char **words);
 /* Help from the YANG schema for the node the words lead to. */
 int help_run(struct cubectl *x, int n, char **words);
 int help_node(struct cubectl *x, const struct lysc_node *node);
+/* On stderr, once: that help comes from the installed modules, and why. */
+void help_note_origin(const struct cubectl *x);
 /* Candidates for the last word (may be empty), one per line. */
 int complete_run(struct cubectl *x, int n, char **words);
 

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Help and shell completion, both read off the YANG schema the daemon
- * serves (and, for completion, the names in its config). */
+ * serves, or with no daemon the modules installed with cubectl (and, for
+ * completion, the names in the daemon's config). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cubectl.h"
+#include "names.h"
 #include "schema.h"
 
 static const char *const commands[] = {"show",	 "del",	   "help",	 "connect", "disconnect",
@@ -151,17 +153,41 @@ static void print_children(const struct lysc_node *node)
 	}
 }
 
+/* A description as the module has it, every line indented alike. */
+static void print_description(const char *text)
+{
+	if (!text)
+		return;
+	fputs("\n  ", stdout);
+	for (const char *p = text; *p; p++) {
+		fputc(*p, stdout);
+		if (*p == '\n' && p[1] && p[1] != '\n')
+			fputs("  ", stdout);
+	}
+	fputc('\n', stdout);
+}
+
+void help_note_origin(const struct cubectl *x)
+{
+	static int noted;
+
+	if (x->origin.unreachable[0] && !noted++)
+		fprintf(stderr,
+			"cubectl: daemon not reachable (%s): help from the installed modules in "
+			"%s\n",
+			x->origin.unreachable, x->origin.yang_dirs);
+}
+
 int help_node(struct cubectl *x, const struct lysc_node *node)
 {
 	const struct lysc_node *keys[8];
 	size_t n_keys;
 	char type[160];
 
-	(void)x;
+	help_note_origin(x);
 	printf("%s (%s, module %s)%s\n", node->name, kind_of(node), node->module->name,
 	       node->flags & LYS_CONFIG_R ? ", state: read only" : "");
-	if (node->dsc)
-		printf("\n  %s\n", node->dsc);
+	print_description(node->dsc);
 	type_text(node, type, sizeof(type));
 	if (type[0])
 		printf("\n  type: %s\n", type);
@@ -173,7 +199,12 @@ int help_node(struct cubectl *x, const struct lysc_node *node)
 		printf("\n  verbs: add KEY... [LEAF=VALUE...] [-f FILE], del KEY..., show, "
 		       "KEY... set LEAF=VALUE...\n");
 	} else if (node->nodetype == LYS_CONTAINER) {
-		printf("\n  verbs: show, set LEAF=VALUE...\n");
+		printf("\n  verbs: show, set LEAF=VALUE..., del\n");
+		if (node->flags & LYS_PRESENCE)
+			printf("  (it is there or not: set makes it, del removes it)\n");
+		if (!lysc_data_parent(node))
+			printf("  e.g. cubectl %s show, cubectl %s [CHILD...] set LEAF=VALUE\n",
+			       node->name, node->name);
 	} else if (node->nodetype & LYS_LEAF) {
 		printf("\n  verbs: show, set VALUE, del\n");
 	}
@@ -189,9 +220,17 @@ static int overview(struct cubectl *x)
 	const struct lysc_node *s;
 	char desc[200];
 
+	help_note_origin(x);
 	printf("usage: cubectl [OPTIONS] COMMAND ...   (man cubectl, cubectl --help)\n\n"
 	       "services (cubectl SERVICE add NAME [LEAF=VALUE...] | show | del NAME):\n");
 	for (size_t i = 0; (s = schema_service(x->ly, i)); i++) {
+		first_line(s->dsc, desc, sizeof(desc));
+		printf("  %-14s %-16s %s\n", s->name, s->module->name, desc);
+	}
+	printf("\nsettings (cubectl NAME [CHILD...] show | set LEAF=VALUE... | del):\n");
+	for (size_t i = 0; (s = schema_top(x->ly, i)); i++) {
+		if (!schema_has_settings(s))
+			continue;
 		first_line(s->dsc, desc, sizeof(desc));
 		printf("  %-14s %-16s %s\n", s->name, s->module->name, desc);
 	}
@@ -203,23 +242,90 @@ static int overview(struct cubectl *x)
 		first_line(s->dsc, desc, sizeof(desc));
 		printf("  %-14s %s\n", s->name, desc);
 	}
-	printf("\nhelp: cubectl help SERVICE [CHILD...], cubectl NAME [CHILD...] ?\n");
+	printf("\nhelp: cubectl help SERVICE|MODULE|NAME [CHILD...], cubectl NAME [CHILD...] ?\n");
 	return 0;
 }
 
+static void print_line(int indent, const struct lysc_node *n)
+{
+	char desc[200];
+
+	first_line(n->dsc, desc, sizeof(desc));
+	printf("%*s%-*s %-9s %s\n", indent, "", 24 - indent, n->name, kind_of(n), desc);
+}
+
+/* A module: what it says of itself, its top-level nodes and the lists
+ * they hold, and the commands that reach them. */
+static int help_module(struct cubectl *x, const struct lys_module *mod)
+{
+	const struct lysc_node *top = NULL, *c;
+	const struct lysc_node_action *rpc;
+
+	help_note_origin(x);
+	printf("%s (module%s%s)\n", mod->name, mod->revision ? ", revision " : "",
+	       mod->revision ? mod->revision : "");
+	print_description(mod->dsc);
+	printf("\n  what it has:\n");
+	while ((top = lys_getnext(top, NULL, mod->compiled, 0))) {
+		print_line(2, top);
+		for (size_t i = 0; top->nodetype == LYS_CONTAINER && (c = schema_child_at(top, i));
+		     i++)
+			if (c->nodetype == LYS_LIST)
+				print_line(4, c);
+	}
+	printf("\n  commands:\n");
+	while ((top = lys_getnext(top, NULL, mod->compiled, 0))) {
+		if (schema_has_settings(top))
+			printf("    cubectl %s [CHILD...] show | set LEAF=VALUE... | del\n",
+			       top->name);
+		if (top->nodetype == LYS_LIST)
+			printf("    cubectl %s add KEY... | show | del KEY...\n", top->name);
+		for (size_t i = 0; top->nodetype == LYS_CONTAINER && (c = schema_child_at(top, i));
+		     i++)
+			if (c->nodetype == LYS_LIST)
+				printf("    cubectl %s add KEY... | show | del KEY...\n", c->name);
+	}
+	for (rpc = mod->compiled->rpcs; rpc; rpc = (const struct lysc_node_action *)rpc->node.next)
+		printf("    cubectl %s [LEAF=VALUE...]\n", rpc->node.name);
+	printf("\n  more: cubectl help %s NAME [CHILD...]\n", mod->name);
+	return 0;
+}
+
+/* The first word of help: a service, an action, a module or a top-level
+ * node, by any of the names users type for them. */
 int help_run(struct cubectl *x, int n, char **words)
 {
-	const struct lysc_node *node;
+	const struct lys_module *scope = NULL;
+	const struct lysc_node *node = NULL;
+	struct named found;
+	int i = 1, rc;
 
 	if (n == 0)
 		return overview(x);
-	node = schema_service_find(x->ly, words[0]);
-	if (!node)
-		node = schema_rpc(x->ly, words[0]);
-	if (!node)
-		return cli_fail(&x->err, EXIT_USAGE, "no service or action '%s' (cubectl help)",
+	rc = name_find(x->ly, NULL, words[0], NAME_SERVICE | NAME_ACTION | NAME_MODULE | NAME_TOP,
+		       &found, &x->err);
+	if (rc < 0)
+		return -1;
+	if (rc == 0)
+		return cli_fail(&x->err, EXIT_USAGE,
+				"no service, module, setting or action '%s' (cubectl help)",
 				words[0]);
-	for (int i = 1; i < n; i++) {
+	node = found.node;
+	/* Within a module: its top-level nodes and the lists they hold. */
+	if (!node && n > 1) {
+		scope = found.module;
+		rc = name_find(x->ly, scope, words[1], NAME_SERVICE | NAME_TOP, &found, &x->err);
+		if (rc < 0)
+			return -1;
+		if (rc == 0)
+			return cli_fail(&x->err, EXIT_USAGE, "%s has no '%s'", scope->name,
+					words[1]);
+		node = found.node;
+		i = 2;
+	}
+	if (!node)
+		return help_module(x, found.module);
+	for (; i < n; i++) {
 		const struct lysc_node *child = schema_child(node, words[i]);
 
 		if (!child)
@@ -280,6 +386,32 @@ static void offer_instances(struct cubectl *x, const char *prefix)
 	}
 }
 
+/* The top-level containers that hold settings, the first words that
+ * reach them. */
+static void offer_settings(struct cubectl *x, const char *prefix)
+{
+	const struct lysc_node *s;
+
+	for (size_t i = 0; (s = schema_top(x->ly, i)); i++)
+		if (schema_has_settings(s))
+			offer(s->name, prefix);
+}
+
+/* What help takes first: services, settings, modules, actions. */
+static void offer_help_words(struct cubectl *x, const char *prefix)
+{
+	const struct lys_module *mod;
+	const struct lysc_node *s;
+
+	for (size_t i = 0; (s = schema_service(x->ly, i)); i++)
+		offer(s->name, prefix);
+	offer_settings(x, prefix);
+	for (size_t i = 0; (mod = schema_module(x->ly, i)); i++)
+		offer(strchr(mod->name, '-') ? strchr(mod->name, '-') + 1 : mod->name, prefix);
+	for (size_t i = 0; (s = schema_rpc_at(x->ly, i)); i++)
+		offer(s->name, prefix);
+}
+
 static void offer_children(const struct lysc_node *node, const char *prefix, int assign)
 {
 	const struct lysc_node *c;
@@ -288,10 +420,10 @@ static void offer_children(const struct lysc_node *node, const char *prefix, int
 	for (size_t i = 0; (c = schema_child_at(node, i)); i++) {
 		if (c->flags & LYS_CONFIG_R)
 			continue;
-		if (assign && !(c->nodetype & (LYS_LEAF | LYS_CONTAINER)))
+		if (assign && !(c->nodetype & (LYS_LEAF | LYS_LEAFLIST | LYS_CONTAINER)))
 			continue;
 		snprintf(word, sizeof(word), "%s%s", c->name,
-			 assign && c->nodetype == LYS_LEAF ? "=" : "");
+			 assign && c->nodetype & (LYS_LEAF | LYS_LEAFLIST) ? "=" : "");
 		offer(word, prefix);
 	}
 }
@@ -308,6 +440,7 @@ int complete_run(struct cubectl *x, int n, char **words)
 			offer(s->name, prefix);
 		for (size_t i = 0; (s = schema_rpc_at(x->ly, i)); i++)
 			offer(s->name, prefix);
+		offer_settings(x, prefix);
 		offer_instances(x, prefix);
 		return 0;
 	}
@@ -339,20 +472,52 @@ int complete_run(struct cubectl *x, int n, char **words)
 		return 0;
 	}
 	if (!strcmp(words[0], "help")) {
-		node = n > 2 ? schema_service_find(x->ly, words[1]) : NULL;
-		for (int i = 2; node && i < n - 1; i++)
+		struct cli_error ignored = {0};
+		struct named found = {0};
+		int i = 2;
+
+		if (n == 2) {
+			offer_help_words(x, prefix);
+			return 0;
+		}
+		name_find(x->ly, NULL, words[1],
+			  NAME_SERVICE | NAME_ACTION | NAME_MODULE | NAME_TOP, &found, &ignored);
+		node = found.node;
+		if (!node && found.module) { /* a module: its top-level nodes and lists */
+			const struct lys_module *mod = found.module;
+
+			if (n == 3) {
+				for (size_t j = 0; (s = schema_service(x->ly, j)); j++)
+					if (s->module == mod)
+						offer(s->name, prefix);
+				for (size_t j = 0; (s = schema_top(x->ly, j)); j++)
+					if (s->module == mod)
+						offer(s->name, prefix);
+				return 0;
+			}
+			name_find(x->ly, mod, words[2], NAME_SERVICE | NAME_TOP, &found, &ignored);
+			node = found.node;
+			i = 3;
+		}
+		for (; node && i < n - 1; i++)
 			node = schema_child(node, words[i]);
-		if (n == 2)
-			for (size_t i = 0; (s = schema_service(x->ly, i)); i++)
-				offer(s->name, prefix);
-		else if (node)
+		if (node)
 			offer_children(node, prefix, 0);
 		return 0;
 	}
-	/* INSTANCE CHILD...: the schema node the words so far lead to. */
-	json_t *config = cmd_config(x);
+	/* CONTAINER or INSTANCE, then CHILD...: the schema node the words so
+	 * far lead to. */
+	struct cli_error ignored = {0};
+	struct named container = {0};
+	json_t *config = NULL;
 	int assigning = 0;
 
+	if (name_find(x->ly, NULL, words[0], NAME_TOP | NAME_EXACT, &container, &ignored) == 1 &&
+	    container.node->nodetype == LYS_CONTAINER)
+		node = container.node;
+	else
+		config = cmd_config(x);
+	x->err = (struct cli_error){0}; /* no daemon: no names, still the words */
 	for (size_t i = 0; config && !node && (s = schema_service(x->ly, i)); i++) {
 		char top[160];
 		json_t *entries, *e;
@@ -392,6 +557,7 @@ int complete_run(struct cubectl *x, int n, char **words)
 	}
 	offer_children(node, prefix, 0);
 	for (const char *const *v = cmd_verbs(); *v; v++)
-		offer(*v, prefix);
+		if (node->nodetype == LYS_LIST || strcmp(*v, "add")) /* add makes list entries */
+			offer(*v, prefix);
 	return 0;
 }

@@ -7,7 +7,7 @@
  * Settings, each overriding the one before: the config file
  * (/etc/cubenet/cubectl.conf, then ~/.config/cubectl/config, or --config),
  * the environment (CUBECTL_SOCKET, CUBECTL_URL, CUBECTL_TOKEN,
- * CUBECTL_OUTPUT, CUBECTL_CACHE), then the options.
+ * CUBECTL_OUTPUT, CUBECTL_CACHE, CUBECTL_YANG_DIR), then the options.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -16,10 +16,11 @@
 #include <curl/curl.h>
 #include "cubectl.h"
 #include "cubenetd_socket.h"
+#include "installed.h"
 #include "schema.h"
 
 struct settings {
-	char socket[256], url[256], token[256], output[16], cache[512];
+	char socket[256], url[256], token[256], output[16], cache[512], yang_dir[1024];
 	int verbose;
 };
 
@@ -36,8 +37,10 @@ static const struct option_spec {
     {"url", 'u', "URL", "cubenetd over TCP, e.g. http://127.0.0.1:8181 (needs a token)"},
     {"token", 't', "TOKEN", "bearer token for --url"},
     {"token-file", 'T', "FILE", "read the token from FILE"},
-    {"config", 'c', "FILE", "settings file (key = value: socket, url, token, output, cache)"},
+    {"config", 'c', "FILE",
+     "settings file (key = value: socket, url, token, output, cache, yang-dir)"},
     {"cache-dir", 'C', "DIR", "where fetched YANG modules are kept (~/.cache/cubectl)"},
+    {"yang-dir", 'Y', "DIRS", "the installed YANG modules, read when no daemon answers"},
     {"verbose", 'v', NULL, "print each request and reply on stderr"},
     {"help", 'h', NULL, "this text"},
     {NULL, 0, NULL, NULL},
@@ -57,6 +60,8 @@ static void usage(FILE *out)
 		"  cubectl NAME set LEAF=VALUE...                       change leaves (a.b=v for "
 		"nested ones)\n"
 		"  cubectl del NAME                                     remove an instance\n"
+		"  cubectl CONTAINER [CHILD...] [show|set|del]          a module's top-level "
+		"settings\n"
 		"  cubectl show                                         everything\n"
 		"  cubectl connect CUBE:PORT CUBE|netdev:NAME|tx|pass|drop\n"
 		"  cubectl disconnect CUBE:PORT\n"
@@ -68,7 +73,8 @@ static void usage(FILE *out)
 		"  cubectl completion bash                              the bash completion "
 		"script\n\n"
 		"The services, their children, types and ranges come from the YANG modules\n"
-		"the daemon serves: cubectl help lists them.\n\noptions:\n");
+		"the daemon serves (with no daemon, help and completion read the modules\n"
+		"installed with cubectl): cubectl help lists them.\n\noptions:\n");
 	for (const struct option_spec *o = option_specs; o->name; o++) {
 		char left[64];
 
@@ -124,6 +130,8 @@ static int read_settings_file(const char *path, struct settings *s, int must_exi
 			set(s->output, sizeof(s->output), value);
 		else if (!strcmp(key, "cache"))
 			set(s->cache, sizeof(s->cache), value);
+		else if (!strcmp(key, "yang-dir"))
+			set(s->yang_dir, sizeof(s->yang_dir), value);
 		else {
 			fclose(f);
 			return cli_fail(err, EXIT_USAGE, "%s:%d: unknown setting '%s'", path,
@@ -150,7 +158,8 @@ static int read_token_file(const char *path, struct settings *s, struct cli_erro
 
 static const char completion_script[] =
     "# bash completion for cubectl: the words come from cubectl itself, which\n"
-    "# reads them off the daemon's YANG modules and config.\n"
+    "# reads them off the daemon's YANG modules and config (with no daemon,\n"
+    "# off the modules installed with cubectl).\n"
     "_cubectl() {\n"
     "\tlocal IFS=$'\\n'\n"
     "\tCOMPREPLY=($(cubectl __complete \"${COMP_WORDS[@]:1:COMP_CWORD}\" 2>/dev/null))\n"
@@ -194,6 +203,7 @@ int main(int argc, char **argv)
 	set(s.token, sizeof(s.token), getenv("CUBECTL_TOKEN"));
 	set(s.output, sizeof(s.output), getenv("CUBECTL_OUTPUT"));
 	set(s.cache, sizeof(s.cache), getenv("CUBECTL_CACHE"));
+	set(s.yang_dir, sizeof(s.yang_dir), getenv("CUBECTL_YANG_DIR"));
 	/* Options may come anywhere among the words (cubectl lb add lb0 -f x). */
 	while (optind < argc) {
 		if ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) == -1) {
@@ -224,6 +234,9 @@ int main(int argc, char **argv)
 			break; /* read above */
 		case 'C':
 			set(s.cache, sizeof(s.cache), optarg);
+			break;
+		case 'Y':
+			set(s.yang_dir, sizeof(s.yang_dir), optarg);
 			break;
 		case 'v':
 			s.verbose = 1;
@@ -288,14 +301,16 @@ int main(int argc, char **argv)
 				   .verbose = s.verbose};
 	if (!s.cache[0])
 		snprintf(s.cache, sizeof(s.cache), "%s/.cache/cubectl", home ? home : "/root");
+	if (!s.yang_dir[0])
+		installed_yang_dirs(s.yang_dir, sizeof(s.yang_dir));
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	ly_log_options(LY_LOSTORE); /* libyang's messages reach the user through ours */
 	if (!strcmp(words[0], "__complete")) {
-		if (!schema_load(&x.ly, &x.client, s.cache, &x.err))
+		if (!schema_load(&x.ly, &x.client, s.cache, s.yang_dir, &x.origin, &x.err))
 			complete_run(&x, n - 1, words + 1);
 		rc = EXIT_OK; /* completion never complains */
 		x.err.code = 0;
-	} else if (!schema_load(&x.ly, &x.client, s.cache, &x.err)) {
+	} else if (!schema_load(&x.ly, &x.client, s.cache, s.yang_dir, &x.origin, &x.err)) {
 		cmd_run(&x, n, words);
 	}
 	json_decref(x.config);

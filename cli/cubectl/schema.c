@@ -5,13 +5,15 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <jansson.h>
+#include "installed.h"
+#include "names.h"
 #include "schema.h"
 
 #define MAX_SERVED 64
 
 /* The modules the daemon serves that this context loaded from it. */
 static struct served {
-	char name[64], revision[16];
+	char name[INSTALLED_NAME_MAX], revision[16];
 	char *text;
 } served[MAX_SERVED];
 static size_t n_served;
@@ -106,8 +108,31 @@ static LY_ERR import_served(const char *mod_name, const char *mod_rev, const cha
 	return LY_ENOTFOUND;
 }
 
+/* No daemon answered: the installed modules, or the reason for both. */
+static int load_installed(struct ly_ctx **ctx, const char *yang_dirs, struct schema_origin *origin,
+			  struct cli_error *err)
+{
+	static char names[MAX_SERVED][INSTALLED_NAME_MAX];
+	struct cli_error why = {0};
+	size_t n;
+
+	snprintf(origin->yang_dirs, sizeof(origin->yang_dirs), "%s", yang_dirs);
+	if (installed_load(ctx, yang_dirs, names, MAX_SERVED, &n, &why))
+		return cli_fail(err, EXIT_UNREACHABLE, "cannot reach cubenetd: %s (and %s)",
+				origin->unreachable, why.msg);
+	for (n_served = 0; n_served < n; n_served++) {
+		const struct lys_module *mod = ly_ctx_get_module_implemented(*ctx, names[n_served]);
+
+		snprintf(served[n_served].name, sizeof(served[n_served].name), "%s",
+			 names[n_served]);
+		snprintf(served[n_served].revision, sizeof(served[n_served].revision), "%s",
+			 mod && mod->revision ? mod->revision : "");
+	}
+	return 0;
+}
+
 int schema_load(struct ly_ctx **ctx, const struct client *c, const char *cache_dir,
-		struct cli_error *err)
+		const char *yang_dirs, struct schema_origin *origin, struct cli_error *err)
 {
 	struct response resp;
 	json_t *root = NULL, *mods, *m;
@@ -115,9 +140,11 @@ int schema_load(struct ly_ctx **ctx, const struct client *c, const char *cache_d
 	int rc = -1;
 
 	*ctx = NULL;
+	*origin = (struct schema_origin){0};
 	if (client_request(c, "GET", "/restconf/data/ietf-yang-library:yang-library", NULL,
 			   &resp)) {
-		cli_fail(err, EXIT_UNREACHABLE, "cannot reach cubenetd: %s", resp.error);
+		snprintf(origin->unreachable, sizeof(origin->unreachable), "%s", resp.error);
+		rc = load_installed(ctx, yang_dirs, origin, err);
 		goto cleanup;
 	}
 	if (resp.status == 401) {
@@ -134,7 +161,7 @@ int schema_load(struct ly_ctx **ctx, const struct client *c, const char *cache_d
 		cli_fail(err, EXIT_FAILED, "cubenetd gave no module list (HTTP %ld)", resp.status);
 		goto cleanup;
 	}
-	if (ly_ctx_new(NULL, LY_CTX_NO_YANGLIBRARY, ctx)) {
+	if (ly_ctx_new(NULL, LY_CTX_NO_YANGLIBRARY | LY_CTX_DISABLE_SEARCHDIR_CWD, ctx)) {
 		cli_fail(err, EXIT_FAILED, "cannot create a libyang context");
 		goto cleanup;
 	}
@@ -188,6 +215,42 @@ static const struct lys_module *served_module(const struct ly_ctx *ctx, size_t i
 	return i < n_served ? ly_ctx_get_module_implemented(ctx, served[i].name) : NULL;
 }
 
+const struct lys_module *schema_module(const struct ly_ctx *ctx, size_t want)
+{
+	const struct lys_module *mod;
+
+	for (size_t m = 0; m < n_served; m++)
+		if ((mod = served_module(ctx, m)) && mod->compiled && want-- == 0)
+			return mod;
+	return NULL;
+}
+
+const struct lysc_node *schema_top(const struct ly_ctx *ctx, size_t want)
+{
+	const struct lys_module *mod;
+
+	for (size_t m = 0; (mod = schema_module(ctx, m)); m++) {
+		const struct lysc_node *top = NULL;
+
+		while ((top = lys_getnext(top, NULL, mod->compiled, 0)))
+			if (top->nodetype & (LYS_CONTAINER | LYS_LIST) && want-- == 0)
+				return top;
+	}
+	return NULL;
+}
+
+int schema_has_settings(const struct lysc_node *container)
+{
+	const struct lysc_node *child;
+
+	if (container->nodetype != LYS_CONTAINER)
+		return 0;
+	for (size_t i = 0; (child = schema_child_at(container, i)); i++)
+		if (child->nodetype != LYS_LIST && !(child->flags & LYS_CONFIG_R))
+			return 1;
+	return 0;
+}
+
 const struct lysc_node *schema_service(const struct ly_ctx *ctx, size_t want)
 {
 	size_t seen = 0;
@@ -234,16 +297,12 @@ const struct lysc_node *schema_child_at(const struct lysc_node *node, size_t i)
 const struct lysc_node *schema_child(const struct lysc_node *node, const char *name)
 {
 	const struct lysc_node *child;
-	size_t len = strlen(name);
 
-	for (size_t i = 0; (child = schema_child_at(node, i)); i++)
-		if (strcmp(child->name, name) == 0)
-			return child;
-	/* "routes" for route, "interfaces" for interface. */
-	for (size_t i = 0; len > 1 && name[len - 1] == 's' && (child = schema_child_at(node, i));
-	     i++)
-		if (strlen(child->name) == len - 1 && strncmp(child->name, name, len - 1) == 0)
-			return child;
+	/* "routes" for route, "addresses" for address: after the exact names. */
+	for (int inflected = 0; inflected <= 1; inflected++)
+		for (size_t i = 0; (child = schema_child_at(node, i)); i++)
+			if (name_matches(name, child->name, inflected))
+				return child;
 	return NULL;
 }
 

@@ -2,8 +2,9 @@
 /*
  * The YANG modules the daemon serves, in a libyang context of cubectl's own:
  * listed from its yang-library, each fetched once and cached by revision,
- * so a new service needs no CLI code. The words of a command resolve
- * against this schema.
+ * so a new service needs no CLI code. When no daemon answers, the modules
+ * installed with cubectl stand in (for help and completion). The words of
+ * a command resolve against this schema.
  */
 #ifndef CUBECTL_SCHEMA_H
 #define CUBECTL_SCHEMA_H
@@ -12,16 +13,33 @@
 #include "restconf_client.h"
 #include "cli_error.h"
 
-/* Load the daemon's modules into a new context (cache_dir may be NULL). */
+/* Where the schema came from. */
+struct schema_origin {
+	char unreachable[256]; /* why no daemon answered; "" if one did */
+	char yang_dirs[1024];  /* then: where the installed modules were read */
+};
+
+/* Load the daemon's modules into a new context (cache_dir may be NULL);
+ * if it cannot be reached, those in yang_dirs, and origin says so. */
 int schema_load(struct ly_ctx **ctx, const struct client *c, const char *cache_dir,
-		struct cli_error *err);
+		const char *yang_dirs, struct schema_origin *origin, struct cli_error *err);
+
+/* The i-th served module, NULL past the last. */
+const struct lys_module *schema_module(const struct ly_ctx *ctx, size_t i);
+/* The i-th top-level data node (container or list) of the served
+ * modules, NULL past the last. */
+const struct lysc_node *schema_top(const struct ly_ctx *ctx, size_t i);
+/* Whether a container holds settings of its own (anything but lists), as
+ * cubenet-pods:node does and a holder of instances like routers does not. */
+int schema_has_settings(const struct lysc_node *container);
 
 /* A top-level list of a served module: "router" in cubenet-router's
  * routers/router. The i-th one, or NULL past the last. */
 const struct lysc_node *schema_service(const struct ly_ctx *ctx, size_t i);
 const struct lysc_node *schema_service_find(const struct ly_ctx *ctx, const char *name);
 /* A data child of node (through choices and cases) by name; also accepts a
- * plural ("routes" for "route"). NULL if none. */
+ * plural or singular ("routes" for "route"), the exact name first. NULL if
+ * none. */
 const struct lysc_node *schema_child(const struct lysc_node *node, const char *name);
 /* The i-th data child (through choices and cases), NULL past the last. */
 const struct lysc_node *schema_child_at(const struct lysc_node *node, size_t i);

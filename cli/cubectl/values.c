@@ -54,6 +54,40 @@ json_t *value_to_json(const struct lysc_node *leaf, const char *text, struct cli
 	return json_string(text);
 }
 
+json_t *value_of(const struct lysc_node *node, const char *text, struct cli_error *err)
+{
+	char *copy, *save = NULL;
+	json_t *list;
+
+	if (node->nodetype != LYS_LEAFLIST)
+		return value_to_json(node, text, err);
+	copy = strdup(text); /* a,b,c: the whole list */
+	list = json_array();
+	if (!copy || !list) {
+		free(copy);
+		json_decref(list);
+		cli_fail(err, EXIT_FAILED, "out of memory");
+		return NULL;
+	}
+	for (char *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		json_t *v = value_to_json(node, item, err);
+
+		if (!v) {
+			free(copy);
+			json_decref(list);
+			return NULL;
+		}
+		json_array_append_new(list, v);
+	}
+	free(copy);
+	if (!json_array_size(list)) {
+		json_decref(list);
+		cli_fail(err, EXIT_USAGE, "%s: give one value or more, a,b,c", node->name);
+		return NULL;
+	}
+	return list;
+}
+
 int value_assign(json_t *obj, const struct lysc_node *node, const char *assignment,
 		 struct cli_error *err)
 {
@@ -87,26 +121,7 @@ int value_assign(json_t *obj, const struct lysc_node *node, const char *assignme
 					at->name, at->name);
 		}
 	}
-	if (at->nodetype == LYS_LEAFLIST) { /* a,b,c: the whole list */
-		char *copy = strdup(eq + 1), *save2 = NULL;
-
-		value = json_array();
-		for (char *item = strtok_r(copy, ",", &save2); item;
-		     item = strtok_r(NULL, ",", &save2)) {
-			json_t *v = value_to_json(at, item, err);
-
-			if (!v) {
-				free(copy);
-				json_decref(value);
-				return -1;
-			}
-			json_array_append_new(value, v);
-		}
-		free(copy);
-		json_object_set_new(where, at->name, value);
-		return 0;
-	}
-	value = value_to_json(at, eq + 1, err);
+	value = value_of(at, eq + 1, err);
 	if (!value)
 		return -1;
 	json_object_set_new(where, at->name, value);

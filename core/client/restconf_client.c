@@ -25,8 +25,14 @@ static size_t collect(char *data, size_t size, size_t n, void *arg)
 int client_request(const struct client *c, const char *method, const char *path, const char *body,
 		   struct response *resp)
 {
+	return client_request_as(c, method, path, body, MEDIA, resp);
+}
+
+int client_request_as(const struct client *c, const char *method, const char *path,
+		      const char *body, const char *media, struct response *resp)
+{
 	struct curl_slist *headers = NULL;
-	char url[4096], auth[512];
+	char url[4096], auth[512], content_type[128];
 	CURL *curl = curl_easy_init();
 	CURLcode rc;
 
@@ -42,8 +48,10 @@ int client_request(const struct client *c, const char *method, const char *path,
 		curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, c->socket_path);
 	}
 	headers = curl_slist_append(headers, "Accept: " MEDIA);
-	if (body)
-		headers = curl_slist_append(headers, "Content-Type: " MEDIA);
+	if (body) {
+		snprintf(content_type, sizeof(content_type), "Content-Type: %s", media);
+		headers = curl_slist_append(headers, content_type);
+	}
 	if (c->url && c->token) {
 		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", c->token);
 		headers = curl_slist_append(headers, auth);

@@ -24,6 +24,9 @@ struct response {
  * resp->status 0 and resp->error set when the daemon is unreachable. */
 int client_request(const struct client *c, const char *method, const char *path, const char *body,
 		   struct response *resp);
+/* The same with a body of another media type (application/yang-patch+json). */
+int client_request_as(const struct client *c, const char *method, const char *path,
+		      const char *body, const char *media, struct response *resp);
 void response_free(struct response *resp);
 
 /* A list key's value as it goes into a RESTCONF path: the characters RFC

@@ -2,7 +2,9 @@
 """cubectl, the real binary, against a running cubenetd: every verb, the
 help, the bash completion, each output format parsed back, each error path
 with its exit code, and the daemon's state after each command (read with a
-separate HTTP client). Needs root (BPF, namespaces); exits 77 without it."""
+separate HTTP client); and with no daemon at all: help and completion from
+the installed modules, every other command refused. Needs root (BPF,
+namespaces); exits 77 without it."""
 import json
 import os
 import shutil
@@ -17,6 +19,7 @@ sys.path.insert(0, os.path.join(HERE, "../daemon"))
 from restconf_client import Client, Daemon  # noqa: E402
 
 BUILD = os.environ.get("CUBENET_BUILD", os.path.join(HERE, "../../build"))
+SOURCE = os.path.realpath(os.path.join(HERE, "../.."))
 CUBECTL = os.path.join(BUILD, "cubectl")
 DEBIAN_PYTHON = "/usr/bin/python3"  # has python3-yaml: a YAML parser that is not ours
 
@@ -34,11 +37,49 @@ def without_counters(data):
     return data
 
 
+def leaves(data, path=""):
+    """Every value in data, with its path."""
+    if isinstance(data, dict):
+        return [x for k, v in data.items() for x in leaves(v, f"{path}/{k}")]
+    if isinstance(data, list) and data and isinstance(data[0], dict):
+        return [x for i, v in enumerate(data) for x in leaves(v, f"{path}[{i}]")]
+    return [(path, data)]
+
+
 def sh(*cmd, check=True):
     return subprocess.run(cmd, check=check, capture_output=True, text=True)
 
 
-class CubectlTest(unittest.TestCase):
+class Runner:
+    """Runs the real cubectl with self.env; a failure is one line on stderr."""
+
+    def cubectl(self, *args, code=EXIT_OK, env=None, stdin=None):
+        r = subprocess.run([CUBECTL, *args], capture_output=True, text=True,
+                           env=env or self.env, input=stdin)
+        self.assertEqual(r.returncode, code, f"cubectl {' '.join(args)}: {r.stdout}{r.stderr}")
+        if code != EXIT_OK:
+            # One clear line, nothing on stdout.
+            self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+            self.assertTrue(r.stderr.startswith("cubectl: "), r.stderr)
+            self.assertEqual(r.stdout, "")
+        return r
+
+    def complete(self, *words):
+        """What bash offers after `cubectl WORDS` (the last word partial)."""
+        script = self.cubectl("completion", "bash").stdout
+        path = os.path.join(self.tmp, "cubectl.bash")
+        with open(path, "w") as f:
+            f.write(script)
+        words = ["cubectl", *words]
+        cmd = (f"cubectl() {{ {CUBECTL} \"$@\"; }}; compopt() {{ :; }}; source {path}; "
+               f"COMP_WORDS=({' '.join(repr(w) for w in words)}); COMP_CWORD={len(words) - 1}; "
+               "_cubectl; printf '%s\\n' \"${COMPREPLY[@]}\"")
+        r = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, env=self.env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return sorted(w for w in r.stdout.splitlines() if w)
+
+
+class CubectlTest(Runner, unittest.TestCase):
     def setUp(self):
         self.ns = "cnc" + uuid.uuid4().hex[:6]
         self.daemon = None
@@ -60,17 +101,6 @@ class CubectlTest(unittest.TestCase):
             self.daemon.cleanup()
         sh("ip", "netns", "del", self.ns, check=False)
         shutil.rmtree(self.tmp, ignore_errors=True)
-
-    def cubectl(self, *args, code=EXIT_OK, env=None, stdin=None):
-        r = subprocess.run([CUBECTL, *args], capture_output=True, text=True,
-                           env=env or self.env, input=stdin)
-        self.assertEqual(r.returncode, code, f"cubectl {' '.join(args)}: {r.stdout}{r.stderr}")
-        if code != EXIT_OK:
-            # One clear line, nothing on stdout.
-            self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
-            self.assertTrue(r.stderr.startswith("cubectl: "), r.stderr)
-            self.assertEqual(r.stdout, "")
-        return r
 
     def get(self, path):
         r = self.http.get("/restconf/data" + path)
@@ -297,6 +327,109 @@ class CubectlTest(unittest.TestCase):
         r = self.cubectl("--config", conf, "show", code=EXIT_USAGE, env=env)
         self.assertIn("unknown setting 'colour'", r.stderr)
 
+    # -- a top-level container: the pods service's node settings ---------------
+
+    def node(self):
+        status, body = self.get("/cubenet-pods:node")
+        return body["cubenet-pods:node"] if status == 200 else None
+
+    def test_node_settings_set_show_and_delete(self):
+        self.assertEqual(self.cubectl("node", "show").stdout, "(nothing)\n")
+        self.assertEqual(json.loads(self.cubectl("node", "-o", "json").stdout), {})
+
+        self.cubectl("node", "set", "uplink=eth0", "address=10.0.0.5")
+        self.assertEqual(self.node(), {"uplink": "eth0", "address": "10.0.0.5"})
+        # A presence container that is not there yet is made by set.
+        self.cubectl("node", "masquerade", "set", "cluster-cidr=10.244.0.0/16,10.96.0.0/12")
+        self.assertEqual(sorted(self.node()["masquerade"]["cluster-cidr"]),
+                         ["10.244.0.0/16", "10.96.0.0/12"])
+        # set replaces a leaf-list whole, in either form.
+        self.cubectl("node", "masquerade", "set", "cluster-cidr=10.244.0.0/16")
+        self.assertEqual(self.node()["masquerade"], {"cluster-cidr": ["10.244.0.0/16"]})
+        self.cubectl("node", "masquerade", "cluster-cidr", "set", "10.32.0.0/12")
+        self.assertEqual(self.node()["masquerade"], {"cluster-cidr": ["10.32.0.0/12"]})
+        self.cubectl("node", "set", "node-port-range.min=30100", "host-device=false")
+        self.cubectl("node", "node-port-range", "set", "max=30200")
+        want = {"uplink": "eth0", "address": "10.0.0.5", "host-device": False,
+                "node-port-range": {"min": 30100, "max": 30200},
+                "masquerade": {"cluster-cidr": ["10.32.0.0/12"]}}
+        self.assertEqual(self.node(), want)
+
+        # show: for people, as JSON the daemon's own answer, one leaf alone.
+        out = self.cubectl("node").stdout
+        self.assertEqual(out, "node:\n  uplink: eth0\n  address: 10.0.0.5\n  host-device: false\n"
+                              "  node-port-range:\n    min: 30100\n    max: 30200\n"
+                              "  masquerade:\n    cluster-cidr: 10.32.0.0/12\n")
+        self.assertEqual(json.loads(self.cubectl("node", "show", "-o", "json").stdout),
+                         self.get("/cubenet-pods:node")[1])
+        self.assertEqual(json.loads(self.cubectl("node", "uplink", "-o", "json").stdout),
+                         {"cubenet-pods:uplink": "eth0"})
+        self.assertIn("cluster-cidr: 10.32.0.0/12", self.cubectl("show", "node", "masquerade").stdout)
+
+        # Refused, and nothing changed: by the schema here, by the daemon there.
+        for args, word in ((["node", "set", "uplink=not/a/name"], "uplink"),
+                           (["node", "set", "nosuch=1"], "nosuch"),
+                           (["node", "masquerade", "set", "cluster-cidr=10.0.0.0/33"], "cluster-cidr"),
+                           (["node", "masquerade", "set", "cluster-cidr="], "cluster-cidr"),
+                           (["node", "set"], "LEAF=VALUE"),
+                           (["node", "add", "x"], "not one"),
+                           (["routers", "del"], "remove them one by one")):
+            self.assertIn(word, self.cubectl(*args, code=EXIT_USAGE).stderr)
+        r = self.cubectl("node", "node-port-range", "set", "min=32000", "max=31000",
+                         code=EXIT_FAILED)
+        self.assertIn("min is above max", r.stderr)
+        self.assertEqual(self.node(), want)
+
+        # del: a presence container, one leaf, then the rest.
+        self.cubectl("del", "node", "masquerade")
+        self.assertEqual(self.get("/cubenet-pods:node/masquerade")[0], 404)
+        self.cubectl("node", "uplink", "del")
+        want.pop("masquerade")
+        want.pop("uplink")
+        self.assertEqual(self.node(), want)
+        self.cubectl("node", "del")
+        # No value left anywhere. (The daemon may still show an empty
+        # node-port-range shell: a container libyang made again for its
+        # defaults once an explicit value in it went.)
+        self.assertEqual(leaves(self.config()), [])
+
+    def test_help_finds_a_module_by_the_names_users_type(self):
+        out = self.cubectl("help", "pods").stdout
+        self.assertRegex(out, r"^cubenet-pods \(module, revision \d{4}-\d\d-\d\d\)\n")
+        for line in (r"\n  pods\s+container\s+Pod attachments on this node\n",
+                     r"\n    pod\s+list\s+One attachment",
+                     r"\n  node\s+container\s+The node itself",
+                     r"\n  services\s+container\s+Kubernetes Services",
+                     r"\n    service\s+list\s+One Kubernetes Service",
+                     r"\n    cubectl node \[CHILD\.\.\.\] show \| set LEAF=VALUE\.\.\. \| del\n",
+                     r"\n    cubectl pod add KEY\.\.\. \| show \| del KEY\.\.\.\n"):
+            self.assertRegex(out, line)
+        self.assertEqual(self.cubectl("help", "cubenet-pods").stdout, out)
+        # Top-level containers, with a plural or singular the schema has.
+        node = self.cubectl("help", "node").stdout
+        self.assertTrue(node.startswith("node (container, module cubenet-pods)\n"), node)
+        self.assertRegex(node, r"uplink\s+leaf\s+string 1\.\.15 chars")
+        self.assertEqual(self.cubectl("help", "nodes").stdout, node)
+        self.assertEqual(self.cubectl("help", "pods", "node").stdout, node)
+        self.assertEqual(self.cubectl("help", "cubenet-pods:node").stdout, node)
+        self.assertEqual(self.cubectl("node", "?").stdout, node)
+        self.assertIn("(it is there or not: set makes it, del removes it)",
+                      self.cubectl("help", "pods", "node", "masquerade").stdout)
+        self.assertIn("entries are named by: container-id interface",
+                      self.cubectl("help", "pods", "pod").stdout)
+        self.assertIn("entries are named by: namespace name",
+                      self.cubectl("help", "services", "service").stdout)
+        self.assertIn("cubectl help" , self.cubectl("help").stdout)
+        self.assertRegex(self.cubectl("help").stdout,
+                         r"\nsettings .*\n  node\s+cubenet-pods\s+The node itself")
+        for args in (["pods", "nosuch"], ["podz"], ["cubenet-nosuch:node"]):
+            self.cubectl("help", *args, code=EXIT_USAGE)
+        # A name that is no instance but close to a setting says so.
+        self.assertIn("did you mean node?", self.cubectl("nodes", code=EXIT_NOT_FOUND).stderr)
+        self.assertEqual(self.complete("help", "pods", "n"), ["node"])
+        self.assertEqual(self.complete("node", "masquerade", "set", ""), ["cluster-cidr="])
+
+
     # -- help and completion --------------------------------------------------
 
     def test_help_from_the_schema(self):
@@ -319,20 +452,6 @@ class CubectlTest(unittest.TestCase):
         cached = os.listdir(os.path.join(self.tmp, "cache"))
         self.assertIn("cubenet-lb@2026-12-01.yang", cached)
 
-    def complete(self, *words):
-        """What bash offers after `cubectl WORDS` (the last word partial)."""
-        script = self.cubectl("completion", "bash").stdout
-        path = os.path.join(self.tmp, "cubectl.bash")
-        with open(path, "w") as f:
-            f.write(script)
-        words = ["cubectl", *words]
-        cmd = (f"cubectl() {{ {CUBECTL} \"$@\"; }}; compopt() {{ :; }}; source {path}; "
-               f"COMP_WORDS=({' '.join(repr(w) for w in words)}); COMP_CWORD={len(words) - 1}; "
-               "_cubectl; printf '%s\\n' \"${COMPREPLY[@]}\"")
-        r = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, env=self.env)
-        self.assertEqual(r.returncode, 0, r.stderr)
-        return sorted(w for w in r.stdout.splitlines() if w)
-
     def test_bash_completion(self):
         self.cubectl("router", "add", "r0")
         self.assertEqual(self.complete("r"), ["r0", "reset-counters", "router"])
@@ -341,6 +460,90 @@ class CubectlTest(unittest.TestCase):
         self.assertEqual(self.complete("lb", ""), ["add", "del", "show"])
         self.assertIn("table-size", self.complete("help", "lb", "vip", "t"))
         self.assertEqual(self.complete("conn"), ["connect"])
+
+
+class WithoutDaemonTest(Runner, unittest.TestCase):
+    """No daemon on the socket: help and completion from the modules
+    installed with cubectl (in the build tree, the sources'), anything
+    else exit 5 in one line."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="cubectl-nodaemon-")
+        self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
+        self.socket = os.path.join(self.tmp, "nobody.sock")
+        self.env = dict(os.environ, CUBECTL_SOCKET=self.socket, HOME=self.tmp,
+                        CUBECTL_CACHE=os.path.join(self.tmp, "cache"))
+        for name in ("CUBECTL_URL", "CUBECTL_YANG_DIR"):
+            self.env.pop(name, None)
+
+    def note(self, stderr):
+        """Help says where it came from, and why, in one line."""
+        dirs = ":".join(os.path.join(SOURCE, "services", s)
+                        for s in ("core", "router", "nat", "lb", "pods"))
+        self.assertEqual(stderr, f"cubectl: daemon not reachable ({self.socket}: Couldn't "
+                                 f"connect to server): help from the installed modules in "
+                                 f"{dirs}\n")
+
+    def test_help_from_the_installed_modules(self):
+        r = self.cubectl("help")
+        self.note(r.stderr)
+        for line in (r"\n  cube\s+cubenet-core\s+One loaded cube\n",
+                     r"\n  router\s+cubenet-router\s+The configuration of one router cube\n",
+                     r"\n  nat\s+cubenet-nat\s+",
+                     r"\n  lb\s+cubenet-lb\s+One load balancer",
+                     r"\n  pod\s+cubenet-pods\s+One attachment",
+                     r"\n  service\s+cubenet-pods\s+One Kubernetes Service",
+                     r"\nsettings .*\n  node\s+cubenet-pods\s+The node itself",
+                     r"\n  reset-counters\s+Zero the counters"):
+            self.assertRegex(r.stdout, line)
+        out = self.cubectl("help", "lb", "vip").stdout
+        self.assertIn("entries are named by: address port protocol", out)
+        self.assertRegex(out, r"table-size\s+leaf\s+uint32 7\.\.131071")
+        self.assertIn("default: five-tuple", out)
+        self.assertRegex(self.cubectl("lb", "?").stdout, r"^lb \(list, module cubenet-lb\)")
+        self.assertRegex(self.cubectl("node", "masquerade", "?").stdout,
+                         r"cluster-cidr\s+leaf-list\s+string\s+\[required\]")
+        # Nothing was fetched: nothing was cached.
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "cache")))
+
+        # The same help a daemon's modules give, once one answers.
+        d = Daemon()
+        self.addCleanup(d.cleanup)
+        d.start()
+        env = dict(self.env, CUBECTL_SOCKET=d.socket)
+        for args in (["help", "pods"], ["help", "lb", "vip"], ["help", "node"],
+                     ["help", "router", "route"]):
+            offline = self.cubectl(*args)
+            online = self.cubectl(*args, env=env)
+            self.assertEqual(online.stderr, "")
+            self.assertEqual(offline.stdout, online.stdout, args)
+
+    def test_completion_from_the_installed_modules(self):
+        self.assertEqual(self.complete("r"), ["reset-counters", "router"])
+        self.assertEqual(self.complete("n"), ["nat", "node"])
+        self.assertEqual(self.complete("lb", ""), ["add", "del", "show"])
+        self.assertEqual(self.complete("help", "p"), ["pod", "pods"])
+        self.assertIn("table-size", self.complete("help", "lb", "vip", "t"))
+        self.assertEqual(self.complete("node", ""),
+                         ["address", "del", "host-device", "masquerade", "node-port-range",
+                          "set", "show", "uplink"])
+        self.assertEqual(self.complete("node", "set", "u"), ["uplink="])
+        self.assertEqual(self.complete("node", "masquerade", "set", ""), ["cluster-cidr="])
+        self.assertEqual(self.complete("conn"), ["connect"])
+
+    def test_what_needs_the_daemon_fails_with_5(self):
+        for args in (["show"], ["node", "show"], ["node", "set", "uplink=eth0"],
+                     ["node", "set", "nosuch=1"], ["lb", "add", "lb0", "netdev=eth0"],
+                     ["router", "show"], ["r0"], ["r0", "?"], ["del", "r0"],
+                     ["connect", "p0:0", "r0"], ["reset-counters"]):
+            r = self.cubectl(*args, code=EXIT_UNREACHABLE)
+            self.assertEqual(r.stderr, f"cubectl: cannot reach cubenetd: {self.socket}: "
+                                       "Couldn't connect to server\n", args)
+        # No modules either: help cannot answer, and says why.
+        env = dict(self.env, CUBECTL_YANG_DIR=os.path.join(self.tmp, "none"))
+        r = self.cubectl("help", code=EXIT_UNREACHABLE, env=env)
+        self.assertIn("cannot reach cubenetd", r.stderr)
+        self.assertIn(os.path.join(self.tmp, "none") + ": No such file or directory", r.stderr)
 
 
 if __name__ == "__main__":
