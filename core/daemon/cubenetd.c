@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -57,10 +58,12 @@ static const char *const option_help[] = {
     "also listen on TCP [ADDR:]PORT, loopback by default (needs --token-file)",
     "file holding the bearer token TCP clients must send",
     "where the running config is saved (default " DEFAULT_STATE_DIR ")",
-    "where the YANG modules are (default " CUBENET_YANG_DIR ")",
+    "where the YANG modules are, folders separated by ':' (default: those\n"
+    "                      installed beside the binary, PREFIX/share/cubenet/yang;\n"
+    "                      for the build tree's daemon, the sources')",
     "where programs and maps are pinned (default " DEFAULT_BPFFS ")",
     "error, warning, info (default: each write and what it changed) or debug\n"
-    "                    (also reads, and libbpf's own messages)",
+    "                      (also reads, and libbpf's own messages)",
     "this help",
 };
 
@@ -78,6 +81,28 @@ static double ms_since(const struct timespec *t0)
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* The modules installed with this binary (PREFIX/sbin/cubenetd ->
+ * PREFIX/share/cubenet/yang), or the sources' for the build tree's. */
+static const char *default_yang_dir(void)
+{
+	static char dir[PATH_MAX + 64];
+	char exe[PATH_MAX], build[PATH_MAX];
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	if (len <= 0)
+		return CUBENET_YANG_DIR;
+	exe[len] = '\0';
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return CUBENET_YANG_DIR;
+	*slash = '\0';
+	if (realpath(CUBENETD_BUILD_DIR, build) && !strcmp(build, exe))
+		return CUBENET_YANG_DIR;
+	snprintf(dir, sizeof(dir), "%s/%s", exe, CUBENETD_YANG_FROM_BIN);
+	return dir;
 }
 
 static volatile sig_atomic_t stop;
@@ -210,7 +235,7 @@ int main(int argc, char **argv)
 {
 	struct options o = {.socket_path = CUBENETD_SOCKET,
 			    .state_dir = DEFAULT_STATE_DIR,
-			    .yang_dir = CUBENET_YANG_DIR,
+			    .yang_dir = default_yang_dir(),
 			    .bpffs = DEFAULT_BPFFS,
 			    .log_level = "info"};
 	struct restconf_server unix_srv = {0}, tcp_srv = {0};

@@ -525,8 +525,8 @@ class WithoutDaemonTest(Runner, unittest.TestCase):
         self.assertEqual(self.complete("help", "p"), ["pod", "pods"])
         self.assertIn("table-size", self.complete("help", "lb", "vip", "t"))
         self.assertEqual(self.complete("node", ""),
-                         ["address", "del", "host-device", "masquerade", "node-port-range",
-                          "set", "show", "uplink"])
+                         ["address", "del", "host-clients", "host-device", "masquerade",
+                          "node-port-range", "set", "show", "uplink"])
         self.assertEqual(self.complete("node", "set", "u"), ["uplink="])
         self.assertEqual(self.complete("node", "masquerade", "set", ""), ["cluster-cidr="])
         self.assertEqual(self.complete("conn"), ["connect"])
