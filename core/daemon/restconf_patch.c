@@ -153,6 +153,19 @@ enum MHD_Result restconf_yang_patch(struct restconf_server *srv, struct MHD_Conn
 			rc = fail(conn, patch_id, id, &err);
 			goto out;
 		}
+		/* A whole list or leaf-list is no instance to take away: an
+		 * entry is named by its keys or value. */
+		size_t len = strlen(xpaths[i]);
+
+		if (!wants_value && snode && (snode->nodetype & (LYS_LIST | LYS_LEAFLIST)) &&
+		    (!len || xpaths[i][len - 1] != ']')) {
+			cn_fail(&err, CN_ERR_INVALID_VALUE, xpaths[i],
+				"%s names every entry of %s; %s one entry (%s=%s)", target,
+				snode->name, op, snode->name,
+				snode->nodetype == LYS_LIST ? "KEYS" : "VALUE");
+			rc = fail(conn, patch_id, id, &err);
+			goto out;
+		}
 		if (wants_value && !(bodies[i] = json_dumps(value, JSON_COMPACT))) {
 			cn_fail(&err, CN_ERR_OPERATION_FAILED, "", "out of memory");
 			rc = fail(conn, patch_id, id, &err);
