@@ -306,6 +306,7 @@ int main(int argc, char **argv)
 		cn_log(CN_LOG_ERROR, "%s", err.message);
 		return 1;
 	}
+	cn_log(CN_LOG_DEBUG, "modules and runtime ready in %.0f ms", ms_since(&started));
 	raise_fd_limit(&ds);
 	ds.handler = &service_handler;
 	ds.handler_arg = rt;
@@ -314,6 +315,7 @@ int main(int argc, char **argv)
 		       err.message, err.path);
 		goto cleanup;
 	}
+	cn_log(CN_LOG_DEBUG, "config restored at %.0f ms", ms_since(&started));
 	runtime_gc_pins(rt);
 	if (services_start(rt, &err)) {
 		cn_log(CN_LOG_ERROR, "%s", err.message);

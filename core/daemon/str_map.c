@@ -16,16 +16,16 @@ static uint64_t hash(const char *p)
 	return h;
 }
 
-static struct str_map_slot *find(const struct str_map *m, const char *key)
+static struct str_map_slot *find(const struct str_map *m, const char *key, uint64_t h)
 {
 	if (!m->n_slots)
 		return NULL;
-	for (size_t at = hash(key) & (m->n_slots - 1);; at = (at + 1) & (m->n_slots - 1)) {
+	for (size_t at = h & (m->n_slots - 1);; at = (at + 1) & (m->n_slots - 1)) {
 		struct str_map_slot *s = &m->slots[at];
 
 		if (!s->key)
 			return NULL;
-		if (s->key != GONE && strcmp(s->key, key) == 0)
+		if (s->key != GONE && s->hash == h && strcmp(s->key, key) == 0)
 			return s;
 	}
 }
@@ -41,7 +41,7 @@ static int resize(struct str_map *m, size_t n_slots)
 
 		if (!s->key || s->key == GONE)
 			continue;
-		size_t at = hash(s->key) & (n_slots - 1);
+		size_t at = s->hash & (n_slots - 1);
 
 		while (slots[at].key)
 			at = (at + 1) & (n_slots - 1);
@@ -56,7 +56,8 @@ static int resize(struct str_map *m, size_t n_slots)
 
 int str_map_set(struct str_map *m, const char *key, uint32_t value)
 {
-	struct str_map_slot *s = find(m, key);
+	uint64_t h = hash(key);
+	struct str_map_slot *s = find(m, key, h);
 
 	if (s) {
 		s->value = value;
@@ -71,20 +72,20 @@ int str_map_set(struct str_map *m, const char *key, uint32_t value)
 
 	if (!copy)
 		return -ENOMEM;
-	size_t at = hash(key) & (m->n_slots - 1);
+	size_t at = h & (m->n_slots - 1);
 
 	while (m->slots[at].key && m->slots[at].key != GONE)
 		at = (at + 1) & (m->n_slots - 1);
 	if (m->slots[at].key == GONE)
 		m->n_gone--;
-	m->slots[at] = (struct str_map_slot){copy, value};
+	m->slots[at] = (struct str_map_slot){copy, value, h};
 	m->n++;
 	return 0;
 }
 
 int str_map_get(const struct str_map *m, const char *key, uint32_t *value)
 {
-	const struct str_map_slot *s = find(m, key);
+	const struct str_map_slot *s = find(m, key, hash(key));
 
 	if (!s)
 		return -ENOENT;
@@ -94,7 +95,7 @@ int str_map_get(const struct str_map *m, const char *key, uint32_t *value)
 
 void str_map_del(struct str_map *m, const char *key)
 {
-	struct str_map_slot *s = find(m, key);
+	struct str_map_slot *s = find(m, key, hash(key));
 
 	if (!s)
 		return;

@@ -12,6 +12,7 @@ struct str_map {
 	struct str_map_slot {
 		char *key; /* NULL: free; STR_MAP_GONE: removed */
 		uint32_t value;
+		uint64_t hash; /* of key: probes and resizes compare and move it */
 	} * slots;
 	size_t n_slots, n, n_gone;
 };

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <inttypes.h>
+#include <zlib.h>
 #include "datastore.h"
 #include "test.h"
 
@@ -397,6 +399,21 @@ static int snapshot_head(const char *dir, char *head, size_t size)
 	return ok ? 0 : -1;
 }
 
+static int read_whole(const char *path, char **out)
+{
+	FILE *f = fopen(path, "r");
+	long len;
+
+	if (!f || fseek(f, 0, SEEK_END) || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) ||
+	    !(*out = calloc(1, (size_t)len + 1)) || fread(*out, 1, (size_t)len, f) != (size_t)len) {
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	fclose(f);
+	return 0;
+}
+
 static int write_snapshot(const char *dir, const char *text)
 {
 	char path[128];
@@ -490,6 +507,100 @@ TEST(a_saved_config_is_validated_unless_saved_under_these_modules)
 	rmdir_all(dir);
 }
 
+/* The binary copy of the snapshot is used only when it is that very
+ * snapshot's: a corrupt one, or one beside a snapshot edited by hand, is
+ * passed over for the JSON. */
+TEST(the_snapshot_cache_is_used_only_when_it_is_the_snapshots)
+{
+	char *dir = tmpdir(), path[128], *want, *got;
+	struct datastore ds;
+	struct cn_error err;
+	struct stat st;
+
+	REQUIRE(dir, "mkdtemp");
+	REQUIRE(open_ds(&ds, dir) == 0, "open");
+	for (int i = 0; i < 3; i++) {
+		char *s = service_json(i, 2), body[4200];
+
+		snprintf(body, sizeof(body), "{\"cubenet-pods:service\":[%s]}", s);
+		CHECK_EQ(edit(&ds, DS_CREATE, "/cubenet-pods:services", body, &err), 0);
+		free(s);
+	}
+	CHECK_EQ(journal_snapshot(&ds.journal, ds.running, &err), 0);
+	want = config_of(&ds);
+	ds_destroy(&ds);
+	snprintf(path, sizeof(path), "%s/snapshot.lyb", dir);
+	REQUIRE(stat(path, &st) == 0 && st.st_size > 64, "the cache is written");
+
+	REQUIRE(open_ds(&ds, dir) == 0, "reopen from the cache");
+	got = config_of(&ds);
+	CHECK(got && !strcmp(got, want), "restored from the cache differs:\n%s", got);
+	free(got);
+	ds_destroy(&ds);
+
+	/* The cache is what is read: a JSON that would not parse, stamped as
+	 * sound, restores all the same. */
+	char head0[128], *json = NULL, *stamped = NULL;
+	uint64_t gen, schema;
+
+	REQUIRE(snapshot_head(dir, head0, sizeof(head0)) == 0, "head");
+	REQUIRE(sscanf(head0, "cubenet-snapshot %" SCNu64 " %" SCNx64, &gen, &schema) == 2, "%s",
+		head0);
+	snprintf(path, sizeof(path), "%s/snapshot", dir);
+	REQUIRE(read_whole(path, &json) == 0, "read");
+	const char *junk = "not JSON at all";
+
+	REQUIRE(asprintf(&stamped, "cubenet-snapshot %" PRIu64 " %016" PRIx64 " %lx\n%s", gen,
+			 schema, crc32(0, (const Bytef *)junk, (uInt)strlen(junk)), junk) > 0,
+		"stamped");
+	REQUIRE(write_snapshot(dir, stamped) == 0, "write");
+	REQUIRE(open_ds(&ds, dir) == 0, "reopen with the cache and an unreadable JSON");
+	got = config_of(&ds);
+	CHECK(got && !strcmp(got, want), "the cache was not read:\n%s", got);
+	free(got);
+	ds_destroy(&ds);
+	REQUIRE(write_snapshot(dir, json) == 0, "the JSON back");
+	free(json);
+	free(stamped);
+	snprintf(path, sizeof(path), "%s/snapshot.lyb", dir);
+
+	/* A byte of the cache flipped: its CRC fails, the JSON is read. */
+	int fd = open(path, O_RDWR);
+
+	REQUIRE(fd >= 0, "open cache");
+	CHECK_EQ(pwrite(fd, "\x5a", 1, st.st_size - 5), 1);
+	close(fd);
+	REQUIRE(open_ds(&ds, dir) == 0, "reopen past a corrupt cache");
+	got = config_of(&ds);
+	CHECK(got && !strcmp(got, want), "restored past a corrupt cache differs:\n%s", got);
+	free(got);
+	CHECK(ds.journal.trusted, "the JSON is still trusted");
+	/* A sound cache again, for what follows. */
+	CHECK_EQ(journal_snapshot(&ds.journal, ds.running, &err), 0);
+	ds_destroy(&ds);
+
+	/* The JSON edited by hand (header kept, CRC now wrong): the edit wins
+	 * over the sound cache, validated. */
+	char head[128], *edited = NULL;
+
+	REQUIRE(snapshot_head(dir, head, sizeof(head)) == 0, "head");
+	REQUIRE(
+	    asprintf(&edited, "%s{\"cubenet-pods:services\":{\"service\":[%s]}}", head,
+		     "{\"namespace\":\"t\",\"name\":\"by-hand\",\"cluster-ip\":[\"10.96.9.9\"]}") >
+		0,
+	    "edited");
+	REQUIRE(write_snapshot(dir, edited) == 0, "write");
+	REQUIRE(open_ds(&ds, dir) == 0, "reopen a snapshot edited by hand");
+	CHECK(!ds.journal.trusted, "an edited snapshot is not trusted");
+	got = config_of(&ds);
+	CHECK(got && strstr(got, "by-hand") && !strstr(got, "\"s1\""), "%s", got);
+	free(got);
+	ds_destroy(&ds);
+	free(edited);
+	free(want);
+	rmdir_all(dir);
+}
+
 static const struct test_case cases[] = {
     TEST_ENTRY(a_change_costs_what_it_touches),
     TEST_ENTRY(a_failed_change_changes_nothing),
@@ -498,6 +609,7 @@ static const struct test_case cases[] = {
     TEST_ENTRY(journal_replays_and_survives_a_torn_tail),
     TEST_ENTRY(a_corrupt_record_is_where_replay_stops),
     TEST_ENTRY(a_saved_config_is_validated_unless_saved_under_these_modules),
+    TEST_ENTRY(the_snapshot_cache_is_used_only_when_it_is_the_snapshots),
 };
 
 int main(void)
