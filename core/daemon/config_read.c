@@ -97,6 +97,30 @@ int cfg_each(const struct lyd_node *tree, const char *xpath, cfg_change_fn fn, v
 	return rc;
 }
 
+/* The node of tree at the place node has in its own tree (a diff's):
+ * found level by level through the schema's hashes of keys, with no path
+ * printed or parsed. NULL if tree has none. */
+static struct lyd_node *twin(const struct lyd_node *tree, const struct lyd_node *node)
+{
+	const struct lyd_node *parent = lyd_parent(node);
+	struct lyd_node *siblings, *match = NULL;
+
+	if (!tree)
+		return NULL;
+	if (parent) {
+		struct lyd_node *p = twin(tree, parent);
+
+		if (!p)
+			return NULL;
+		siblings = lyd_child(p);
+	} else {
+		siblings = lyd_first_sibling(tree);
+	}
+	if (!siblings || lyd_find_sibling_first(siblings, node, &match) != LY_SUCCESS)
+		return NULL;
+	return match;
+}
+
 int cfg_each_change(const struct ds_change *c, const char *xpath, cfg_change_fn fn, void *arg,
 		    struct cn_error *err)
 {
@@ -107,16 +131,8 @@ int cfg_each_change(const struct ds_change *c, const char *xpath, cfg_change_fn 
 		return cfg_each(c->config, xpath, fn, arg, err);
 	if (!c->diff || lyd_find_xpath(c->diff, xpath, &set))
 		return 0;
-	for (uint32_t i = 0; i < set->count && !rc; i++) {
-		char *path = lyd_path(set->dnodes[i], LYD_PATH_STD, NULL, 0);
-
-		if (!path) {
-			rc = cn_fail(err, CN_ERR_OPERATION_FAILED, xpath, "out of memory");
-			break;
-		}
-		rc = fn(arg, cfg_at(c->config, path), cfg_at(c->before, path), err);
-		free(path);
-	}
+	for (uint32_t i = 0; i < set->count && !rc; i++)
+		rc = fn(arg, twin(c->config, set->dnodes[i]), twin(c->before, set->dnodes[i]), err);
 	ly_set_free(set, NULL);
 	return rc;
 }
