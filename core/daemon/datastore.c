@@ -315,6 +315,29 @@ static struct lyd_node *first_payload(struct lyd_node *scratch, struct lyd_node 
 	return n;
 }
 
+/* Whether xpath names a non-presence container outside any list entry:
+ * such a container exists whether or not a node stands for it, so a POST
+ * into it needs no earlier write to make it. */
+static int implicit_container(struct datastore *ds, const char *xpath)
+{
+	const struct lysc_node *s = lys_find_path(ds->ctx, NULL, xpath, 0);
+
+	if (!s)
+		return 0;
+	for (; s; s = s->parent)
+		if (s->nodetype != LYS_CONTAINER || (s->flags & LYS_PRESENCE))
+			return 0;
+	return 1;
+}
+
+/* Whether a parsed node is something a POST creates: not a list key, and
+ * not an empty non-presence container (libyang flags those default: they
+ * exist implicitly, and a GET finds nothing in them). */
+static int creates_data(const struct lyd_node *n)
+{
+	return !lysc_is_key(n->schema) && !(n->flags & LYD_DEFAULT);
+}
+
 /* One edit, parsed. */
 struct edit_work {
 	struct ds_edit *edit;
@@ -390,16 +413,18 @@ static int apply_edit(struct datastore *ds, struct lyd_node **cand, struct edit_
 		return 0;
 
 	case DS_CREATE:
-		if (e->xpath[0] && !target)
+		if (e->xpath[0] && !target && !implicit_container(ds, e->xpath))
 			return cn_fail(err, CN_ERR_DATA_MISSING, e->xpath,
 				       "the parent of the new data is missing");
 		n = first_payload(w->scratch, w->under);
+		while (n && !creates_data(n))
+			n = n->next;
 		if (!n)
 			return cn_fail(err, CN_ERR_MALFORMED, e->xpath,
 				       "the body holds no new data");
 		lyd_path(n, LYD_PATH_STD, e->new_path, sizeof(e->new_path));
 		for (; n; n = n->next) {
-			if (lysc_is_key(n->schema))
+			if (!creates_data(n))
 				continue;
 			struct lyd_node *there;
 

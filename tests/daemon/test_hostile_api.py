@@ -788,8 +788,6 @@ class ScaleTest(HostileTestCase):
         d.extra_args = ["--tcp", f"127.0.0.1:{port}", "--token-file", tok_file]
         d.start()
         c = d.client()
-        r = c.post("/restconf/data", {"cubenet-core:cubes": {}})
-        self.assertEqual(r.status, 201, r.body)
         for first in range(0, n, 128):
             r = c.post(CUBES, {"cubenet-core:cube": [
                 {"name": f"p{i}", "type": "parser"} for i in range(first, min(n, first + 128))]})

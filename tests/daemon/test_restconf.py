@@ -80,6 +80,13 @@ class RestconfTest(ErrorAssertions, unittest.TestCase):
         self.assertEqual(self.c.get("/restconf/data").json(), {})
 
     def test_create_read_replace_merge_delete(self):
+        # A non-presence container is there before anything is in it.
+        r = self.c.post(CUBES, {"cubenet-core:cube": [{"name": "first", "type": "parser"}]})
+        self.assertEqual(r.status, 201, r.body)
+        self.assertEqual(r.headers["Location"], CUBES + "/cube=first")
+        self.assertEqual(self.c.delete(CUBES + "/cube=first").status, 204)
+        self.assertError(self.c.post(CUBES + "/cube=first", {"cubenet-core:port": [
+            {"id": 0, "verdict": "tx"}]}), 404, "data-missing")
         r = self.c.post("/restconf/data", {"cubenet-core:cubes": {"cube": [
             {"name": "p0", "type": "parser"}]}})
         self.assertEqual(r.status, 201, r.body)
@@ -89,6 +96,14 @@ class RestconfTest(ErrorAssertions, unittest.TestCase):
         self.assertEqual(r.headers["Location"], CUBES + "/cube=c-1")
         self.assertError(self.c.post(CUBES, {"cubenet-core:cube": [
             {"name": "c-1", "type": "classifier"}]}), 409, "data-exists", "c-1")
+        # A body of empty containers creates nothing: no 201 for a Location
+        # a GET would not find.
+        before = self.c.config()
+        for body in ({"cubenet-core:cubes": {"cube": []}}, {"cubenet-core:cubes": {}}):
+            with self.subTest(body=body):
+                self.assertError(self.c.post("/restconf/data", body), 400,
+                                 "malformed-message", msg_part="no new data")
+                self.assertEqual(self.c.config(), before)
 
         r = self.c.get(CUBES + "/cube=c-1?content=config")
         self.assertEqual(r.status, 200)
