@@ -7,8 +7,12 @@
 # A crash, leak, sanitizer report or disagreement fails the run, and the
 # input is left in WORK_DIR/crashes: copy it into TARGET_DIR/crashes with
 # the fix of its cause. FUZZ_SECONDS overrides SECONDS (a longer run).
+# The mutations follow FUZZ_SEED (1 unless given): a run of the suite finds
+# what the same run finds anywhere, so a failure belongs to the change that
+# brought it and replays; FUZZ_SEED=0 draws a new seed (exploring).
 set -uo pipefail
 fuzzer=$1 target=$2 work=$3 seconds=${FUZZ_SECONDS:-$4}
+seed=${FUZZ_SEED:-1}
 shift 4
 mkdir -p "$work/corpus" "$work/crashes"
 # Reports abort at once; leaks are checked after every input.
@@ -27,5 +31,5 @@ if ((${#regressions[@]})); then
 	"$fuzzer" "${fail[@]}" "$@" "${regressions[@]}" || exit $?
 fi
 echo "# $(basename "$fuzzer"): ${seconds}s from $target/seeds"
-exec "$fuzzer" "${fail[@]}" "$@" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=4096 \
+exec "$fuzzer" "${fail[@]}" "$@" -seed="$seed" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=4096 \
 	-print_final_stats=1 -artifact_prefix="$work/crashes/" "$work/corpus" "$target/seeds"
