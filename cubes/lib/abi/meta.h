@@ -48,6 +48,7 @@ enum cube_meta_flags {
 	CUBE_META_F_VLAN_HWACCEL = 1 << 6, /* (TC) outer tag is in skb->vlan_tci, not in data */
 	CUBE_META_F_BACKEND = 1 << 7,	   /* backend_id was chosen by a load balancer */
 	CUBE_META_F_ARP = 1 << 8,	   /* ARP frame; l3_off points at it */
+	CUBE_META_F_EXTERNAL = 1 << 9,	   /* service_id came from an external frontend */
 };
 
 struct cube_meta {
