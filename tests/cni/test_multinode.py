@@ -465,6 +465,107 @@ class Multinode:
         self.expect_all()
 
 
+class PeerValidation(unittest.TestCase):
+    """What YANG cannot check across peers, and the node settings peers
+    need, refused with a 400 naming the problem; nothing changes."""
+
+    def setUp(self):
+        if os.geteuid() != 0:
+            self.skipTest("needs root")
+        self.ns = "mnv" + uuid.uuid4().hex[:6]
+        sh("ip", "netns", "add", self.ns)
+        self.addCleanup(sh, "ip", "netns", "del", self.ns, check=False)
+        sh("ip", "-n", self.ns, "link", "add", "eth0", "type", "veth", "peer", "name", "eth1")
+        sh("ip", "-n", self.ns, "addr", "add", UNDERLAY % 1 + "/24", "dev", "eth0")
+        sh("ip", "-n", self.ns, "link", "set", "eth0", "up")
+        self.daemon = Daemon(netns=self.ns).start()
+        self.addCleanup(self.daemon.cleanup)
+        self.c = self.daemon.client()
+
+    def put(self, path, body):
+        return self.c.put("/restconf/data/" + path, body)
+
+    def refused(self, r, words, status=400):
+        self.assertEqual(r.status, status, r.body)
+        err = r.error()
+        self.assertIn(words, err["error-message"], err)
+        return err
+
+    def peers(self, *entries):
+        return {"cubenet-pods:peers": {"peer": [
+            {"name": n, "address": a, "pod-cidr": list(c)} for n, a, c in entries]}}
+
+    def test_refusals(self):
+        # No node address yet: peers have no next hop to leave from.
+        before = self.c.config()
+        self.refused(self.put("cubenet-pods:peers", self.peers(("n2", UNDERLAY % 2,
+                                                                 [POD_CIDR % 2]))),
+                     "peers need the node's address")
+        self.assertEqual(self.c.config(), before)
+        r = self.put("cubenet-pods:node", {"cubenet-pods:node": {"uplink": "eth0"}})
+        self.assertIn(r.status, (201, 204), r.body)
+        good = ("n2", UNDERLAY % 2, [POD_CIDR % 2])
+        r = self.put("cubenet-pods:peers", self.peers(good))
+        self.assertIn(r.status, (201, 204), r.body)
+        before = self.c.config()
+        cases = [
+            (self.peers(good, ("n3", UNDERLAY % 1, [POD_CIDR % 3])),
+             "peers/peer[name='n3']: address 198.51.100.1 is this node's"),
+            (self.peers(good, ("n3", UNDERLAY % 2, [POD_CIDR % 3])),
+             "address 198.51.100.2 is peer n"),
+            (self.peers(good, ("n3", UNDERLAY % 3, ["10.250.0.0/16"])),
+             "overlaps peer n"),
+            (self.peers(good, ("n3", UNDERLAY % 3, ["198.51.100.0/25"])),
+             "pod-cidr 198.51.100.0/25 holds"),
+            (self.peers(good, ("n3", "10.250.2.9", [POD_CIDR % 3])),
+             "address 10.250.2.9 is in peer n2's pod-cidr 10.250.2.0/24"),
+            (self.peers(good, ("n3", UNDERLAY % 3, ["0.0.0.0/0"])), "holds"),
+            # Both new in one write, at odds with each other.
+            (self.peers(good, ("n3", UNDERLAY % 3, ["10.251.0.0/24"]),
+                        ("n4", UNDERLAY % 4, ["10.251.0.128/25"])), "overlaps peer n"),
+        ]
+        for body, words in cases:
+            with self.subTest(words=words):
+                self.refused(self.put("cubenet-pods:peers", body), words)
+                self.assertEqual(self.c.config(), before)
+        # What YANG refuses itself.
+        for body in (self.peers(("Bad_Name", UNDERLAY % 3, [])),
+                     self.peers(("n3", "2001:db8::3", [])),
+                     self.peers(("n3", UNDERLAY % 3, [f"10.252.{i}.0/24" for i in range(9)]))):
+            with self.subTest(body=body):
+                r = self.put("cubenet-pods:peers", body)
+                self.assertEqual(r.status, 400, r.body)
+                self.assertEqual(self.c.config(), before)
+        for tunnel in ({"vni": 0}, {"vni": 16777216}, {"port": 0}, {"mode": "gre"}):
+            with self.subTest(tunnel=tunnel):
+                r = self.put("cubenet-pods:node", {"cubenet-pods:node": {
+                    "uplink": "eth0", "tunnel": tunnel}})
+                self.assertEqual(r.status, 400, r.body)
+                self.assertEqual(self.c.config(), before)
+        # The node's settings are checked against the peers they leave.
+        for node, words in (({"address": UNDERLAY % 2}, "address 198.51.100.2 is this node's"),
+                            ({"address": "10.250.2.1"}, "holds this node's address"),
+                            ({"address": UNDERLAY % 1, "tunnel": {"mode": "native"}},
+                             "native routing needs node/uplink")):
+            with self.subTest(node=node):
+                self.refused(self.put("cubenet-pods:node", {"cubenet-pods:node": node}), words)
+                self.assertEqual(self.c.config(), before)
+
+    def test_more_routes_than_the_router_holds(self):
+        r = self.put("cubenet-pods:node", {"cubenet-pods:node": {"uplink": "eth0"}})
+        self.assertIn(r.status, (201, 204), r.body)
+        before = self.c.config()
+        # 2,048 peers of 8 ranges: with their addresses (vxlan), 18,432 routes.
+        entries = [(f"n{i}", f"10.{100 + i // 250}.{i % 250}.1",
+                    [f"172.{16 + i // 1024}.{(i % 1024) // 4}.{(i % 4) * 64 + k * 8}/29"
+                     for k in range(8)]) for i in range(2048)]
+        err = self.refused(self.put("cubenet-pods:peers", self.peers(*entries)),
+                           "peers need 18432 routes; the node chain's router holds 16384",
+                           status=413)
+        self.assertEqual(err["error-tag"], "too-big")
+        self.assertEqual(self.c.config(), before)
+
+
 class Vxlan(Multinode, unittest.TestCase):
     mode = "vxlan"
 
