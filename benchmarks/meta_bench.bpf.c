@@ -2,7 +2,7 @@
 /*
  * Where should per-packet metadata live? Chains of four programs (three
  * tail calls) doing the same work on the metadata: in a per-CPU array (what
- * the cubes do, with the real 80-byte struct cube_meta), and in the XDP
+ * the cubes do, with the real struct cube_meta), and in the XDP
  * metadata area in front of the packet. The kernel caps that area at 32
  * bytes (bpf_xdp_adjust_meta answers -EACCES beyond), so the comparison of
  * the two mechanisms is made on a 32-byte struct in both. meta-bench times

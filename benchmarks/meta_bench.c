@@ -69,7 +69,7 @@ int main(int argc, char **argv)
 	}
 	printf("| metadata in | run 1 | run 2 | run 3 |\n|---|---|---|---|\n");
 	static const char *const heads[][2] = {
-	    {"per-CPU array, 80 B (the cubes' struct cube_meta)", "percpu_head"},
+	    {"per-CPU array, 96 B (the cubes' struct cube_meta)", "percpu_head"},
 	    {"per-CPU array, 32 B", "percpu32_head"},
 	    {"XDP metadata area, 32 B (its maximum)", "area_head"},
 	};

@@ -15,6 +15,8 @@
 #include "router_tc.skel.h"
 #include "nat_xdp.skel.h"
 #include "nat_tc.skel.h"
+#include "tunnel_xdp.skel.h"
+#include "tunnel_tc.skel.h"
 
 #define CUBE_TYPE(n, desc)                                                                         \
 	{                                                                                          \
@@ -30,6 +32,7 @@ static const struct cube_type cube_types[] = {
     CUBE_TYPE(l2rewrite, "rewrites MACs and VLAN tag to the chosen backend (L2DSR)"),
     CUBE_TYPE(router, "LPM routing with neighbours, TTL and ARP for its addresses"),
     CUBE_TYPE(nat, "SNAT, masquerade and DNAT with connection tracking"),
+    CUBE_TYPE(tunnel, "sets the tunnel key to the next hop a router chose, for a VXLAN device"),
 };
 
 const struct cube_type *cube_type_find(const char *name)

@@ -83,5 +83,7 @@ CUBE_ENTRY(cube_classifier)
 	if (!v)
 		return miss(ctx, st);
 	meta->service_id = v->service_id;
+	if (v->flags & CLASSIFIER_F_EXTERNAL)
+		meta->flags |= CUBE_META_F_EXTERNAL;
 	return cube_out(ctx, st, CLASSIFIER_PORT_HIT);
 }

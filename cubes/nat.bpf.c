@@ -14,10 +14,10 @@
  * A connection DNATed back to its own source (a pod reaching its own
  * service: hairpin) has its source translated as well, to nat_cfg's hairpin
  * address, so the reply returns through the NAT instead of going straight
- * to the pod. A packet a load balancer found a service but no backend for
- * (CUBE_META_F_BACKEND with CUBE_NO_BACKEND) is rejected (lib/reject.h).
- * Each new connection to a load balancer's backend is counted in
- * nat_backend_stats.
+ * to the pod; so does one that came through an external frontend to a
+ * target on another node (NAT_DNAT_F_MASQUERADE_EXTERNAL). A packet a load balancer found a service
+ * but no backend for (CUBE_META_F_BACKEND with CUBE_NO_BACKEND) is rejected (lib/reject.h). Each
+ * new connection to a load balancer's backend is counted in nat_backend_stats.
  */
 #include "lib/chain.h"
 #include "lib/hdr.h"
@@ -206,17 +206,22 @@ static __always_inline struct nat_snat_target *snat_rule(const struct nat_tuple 
 	return rule && !bpf_map_lookup_elem(&nat_snat_skip6, &d6) ? rule : NULL;
 }
 
-/* The source a connection DNATed to `to` gets, if that is its own source
- * and a hairpin address is set; else NULL. */
-static __always_inline const union cube_addr *
-hairpin_source(const struct nat_cfg *cfg, const struct nat_tuple *t, const union cube_addr *to)
+/* The source a connection DNATed to `to` gets, if that is its own source,
+ * or it came through an external frontend to a target that masquerades
+ * those (masquerade set), and a hairpin address is set; else NULL. */
+static __always_inline const union cube_addr *hairpin_source(const struct nat_cfg *cfg,
+							     const struct nat_tuple *t,
+							     const union cube_addr *to,
+							     int masquerade)
 {
 	if (!cfg)
 		return NULL;
 	if (t->family == CUBE_AF_INET)
-		return to->ip4 == t->saddr.ip4 && cfg->hairpin4.ip4 ? &cfg->hairpin4 : NULL;
-	if (!cube_addr_eq(to, &t->saddr) || !(cfg->hairpin6.ip6[0] | cfg->hairpin6.ip6[1] |
-					      cfg->hairpin6.ip6[2] | cfg->hairpin6.ip6[3]))
+		return (masquerade || to->ip4 == t->saddr.ip4) && cfg->hairpin4.ip4 ? &cfg->hairpin4
+										    : NULL;
+	if (!(masquerade || cube_addr_eq(to, &t->saddr)) ||
+	    !(cfg->hairpin6.ip6[0] | cfg->hairpin6.ip6[1] | cfg->hairpin6.ip6[2] |
+	      cfg->hairpin6.ip6[3]))
 		return NULL;
 	return &cfg->hairpin6;
 }
@@ -285,7 +290,9 @@ static __always_inline int conn_create(struct cube_meta *meta, const struct nat_
 		x.daddr = dnat->addr;
 		if (dnat->port && !is_icmp(t->proto))
 			x.dport = dnat->port;
-		hairpin = hairpin_source(cfg, t, &dnat->addr);
+		hairpin = hairpin_source(cfg, t, &dnat->addr,
+					 (dnat->flags & NAT_DNAT_F_MASQUERADE_EXTERNAL) &&
+					     (meta->flags & CUBE_META_F_EXTERNAL));
 	}
 	new_source = snat != NULL;
 	if (snat)

@@ -6,8 +6,11 @@
  *
  * Defined verdicts: no route -> drop NO_ROUTE; TTL would hit zero -> drop
  * TTL_EXCEEDED (no ICMP is generated in the datapath); unknown neighbour ->
- * slow path, where the daemon resolves it; ARP reply -> slow path (to
- * learn); traffic to the router's own address -> kernel stack.
+ * slow path, where the daemon resolves it (or, with router_kernel_neigh on
+ * TC, the kernel's neighbour table); ARP reply -> slow path (to learn);
+ * traffic to the router's own address -> kernel stack. A route out of a
+ * tunnel port (ROUTER_PORT_F_TUNNEL) needs no neighbour: its next hop goes
+ * on in the metadata to the cube the port is wired to.
  */
 #include "lib/chain.h"
 #include "lib/hdr.h"
@@ -20,6 +23,12 @@ const volatile __u32 router_unrouted = ROUTER_UNROUTED_DROP;
  * a router without attached hosts should not pay (the verifier drops the
  * code when this is 0). Set before load. */
 const volatile __u32 router_with_hosts = 0;
+/* Whether a next hop the router's tables lack is left to the kernel's
+ * neighbour table (bpf_redirect_neigh, TC only) instead of the slow path:
+ * a router beside the kernel's stack shares the kernel's neighbours, and
+ * the ARP replies it passes to the kernel are the kernel's to learn. Set
+ * before load. */
+const volatile __u32 router_kernel_neigh = 0;
 
 /* Keyed like neighbours: address and family. */
 struct {
@@ -367,14 +376,23 @@ CUBE_ENTRY(cube_router)
 		return cube_drop(st, CUBE_DROP_TTL_EXCEEDED);
 	nkey.family = meta->ip_version;
 	nkey.addr = (route->flags & ROUTER_ROUTE_F_GATEWAY) ? route->nexthop : meta->daddr;
+	if (out->flags & ROUTER_PORT_F_TUNNEL) {
+		if (decrement_ttl(ctx, meta))
+			return cube_drop(st, CUBE_DROP_IPV4_TRUNCATED);
+		meta->nexthop = nkey.addr;
+		meta->nexthop_family = nkey.family;
+		return cube_out_var(ctx, st, out_port);
+	}
 	neigh = bpf_map_lookup_elem(&router_neighs, &nkey);
 	if (!neigh)
 		neigh = bpf_map_lookup_elem(&router_neighs_learned, &nkey);
-	if (!neigh)
+	if (!neigh && !(router_kernel_neigh && CTX_HAS_REDIRECT_NEIGH))
 		return cube_slowpath_out(ctx, st, CUBE_SLOWPATH_NEIGH_MISS, out_port, &nkey.addr);
 
 	if (decrement_ttl(ctx, meta))
 		return cube_drop(st, CUBE_DROP_IPV4_TRUNCATED);
+	if (!neigh)
+		return cube_redirect_neigh(st, out->ifindex, nkey.family, &nkey.addr);
 	eth = ctx_data(ctx);
 	if (!hdr_fits(eth, sizeof(*eth), ctx_data_end(ctx)))
 		return cube_drop(st, CUBE_DROP_ETH_TRUNCATED);

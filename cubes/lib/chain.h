@@ -137,6 +137,16 @@ static __always_inline int cube_redirect(struct cube_stats *st, __u32 ifindex)
 	return bpf_redirect(ifindex, 0);
 }
 
+/* Redirect out of ifindex, the kernel's neighbour table giving the MACs for
+ * next hop nh (ctx_redirect_neigh; TC only). */
+static __always_inline int cube_redirect_neigh(struct cube_stats *st, __u32 ifindex, __u32 family,
+					       const union cube_addr *nh)
+{
+	cube_meta_close();
+	cube_count_verdict(st, CUBE_VERDICT_REDIRECT);
+	return ctx_redirect_neigh(ifindex, family, nh);
+}
+
 /* A port whose tail call did not jump: act on its configuration. */
 static __always_inline int cube_port_fallback(CUBE_CTX *ctx, struct cube_stats *st, __u32 port)
 {

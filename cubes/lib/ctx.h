@@ -11,6 +11,7 @@
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include "abi/addr.h"
 
 #ifdef CUBE_TC
 #define CUBE_CTX      struct __sk_buff
@@ -107,6 +108,64 @@ static __always_inline int ctx_tx_verdict(CUBE_CTX *ctx)
 #else
 	(void)ctx;
 	return XDP_TX;
+#endif
+}
+
+/*
+ * Redirect out of ifindex with the kernel's neighbour table choosing the
+ * MACs for next hop nh (of family, CUBE_AF_*): it resolves one it does not
+ * know, holding the packet meanwhile. TC only (bpf_redirect_neigh);
+ * CTX_HAS_REDIRECT_NEIGH says whether this build has it.
+ */
+#ifdef CUBE_TC
+#define CTX_HAS_REDIRECT_NEIGH 1
+static __always_inline int ctx_redirect_neigh(__u32 ifindex, __u32 family,
+					      const union cube_addr *nh)
+{
+	struct bpf_redir_neigh p = {};
+
+	if (family == CUBE_AF_INET) {
+		p.nh_family = 2; /* AF_INET */
+		p.ipv4_nh = nh->ip4;
+	} else {
+		p.nh_family = 10; /* AF_INET6 */
+		__builtin_memcpy(p.ipv6_nh, nh->bytes, sizeof(p.ipv6_nh));
+	}
+	return (int)bpf_redirect_neigh(ifindex, &p, sizeof(p), 0);
+}
+#else
+#define CTX_HAS_REDIRECT_NEIGH 0
+static __always_inline int ctx_redirect_neigh(__u32 ifindex, __u32 family,
+					      const union cube_addr *nh)
+{
+	(void)ifindex, (void)family, (void)nh;
+	return XDP_DROP;
+}
+#endif
+
+/*
+ * Give the packet the tunnel metadata a collect-metadata tunnel netdev
+ * (VXLAN `external`) encapsulates it with: remote end (of family,
+ * CUBE_AF_*), VNI, and the kernel's defaults for TTL, TOS and the outer UDP
+ * checksum (on). 0, or a negative errno; XDP has no tunnel metadata.
+ */
+static __always_inline int ctx_set_tunnel_key(CUBE_CTX *ctx, __u32 family,
+					      const union cube_addr *remote, __u32 vni)
+{
+#ifdef CUBE_TC
+	struct bpf_tunnel_key key = {.tunnel_id = vni};
+	__u64 flags = 0;
+
+	if (family == CUBE_AF_INET) {
+		key.remote_ipv4 = bpf_ntohl(remote->ip4); /* the helper takes it in host order */
+	} else {
+		__builtin_memcpy(key.remote_ipv6, remote->bytes, 16); /* and this as it is */
+		flags = BPF_F_TUNINFO_IPV6;
+	}
+	return (int)bpf_skb_set_tunnel_key(ctx, &key, sizeof(key), flags);
+#else
+	(void)ctx, (void)family, (void)remote, (void)vni;
+	return -95; /* EOPNOTSUPP */
 #endif
 }
 

@@ -13,6 +13,7 @@
 #include "agent.h"
 #include "entry.h"
 #include "health_check.h"
+#include "peers.h"
 #include "kube_request.h"
 #include "log.h"
 #include "agent_metrics.h"
@@ -34,10 +35,12 @@ struct agent {
 	struct store store;
 	struct writer writer;
 	struct health_checks hc;
-	json_t *messages;     /* service key -> the problems last logged */
-	json_t *problem_bits; /* service key -> enum problem bits */
-	json_t *health;	      /* service key -> {"port", "namespace", "name", "local"} */
-	json_t *node_last;    /* the node parts last computed */
+	json_t *messages;      /* service key -> the problems last logged */
+	json_t *problem_bits;  /* service key -> enum problem bits */
+	json_t *health;	       /* service key -> {"port", "namespace", "name", "local"} */
+	json_t *node_last;     /* the node parts last computed */
+	json_t *node_problems; /* Node name -> {"bits", "message"}: why it is not a peer */
+	char peers_note[256];  /* why peers are not written now, as last logged */
 	char address[64];
 	int loaded, synced, full_due;
 	double next_load, load_backoff, next_write, write_backoff, next_resync;
@@ -180,6 +183,76 @@ static void problem_gauges(struct agent *a)
 		if (p == PROBLEM_REFUSED)
 			counts[p] = (unsigned)json_object_size(a->writer.refused);
 	metrics_problem_services(counts);
+	memset(counts, 0, sizeof(counts));
+	json_object_foreach(a->node_problems, key, v)
+	{
+		for (int p = 0; p < PROBLEM_COUNT; p++)
+			counts[p] +=
+			    (json_integer_value(json_object_get(v, "bits")) & (1 << p)) != 0;
+	}
+	counts[PROBLEM_REFUSED] = (unsigned)json_object_size(a->writer.peer_refused);
+	metrics_problem_nodes(counts);
+}
+
+/* Say once why peers are not written now ("" : they are). */
+static void peers_note(struct agent *a, const char *why)
+{
+	if (strcmp(a->peers_note, why) == 0)
+		return;
+	snprintf(a->peers_note, sizeof(a->peers_note), "%s", why);
+	if (*why)
+		log_warn("peers not written: %s", why);
+	else
+		log_info("peers: written from the other Nodes");
+}
+
+/* The peers to write: every other Node that makes one, against what
+ * cubenetd holds; the Nodes that do not, logged by name when their problem
+ * is new. NULL: peers are not written now. */
+static json_t *peer_changes(struct agent *a)
+{
+	json_t *problems, *desired, *changes, *v;
+	const char *name;
+	char why[256];
+
+	if (!a->writer.peers) {
+		snprintf(why, sizeof(why),
+			 "cubenetd implements cubenet-pods revision %s, before peers (%s)",
+			 a->writer.revision, PEERS_REVISION);
+		peers_note(a, why);
+		return NULL;
+	}
+	if (!a->address[0]) {
+		snprintf(why, sizeof(why),
+			 "node %.100s has no IPv4 InternalIP yet (peers need this node's address)",
+			 a->o->node.name);
+		peers_note(a, why);
+		return NULL;
+	}
+	peers_note(a, "");
+	problems = json_object();
+	desired = peers_desired(a->store.objects[KIND_NODE], a->o->node.name, problems);
+	json_object_foreach(problems, name, v)
+	{
+		json_t *last = json_object_get(a->node_problems, name);
+
+		if (last && json_equal(last, v))
+			continue;
+		log_warn("Node %s: %s", name, json_string_value(json_object_get(v, "message")));
+		for (int p = 0; p < PROBLEM_COUNT; p++)
+			if (json_integer_value(json_object_get(v, "bits")) & (1 << p))
+				metrics_problem(p);
+	}
+	json_object_foreach(a->node_problems, name, v)
+	{
+		if (!json_object_get(problems, name) && json_object_get(desired, name))
+			log_info("Node %s: a peer now", name);
+	}
+	json_decref(a->node_problems);
+	a->node_problems = problems;
+	changes = writer_peer_changes(&a->writer, desired);
+	json_decref(desired);
+	return changes;
 }
 
 static void add_keys(json_t *set, json_t *obj)
@@ -209,13 +282,13 @@ static void serve_health_checks(struct agent *a)
 /* Translate what changed (everything, when full) and write it. */
 static void flush(struct agent *a, int full, double now)
 {
-	json_t *keys = json_object(), *changes = json_object(), *node, *v;
+	json_t *keys = json_object(), *changes = json_object(), *node, *peers = NULL, *v;
 	struct node_identity id = {a->o->node.name,
 				   node_hostname(a->store.objects[KIND_NODE], a->o->node.name)};
 	double since = full ? now : a->store.first_change;
 	const char *key;
 	unsigned changed = 0;
-	int rc;
+	int rc, nodes_changed = a->store.nodes_changed;
 
 	if (full) {
 		add_keys(keys, a->writer.shadow);
@@ -280,10 +353,12 @@ static void flush(struct agent *a, int full, double now)
 			a->node_last = json_incref(node);
 		}
 	}
+	if (full || nodes_changed)
+		peers = peer_changes(a);
 
 	double translated = monotonic_seconds();
 
-	rc = writer_write(&a->writer, changes, node, &changed);
+	rc = writer_write(&a->writer, changes, node, peers, &changed);
 	now = monotonic_seconds();
 	if (rc) {
 		/* What was not written is written at the next try. */
@@ -292,7 +367,7 @@ static void flush(struct agent *a, int full, double now)
 			if (!writer_holds(&a->writer, key, json_is_null(v) ? NULL : v))
 				store_mark(&a->store, key);
 		}
-		if (node)
+		if (node || json_object_size(peers))
 			a->store.nodes_changed = 1;
 		a->next_write = now + grow(&a->write_backoff, a->o->max_backoff);
 		log_warn("writing to cubenetd: %s; again in %.1f s", a->writer.error,
@@ -308,9 +383,10 @@ static void flush(struct agent *a, int full, double now)
 				log_info(
 				    "first full sync: %u service entries written or removed in "
 				    "%.3f s (translated in %.3f s, cubenetd took them in %.3f s); "
-				    "%zu held",
+				    "%zu held, and %zu peers",
 				    changed, now - since, translated - since, now - translated,
-				    json_object_size(a->writer.shadow));
+				    json_object_size(a->writer.shadow),
+				    json_object_size(a->writer.peer_shadow));
 			a->synced = 1;
 			metrics_set_ready(1, "");
 		}
@@ -320,6 +396,7 @@ static void flush(struct agent *a, int full, double now)
 	problem_gauges(a);
 	json_decref(changes);
 	json_decref(node);
+	json_decref(peers);
 	if (full)
 		malloc_trim(0); /* a full sync's bodies are gone: give the memory back */
 }
@@ -488,6 +565,7 @@ int agent_run(struct options *o)
 	a.messages = json_object();
 	a.problem_bits = json_object();
 	a.health = json_object();
+	a.node_problems = json_object();
 	log_info("cubenet-agent for node %s: API server %s, cubenetd %s, status on %s",
 		 o->node.name, a.kc.server, o->socket, o->status_address);
 
@@ -529,6 +607,7 @@ out:
 	json_decref(a.problem_bits);
 	json_decref(a.health);
 	json_decref(a.node_last);
+	json_decref(a.node_problems);
 	kube_config_free(&a.kc);
 	if (sfd >= 0)
 		close(sfd);

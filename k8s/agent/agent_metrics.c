@@ -12,6 +12,10 @@ static const double sync_bounds[SYNC_BUCKETS] = {0.001, 0.0025, 0.005, 0.01, 0.0
 static const char *const request_names[DREQ_COUNT] = {"GET", "PATCH", "PUT", "DELETE",
 						      "YANG-PATCH"};
 
+/* What keeps a Node from being a peer. */
+static const enum problem node_problems[] = {PROBLEM_NO_ADDRESS, PROBLEM_NO_POD_CIDR,
+					     PROBLEM_TOO_MANY, PROBLEM_REFUSED};
+
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct {
 	unsigned long events[KIND_COUNT][EV_COUNT];
@@ -19,12 +23,13 @@ static struct {
 	unsigned long api_errors[KIND_COUNT][APIERR_COUNT];
 	unsigned long problems[PROBLEM_COUNT];
 	unsigned problem_services[PROBLEM_COUNT];
+	unsigned problem_nodes[PROBLEM_COUNT];
 	unsigned long requests[DREQ_COUNT][2];
 	unsigned long sync_buckets[SYNC_BUCKETS + 1];
 	double sync_sum;
 	unsigned long sync_count, full_syncs, services_changed;
 	double last_sync;
-	unsigned services;
+	unsigned services, peers;
 	unsigned long health_check_errors;
 	int ready;
 	char not_ready[256];
@@ -71,6 +76,11 @@ void metrics_problem_services(const unsigned counts[PROBLEM_COUNT])
 	LOCKED(memcpy(m.problem_services, counts, sizeof(m.problem_services)));
 }
 
+void metrics_problem_nodes(const unsigned counts[PROBLEM_COUNT])
+{
+	LOCKED(memcpy(m.problem_nodes, counts, sizeof(m.problem_nodes)));
+}
+
 void metrics_daemon_request(enum daemon_request r, int ok)
 {
 	LOCKED(m.requests[r][ok ? 1 : 0]++);
@@ -97,6 +107,11 @@ void metrics_sync(double seconds, unsigned services_changed, int full)
 void metrics_services(unsigned written)
 {
 	LOCKED(m.services = written);
+}
+
+void metrics_peers(unsigned written)
+{
+	LOCKED(m.peers = written);
 }
 
 void metrics_health_check_error(void)
@@ -168,8 +183,9 @@ char *metrics_render(void)
 		for (int e = 0; e < APIERR_COUNT; e++)
 			out(&b, "cubenet_agent_api_errors_total{kind=\"%s\",reason=\"%s\"} %lu\n",
 			    kind_names[k], api_error_names[e], m.api_errors[k][e]);
-	out(&b, "# HELP cubenet_agent_untranslatable_total Times a service (or part of it) could "
-		"not be written, by reason.\n# TYPE cubenet_agent_untranslatable_total counter\n");
+	out(&b, "# HELP cubenet_agent_untranslatable_total Times a service (or part of it), or a "
+		"Node as a peer, could not be written, by reason.\n# TYPE "
+		"cubenet_agent_untranslatable_total counter\n");
 	for (int p = 0; p < PROBLEM_COUNT; p++)
 		out(&b, "cubenet_agent_untranslatable_total{reason=\"%s\"} %lu\n", problem_names[p],
 		    m.problems[p]);
@@ -178,6 +194,11 @@ char *metrics_render(void)
 	for (int p = 0; p < PROBLEM_COUNT; p++)
 		out(&b, "cubenet_agent_untranslatable_services{reason=\"%s\"} %u\n",
 		    problem_names[p], m.problem_services[p]);
+	out(&b, "# HELP cubenet_agent_untranslatable_nodes Other Nodes not written as peers "
+		"now, by reason.\n# TYPE cubenet_agent_untranslatable_nodes gauge\n");
+	for (size_t i = 0; i < sizeof(node_problems) / sizeof(*node_problems); i++)
+		out(&b, "cubenet_agent_untranslatable_nodes{reason=\"%s\"} %u\n",
+		    problem_names[node_problems[i]], m.problem_nodes[node_problems[i]]);
 	out(&b, "# HELP cubenet_agent_cubenetd_requests_total Requests to cubenetd, by method "
 		"and outcome.\n# TYPE cubenet_agent_cubenetd_requests_total counter\n");
 	for (int r = 0; r < DREQ_COUNT; r++)
@@ -217,6 +238,10 @@ char *metrics_render(void)
 	    "# HELP cubenet_agent_services Service entries cubenetd holds from the agent.\n"
 	    "# TYPE cubenet_agent_services gauge\ncubenet_agent_services %u\n",
 	    m.services);
+	out(&b,
+	    "# HELP cubenet_agent_peers Peers (other Nodes) cubenetd holds from the agent.\n"
+	    "# TYPE cubenet_agent_peers gauge\ncubenet_agent_peers %u\n",
+	    m.peers);
 	out(&b,
 	    "# HELP cubenet_agent_health_check_errors_total Health check node ports that "
 	    "could not be served.\n# TYPE cubenet_agent_health_check_errors_total counter\n"

@@ -18,11 +18,14 @@ void metrics_api_error(enum kind kind, enum api_error e);
 void metrics_problem(enum problem p);
 /* How many services have the problem now. */
 void metrics_problem_services(const unsigned counts[PROBLEM_COUNT]);
+/* How many other Nodes have the problem now (not written as peers). */
+void metrics_problem_nodes(const unsigned counts[PROBLEM_COUNT]);
 void metrics_daemon_request(enum daemon_request r, int ok);
 /* One write to cubenetd done: its duration from the first change it
  * carries to cubenetd's answer, and what it held. */
 void metrics_sync(double seconds, unsigned services_changed, int full);
 void metrics_services(unsigned written);
+void metrics_peers(unsigned written);
 void metrics_health_check_error(void);
 /* Ready, or not and why (for /readyz). */
 void metrics_set_ready(int ready, const char *why);

@@ -3,7 +3,8 @@
 #include <string.h>
 #include "entry.h"
 
-const char *const node_parts[NODE_PARTS] = {"uplink", "address", "node-port-range", "masquerade"};
+const char *const node_parts[NODE_PARTS] = {"uplink", "address", "node-port-range", "masquerade",
+					    "tunnel"};
 
 /* The keys of the model's lists (cubenet-pods.yang). */
 static const char *const *list_keys(const char *list)
@@ -134,6 +135,11 @@ json_t *node_normalize(const json_t *node)
 		set_default(r, "min", json_integer(30000));
 		set_default(r, "max", json_integer(32767));
 	}
+	/* A container without presence: absent is its defaults. */
+	set_default(out, "tunnel", json_object());
+	set_default(json_object_get(out, "tunnel"), "mode", json_string("vxlan"));
+	set_default(json_object_get(out, "tunnel"), "vni", json_integer(1));
+	set_default(json_object_get(out, "tunnel"), "port", json_integer(8472));
 	sort_all(out);
 	return out;
 }

@@ -19,7 +19,8 @@ enum api_error { APIERR_CONNECT, APIERR_HTTP, APIERR_EXPIRED, APIERR_DECODE, API
 
 static const char *const api_error_names[APIERR_COUNT] = {"connect", "http", "expired", "decode"};
 
-/* What in a Service or its EndpointSlices could not be written. */
+/* What in a Service or its EndpointSlices, or a Node as a peer, could not
+ * be written. */
 enum problem {
 	PROBLEM_SCTP,	       /* a port of protocol SCTP: the node chain has none */
 	PROBLEM_BAD_VALUE,     /* an address, port or field cubenet cannot take */
@@ -27,10 +28,20 @@ enum problem {
 	PROBLEM_SOURCE_RANGES, /* loadBalancerSourceRanges: not enforced, so not served */
 	PROBLEM_ENDPOINT_PORT, /* an endpoint without one of the service's ports */
 	PROBLEM_REFUSED,       /* cubenetd refused the entry */
+	PROBLEM_NO_ADDRESS,    /* a Node without an IPv4 InternalIP: not a peer */
+	PROBLEM_NO_POD_CIDR,   /* a Node without an IPv4 podCIDR: not a peer */
 	PROBLEM_COUNT
 };
 
 static const char *const problem_names[PROBLEM_COUNT] = {
-    "sctp", "bad-value", "too-many", "load-balancer-source-ranges", "endpoint-port", "refused"};
+    [PROBLEM_SCTP] = "sctp",
+    [PROBLEM_BAD_VALUE] = "bad-value",
+    [PROBLEM_TOO_MANY] = "too-many",
+    [PROBLEM_SOURCE_RANGES] = "load-balancer-source-ranges",
+    [PROBLEM_ENDPOINT_PORT] = "endpoint-port",
+    [PROBLEM_REFUSED] = "refused",
+    [PROBLEM_NO_ADDRESS] = "no-internal-ip",
+    [PROBLEM_NO_POD_CIDR] = "no-pod-cidr",
+};
 
 #endif

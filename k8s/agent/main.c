@@ -31,6 +31,10 @@ static void usage(FILE *f)
 	    "  --node-port-range A-B    the NodePort range (default 30000-32767)\n"
 	    "  --uplink NETDEV          the uplink (default: the netdev holding the InternalIP)\n"
 	    "  --no-masquerade          do not masquerade pod traffic leaving the cluster\n"
+	    "  --tunnel MODE            how pods reach other nodes' pods: vxlan (default)\n"
+	    "                           or native (the underlay routes pod ranges)\n"
+	    "  --vxlan-vni N            the VXLAN network identifier (default 1)\n"
+	    "  --vxlan-port N           the VXLAN UDP port (default 8472)\n"
 	    "  --write-mode MODE        auto (YANG Patch when cubenetd takes it), plain,\n"
 	    "                           yang-patch (default auto)\n"
 	    "  --coalesce MS            how long a change waits for the rest of its burst\n"
@@ -85,6 +89,14 @@ static int number(const char *flag, const char *text, double min, double max, do
 	return 0;
 }
 
+static int integer(const char *flag, double d)
+{
+	if (d == (double)(long)d)
+		return 0;
+	fprintf(stderr, "cubenet-agent: %s %g: not a whole number\n", flag, d);
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	static char hostname[256];
@@ -100,6 +112,9 @@ int main(int argc, char **argv)
 		O_PORTS,
 		O_UPLINK,
 		O_NO_MASQ,
+		O_TUNNEL,
+		O_VNI,
+		O_VXLAN_PORT,
 		O_MODE,
 		O_COALESCE,
 		O_BATCH,
@@ -127,6 +142,9 @@ int main(int argc, char **argv)
 	    {"node-port-range", 1, 0, O_PORTS},
 	    {"uplink", 1, 0, O_UPLINK},
 	    {"no-masquerade", 0, 0, O_NO_MASQ},
+	    {"tunnel", 1, 0, O_TUNNEL},
+	    {"vxlan-vni", 1, 0, O_VNI},
+	    {"vxlan-port", 1, 0, O_VXLAN_PORT},
 	    {"write-mode", 1, 0, O_MODE},
 	    {"coalesce", 1, 0, O_COALESCE},
 	    {"max-batch-bytes", 1, 0, O_BATCH},
@@ -147,7 +165,12 @@ int main(int argc, char **argv)
 	    .serviceaccount_dir = IN_CLUSTER_DIR,
 	    .socket = CUBENETD_SOCKET,
 	    .status_address = "127.0.0.1:9966",
-	    .node = {.port_min = 30000, .port_max = 32767, .masquerade = 1},
+	    .node = {.port_min = 30000,
+		     .port_max = 32767,
+		     .masquerade = 1,
+		     .tunnel = "vxlan",
+		     .vni = 1,
+		     .vxlan_port = 8472},
 	    .write_mode = WRITE_AUTO,
 	    .coalesce = 0.005,
 	    .max_batch_bytes = 4 << 20,
@@ -204,6 +227,23 @@ int main(int argc, char **argv)
 			break;
 		case O_NO_MASQ:
 			o.node.masquerade = 0;
+			break;
+		case O_TUNNEL:
+			if (strcmp(optarg, "vxlan") && strcmp(optarg, "native"))
+				goto bad;
+			o.node.tunnel = optarg;
+			break;
+		case O_VNI:
+			if (number("--vxlan-vni", optarg, 1, 16777215, &d) ||
+			    integer("--vxlan-vni", d))
+				return 2;
+			o.node.vni = (int)d;
+			break;
+		case O_VXLAN_PORT:
+			if (number("--vxlan-port", optarg, 1, 65535, &d) ||
+			    integer("--vxlan-port", d))
+				return 2;
+			o.node.vxlan_port = (int)d;
 			break;
 		case O_MODE:
 			if (strcmp(optarg, "auto") == 0)

@@ -126,6 +126,10 @@ json_t *node_desired(json_t *nodes, const struct node_options *o, char *address,
 		json_object_set_new(out, "uplink", json_string(netdev));
 	json_object_set_new(out, "node-port-range",
 			    json_pack("{sisi}", "min", o->port_min, "max", o->port_max));
+	json_object_set_new(out, "tunnel",
+			    json_pack("{sssisi}", "mode", o->tunnel ? o->tunnel : "vxlan", "vni",
+				      o->vni ? o->vni : 1, "port",
+				      o->vxlan_port ? o->vxlan_port : 8472));
 	if (!o->masquerade)
 		return out;
 	cidrs = json_array();

@@ -3,8 +3,10 @@
  * What the agent writes of cubenet-pods:node, from this node's Node object
  * and the cluster's ranges: the uplink (the netdev holding the node's
  * InternalIP, unless named), the node address (that InternalIP), the
- * NodePort range, and masquerading of pod traffic leaving the cluster's
- * ranges (--cluster-cidr, else every Node's podCIDRs; and --service-cidr).
+ * NodePort range, masquerading of pod traffic leaving the cluster's
+ * ranges (--cluster-cidr, else every Node's podCIDRs; and --service-cidr),
+ * and how pods reach other nodes' pods (--tunnel: VXLAN, its VNI and port,
+ * or native routing).
  */
 #ifndef CUBENET_AGENT_NODE_CONFIG_H
 #define CUBENET_AGENT_NODE_CONFIG_H
@@ -22,6 +24,8 @@ struct node_options {
 	int n_service_cidrs;
 	int port_min, port_max;
 	int masquerade;
+	const char *tunnel; /* "vxlan" or "native" */
+	int vni, vxlan_port;
 };
 
 /* The node parts to write, or NULL while this node's Node is unknown.

@@ -21,6 +21,14 @@ void service_path(const char *prefix, const char *key, char *out, size_t size)
 	snprintf(out, size, "%s/service=%s,%s", prefix, nsk, namek);
 }
 
+void peer_path(const char *prefix, const char *name, char *out, size_t size)
+{
+	char key[600];
+
+	restconf_key(name, key, sizeof(key));
+	snprintf(out, size, "%s/peer=%s", prefix, key);
+}
+
 static json_t *request(const char *method, const char *path, const char *type, json_t *body)
 {
 	json_t *r = json_pack("{ssss}", "method", method, "path", path);
@@ -58,8 +66,70 @@ static void node_changes(const json_t *shadow, const json_t *desired, json_t *me
 	}
 }
 
+static json_t *additive_peers(json_t *peers, json_t *names)
+{
+	json_t *r = request("PATCH", "/restconf/data", MEDIA_YANG_DATA,
+			    json_pack("{s{so}}", "cubenet-pods:peers", "peer", peers));
+
+	json_object_set_new(r, "peers", names);
+	return r;
+}
+
+/* The peers' requests, plain: removals, replacements of those that lost a
+ * pod range, and the rest merged in as few PATCHes as max_bytes allows. */
+static void plain_peers(json_t *out, const json_t *shadow, const json_t *changes, size_t max_bytes)
+{
+	json_t *additive = json_array(), *names = json_array(), *v, *r;
+	const char *name;
+	char path[700];
+	size_t bytes = 0;
+
+	/* Removals first: an address or a pod range may pass to another peer. */
+	for (int pass = 0; pass < 2; pass++) {
+		json_object_foreach((json_t *)changes, name, v)
+		{
+			json_t *have = json_object_get(shadow, name);
+
+			if (json_is_null(v) != (pass == 0) || !have ||
+			    (pass == 1 && entry_within(have, v)))
+				continue;
+			peer_path(PEERS_PATH, name, path, sizeof(path));
+			r = pass == 0 ? request("DELETE", path, NULL, NULL)
+				      : request("PUT", path, MEDIA_YANG_DATA,
+						json_pack("{s[O]}", "cubenet-pods:peer", v));
+			json_object_set_new(r, "peers", json_pack("[s]", name));
+			json_array_append_new(out, r);
+		}
+	}
+	json_object_foreach((json_t *)changes, name, v)
+	{
+		json_t *have = json_object_get(shadow, name);
+		size_t n;
+
+		if (json_is_null(v) || (have && !entry_within(have, v)))
+			continue;
+		n = size_of(v) + 1;
+		if (json_array_size(additive) && bytes + n > max_bytes) {
+			json_array_append_new(out, additive_peers(additive, names));
+			additive = json_array();
+			names = json_array();
+			bytes = 0;
+		}
+		json_array_append(additive, v);
+		json_array_append_new(names, json_string(name));
+		bytes += n;
+	}
+	if (json_array_size(additive)) {
+		json_array_append_new(out, additive_peers(additive, names));
+	} else {
+		json_decref(additive);
+		json_decref(names);
+	}
+}
+
 static json_t *plan_plain(const json_t *shadow, const json_t *node_shadow, const json_t *changes,
-			  const json_t *node_desired, size_t max_bytes)
+			  const json_t *node_desired, const json_t *peer_shadow,
+			  const json_t *peer_changes, size_t max_bytes)
 {
 	json_t *out = json_array(), *merge = json_object(), *replace = json_object();
 	json_t *remove = json_array(), *additive = json_array(), *keys = json_array(), *v, *r;
@@ -93,6 +163,8 @@ static json_t *plan_plain(const json_t *shadow, const json_t *node_shadow, const
 			json_array_append_new(out, r);
 		}
 	}
+	if (peer_changes)
+		plain_peers(out, peer_shadow, peer_changes, max_bytes);
 	json_object_foreach((json_t *)changes, key, v)
 	{
 		json_t *have = json_object_get(shadow, key);
@@ -172,11 +244,33 @@ static void add_edit(json_t *edits, const char *op, const char *target, json_t *
 	json_array_append_new(edits, e);
 }
 
-static json_t *plan_yang_patch(const json_t *shadow, const json_t *node_shadow,
-			       const json_t *changes, const json_t *node_desired, size_t max_bytes,
-			       unsigned long *seq)
+/* One YANG Patch of the edits so far, with what they write. */
+static void flush_edits(json_t *out, json_t **edits, json_t **keys, json_t **peers, int *node,
+			unsigned long *seq)
 {
-	json_t *out = json_array(), *edits = json_array(), *keys = json_array(), *v, *r;
+	json_t *r = yang_patch_request(*edits, seq);
+
+	json_object_set_new(r, "keys", *keys);
+	if (json_array_size(*peers))
+		json_object_set_new(r, "peers", *peers);
+	else
+		json_decref(*peers);
+	if (*node)
+		json_object_set_new(r, "node", json_true());
+	json_array_append_new(out, r);
+	*edits = json_array();
+	*keys = json_array();
+	*peers = json_array();
+	*node = 0;
+}
+
+static json_t *plan_yang_patch(const json_t *shadow, const json_t *node_shadow,
+			       const json_t *changes, const json_t *node_desired,
+			       const json_t *peer_shadow, const json_t *peer_changes,
+			       size_t max_bytes, unsigned long *seq)
+{
+	json_t *out = json_array(), *edits = json_array(), *keys = json_array();
+	json_t *peers = json_array(), *v;
 	const char *key;
 	char target[1400];
 	size_t bytes = 0, i;
@@ -209,57 +303,64 @@ static json_t *plan_yang_patch(const json_t *shadow, const json_t *node_shadow,
 		json_decref(replace);
 		json_decref(remove);
 	}
-	/* Removals first: a service's NodePort or IP may pass to another. */
+	/* Removals first: a service's NodePort or IP may pass to another, a
+	 * peer's address or pod range to another peer. Peers before services,
+	 * both after the node: a peer needs the node's address. */
 	for (int pass = 0; pass < 2; pass++) {
-		json_object_foreach((json_t *)changes, key, v)
-		{
-			size_t n;
+		for (int is_peer = 1; is_peer >= 0; is_peer--) {
+			const json_t *c = is_peer ? peer_changes : changes;
+			const json_t *held = is_peer ? peer_shadow : shadow;
 
-			if (json_is_null(v) != (pass == 0))
-				continue;
-			if (pass == 0 && !json_object_get(shadow, key))
-				continue;
-			n = (pass ? size_of(v) : 0) + 160;
-			if (json_array_size(edits) &&
-			    (bytes + n > max_bytes || json_array_size(edits) == MAX_EDITS)) {
-				r = yang_patch_request(edits, seq);
-				json_object_set_new(r, "keys", keys);
-				if (node)
-					json_object_set_new(r, "node", json_true());
-				json_array_append_new(out, r);
-				edits = json_array();
-				keys = json_array();
-				bytes = 0;
-				node = 0;
+			json_object_foreach((json_t *)c, key, v)
+			{
+				size_t n;
+
+				if (json_is_null(v) != (pass == 0))
+					continue;
+				if (pass == 0 && !json_object_get(held, key))
+					continue;
+				n = (pass ? size_of(v) : 0) + 160;
+				if (json_array_size(edits) &&
+				    (bytes + n > max_bytes ||
+				     json_array_size(edits) == MAX_EDITS)) {
+					flush_edits(out, &edits, &keys, &peers, &node, seq);
+					bytes = 0;
+				}
+				if (is_peer)
+					peer_path("/cubenet-pods:peers", key, target,
+						  sizeof(target));
+				else
+					service_path("/cubenet-pods:services", key, target,
+						     sizeof(target));
+				if (pass == 0)
+					add_edit(edits, "remove", target, NULL);
+				else
+					add_edit(edits, "replace", target,
+						 json_pack("{s[O]}",
+							   is_peer ? "cubenet-pods:peer"
+								   : "cubenet-pods:service",
+							   v));
+				json_array_append_new(is_peer ? peers : keys, json_string(key));
+				bytes += n;
 			}
-			service_path("/cubenet-pods:services", key, target, sizeof(target));
-			if (pass == 0)
-				add_edit(edits, "remove", target, NULL);
-			else
-				add_edit(edits, "replace", target,
-					 json_pack("{s[O]}", "cubenet-pods:service", v));
-			json_array_append_new(keys, json_string(key));
-			bytes += n;
 		}
 	}
 	if (json_array_size(edits)) {
-		r = yang_patch_request(edits, seq);
-		json_object_set_new(r, "keys", keys);
-		if (node)
-			json_object_set_new(r, "node", json_true());
-		json_array_append_new(out, r);
-	} else {
-		json_decref(edits);
-		json_decref(keys);
+		flush_edits(out, &edits, &keys, &peers, &node, seq);
 	}
+	json_decref(edits);
+	json_decref(keys);
+	json_decref(peers);
 	return out;
 }
 
 json_t *plan_requests(const json_t *shadow, const json_t *node_shadow, const json_t *changes,
-		      const json_t *node_desired, int yang_patch, size_t max_bytes,
+		      const json_t *node_desired, const json_t *peer_shadow,
+		      const json_t *peer_changes, int yang_patch, size_t max_bytes,
 		      unsigned long *patch_seq)
 {
-	return yang_patch ? plan_yang_patch(shadow, node_shadow, changes, node_desired, max_bytes,
-					    patch_seq)
-			  : plan_plain(shadow, node_shadow, changes, node_desired, max_bytes);
+	return yang_patch ? plan_yang_patch(shadow, node_shadow, changes, node_desired, peer_shadow,
+					    peer_changes, max_bytes, patch_seq)
+			  : plan_plain(shadow, node_shadow, changes, node_desired, peer_shadow,
+				       peer_changes, max_bytes);
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 #include "entry.h"
 #include "log.h"
+#include "peers.h"
 #include "agent_metrics.h"
 #include "plan.h"
 #include "reflector.h"
@@ -29,6 +30,8 @@ int writer_init(struct writer *w, const char *socket_path, enum write_mode mode,
 	w->shadow = json_object();
 	w->refused = json_object();
 	w->node_shadow = json_object();
+	w->peer_shadow = json_object();
+	w->peer_refused = json_object();
 	return daemon_client_init(&w->d, socket_path);
 }
 
@@ -39,6 +42,8 @@ void writer_free(struct writer *w)
 	json_decref(w->node_shadow);
 	json_decref(w->refused);
 	json_decref(w->node_refused);
+	json_decref(w->peer_shadow);
+	json_decref(w->peer_refused);
 }
 
 static enum daemon_request request_kind(const char *method, const char *type)
@@ -112,13 +117,42 @@ static int check_model(struct writer *w)
 		json_decref(lib);
 		return -2;
 	}
+	snprintf(w->revision, sizeof(w->revision), "%s", rev);
+	w->peers = strcmp(rev, PEERS_REVISION) >= 0;
 	json_decref(lib);
+	return 0;
+}
+
+/* The peers cubenetd holds, normalized: name -> entry. */
+static int load_peers(struct writer *w, json_t **out)
+{
+	json_t *doc, *e;
+	size_t i;
+
+	*out = json_object();
+	if (!w->peers)
+		return 0;
+	if (get_json(w, PEERS_PATH "?content=config", &doc))
+		return -1;
+	json_array_foreach(json_object_get(json_object_get(doc, "cubenet-pods:peers"), "peer"), i,
+			   e)
+	{
+		const char *name = json_string_value(json_object_get(e, "name"));
+		json_t *copy;
+
+		if (!name)
+			continue;
+		copy = json_deep_copy(e);
+		peer_normalize(copy);
+		json_object_set_new(*out, name, copy);
+	}
+	json_decref(doc);
 	return 0;
 }
 
 int writer_load(struct writer *w)
 {
-	json_t *doc, *list, *e, *shadow = json_object();
+	json_t *doc, *list, *e, *shadow = json_object(), *peers = NULL;
 	size_t i;
 	char key[300];
 	int rc = check_model(w);
@@ -150,6 +184,12 @@ int writer_load(struct writer *w)
 	json_decref(w->node_shadow);
 	w->node_shadow = node_normalize(json_object_get(doc, "cubenet-pods:node"));
 	json_decref(doc);
+	rc = load_peers(w, &peers);
+	if (rc)
+		goto fail;
+	json_decref(w->peer_shadow);
+	w->peer_shadow = peers;
+	json_object_clear(w->peer_refused);
 	json_decref(w->shadow);
 	w->shadow = shadow;
 	json_object_clear(w->refused);
@@ -158,9 +198,11 @@ int writer_load(struct writer *w)
 	/* Try YANG Patch again: this cubenetd may be a newer one. */
 	w->yang_patch = w->mode != WRITE_PLAIN;
 	metrics_services((unsigned)json_object_size(w->shadow));
+	metrics_peers((unsigned)json_object_size(w->peer_shadow));
 	return 0;
 fail:
 	json_decref(shadow);
+	json_decref(peers);
 	return rc;
 }
 
@@ -185,8 +227,29 @@ int writer_refused(const struct writer *w, const char *key, const json_t *entry)
 	return r && json_equal(r, entry ? entry : json_null());
 }
 
+json_t *writer_peer_changes(const struct writer *w, const json_t *desired)
+{
+	json_t *out = json_object(), *v, *r;
+	const char *name;
+
+	json_object_foreach((json_t *)desired, name, v)
+	{
+		r = json_object_get(w->peer_refused, name);
+		if (!json_equal(json_object_get(w->peer_shadow, name), v) &&
+		    !(r && json_equal(r, v)))
+			json_object_set(out, name, v);
+	}
+	json_object_foreach(w->peer_shadow, name, v)
+	{
+		r = json_object_get(w->peer_refused, name);
+		if (!json_object_get(desired, name) && !(r && json_is_null(r)))
+			json_object_set_new(out, name, json_null());
+	}
+	return out;
+}
+
 static void commit(struct writer *w, json_t *req, json_t *changes, json_t *node_desired,
-		   unsigned *changed)
+		   json_t *peer_changes, unsigned *changed)
 {
 	size_t i;
 	json_t *k;
@@ -203,37 +266,63 @@ static void commit(struct writer *w, json_t *req, json_t *changes, json_t *node_
 		json_object_del(w->refused, key);
 		(*changed)++;
 	}
+	json_array_foreach(json_object_get(req, "peers"), i, k)
+	{
+		const char *name = json_string_value(k);
+		json_t *v = json_object_get(peer_changes, name);
+
+		if (json_is_null(v))
+			json_object_del(w->peer_shadow, name);
+		else
+			json_object_set_new(w->peer_shadow, name, json_deep_copy(v));
+		json_object_del(w->peer_refused, name);
+	}
 	if (json_is_true(json_object_get(req, "node"))) {
 		json_decref(w->node_shadow);
 		w->node_shadow = json_deep_copy(node_desired);
 	}
 }
 
-static enum outcome run(struct writer *w, json_t *changes, json_t *node_desired, unsigned *changed);
+static enum outcome run(struct writer *w, json_t *changes, json_t *node_desired,
+			json_t *peer_changes, unsigned *changed);
 
-/* cubenetd refused a request: split it until the entry at fault is alone. */
+/* cubenetd refused a request: split it until the entry at fault is alone.
+ * What it writes, in order: the node, peers, services; the node stays in
+ * the first half (peers need its address). */
 static enum outcome refused(struct writer *w, json_t *req, json_t *changes, json_t *node_desired,
-			    const char *msg, unsigned *changed)
+			    json_t *peer_changes, const char *msg, unsigned *changed)
 {
-	json_t *keys = json_object_get(req, "keys");
-	size_t n = json_array_size(keys);
+	json_t *keys = json_object_get(req, "keys"), *peers = json_object_get(req, "peers");
+	size_t nk = json_array_size(keys), np = json_array_size(peers);
 	int node = json_is_true(json_object_get(req, "node"));
+	size_t n = (size_t)node + np + nk;
 
-	if (n + (size_t)node > 1) {
-		json_t *first = json_object(), *second = json_object();
+	if (n > 1) {
+		json_t *svc[2] = {json_object(), json_object()};
+		json_t *peer[2] = {json_object(), json_object()};
 		enum outcome o;
 
-		for (size_t i = 0; i < n; i++) {
-			const char *key = json_string_value(json_array_get(keys, i));
+		for (size_t i = (size_t)node; i < n; i++) {
+			int h = i >= (n + 1) / 2;
+			size_t j = i - (size_t)node;
 
-			json_object_set(i < (n + 1) / 2 - (size_t)node ? first : second, key,
-					json_object_get(changes, key));
+			if (j < np) {
+				const char *name = json_string_value(json_array_get(peers, j));
+
+				json_object_set(peer[h], name, json_object_get(peer_changes, name));
+			} else {
+				const char *key = json_string_value(json_array_get(keys, j - np));
+
+				json_object_set(svc[h], key, json_object_get(changes, key));
+			}
 		}
-		o = run(w, first, node ? node_desired : NULL, changed);
+		o = run(w, svc[0], node ? node_desired : NULL, peer[0], changed);
 		if (o == DONE)
-			o = run(w, second, NULL, changed);
-		json_decref(first);
-		json_decref(second);
+			o = run(w, svc[1], NULL, peer[1], changed);
+		for (int h = 0; h < 2; h++) {
+			json_decref(svc[h]);
+			json_decref(peer[h]);
+		}
 		return o;
 	}
 	metrics_problem(PROBLEM_REFUSED);
@@ -241,6 +330,15 @@ static enum outcome refused(struct writer *w, json_t *req, json_t *changes, json
 		log_error("node settings: cubenetd refused them: %s", msg);
 		json_decref(w->node_refused);
 		w->node_refused = json_deep_copy(node_desired);
+		return DONE;
+	}
+	if (np) {
+		const char *name = json_string_value(json_array_get(peers, 0));
+		json_t *v = json_object_get(peer_changes, name);
+
+		log_error("Node %s: cubenetd refused %s as a peer: %s", name,
+			  json_is_null(v) ? "its removal" : "it", msg);
+		json_object_set(w->peer_refused, name, v);
 		return DONE;
 	}
 	const char *key = json_string_value(json_array_get(keys, 0));
@@ -253,7 +351,7 @@ static enum outcome refused(struct writer *w, json_t *req, json_t *changes, json
 }
 
 static enum outcome send_one(struct writer *w, json_t *req, json_t *changes, json_t *node_desired,
-			     unsigned *changed)
+			     json_t *peer_changes, unsigned *changed)
 {
 	const char *method = json_string_value(json_object_get(req, "method"));
 	const char *path = json_string_value(json_object_get(req, "path"));
@@ -277,7 +375,7 @@ static enum outcome send_one(struct writer *w, json_t *req, json_t *changes, jso
 	log_debug("%s %s: %ld (%zu bytes, %.1f ms)", method, path, reply.status,
 		  text ? strlen(text) : 0, (monotonic_seconds() - t0) * 1e3);
 	if (reply.status < 300 || (reply.status == 404 && strcmp(method, "DELETE") == 0)) {
-		commit(w, req, changes, node_desired, changed);
+		commit(w, req, changes, node_desired, peer_changes, changed);
 		goto out;
 	}
 	daemon_error_message(&reply, msg, sizeof(msg));
@@ -295,7 +393,7 @@ static enum outcome send_one(struct writer *w, json_t *req, json_t *changes, jso
 		o = TRANSIENT;
 		goto out;
 	}
-	o = refused(w, req, changes, node_desired, msg, changed);
+	o = refused(w, req, changes, node_desired, peer_changes, msg, changed);
 out:
 	daemon_reply_free(&reply);
 	free(text);
@@ -316,18 +414,19 @@ static json_t *held(struct writer *w, json_t *changes)
 	return out;
 }
 
-static enum outcome run(struct writer *w, json_t *changes, json_t *node_desired, unsigned *changed)
+static enum outcome run(struct writer *w, json_t *changes, json_t *node_desired,
+			json_t *peer_changes, unsigned *changed)
 {
 	json_t *old = held(w, changes);
-	json_t *plan = plan_requests(old, w->node_shadow, changes, node_desired, w->yang_patch,
-				     w->max_bytes, &w->patch_seq);
+	json_t *plan = plan_requests(old, w->node_shadow, changes, node_desired, w->peer_shadow,
+				     peer_changes, w->yang_patch, w->max_bytes, &w->patch_seq);
 	enum outcome o = DONE;
 	size_t i;
 	json_t *req;
 
 	json_array_foreach(plan, i, req)
 	{
-		o = send_one(w, req, changes, node_desired, changed);
+		o = send_one(w, req, changes, node_desired, peer_changes, changed);
 		if (o != DONE)
 			break;
 	}
@@ -336,18 +435,22 @@ static enum outcome run(struct writer *w, json_t *changes, json_t *node_desired,
 	return o;
 }
 
-int writer_write(struct writer *w, json_t *changes, json_t *node_desired, unsigned *changed)
+int writer_write(struct writer *w, json_t *changes, json_t *node_desired, json_t *peer_changes,
+		 unsigned *changed)
 {
 	enum outcome o;
 
 	*changed = 0;
+	if (!w->peers)
+		peer_changes = NULL;
 	if (node_desired && w->node_refused && json_equal(node_desired, w->node_refused))
 		node_desired = NULL;
 	if (node_desired && json_equal(node_desired, w->node_shadow))
 		node_desired = NULL;
-	o = run(w, changes, node_desired, changed);
+	o = run(w, changes, node_desired, peer_changes, changed);
 	if (o == NO_YANG_PATCH)
-		o = run(w, changes, node_desired, changed);
+		o = run(w, changes, node_desired, peer_changes, changed);
 	metrics_services((unsigned)json_object_size(w->shadow));
+	metrics_peers((unsigned)json_object_size(w->peer_shadow));
 	return o == DONE ? 0 : -1;
 }

@@ -95,13 +95,16 @@ int host_device_remove(const char *name)
 	return err && err != -NLE_NODEV && err != -NLE_OBJ_NOTFOUND ? -EIO : 0;
 }
 
-static struct rtnl_route *host_route(int ifindex, const union cube_addr *addr, int family)
+/* plen < 0: the address alone (/32, /128). */
+static struct rtnl_route *host_route(int ifindex, const union cube_addr *addr, int family, int plen)
 {
 	struct rtnl_route *r = rtnl_route_alloc();
 	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
 	int af = family == CUBE_AF_INET6 ? AF_INET6 : AF_INET;
 	struct nl_addr *dst = nl_addr_build(af, addr->bytes, af == AF_INET ? 4 : 16);
 
+	if (plen >= 0)
+		nl_addr_set_prefixlen(dst, plen);
 	rtnl_route_set_family(r, (uint8_t)af);
 	rtnl_route_set_dst(r, dst);
 	rtnl_route_set_scope(r, RT_SCOPE_LINK);
@@ -124,7 +127,8 @@ int host_device_routes(const char *name, const struct router_neigh_key *hosts, s
 	}
 	/* Replace: a pod's /32 route through its veth, if any, moves here. */
 	for (size_t i = 0; i < n && !err; i++) {
-		struct rtnl_route *r = host_route(ifindex, &hosts[i].addr, (int)hosts[i].family);
+		struct rtnl_route *r =
+		    host_route(ifindex, &hosts[i].addr, (int)hosts[i].family, -1);
 
 		err = rtnl_route_add(sk, r, NLM_F_CREATE | NLM_F_REPLACE);
 		rtnl_route_put(r);
@@ -157,6 +161,12 @@ int host_device_routes(const char *name, const struct router_neigh_key *hosts, s
 
 int host_device_route(const char *name, const struct router_neigh_key *host, int add)
 {
+	return host_device_prefix_route(name, &host->addr, (int)host->family, -1, add);
+}
+
+int host_device_prefix_route(const char *name, const union cube_addr *prefix, int family, int plen,
+			     int add)
+{
 	int ifindex = (int)if_nametoindex(name), err;
 	struct nl_sock *sk;
 	struct rtnl_route *r;
@@ -165,7 +175,7 @@ int host_device_route(const char *name, const struct router_neigh_key *host, int
 		return add ? -ENODEV : 0;
 	if (!(sk = netdev_rtnl_open()))
 		return -EIO;
-	r = host_route(ifindex, &host->addr, (int)host->family);
+	r = host_route(ifindex, prefix, family, plen);
 	err =
 	    add ? rtnl_route_add(sk, r, NLM_F_CREATE | NLM_F_REPLACE) : rtnl_route_delete(sk, r, 0);
 	rtnl_route_put(r);

@@ -21,5 +21,9 @@ int host_device_routes(const char *name, const struct router_neigh_key *hosts, s
 /* One such route, added (replacing the plugin's through the pod's veth)
  * or deleted. */
 int host_device_route(const char *name, const struct router_neigh_key *host, int add);
+/* A route of a prefix (of family, CUBE_AF_*; plen < 0: the address
+ * alone) through it, added or deleted: another node's pod range. */
+int host_device_prefix_route(const char *name, const union cube_addr *prefix, int family, int plen,
+			     int add);
 
 #endif

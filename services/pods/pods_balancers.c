@@ -51,7 +51,7 @@ static void front_text(const struct classifier_key *k, char *out, size_t size)
 	snprintf(out, size, "%s|%u|%u", addr, ntohs(k->port), k->proto);
 }
 
-static int add_front(struct pods_balancer *b, const char *addr, uint16_t port)
+static int add_front(struct pods_balancer *b, const char *addr, uint16_t port, int external)
 {
 	struct classifier_key *k;
 	int fam = 0;
@@ -65,6 +65,8 @@ static int add_front(struct pods_balancer *b, const char *addr, uint16_t port)
 	k->family = (uint8_t)fam;
 	k->port = htons(port);
 	k->proto = b->proto;
+	if (external)
+		b->external |= 1u << b->n_fronts;
 	b->n_fronts++;
 	return 0;
 }
@@ -108,6 +110,7 @@ static int pick_endpoints(const struct lyd_node *svc, const struct lyd_node *por
 			if (cfg_parse_addr(cfg_child(e, "address"), &fam, &ep->addr))
 				continue;
 			ep->family = (uint8_t)fam;
+			ep->local = (uint8_t)leaf_flag(e, "local", 0);
 			own = NULL;
 			/* A named targetPort gives this endpoint its own number. */
 			for (const struct lyd_node *t = lyd_child(e); t && !own; t = t->next)
@@ -209,16 +212,20 @@ static int build_balancers(const struct lyd_node *svc, const struct pods_node *n
 			b->proto = !strcmp(proto, "udp") ? IPPROTO_UDP_ : IPPROTO_TCP_;
 			for (const struct lyd_node *a = lyd_child(svc); a; a = a->next) {
 				const char *kind = a->schema->name;
-				int want = internal ? !strcmp(kind, "cluster-ip") : 0;
+				int cluster = internal && !strcmp(kind, "cluster-ip");
+				int outside = external && (!strcmp(kind, "external-ip") ||
+							   !strcmp(kind, "load-balancer-ip"));
 
-				want |= external && (!strcmp(kind, "external-ip") ||
-						     !strcmp(kind, "load-balancer-ip"));
-				if (want && add_front(b, lyd_get_value(a), port))
+				if ((cluster || outside) &&
+				    add_front(b, lyd_get_value(a), port, outside))
 					return cn_fail(err, CN_ERR_INVALID_VALUE, where,
 						       "too many addresses");
 			}
 			if (external && np) {
-				struct classifier_key *k = &b->fronts[b->n_fronts++];
+				struct classifier_key *k;
+
+				b->external |= 1u << b->n_fronts;
+				k = &b->fronts[b->n_fronts++];
 
 				memset(k, 0, sizeof(*k));
 				k->vip = node->addr;
@@ -283,6 +290,7 @@ static struct pods_balancer_change *change_of(uint32_t id)
 static struct str_map adopted_fronts, adopted_backends;
 /* Backend ids whose adopted entries are what the config asks, a bit each. */
 static uint64_t *adopted_exact;
+static uint64_t *adopted_masq; /* and of those, the ones flagged to masquerade */
 /* Targets read per batch when adopting: 16,384 x 20 bytes. */
 #define ADOPT_CHUNK 16384u
 
@@ -358,7 +366,8 @@ int pods_balancers_adopt(struct runtime *rt)
 	struct nat_dnat_target *t = malloc(ADOPT_CHUNK * sizeof(*t));
 
 	adopted_exact = calloc(n / 64 + 1, sizeof(*adopted_exact));
-	for (uint32_t first = 0; b != MAP_FAILED && adopted_exact && t && first < n;
+	adopted_masq = calloc(n / 64 + 1, sizeof(*adopted_masq));
+	for (uint32_t first = 0; b != MAP_FAILED && adopted_exact && adopted_masq && t && first < n;
 	     first += ADOPT_CHUNK) {
 		uint32_t count = n - first < ADOPT_CHUNK ? n - first : ADOPT_CHUNK, used = 0;
 
@@ -385,8 +394,11 @@ int pods_balancers_adopt(struct runtime *rt)
 			backend_text(state->service_id, &ep, text, sizeof(text));
 			str_map_set(&adopted_backends, text, bid);
 			/* Exactly what the restore would write: left alone. */
-			if (state->state == MAGLEV_BACKEND_ACTIVE && t[i].flags == NAT_DNAT_F_VALID)
+			if (state->state == MAGLEV_BACKEND_ACTIVE &&
+			    (t[i].flags & ~NAT_DNAT_F_MASQUERADE_EXTERNAL) == NAT_DNAT_F_VALID)
 				adopted_exact[bid / 64] |= 1ull << (bid % 64);
+			if (t[i].flags & NAT_DNAT_F_MASQUERADE_EXTERNAL)
+				adopted_masq[bid / 64] |= 1ull << (bid % 64);
 		}
 	}
 	if (b != MAP_FAILED)
@@ -395,10 +407,13 @@ int pods_balancers_adopt(struct runtime *rt)
 	return 0;
 }
 
-/* Whether backend id holds, as adopted, what the restore would write. */
-static int adopted_as_is(uint32_t bid)
+/* Whether backend id holds, as adopted, what the restore would write for t. */
+static int adopted_as_is(uint32_t bid, const struct nat_dnat_target *t)
 {
-	return adopted_exact && (adopted_exact[bid / 64] >> (bid % 64) & 1);
+	int masq = !!(t->flags & NAT_DNAT_F_MASQUERADE_EXTERNAL);
+
+	return adopted_exact && adopted_masq && (adopted_exact[bid / 64] >> (bid % 64) & 1) &&
+	       (int)(adopted_masq[bid / 64] >> (bid % 64) & 1) == masq;
 }
 
 /* After the restore: what the adopted maps held that the config no longer
@@ -431,6 +446,8 @@ static void sweep_adopted(struct runtime *rt)
 	str_map_free(&adopted_backends);
 	free(adopted_exact);
 	adopted_exact = NULL;
+	free(adopted_masq);
+	adopted_masq = NULL;
 }
 
 struct plan_ctx {
@@ -692,11 +709,36 @@ static int has_front(const struct pods_balancer *b, const struct classifier_key 
 	return 0;
 }
 
-static int has_ep(const struct pods_balancer *b, uint32_t backend)
+static const struct pods_endpoint *ep_of(const struct pods_balancer *b, uint32_t backend)
 {
 	for (uint32_t e = 0; b && e < b->n_eps; e++)
 		if (b->eps[e].backend == backend)
-			return 1;
+			return &b->eps[e];
+	return NULL;
+}
+
+static int has_ep(const struct pods_balancer *b, uint32_t backend)
+{
+	return ep_of(b, backend) != NULL;
+}
+
+/* The nat's target for an endpoint: on another node, clients through an
+ * external frontend are masqueraded to it (the reply must come back here). */
+static struct nat_dnat_target target_of(const struct pods_endpoint *ep)
+{
+	struct nat_dnat_target t = {
+	    .addr = ep->addr, .port = htons(ep->port), .flags = NAT_DNAT_F_VALID};
+
+	if (!ep->local)
+		t.flags |= NAT_DNAT_F_MASQUERADE_EXTERNAL;
+	return t;
+}
+
+static uint32_t front_flags(const struct pods_balancer *b, const struct classifier_key *k)
+{
+	for (uint32_t f = 0; b && f < b->n_fronts; f++)
+		if (!memcmp(&b->fronts[f], k, sizeof(*k)))
+			return (b->external >> f & 1) ? CLASSIFIER_F_EXTERNAL : 0;
 	return 0;
 }
 
@@ -753,15 +795,20 @@ static int write_backends(struct backend_batches *bb, uint32_t id, const struct 
 	int e = 0;
 
 	for (uint32_t i = 0; i < b->n_eps && !e; i++) {
-		const struct pods_endpoint *ep = &b->eps[i];
-		struct nat_dnat_target t = {
-		    .addr = ep->addr, .port = htons(ep->port), .flags = NAT_DNAT_F_VALID};
+		const struct pods_endpoint *ep = &b->eps[i],
+					   *was = full ? NULL : ep_of(old, ep->backend);
+		struct nat_dnat_target t = target_of(ep);
 		struct maglev_backend state = {.state = MAGLEV_BACKEND_ACTIVE, .service_id = id};
 
-		if (!full && has_ep(old, ep->backend))
+		if (was) {
+			/* Moved between nodes (as the agent sees it): its target's flags. */
+			if (was->local != ep->local)
+				e = map_txn_update(&pods.txn, bb->targets_fd, &ep->backend,
+						   sizeof(ep->backend), &t, sizeof(t));
 			continue;
+		}
 		if (restore) {
-			if (adopted_as_is(ep->backend))
+			if (adopted_as_is(ep->backend, &t))
 				continue;
 			e = bpf_map_update_elem(bb->targets_fd, &ep->backend, &t, BPF_ANY) ? -errno
 											   : 0;
@@ -839,13 +886,17 @@ static int write_fronts(struct runtime *rt, uint32_t id, const struct pods_balan
 			const struct pods_balancer *old, int full)
 {
 	int fd = fd_of(rt, STAGE_CLASSIFIER, "classifier_services");
-	struct classifier_value v = {.service_id = id};
 	int e = 0;
 
-	for (uint32_t f = 0; f < b->n_fronts && !e; f++)
-		if (full || !has_front(old, &b->fronts[f]))
+	for (uint32_t f = 0; f < b->n_fronts && !e; f++) {
+		struct classifier_value v = {
+		    .service_id = id, .flags = (b->external >> f & 1) ? CLASSIFIER_F_EXTERNAL : 0};
+
+		if (full || !has_front(old, &b->fronts[f]) ||
+		    front_flags(old, &b->fronts[f]) != v.flags)
 			e = map_txn_update(&pods.txn, fd, &b->fronts[f], sizeof(b->fronts[f]), &v,
 					   sizeof(v));
+	}
 	return e;
 }
 

@@ -98,6 +98,8 @@ static void node_from(const struct lyd_node *config, struct pods_node *node)
 	memset(node, 0, sizeof(*node));
 	node->node_port_min = 30000; /* the model's defaults */
 	node->node_port_max = 32767;
+	node->tunnel.vni = 1;
+	node->tunnel.port = 8472;
 	if (!n)
 		return;
 	if ((v = cfg_leaf(n, "node-port-range/min")))
@@ -111,6 +113,9 @@ static void node_from(const struct lyd_node *config, struct pods_node *node)
 	else if (node->uplink[0])
 		node->have_addr = !netdev_addr(node->uplink, CUBE_AF_INET, &node->addr);
 	node->host_device = !strcmp(cfg_leaf(n, "host-device") ?: "", "true");
+	node->tunnel.native = !strcmp(cfg_leaf(n, "tunnel/mode") ?: "", "native");
+	node->tunnel.vni = (uint32_t)strtoul(cfg_leaf(n, "tunnel/vni") ?: "1", NULL, 10);
+	node->tunnel.port = (uint16_t)atoi(cfg_leaf(n, "tunnel/port") ?: "8472");
 	node->host_clients = !strcmp(cfg_leaf(n, "host-clients") ?: "", "true");
 	if (!lyd_find_xpath(n, "masquerade/cluster-cidr", &cidrs)) {
 		for (uint32_t i = 0; i < cidrs->count && node->n_cidrs < 64; i++) {

@@ -5,10 +5,12 @@
  *   node:parser -> node:classifier -(service)-> node:maglev -> node:nat -> node:router
  *                                  \--(anything else)-------------------->/
  *
- * on TC ingress of every registered pod's veth and of the uplink (and TC
- * egress of the host device, for the node's own traffic to pods; the
- * node's own sockets get services at connect time, pods_host.c). The
- * router sends a packet for a pod straight out of the pod's veth and
+ * on TC ingress of every registered pod's veth, of the uplink and of the
+ * VXLAN device (and TC egress of the host device, for the node's own
+ * traffic to pods; the node's own sockets get services at connect time,
+ * pods_host.c). The router sends a packet for a pod straight out of the
+ * pod's veth, one for another node's pods to that node (pods_peers.c:
+ * out of the uplink, or through node:tunnel into the VXLAN device), and
  * leaves the rest (the node, outside) to the kernel's stack. Every packet
  * a pod sends goes through nat, so replies from an endpoint are translated
  * back. No pod, no chain.
@@ -167,7 +169,9 @@ static int pods_compose(struct runtime *rt, const struct lyd_node *config,
 			return -1;
 	}
 	pods_each_next(attach_pod, &x);
-	return x.rc;
+	if (x.rc)
+		return x.rc;
+	return pods_peers_compose(b, err);
 }
 
 /* ---- the phases ---- */
@@ -175,7 +179,8 @@ static int pods_compose(struct runtime *rt, const struct lyd_node *config,
 static int pods_validate(struct runtime *rt, const struct ds_change *c, struct cn_error *err)
 {
 	(void)rt;
-	return pods_pods_plan(c, err) || pods_balancers_plan(c, err) ? -1 : 0;
+	return pods_pods_plan(c, err) || pods_peers_plan(c, err) || pods_balancers_plan(c, err) ? -1
+												: 0;
 }
 
 /* Whether any stage of the chain starts with empty maps (a new chain): it
@@ -192,8 +197,8 @@ static int pods_apply(struct runtime *rt, const struct ds_change *c, struct cn_e
 {
 	int full;
 
-	if (!rt_cube(rt, pods_stage_names[STAGE_MAGLEV]))
-		return pods_pods_apply(rt, c, 0, err); /* no chain: only what goes with it */
+	if (!rt_cube(rt, pods_stage_names[STAGE_MAGLEV])) /* no chain: only what goes with it */
+		return pods_pods_apply(rt, c, 0, err) || pods_peers_apply(rt, c, 0, err) ? -1 : 0;
 	if (c->restore) {
 		/* The chain's maps are adopted now: plan again, reusing their ids. */
 		pods_balancers_abort();
@@ -204,7 +209,7 @@ static int pods_apply(struct runtime *rt, const struct ds_change *c, struct cn_e
 	}
 	full = c->restore || chain_empty(rt);
 	if (pods_balancers_apply(rt, c, full, err) || pods_pods_apply(rt, c, full, err) ||
-	    pods_host_apply(rt, c, err))
+	    pods_peers_apply(rt, c, full, err) || pods_host_apply(rt, c, err))
 		return -1;
 	return 0;
 }
@@ -217,6 +222,7 @@ static void pods_commit(struct runtime *rt, const struct ds_change *c)
 		maglev_store_commit(&pods.store);
 	pods_balancers_commit(rt);
 	pods_pods_commit();
+	pods_peers_commit();
 	pods.chain = rt_cube(rt, pods_stage_names[STAGE_MAGLEV]) != NULL;
 	pods_host_commit(rt);
 	if (!pods.chain && pods.store_cube) {
@@ -238,6 +244,7 @@ static void pods_abort(struct runtime *rt, const struct ds_change *c)
 	}
 	pods_balancers_abort();
 	pods_pods_abort();
+	pods_peers_abort();
 	pods_host_abort();
 }
 
@@ -249,6 +256,7 @@ static void pods_state(struct runtime *rt, struct lyd_node *tree)
 static const char *const independent[] = {
     PODS "/pod",
     SVCS "/service",
+    PEERS "/peer",
     NULL,
 };
 

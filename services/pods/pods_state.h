@@ -26,25 +26,34 @@
 #include "lib/abi/classifier.h"
 #include "lib/abi/router.h"
 
-#define PODS "/cubenet-pods:pods"
-#define NODE "/cubenet-pods:node"
-#define SVCS "/cubenet-pods:services"
+#define PODS  "/cubenet-pods:pods"
+#define NODE  "/cubenet-pods:node"
+#define SVCS  "/cubenet-pods:services"
+#define PEERS "/cubenet-pods:peers"
 
 /* Node limits: a change past them is refused, naming the limit. */
 #define PODS_MAX_BALANCERS 65536u     /* service ports (x2 with split traffic policies) */
 #define PODS_MAX_BACKENDS  (1u << 20) /* balancer x endpoint pairs */
 #define PODS_MAX_FRONTENDS 8	      /* per balancer: 2 cluster IPs, external, LB IPs, node port */
+#define PODS_MAX_PEERS	   8192u      /* the cluster's other nodes */
+#define PODS_PEER_CIDRS	   8	      /* pod ranges per peer */
 
 enum pods_stage { STAGE_PARSER, STAGE_CLASSIFIER, STAGE_MAGLEV, STAGE_NAT, STAGE_ROUTER, N_STAGES };
 extern const char *const pods_stage_names[N_STAGES];
-#define HOST_DEVICE	      "cubenet0"
+#define HOST_DEVICE		"cubenet0"
+/* The node chain's cube for the overlay, and the router's ports to the
+ * other nodes (pods_peers.c). */
+#define PODS_TUNNEL_CUBE	"node:tunnel"
+#define PODS_ROUTER_PORT_UPLINK 0 /* native routing: out of the uplink */
+#define PODS_ROUTER_PORT_TUNNEL 1 /* the overlay: into PODS_TUNNEL_CUBE */
 /* The hairpin source when the node has no address yet (RFC 3927 space:
  * replies to it never leave the node chain). */
-#define PODS_HAIRPIN_FALLBACK "169.254.42.1"
+#define PODS_HAIRPIN_FALLBACK	"169.254.42.1"
 
 struct pods_endpoint {
 	union cube_addr addr;
 	uint8_t family;
+	uint8_t local;	  /* on this node; else external clients are masqueraded to it */
 	uint16_t port;	  /* its target port, host order */
 	uint32_t backend; /* its id in nat_backends and maglev_backends */
 };
@@ -53,6 +62,7 @@ struct pods_balancer {
 	char key[200]; /* namespace/name/port/protocol/internal|external */
 	struct classifier_key fronts[PODS_MAX_FRONTENDS * 2];
 	uint32_t n_fronts;
+	uint32_t external;  /* bit f: fronts[f] is for clients outside the cluster */
 	uint16_t node_port; /* host order; 0: none */
 	/* The service's health-check node port (host order; 0: none), on its
 	 * first balancer for external traffic: served by the node agent, not
@@ -104,6 +114,11 @@ struct pods_node {
 	} cidrs[64];
 	uint32_t n_cidrs;
 	uint32_t node_port_min, node_port_max;
+	struct {
+		int native; /* else the VXLAN overlay */
+		uint32_t vni;
+		uint16_t port;
+	} tunnel;
 };
 
 struct pods {
@@ -171,6 +186,17 @@ const struct pods_node *pods_next_node(void);
 size_t pods_next_count(void);
 /* Calls fn for every pod the change leaves. */
 void pods_each_next(void (*fn)(void *arg, const struct pods_pod *pod), void *arg);
+
+/* The other nodes (pods_peers.c): routes to their pod ranges out of the
+ * uplink (native) or into the tunnel (vxlan), the VXLAN device, and pod
+ * traffic to their addresses left unmasqueraded. Planned after the pods
+ * (it reads the node settings of the change). */
+int pods_peers_plan(const struct ds_change *c, struct cn_error *err);
+/* After the chain's own cubes: node:tunnel and the router's ports. */
+int pods_peers_compose(const struct service_builder *b, struct cn_error *err);
+int pods_peers_apply(struct runtime *rt, const struct ds_change *c, int full, struct cn_error *err);
+void pods_peers_commit(void);
+void pods_peers_abort(void);
 
 /* The node's own sockets (pods_host.c): the socket-level balancer, loaded
  * onto the chain's maps of the change in flight and attached to the root

@@ -522,11 +522,11 @@ class WithoutDaemonTest(Runner, unittest.TestCase):
         self.assertEqual(self.complete("r"), ["reset-counters", "router"])
         self.assertEqual(self.complete("n"), ["nat", "node"])
         self.assertEqual(self.complete("lb", ""), ["add", "del", "show"])
-        self.assertEqual(self.complete("help", "p"), ["pod", "pods"])
+        self.assertEqual(self.complete("help", "p"), ["peer", "pod", "pods"])
         self.assertIn("table-size", self.complete("help", "lb", "vip", "t"))
         self.assertEqual(self.complete("node", ""),
                          ["address", "del", "host-clients", "host-device", "masquerade",
-                          "node-port-range", "set", "show", "uplink"])
+                          "node-port-range", "set", "show", "tunnel", "uplink"])
         self.assertEqual(self.complete("node", "set", "u"), ["uplink="])
         self.assertEqual(self.complete("node", "masquerade", "set", ""), ["cluster-cidr="])
         self.assertEqual(self.complete("conn"), ["connect"])

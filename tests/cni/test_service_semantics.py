@@ -246,13 +246,15 @@ class ServiceSemantics(ServiceNode):
 
     def test_external_and_load_balancer_ips(self):
         """A client beyond the uplink reaches the service on an external IP
-        and on a load-balancer IP, TCP and UDP, its own address kept; an
-        address taken off the service is no longer served."""
+        and on a load-balancer IP, TCP and UDP, its own address kept (the
+        endpoints are this node's: one on another node has external
+        clients masqueraded to it); an address taken off the service is no
+        longer served."""
         outside = self.outside()
         for ip in ("203.0.113.10", "198.51.100.20"):
             sh("ip", "-n", outside, "route", "add", ip + "/32", "via", UPLINK_NODE)
         client = self.start_agent("outside", outside, [])
-        self.put_service("web", CIP, [TCP80, UDP53], self.eps("be1", "be2"),
+        self.put_service("web", CIP, [TCP80, UDP53], self.eps("be1", "be2", local=True),
                          external_ip=["203.0.113.10"], load_balancer_ip=["198.51.100.20"])
         for ip in ("203.0.113.10", "198.51.100.20"):
             results = client.connect(ip, 80, count=30)
@@ -262,11 +264,15 @@ class ServiceSemantics(ServiceNode):
             reply = client.call("talk", id=ip, data="q")["reply"].split(" ")
             self.assertIn(reply[0], ("be1", "be2"))
             self.assertEqual(reply[1:], [UPLINK_CLIENT, "q"])
+        # Endpoints not said to be local: the reply must come back through
+        # this node, so the client is masqueraded to the node's address.
         self.put_service("web", CIP, [TCP80, UDP53], self.eps("be1", "be2"),
                          load_balancer_ip=["198.51.100.20"])
         r = client.connect("203.0.113.10", 80, timeout=2)[0]
         self.assertIn("error", r)
-        self.assertIn(client.connect("198.51.100.20", 80)[0].get("who"), ("be1", "be2"))
+        r = client.connect("198.51.100.20", 80)[0]
+        self.assertIn(r.get("who"), ("be1", "be2"), r)
+        self.assertEqual(r["seen"], UPLINK_NODE, r)
 
     def test_traffic_policies(self):
         """externalTrafficPolicy local: the NodePort from outside reaches

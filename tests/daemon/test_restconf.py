@@ -62,8 +62,8 @@ class RestconfTest(ErrorAssertions, unittest.TestCase):
         mods = r.json()["ietf-yang-library:yang-library"]["module-set"][0]["module"]
         core = [m for m in mods if m["name"] == "cubenet-core"]
         self.assertEqual(len(core), 1)
-        self.assertEqual(core[0]["revision"], "2026-12-01")
-        r = self.c.get("/restconf/yang/cubenet-core@2026-12-01")
+        self.assertEqual(core[0]["revision"], "2026-12-03")
+        r = self.c.get("/restconf/yang/cubenet-core@2026-12-03")
         self.assertEqual(r.status, 200)
         self.assertIn("module cubenet-core", r.body)
         self.assertError(self.c.get("/restconf/yang/nope"), 404, "data-missing")
@@ -137,6 +137,14 @@ class RestconfTest(ErrorAssertions, unittest.TestCase):
     def test_every_cube_type_loads_on_both_hooks(self):
         types = ("parser", "classifier", "maglev", "l2rewrite", "router", "nat")
         cubes = [{"name": f"{t}-{h}", "type": t, "hook": h} for t in types for h in ("xdp", "tc")]
+        # The tunnel cube sets TC's tunnel metadata: XDP has none, and is refused.
+        before = self.c.config()
+        r = self.c.post("/restconf/data", {"cubenet-core:cubes": {"cube": [
+            {"name": "tunnel-xdp", "type": "tunnel", "hook": "xdp"}]}})
+        self.assertError(r, 400, "invalid-value")
+        self.assertIn("a tunnel cube is for the tc hook", r.error()["error-message"])
+        self.assertEqual(self.c.config(), before)
+        cubes.append({"name": "tunnel-tc", "type": "tunnel", "hook": "tc"})
         r = self.c.post("/restconf/data", {"cubenet-core:cubes": {"cube": cubes}})
         self.assertEqual(r.status, 201, r.body)
         listed = self.c.get(CUBES).json()["cubenet-core:cubes"]["cube"]

@@ -29,7 +29,8 @@ MODULES = [os.path.join(ROOT, "services/core/cubenet-core.yang"),
            os.path.join(ROOT, "services/pods/cubenet-pods.yang")]
 LIST_KEYS = {"service": ("namespace", "name"), "endpoint": ("address",),
              "port": ("port", "protocol"), "target-port": ("port", "protocol"),
-             "pod": ("container-id", "interface"), "port-mapping": ("host-port", "protocol")}
+             "pod": ("container-id", "interface"), "port-mapping": ("host-port", "protocol"),
+             "peer": ("name",)}
 
 
 def pods_revision():

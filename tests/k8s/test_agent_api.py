@@ -384,6 +384,42 @@ class Batching(AgentTest):
         self.assertIn("does not take YANG Patch", agent.log())
 
 
+class PeerWrites(AgentTest):
+    def peers(self, store):
+        return {p["name"]: p for p in
+                (store.config.get([]).get("cubenet-pods:peers") or {}).get("peer", [])}
+
+    def test_a_node_is_one_edit_of_its_peer(self):
+        """Another Node becomes a peer in an edit of its own entry; its
+        deletion one remove; nothing else is re-sent."""
+        store = self.store(yang_patch=True)
+        agent = self.agent(store)
+        agent.wait_ready()
+        name = f"peer-{self.ns}"
+        target = f"/cubenet-pods:peers/peer={name}"
+        self.addCleanup(self.api.kubectl, "delete", "node", name, "--ignore-not-found",
+                        check=False)
+        n = len(store.writes())
+        self.api.apply(f"apiVersion: v1\nkind: Node\nmetadata:\n  name: {name}\n"
+                       f"spec:\n  podCIDR: 10.244.77.0/24\n")
+        self.api.patch_status(f"/api/v1/nodes/{name}", {"status": {"addresses": [
+            {"type": "InternalIP", "address": "192.0.2.77"}]}})
+        wait_for(lambda: self.peers(store).get(name, {}).get("address") == "192.0.2.77",
+                 what="the peer written")
+        self.assertEqual(self.peers(store)[name]["pod-cidr"], ["10.244.77.0/24"])
+        time.sleep(0.5)
+        edits = [(e["operation"], e["target"]) for w in store.writes()[n:]
+                 for e in w["body"]["ietf-yang-patch:yang-patch"]["edit"]]
+        self.assertEqual(edits, [("replace", target)])
+        n = len(store.writes())
+        self.api.kubectl("delete", "node", name)
+        wait_for(lambda: name not in self.peers(store), what="the peer removed")
+        time.sleep(0.5)
+        edits = [(e["operation"], e["target"]) for w in store.writes()[n:]
+                 for e in w["body"]["ietf-yang-patch:yang-patch"]["edit"]]
+        self.assertEqual(edits, [("remove", target)])
+
+
 class Faults(AgentTest):
     def test_agent_killed_while_services_change(self):
         store = self.store()

@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <libyang/libyang.h>
 #include "entry.h"
+#include "peers.h"
 #include "plan.h"
 #include "test.h"
 #include "translate.h"
@@ -59,6 +60,15 @@ static int valid_entry(const json_t *entry)
 	return rc;
 }
 
+static int valid_peer(const json_t *entry)
+{
+	json_t *doc = json_pack("{s{s[O]}}", "cubenet-pods:peers", "peer", entry);
+	int rc = valid(doc);
+
+	json_decref(doc);
+	return rc;
+}
+
 /* A request's body as the datastore it makes valid: a PUT of an entry or a
  * node part is wrapped in its parents; YANG Patch edits likewise. */
 static int valid_request(const json_t *req)
@@ -81,6 +91,8 @@ static int valid_request(const json_t *req)
 				continue;
 			if ((svc = json_object_get(v, "cubenet-pods:service")))
 				rc |= valid_entry(json_array_get(svc, 0));
+			else if ((svc = json_object_get(v, "cubenet-pods:peer")))
+				rc |= valid_peer(json_array_get(svc, 0));
 			else if (json_object_get(v, "cubenet-pods:masquerade")) {
 				json_t *doc =
 				    json_pack("{s{sO}}", "cubenet-pods:node", "masquerade",
@@ -97,6 +109,8 @@ static int valid_request(const json_t *req)
 	if (json_object_get(body, "cubenet-pods:service"))
 		return valid_entry(
 		    json_array_get(json_object_get(body, "cubenet-pods:service"), 0));
+	if (json_object_get(body, "cubenet-pods:peer"))
+		return valid_peer(json_array_get(json_object_get(body, "cubenet-pods:peer"), 0));
 	if (json_object_get(body, "cubenet-pods:masquerade")) {
 		json_t *doc = json_pack("{s{sO}}", "cubenet-pods:node", "masquerade",
 					json_object_get(body, "cubenet-pods:masquerade"));
@@ -406,7 +420,7 @@ TEST(plan_plain)
 	json_object_set_new(changes, "ns/gone", json_null());
 	json_object_set_new(changes, "ns/new", entry("new", 1));
 	json_object_set_new(changes, "ns/never-there", json_null());
-	plan = plan_requests(shadow, node_shadow, changes, node, 0, 1 << 20, &seq);
+	plan = plan_requests(shadow, node_shadow, changes, node, NULL, NULL, 0, 1 << 20, &seq);
 	/* Node: masquerade lost a range (PUT), address changed (merged); then
 	 * the removal, the shrink, and one merge for the new and the grown. */
 	CHECK_EQ(json_array_size(plan), 5);
@@ -437,7 +451,7 @@ TEST(plan_plain)
 	json_decref(plan);
 
 	/* YANG Patch: all of it in one request, removals first. */
-	plan = plan_requests(shadow, node_shadow, changes, node, 1, 1 << 20, &seq);
+	plan = plan_requests(shadow, node_shadow, changes, node, NULL, NULL, 1, 1 << 20, &seq);
 	CHECK_EQ(json_array_size(plan), 1);
 	r = json_array_get(plan, 0);
 	CHECK(valid_request(r) == 0, "yang patch valid");
@@ -497,7 +511,7 @@ TEST(plan_bounded_bodies)
 	}
 	for (int yp = 0; yp < 2; yp++) {
 		json_object_clear(seen);
-		plan = plan_requests(shadow, NULL, changes, NULL, yp, limit, &seq);
+		plan = plan_requests(shadow, NULL, changes, NULL, NULL, NULL, yp, limit, &seq);
 		CHECK(json_array_size(plan) > 1, "more than one request");
 		json_array_foreach(plan, i, r)
 		{
@@ -524,7 +538,7 @@ TEST(plan_bounded_bodies)
 		snprintf(key, sizeof(key), "ns/%s", name);
 		json_object_set_new(changes, key, entry(name, 1));
 	}
-	plan = plan_requests(shadow, NULL, changes, NULL, 1, 64 << 20, &seq);
+	plan = plan_requests(shadow, NULL, changes, NULL, NULL, NULL, 1, 64 << 20, &seq);
 	CHECK_EQ(json_array_size(plan), 3);
 	json_array_foreach(plan, i, r)
 	{
@@ -541,6 +555,200 @@ TEST(plan_bounded_bodies)
 	json_decref(shadow);
 }
 
+/* A Node as the store keeps it: addresses [(type, address)], pod CIDRs. */
+static json_t *node_obj(const char *name, const char *const *addrs, const char *pod_cidr,
+			const char *const *pod_cidrs)
+{
+	json_t *n =
+	    json_pack("{s{ss}s{}s{s[]}}", "metadata", "name", name, "spec", "status", "addresses");
+	json_t *a = json_object_get(json_object_get(n, "status"), "addresses");
+
+	for (int i = 0; addrs && addrs[i]; i += 2)
+		json_array_append_new(
+		    a, json_pack("{ssss}", "type", addrs[i], "address", addrs[i + 1]));
+	if (pod_cidr)
+		json_object_set_new(json_object_get(n, "spec"), "podCIDR", json_string(pod_cidr));
+	if (pod_cidrs) {
+		json_t *l = json_array();
+
+		for (int i = 0; pod_cidrs[i]; i++)
+			json_array_append_new(l, json_string(pod_cidrs[i]));
+		json_object_set_new(json_object_get(n, "spec"), "podCIDRs", l);
+	}
+	return n;
+}
+
+TEST(peers_from_nodes)
+{
+	static const char *const ip_b[] = {"Hostname", "b", "InternalIP", "192.0.2.2", NULL};
+	static const char *const ip_c[] = {"ExternalIP", "203.0.113.3", "InternalIP", "fd00::3",
+					   "InternalIP", "192.0.2.3",	NULL};
+	static const char *const ip_e[] = {"InternalIP", "192.0.2.5", NULL};
+	static const char *const ext_d[] = {"ExternalIP", "203.0.113.4", NULL};
+	static const char *const dual[] = {"fd00:10:244:2::/64", "10.244.2.0/24", NULL};
+	static const char *const v6[] = {"fd00:10:244:6::/64", NULL};
+	json_t *nodes = json_object(), *problems = json_object(), *desired, *want, *v;
+	const char *name;
+
+	json_object_set_new(nodes, "node-a", node_obj("node-a", ip_b, "10.244.1.0/24", NULL));
+	json_object_set_new(nodes, "node-b", node_obj("node-b", ip_b, NULL, dual));
+	/* Host bits set in podCIDR: the prefix itself; the IPv4 InternalIP. */
+	json_object_set_new(nodes, "node-c", node_obj("node-c", ip_c, "10.244.3.7/24", NULL));
+	json_object_set_new(nodes, "node-d", node_obj("node-d", ext_d, "10.244.4.0/24", NULL));
+	json_object_set_new(nodes, "node-e", node_obj("node-e", ip_e, NULL, NULL));
+	json_object_set_new(nodes, "node-f", node_obj("node-f", ip_e, NULL, v6));
+	desired = peers_desired(nodes, "node-a", problems);
+	want = json_pack("{s{sssss[s]}s{sssss[s]}}", "node-b", "name", "node-b", "address",
+			 "192.0.2.2", "pod-cidr", "10.244.2.0/24", "node-c", "name", "node-c",
+			 "address", "192.0.2.3", "pod-cidr", "10.244.3.0/24");
+	CHECK(json_equal(desired, want), "node-b and node-c are peers, node-a is this node");
+	json_object_foreach(desired, name, v) CHECK(valid_peer(v) == 0, "%s valid", name);
+	CHECK_EQ(json_object_size(problems), 3);
+	CHECK_EQ(json_integer_value(json_object_get(json_object_get(problems, "node-d"), "bits")),
+		 1 << PROBLEM_NO_ADDRESS);
+	CHECK_EQ(json_integer_value(json_object_get(json_object_get(problems, "node-e"), "bits")),
+		 1 << PROBLEM_NO_POD_CIDR);
+	CHECK_EQ(json_integer_value(json_object_get(json_object_get(problems, "node-f"), "bits")),
+		 1 << PROBLEM_NO_POD_CIDR);
+	CHECK(strstr(json_string_value(
+			 json_object_get(json_object_get(problems, "node-d"), "message")),
+		     "InternalIP") != NULL,
+	      "the message names what is missing");
+	/* cubenetd's answer, ranges in another order: normalized alike. */
+	v = json_pack("{sssss[ss]}", "name", "x", "address", "192.0.2.9", "pod-cidr", "10.9.0.0/24",
+		      "10.8.0.0/24");
+	peer_normalize(v);
+	CHECK(strcmp(json_string_value(json_array_get(json_object_get(v, "pod-cidr"), 0)),
+		     "10.8.0.0/24") == 0,
+	      "ranges sorted");
+	json_decref(v);
+	json_decref(want);
+	json_decref(desired);
+	json_decref(problems);
+	json_decref(nodes);
+}
+
+static json_t *peer(const char *name, const char *address, const char *cidr1, const char *cidr2)
+{
+	json_t *p = json_pack("{sssss[s]}", "name", name, "address", address, "pod-cidr", cidr1);
+
+	if (cidr2)
+		json_array_append_new(json_object_get(p, "pod-cidr"), json_string(cidr2));
+	return p;
+}
+
+static const char *str_at(json_t *r, const char *field, size_t i)
+{
+	return json_string_value(json_array_get(json_object_get(r, field), i));
+}
+
+TEST(plan_peers)
+{
+	json_t *peer_shadow = json_object(), *peer_changes = json_object();
+	json_t *shadow = json_object(), *changes = json_object(), *plan, *r, *e, *edits;
+	json_t *node_shadow = json_pack("{ss}", "address", "192.0.2.1");
+	json_t *node = json_pack("{ss}", "address", "192.0.2.11");
+	unsigned long seq = 0;
+	size_t i;
+
+	json_object_set_new(peer_shadow, "moved",
+			    peer("moved", "192.0.2.2", "10.244.2.0/24", NULL));
+	json_object_set_new(peer_shadow, "shrinks",
+			    peer("shrinks", "192.0.2.3", "10.244.3.0/24", "10.245.3.0/24"));
+	json_object_set_new(peer_shadow, "gone", peer("gone", "192.0.2.4", "10.244.4.0/24", NULL));
+	json_object_set_new(peer_changes, "moved",
+			    peer("moved", "192.0.2.12", "10.244.2.0/24", NULL));
+	json_object_set_new(peer_changes, "shrinks",
+			    peer("shrinks", "192.0.2.3", "10.244.3.0/24", NULL));
+	json_object_set_new(peer_changes, "gone", json_null());
+	json_object_set_new(peer_changes, "new", peer("new", "192.0.2.5", "10.244.5.0/24", NULL));
+	json_object_set_new(peer_changes, "never-there", json_null());
+	json_object_set_new(shadow, "ns/old", entry("old", 1));
+	json_object_set_new(changes, "ns/old", json_null());
+	json_object_set_new(changes, "ns/web", entry("web", 1));
+
+	/* Plain: the node, then the peer removed, the one that lost a range
+	 * (PUT), one merge of the moved and the new; then services. */
+	plan = plan_requests(shadow, node_shadow, changes, node, peer_shadow, peer_changes, 0,
+			     1 << 20, &seq);
+	CHECK_EQ(json_array_size(plan), 6);
+	json_array_foreach(plan, i, r) CHECK(valid_request(r) == 0, "request %zu valid", i);
+	r = json_array_get(plan, 0);
+	CHECK(json_is_true(json_object_get(r, "node")), "the node first");
+	r = json_array_get(plan, 1);
+	CHECK(strcmp(json_string_value(json_object_get(r, "method")), "DELETE") == 0 &&
+		  strcmp(json_string_value(json_object_get(r, "path")), PEERS_PATH "/peer=gone") ==
+		      0 &&
+		  strcmp(str_at(r, "peers", 0), "gone") == 0,
+	      "then the peer gone");
+	r = json_array_get(plan, 2);
+	CHECK(strcmp(json_string_value(json_object_get(r, "method")), "PUT") == 0 &&
+		  strcmp(json_string_value(json_object_get(r, "path")),
+			 PEERS_PATH "/peer=shrinks") == 0,
+	      "then the peer that lost a range, replaced");
+	r = json_array_get(plan, 3);
+	CHECK(strcmp(json_string_value(json_object_get(r, "method")), "PATCH") == 0 &&
+		  json_array_size(json_object_get(r, "peers")) == 2 &&
+		  json_array_size(json_object_get(
+		      json_object_get(json_object_get(r, "body"), "cubenet-pods:peers"), "peer")) ==
+		      2,
+	      "then the moved and the new, merged in one");
+	r = json_array_get(plan, 4);
+	CHECK(strcmp(json_string_value(json_object_get(r, "method")), "DELETE") == 0 &&
+		  !json_object_get(r, "peers") && strcmp(str_at(r, "keys", 0), "ns/old") == 0,
+	      "then services");
+	json_decref(plan);
+
+	/* YANG Patch: one transaction; removals first, peers before services. */
+	plan = plan_requests(shadow, node_shadow, changes, node, peer_shadow, peer_changes, 1,
+			     1 << 20, &seq);
+	CHECK_EQ(json_array_size(plan), 1);
+	r = json_array_get(plan, 0);
+	CHECK(valid_request(r) == 0, "yang patch valid");
+	CHECK(json_is_true(json_object_get(r, "node")), "it writes the node");
+	CHECK_EQ(json_array_size(json_object_get(r, "peers")), 4);
+	CHECK_EQ(json_array_size(json_object_get(r, "keys")), 2);
+	edits = json_object_get(
+	    json_object_get(json_object_get(r, "body"), "ietf-yang-patch:yang-patch"), "edit");
+	{
+		const char *want[][2] = {
+		    {"merge", "/cubenet-pods:node"},
+		    {"remove", "/cubenet-pods:peers/peer=gone"},
+		    {"remove", "/cubenet-pods:services/service=ns,old"},
+		    {"replace", "/cubenet-pods:peers/peer=moved"},
+		    {"replace", "/cubenet-pods:peers/peer=shrinks"},
+		    {"replace", "/cubenet-pods:peers/peer=new"},
+		    {"replace", "/cubenet-pods:services/service=ns,web"},
+		};
+
+		CHECK_EQ(json_array_size(edits), 7);
+		json_array_foreach(edits, i, e)
+		{
+			if (i >= 7)
+				break;
+			CHECK(strcmp(json_string_value(json_object_get(e, "operation")),
+				     want[i][0]) == 0 &&
+				  strcmp(json_string_value(json_object_get(e, "target")),
+					 want[i][1]) == 0,
+			      "edit %zu: %s %s", i,
+			      json_string_value(json_object_get(e, "operation")),
+			      json_string_value(json_object_get(e, "target")));
+		}
+	}
+	json_decref(plan);
+	/* No peer changes: no peer in any request. */
+	plan =
+	    plan_requests(shadow, node_shadow, changes, NULL, peer_shadow, NULL, 1, 1 << 20, &seq);
+	CHECK(!json_object_get(json_array_get(plan, 0), "peers"), "no peers");
+	json_decref(plan);
+	json_decref(shadow);
+	json_decref(changes);
+	json_decref(peer_shadow);
+	json_decref(peer_changes);
+	json_decref(node);
+	json_decref(node_shadow);
+}
+
 int main(void)
 {
 	static const struct test_case cases[] = {
@@ -553,6 +761,8 @@ int main(void)
 	    TEST_ENTRY(normal_form_and_within),
 	    TEST_ENTRY(plan_plain),
 	    TEST_ENTRY(plan_bounded_bodies),
+	    TEST_ENTRY(peers_from_nodes),
+	    TEST_ENTRY(plan_peers),
 	};
 
 	if (ly_ctx_new(YANG_DIRS, 0, &ctx) ||

@@ -21,6 +21,14 @@ struct classifier_key {
 
 struct classifier_value {
 	__u32 service_id;
+	__u32 flags; /* enum classifier_value_flags */
+};
+
+enum classifier_value_flags {
+	/* A frontend for clients from outside the cluster (a node port, an
+	 * external or load-balancer IP): the classifier sets
+	 * CUBE_META_F_EXTERNAL. */
+	CLASSIFIER_F_EXTERNAL = 1 << 0,
 };
 
 /* What an unmatched packet gets; the const volatile "classifier_miss". */

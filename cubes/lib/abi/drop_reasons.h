@@ -48,11 +48,13 @@
 	X(34, SLOWPATH, "handed to the daemon through the slow path (not lost)")                   \
 	X(35, FRAGMENT, "fragment where whole packets are needed")                                 \
 	X(36, REWRITE_FAILED, "the kernel refused a header rewrite (checksum or store helper)")    \
-	X(37, HDR_TOO_DEEP, "L4 header starts past CUBE_HDR_OFF_MASK, deeper than cubes read")    \
+	X(37, HDR_TOO_DEEP, "L4 header starts past CUBE_HDR_OFF_MASK, deeper than cubes read")     \
 	X(38, STALE_BACKEND, "a ring named a backend that is not this service's (never in use)")   \
 	X(39, FRAG_UNKNOWN, "a later IP fragment whose first fragment the NAT has not seen")       \
 	X(40, REJECT_SUPPRESSED, "reject due, but no ICMP error may answer this packet")           \
-	X(41, REJECT_RATE_LIMITED, "reject due, but the ICMP error rate limit was reached")
+	X(41, REJECT_RATE_LIMITED, "reject due, but the ICMP error rate limit was reached")        \
+	X(42, TUNNEL_NO_REMOTE, "a tunnel got no remote end: no router set a next hop")            \
+	X(43, TUNNEL_KEY_FAILED, "the kernel refused the tunnel key (XDP has no tunnel metadata)")
 
 /* clang-format off: it cannot see that the macro expands to enumerators */
 enum cube_drop_reason {

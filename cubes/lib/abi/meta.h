@@ -21,7 +21,7 @@
 #include <linux/types.h>
 #include "addr.h"
 
-#define CUBE_META_VERSION 1
+#define CUBE_META_VERSION 2
 
 /*
  * The deepest header offset cubes read at. The parser drops a frame whose
@@ -48,6 +48,7 @@ enum cube_meta_flags {
 	CUBE_META_F_VLAN_HWACCEL = 1 << 6, /* (TC) outer tag is in skb->vlan_tci, not in data */
 	CUBE_META_F_BACKEND = 1 << 7,	   /* backend_id was chosen by a load balancer */
 	CUBE_META_F_ARP = 1 << 8,	   /* ARP frame; l3_off points at it */
+	CUBE_META_F_EXTERNAL = 1 << 9,	   /* service_id came from an external frontend */
 };
 
 struct cube_meta {
@@ -66,12 +67,16 @@ struct cube_meta {
 	__be16 dport;	  /* ICMP echo: 0 */
 	union cube_addr saddr;
 	union cube_addr daddr;
-	__u32 flow_hash;   /* jhash of the 5-tuple and VLAN ID (cubes/lib/hash.h) */
-	__u32 service_id;  /* set by the classifier, CUBE_NO_SERVICE if none */
-	__u32 backend_id;  /* set by maglev, CUBE_NO_BACKEND if none */
-	__u32 reserved[2]; /* keeps the size a multiple of 8, as per-CPU values are */
+	__u32 flow_hash;  /* jhash of the 5-tuple and VLAN ID (cubes/lib/hash.h) */
+	__u32 service_id; /* set by the classifier, CUBE_NO_SERVICE if none */
+	__u32 backend_id; /* set by maglev, CUBE_NO_BACKEND if none */
+	/* Set by a router forwarding out of a tunnel port: the route's next
+	 * hop (the tunnel's remote end), of nexthop_family; 0: none. */
+	union cube_addr nexthop;
+	__u32 nexthop_family;
+	__u32 reserved; /* keeps the size a multiple of 8, as per-CPU values are */
 };
 
-_Static_assert(sizeof(struct cube_meta) == 80, "cube_meta layout changed: bump CUBE_META_VERSION");
+_Static_assert(sizeof(struct cube_meta) == 96, "cube_meta layout changed: bump CUBE_META_VERSION");
 
 #endif

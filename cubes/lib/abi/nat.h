@@ -51,6 +51,11 @@ struct nat_dnat_key {
 
 enum nat_dnat_flags {
 	NAT_DNAT_F_VALID = 1 << 0, /* an empty array slot has no flags */
+	/* A connection to this target through an external frontend
+	 * (CUBE_META_F_EXTERNAL) is masqueraded too: its source becomes
+	 * nat_cfg's hairpin address (the node's), so the reply comes back
+	 * through this nat (the target is on another node). */
+	NAT_DNAT_F_MASQUERADE_EXTERNAL = 1 << 1,
 };
 
 struct nat_dnat_target {
@@ -101,8 +106,10 @@ struct nat_cfg {
 	__u32 timeout_frag_s; /* how long a datagram's first fragment is remembered */
 	/*
 	 * Hairpin: a connection DNATed to its own source (a pod reaching its
-	 * own service) also has its source translated to this address, so the
-	 * reply comes back through the NAT. All zero: no hairpin translation.
+	 * own service), or through an external frontend to a target on another
+	 * node (NAT_DNAT_F_MASQUERADE_EXTERNAL), also has its source translated
+	 * to this address, so the reply comes back through the NAT. All zero:
+	 * no such translation.
 	 */
 	union cube_addr hairpin4;
 	union cube_addr hairpin6;

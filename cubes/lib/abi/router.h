@@ -21,6 +21,14 @@ struct router_port {
 	__be32 ip4;
 	__u8 ip6[16];
 	__u32 enabled;
+	__u32 flags; /* enum router_port_flags */
+};
+
+enum router_port_flags {
+	/* The port is wired to a cube that takes the packet on by its next
+	 * hop (a tunnel): no neighbour is looked up, the MACs are that cube's
+	 * to write, and the route's next hop goes in cube_meta.nexthop. */
+	ROUTER_PORT_F_TUNNEL = 1 << 0,
 };
 
 struct router_lpm4_key {
