@@ -137,9 +137,11 @@ class ImageTest(unittest.TestCase):
         # expansion, the manifest's security context.
         agent = self.pod["containers"][1]
         status_port = free_port()
-        env = {"NODE_NAME": NODE_NAME, "CLUSTER_CIDR": self.agent_settings["cluster-cidr"],
-               "SERVICE_CIDR": self.agent_settings["service-cidr"],
-               "NODE_PORT_RANGE": self.agent_settings["node-port-range"]}
+        env = {"NODE_NAME": NODE_NAME}
+        for e in agent["env"]:
+            ref = e.get("valueFrom", {}).get("configMapKeyRef")
+            if ref and ref["name"] == "cubenet-agent" and ref["key"] in self.agent_settings:
+                env[e["name"]] = self.agent_settings[ref["key"]]
         command = []
         for a in agent["command"]:
             for k, v in env.items():
