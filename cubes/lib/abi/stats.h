@@ -22,12 +22,18 @@ enum cube_verdict {
 	CUBE_VERDICT_MAX,
 };
 
+/* Room for drop reasons beyond those named today: a new reason keeps the
+ * counters' layout, so a pinned cube_stats map stays usable by the next
+ * version of its cube. */
+#define CUBE_DROP_SLOTS 64
+_Static_assert(CUBE_DROP_MAX <= CUBE_DROP_SLOTS, "more drop reasons than CUBE_DROP_SLOTS");
+
 struct cube_stats {
 	__u64 rx_packets;
 	__u64 rx_bytes;
 	__u64 verdict[CUBE_VERDICT_MAX];
 	__u64 port_out[CUBE_MAX_PORTS];
-	__u64 drop[CUBE_DROP_MAX];
+	__u64 drop[CUBE_DROP_SLOTS]; /* by enum cube_drop_reason; the rest stay 0 */
 };
 
 #endif
