@@ -1,35 +1,51 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * tunnel: hands a packet to a tunnel netdev in collect-metadata mode (a
- * VXLAN device made `external`): the tunnel key's remote end is the next
- * hop the router left in the metadata, its VNI tunnel_vni; the inner
- * frame's MACs are the tunnel's (abi/tunnel.h); then out of
- * TUNNEL_PORT_OUT, wired to that netdev, which encapsulates.
+ * tunnel: the two sides of a tunnel netdev in collect-metadata mode (a
+ * VXLAN device made `external`).
+ *
+ * Sending (tunnel_rx 0): the tunnel key's remote end is the next hop the
+ * router left in the metadata, its VNI tunnel_vni; the inner frame's MACs
+ * are the tunnel's (abi/tunnel.h); then out of TUNNEL_PORT_OUT, wired to
+ * that netdev, which encapsulates.
+ *
+ * Receiving (tunnel_rx 1), behind the parser of the netdev's ingress: the
+ * packet goes on out of TUNNEL_PORT_OUT only if the netdev left an IPv4
+ * key of tunnel_vni and tunnel_sources gives the inner source to that
+ * remote end. The netdev takes any VNI from any host; this is where a
+ * packet from a host that is no peer, or a peer speaking for another's
+ * pods, stops.
  *
  * Defined verdicts: no next hop in the metadata -> drop TUNNEL_NO_REMOTE;
  * the kernel refuses the key -> drop TUNNEL_KEY_FAILED (always on XDP,
- * which has no tunnel metadata: the cube is for TC).
+ * which has no tunnel metadata: the cube is for TC); received without a
+ * key of this VNI -> drop TUNNEL_FOREIGN_KEY; an inner source that is not
+ * IPv4 or not the remote end's -> drop TUNNEL_SPOOFED.
  */
 #include "lib/chain.h"
 #include "lib/hdr.h"
 #include "lib/abi/tunnel.h"
 
-/* The VNI every packet is sent with; set before load. */
+/* The VNI every packet is sent and taken with; set before load. */
 const volatile __u32 tunnel_vni = 0;
+/* Which side this instance is; set before load. */
+const volatile __u32 tunnel_rx = 0;
 
-CUBE_ENTRY(cube_tunnel)
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, TUNNEL_MAX_SOURCES);
+	__type(key, struct router_lpm4_key);
+	__type(value, struct tunnel_source);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} tunnel_sources SEC(".maps");
+
+static __always_inline int tunnel_send(CUBE_CTX *ctx, struct cube_stats *st,
+				       const struct cube_meta *meta)
 {
-	struct cube_stats *st = cube_stats_get();
-	struct cube_meta *meta = cube_meta_get();
 	__u8 device_mac[ETH_ALEN] = TUNNEL_DEVICE_MAC, peer_mac[ETH_ALEN] = TUNNEL_PEER_MAC;
+	__u32 family = meta->nexthop_family;
 	union cube_addr remote;
 	struct ethhdr *eth;
-	__u32 family;
 
-	if (!meta)
-		return cube_drop_no_meta(ctx, st);
-	cube_count_rx(st, meta->pkt_len);
-	family = meta->nexthop_family;
 	if (family != CUBE_AF_INET && family != CUBE_AF_INET6)
 		return cube_drop(st, CUBE_DROP_TUNNEL_NO_REMOTE);
 	remote = meta->nexthop;
@@ -41,4 +57,36 @@ CUBE_ENTRY(cube_tunnel)
 	if (ctx_set_tunnel_key(ctx, family, &remote, tunnel_vni & TUNNEL_VNI_MAX))
 		return cube_drop(st, CUBE_DROP_TUNNEL_KEY_FAILED);
 	return cube_out(ctx, st, TUNNEL_PORT_OUT);
+}
+
+static __always_inline int tunnel_receive(CUBE_CTX *ctx, struct cube_stats *st,
+					  const struct cube_meta *meta)
+{
+	struct router_lpm4_key key = {.prefixlen = 32};
+	struct tunnel_source *src;
+	__be32 remote;
+	__u32 vni;
+
+	if (ctx_get_tunnel_key4(ctx, &remote, &vni) || vni != (tunnel_vni & TUNNEL_VNI_MAX))
+		return cube_drop(st, CUBE_DROP_TUNNEL_FOREIGN_KEY);
+	if (meta->ip_version != CUBE_AF_INET)
+		return cube_drop(st, CUBE_DROP_TUNNEL_SPOOFED);
+	key.addr = meta->saddr.ip4;
+	src = bpf_map_lookup_elem(&tunnel_sources, &key);
+	if (!src || src->remote != remote)
+		return cube_drop(st, CUBE_DROP_TUNNEL_SPOOFED);
+	return cube_out(ctx, st, TUNNEL_PORT_OUT);
+}
+
+CUBE_ENTRY(cube_tunnel)
+{
+	struct cube_stats *st = cube_stats_get();
+	struct cube_meta *meta = cube_meta_get();
+
+	if (!meta)
+		return cube_drop_no_meta(ctx, st);
+	cube_count_rx(st, meta->pkt_len);
+	if (tunnel_rx)
+		return tunnel_receive(ctx, st, meta);
+	return tunnel_send(ctx, st, meta);
 }

@@ -144,6 +144,28 @@ static __always_inline int ctx_redirect_neigh(__u32 ifindex, __u32 family,
 #endif
 
 /*
+ * The tunnel metadata a collect-metadata tunnel netdev left on a packet it
+ * decapsulated: the IPv4 remote end (network order) and the VNI. 0, or a
+ * negative errno (no metadata, an IPv6 remote end; XDP has none).
+ */
+static __always_inline int ctx_get_tunnel_key4(CUBE_CTX *ctx, __be32 *remote, __u32 *vni)
+{
+#ifdef CUBE_TC
+	struct bpf_tunnel_key key = {};
+	int e = (int)bpf_skb_get_tunnel_key(ctx, &key, sizeof(key), 0);
+
+	if (e)
+		return e;
+	*remote = bpf_htonl(key.remote_ipv4); /* the helper gives it in host order */
+	*vni = key.tunnel_id;
+	return 0;
+#else
+	(void)ctx, (void)remote, (void)vni;
+	return -95; /* EOPNOTSUPP */
+#endif
+}
+
+/*
  * Give the packet the tunnel metadata a collect-metadata tunnel netdev
  * (VXLAN `external`) encapsulates it with: remote end (of family,
  * CUBE_AF_*), VNI, and the kernel's defaults for TTL, TOS and the outer UDP

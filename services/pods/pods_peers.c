@@ -328,10 +328,18 @@ int pods_peers_compose(const struct service_builder *b, struct cn_error *err)
 	    b->set_const(b->arg, PODS_TUNNEL_CUBE, "tunnel_vni", node->tunnel.vni, err) ||
 	    b->wire(b->arg, PODS_TUNNEL_CUBE, TUNNEL_PORT_OUT, CUBE_PORT_NETDEV, TUNNEL_DEVICE,
 		    err) ||
-	    b->wire(b->arg, router, PODS_ROUTER_PORT_TUNNEL, CUBE_PORT_CUBE, PODS_TUNNEL_CUBE,
-		    err) ||
-	    b->attach(b->arg, pods_stage_names[STAGE_PARSER], TUNNEL_DEVICE, ATTACH_TC_INGRESS, 0,
-		      err))
+	    b->wire(b->arg, router, PODS_ROUTER_PORT_TUNNEL, CUBE_PORT_CUBE, PODS_TUNNEL_CUBE, err))
+		return -1;
+	/* Decapsulated: parsed, checked against the peers, then the node
+	 * chain as from any other netdev. */
+	if (b->cube(b->arg, PODS_DECAP_PARSER, "parser", CUBE_HOOK_TC, NULL, 0, err) ||
+	    b->cube(b->arg, PODS_DECAP_CHECK, "tunnel", CUBE_HOOK_TC, NULL, 0, err) ||
+	    b->set_const(b->arg, PODS_DECAP_CHECK, "tunnel_vni", node->tunnel.vni, err) ||
+	    b->set_const(b->arg, PODS_DECAP_CHECK, "tunnel_rx", 1, err) ||
+	    b->wire(b->arg, PODS_DECAP_PARSER, 0, CUBE_PORT_CUBE, PODS_DECAP_CHECK, err) ||
+	    b->wire(b->arg, PODS_DECAP_CHECK, TUNNEL_PORT_OUT, CUBE_PORT_CUBE,
+		    pods_stage_names[STAGE_CLASSIFIER], err) ||
+	    b->attach(b->arg, PODS_DECAP_PARSER, TUNNEL_DEVICE, ATTACH_TC_INGRESS, 0, err))
 		return -1;
 	return 0;
 }
@@ -341,6 +349,7 @@ int pods_peers_compose(const struct service_builder *b, struct cn_error *err)
 struct write_ctx {
 	struct runtime *rt;
 	int routes, skips; /* the router's routes4, nat's masquerade exceptions */
+	int sources;	   /* the decapsulation check's tunnel_sources; -1: no overlay */
 	const struct pods_node *node;
 };
 
@@ -385,6 +394,9 @@ static int write_peer(struct write_ctx *x, const struct peer *was, const struct 
 			continue;
 		e = map_txn_delete(&pods.txn, x->routes, &old_keys[i], sizeof(old_keys[i]),
 				   sizeof(old_vals[i]));
+		if (!e && x->sources >= 0)
+			e = map_txn_delete(&pods.txn, x->sources, &old_keys[i], sizeof(old_keys[i]),
+					   sizeof(struct tunnel_source));
 		if (!e && was_node->host_device && i < was->n_cidrs)
 			e = host_device_prefix_route(HOST_DEVICE, &was->cidrs[i].prefix,
 						     CUBE_AF_INET, (int)old_keys[i].prefixlen, 0);
@@ -397,6 +409,14 @@ static int write_peer(struct write_ctx *x, const struct peer *was, const struct 
 	for (uint32_t j = 0; j < n_new && !e; j++) {
 		e = map_txn_update(&pods.txn, x->routes, &new_keys[j], sizeof(new_keys[j]),
 				   &new_vals[j], sizeof(new_vals[j]));
+		/* What the peer may send through the tunnel: what is routed
+		 * to it there. */
+		if (!e && x->sources >= 0) {
+			struct tunnel_source src = {now->addr.ip4};
+
+			e = map_txn_update(&pods.txn, x->sources, &new_keys[j], sizeof(new_keys[j]),
+					   &src, sizeof(src));
+		}
 		if (!e && now_node->host_device && j < now->n_cidrs)
 			e = host_device_prefix_route(HOST_DEVICE, &now->cidrs[j].prefix,
 						     CUBE_AF_INET, (int)new_keys[j].prefixlen, 1);
@@ -472,7 +492,8 @@ static void uplink_accept_local(const struct pods_node *node)
 
 int pods_peers_apply(struct runtime *rt, const struct ds_change *c, int full, struct cn_error *err)
 {
-	struct write_ctx x = {rt, -1, -1, pods_next_node()};
+	struct write_ctx x = {rt, -1, -1, -1, pods_next_node()};
+	struct cube *decap;
 	int e = 0;
 
 	(void)c;
@@ -482,6 +503,8 @@ int pods_peers_apply(struct runtime *rt, const struct ds_change *c, int full, st
 		return 0;
 	x.routes = cube_map_fd(rt_cube(rt, pods_stage_names[STAGE_ROUTER]), "router_routes4");
 	x.skips = cube_map_fd(rt_cube(rt, pods_stage_names[STAGE_NAT]), "nat_snat_skip4");
+	if ((decap = rt_cube(rt, PODS_DECAP_CHECK)))
+		x.sources = cube_map_fd(decap, "tunnel_sources");
 	if (full || pods.node_changed || peers.overlay != overlay_next())
 		e = write_ports(&x, x.node);
 	uplink_accept_local(x.node);

@@ -44,6 +44,11 @@ extern const char *const pods_stage_names[N_STAGES];
 /* The node chain's cube for the overlay, and the router's ports to the
  * other nodes (pods_peers.c). */
 #define PODS_TUNNEL_CUBE	"node:tunnel"
+/* What the VXLAN device decapsulates enters through a parser of its own
+ * and a tunnel cube that checks it came from the peer owning its source,
+ * then joins the node chain at its classifier. */
+#define PODS_DECAP_PARSER	"node:decap"
+#define PODS_DECAP_CHECK	"node:decap-check"
 #define PODS_ROUTER_PORT_UPLINK 0 /* native routing: out of the uplink */
 #define PODS_ROUTER_PORT_TUNNEL 1 /* the overlay: into PODS_TUNNEL_CUBE */
 /* The hairpin source when the node has no address yet (RFC 3927 space:

@@ -15,6 +15,7 @@ SIGKILLed (the pinned datapath carries on), restarted, and converging.
 Needs root; exits 77 without it."""
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -566,8 +567,92 @@ class PeerValidation(unittest.TestCase):
         self.assertEqual(self.c.config(), before)
 
 
+# Sends one VXLAN datagram to argv[1]:argv[5]: VNI argv[2], an inner
+# Ethernet frame as the tunnel cube makes them carrying UDP from argv[3] to
+# argv[4]:argv[6].
+FORGE = r"""
+import socket, struct, sys
+node, vni, src, dst, vport, dport = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], \
+    int(sys.argv[5]), int(sys.argv[6])
+def csum(b):
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+data = b"forged"
+udp = struct.pack("!HHHH", 40000, dport, 8 + len(data), 0) + data
+ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0,
+                 socket.inet_aton(src), socket.inet_aton(dst))
+ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+eth = bytes.fromhex("02636e767801" "02636e767802") + struct.pack("!H", 0x0800)
+vxlan = struct.pack("!BBHI", 0x08, 0, 0, vni << 8)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.sendto(vxlan + eth + ip + udp, (node, vport))
+"""
+
+
 class Vxlan(Multinode, unittest.TestCase):
     mode = "vxlan"
+
+    def decap_counters(self, i):
+        """node i's decapsulation check: ({verdict: packets}, {reason: packets})."""
+        text = self.c.client(i).get("/metrics").body
+        cube = 'cube="node:decap-check"'
+        verdicts = {m[0]: int(m[1]) for m in re.findall(
+            r'cubenet_cube_verdict_packets_total\{%s,verdict="(\w+)"\} (\d+)' % cube, text)}
+        drops = {m[0]: int(m[1]) for m in re.findall(
+            r'cubenet_cube_drop_packets_total\{%s,reason="(\w+)"\} (\d+)' % cube, text)}
+        self.assertTrue(verdicts, "node:decap-check has no counters")
+        return verdicts, drops
+
+    def forge(self, ns, node, vni, src, dst):
+        # To a port nothing listens on: what gets through is answered with
+        # an ICMP error to the source's node, and nothing comes back here.
+        sh("ip", "netns", "exec", ns, sys.executable, "-c", FORGE, node, str(vni), src, dst,
+           str(VXLAN_PORT), str(PORT + 1))
+
+    def test_decapsulated_packets_must_come_from_the_peer_owning_their_source(self):
+        """The VXLAN device takes datagrams from anyone: what it
+        decapsulates goes on only from a peer, with this node's VNI, for a
+        source that peer owns. Each case is one datagram to node 1, seen
+        in node 1's decapsulation check's counters."""
+        p10, p20, p30 = (self.c.pods[n][2] for n in ("p10", "p20", "p30"))
+        node1 = UNDERLAY % 1
+        self.expect_all(["p10", "p20"])  # settled: the tunnel carries traffic
+        cases = [
+            # (what, from, VNI, inner source, outcome)
+            ("a host that is no peer", self.c.underlay, VNI, p20, "TUNNEL_SPOOFED"),
+            ("another VNI", self.c.nodes[1], VNI + 1, p20, "TUNNEL_FOREIGN_KEY"),
+            ("node 2 speaking for node 3's pod", self.c.nodes[1], VNI, p30, "TUNNEL_SPOOFED"),
+            ("node 2 for its own pod", self.c.nodes[1], VNI, p20, "forward"),
+        ]
+        for what, ns, vni, src, outcome in cases:
+            with self.subTest(what):
+                verdicts, drops = self.decap_counters(1)
+                self.forge(ns, node1, vni, src, p10)
+                want_v, want_d = dict(verdicts), dict(drops)
+                if outcome == "forward":
+                    want_v["forward"] += 1
+                else:
+                    want_v["drop"] += 1
+                    want_d[outcome] = want_d.get(outcome, 0) + 1
+                deadline = time.monotonic() + 5
+                while self.decap_counters(1) != (want_v, want_d) and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                self.assertEqual(self.decap_counters(1), (want_v, want_d))
+        # A pod of node 2 sends VXLAN to node 1's address itself: its own
+        # datagram is node 2's to carry (it owns p20) and goes on; what node
+        # 1's kernel then decapsulates from it comes from a pod, no peer.
+        verdicts, drops = self.decap_counters(1)
+        self.forge(self.c.pods["p20"][1], node1, VNI, p30, p10)
+        want_v, want_d = dict(verdicts), dict(drops)
+        want_v["forward"] += 1
+        want_v["drop"] += 1
+        want_d["TUNNEL_SPOOFED"] = want_d.get("TUNNEL_SPOOFED", 0) + 1
+        deadline = time.monotonic() + 5
+        while self.decap_counters(1) != (want_v, want_d) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(self.decap_counters(1), (want_v, want_d))
 
 
 class Native(Multinode, unittest.TestCase):

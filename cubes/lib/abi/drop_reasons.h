@@ -54,7 +54,9 @@
 	X(40, REJECT_SUPPRESSED, "reject due, but no ICMP error may answer this packet")           \
 	X(41, REJECT_RATE_LIMITED, "reject due, but the ICMP error rate limit was reached")        \
 	X(42, TUNNEL_NO_REMOTE, "a tunnel got no remote end: no router set a next hop")            \
-	X(43, TUNNEL_KEY_FAILED, "the kernel refused the tunnel key (XDP has no tunnel metadata)")
+	X(43, TUNNEL_KEY_FAILED, "the kernel refused the tunnel key (XDP has no tunnel metadata)") \
+	X(44, TUNNEL_FOREIGN_KEY, "decapsulated without an IPv4 tunnel key of this node's VNI")    \
+	X(45, TUNNEL_SPOOFED, "decapsulated from a remote end that may not send its inner source")
 
 /* clang-format off: it cannot see that the macro expands to enumerators */
 enum cube_drop_reason {

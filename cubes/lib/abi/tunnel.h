@@ -4,7 +4,30 @@
 #ifndef CUBENET_ABI_TUNNEL_H
 #define CUBENET_ABI_TUNNEL_H
 
-#define TUNNEL_PORT_OUT 0 /* wired to the tunnel netdev (CUBE_PORT_NETDEV) */
+#include <linux/types.h>
+#include "router.h"
+
+/* Sending (tunnel_rx 0), port 0 is wired to the tunnel netdev
+ * (CUBE_PORT_NETDEV); receiving (tunnel_rx 1), to the chain that takes what
+ * the netdev decapsulated. */
+#define TUNNEL_PORT_OUT 0
+
+/*
+ * Receiving, a decapsulated packet goes on only if its tunnel key is one
+ * this node sends with (the VNI) and its inner source is one the outer
+ * source may send: tunnel_sources maps each prefix a remote end owns (its
+ * pod ranges, and its own address) to that end's address. Anything else
+ * on the tunnel's UDP port, from a host that is no peer or from a peer
+ * speaking for another's pods, is dropped. As many prefixes as the
+ * router's routes to the peers.
+ */
+#define TUNNEL_MAX_SOURCES ROUTER_MAX_ROUTES
+
+/* tunnel_sources: LPM key as the router's routes (prefix length, then the
+ * address), value the remote end's IPv4 address (network order). */
+struct tunnel_source {
+	__be32 remote;
+};
 
 /* The VXLAN network identifier is 24 bits (RFC 7348). */
 #define TUNNEL_VNI_MAX 0xffffffu
