@@ -15,8 +15,9 @@
 
 /* What goes first: what refers to other parts goes before them. */
 static const char *const order[] = {
-    "cubenet-pods:services", "cubenet-pods:node",      "cubenet-pods:pods",	   "cubenet-lb:lbs",
-    "cubenet-nat:nats",	     "cubenet-router:routers", "cubenet-core:attachments", NULL};
+    "cubenet-pods:services",  "cubenet-pods:peers",	  "cubenet-pods:node",
+    "cubenet-pods:pods",      "cubenet-lb:lbs",		  "cubenet-nat:nats",
+    "cubenet-router:routers", "cubenet-core:attachments", NULL};
 
 static json_t *config(struct daemon_client *d, char *why, size_t size)
 {

@@ -159,9 +159,52 @@ static int check_pair(const struct peer *p, const struct peer *q, struct cn_erro
 	return 0;
 }
 
+/* An address a node can be reached at over the underlay: not "this
+ * network" (0/8), loopback (127/8), multicast or reserved (224/3). */
+static int unicast4(uint32_t addr)
+{
+	uint32_t a = ntohl(addr);
+
+	return (a >> 24) != 0 && (a >> 24) != 127 && (a >> 29) != 7;
+}
+
+/* Whether the prefix lies inside one of the node's cluster ranges. */
+static int in_cluster(uint32_t prefix, uint32_t len, const struct pods_node *node)
+{
+	for (uint32_t i = 0; i < node->n_cidrs; i++)
+		if (node->cidrs[i].len <= len &&
+		    holds4(node->cidrs[i].prefix.ip4, node->cidrs[i].len, prefix))
+			return 1;
+	return 0;
+}
+
+/* p on its own, and against the node. */
 static int check_node(const struct peer *p, const struct pods_node *node, struct cn_error *err)
 {
 	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+
+	/* Such an address would have this node encapsulate to itself, or to
+	 * everyone. */
+	if (!unicast4(p->addr.ip4))
+		return cn_fail(err, CN_ERR_INVALID_VALUE, PEERS,
+			       PEER_PATH ": address %s is not a unicast address of another host",
+			       p->name, text4(&p->addr, a));
+	for (uint32_t i = 0; i < p->n_cidrs; i++) {
+		uint32_t pp = p->cidrs[i].prefix.ip4, pl = p->cidrs[i].len;
+
+		/* Its own address routed to it: packets to it would loop. */
+		if (holds4(pp, pl, p->addr.ip4))
+			return cn_fail(err, CN_ERR_INVALID_VALUE, PEERS,
+				       PEER_PATH ": pod-cidr %s/%u holds the peer's own address",
+				       p->name, text4(&p->cidrs[i].prefix, a), pl);
+		/* With the cluster's ranges known, a peer claims pods only
+		 * there, never a range of the outside world. */
+		if (node->n_cidrs && !in_cluster(pp, pl, node))
+			return cn_fail(err, CN_ERR_INVALID_VALUE, PEERS,
+				       PEER_PATH ": pod-cidr %s/%u is outside the cluster's ranges "
+						 "(node/masquerade/cluster-cidr)",
+				       p->name, text4(&p->cidrs[i].prefix, a), pl);
+	}
 
 	if (!node->have_addr)
 		return cn_fail(err, CN_ERR_INVALID_VALUE, NODE,

@@ -521,6 +521,16 @@ class PeerValidation(unittest.TestCase):
             (self.peers(good, ("n3", "10.250.2.9", [POD_CIDR % 3])),
              "address 10.250.2.9 is in peer n2's pod-cidr 10.250.2.0/24"),
             (self.peers(good, ("n3", UNDERLAY % 3, ["0.0.0.0/0"])), "holds"),
+            # Addresses this node would encapsulate to itself or to all.
+            (self.peers(good, ("n3", "127.0.0.1", [POD_CIDR % 3])),
+             "peers/peer[name='n3']: address 127.0.0.1 is not a unicast address"),
+            (self.peers(good, ("n3", "224.0.0.1", [POD_CIDR % 3])), "not a unicast address"),
+            (self.peers(good, ("n3", "255.255.255.255", [POD_CIDR % 3])),
+             "not a unicast address"),
+            (self.peers(good, ("n3", "0.0.0.3", [POD_CIDR % 3])), "not a unicast address"),
+            # Its own address in its pod range: a routing loop.
+            (self.peers(good, ("n3", "10.99.0.5", ["10.99.0.0/24"])),
+             "pod-cidr 10.99.0.0/24 holds the peer's own address"),
             # Both new in one write, at odds with each other.
             (self.peers(good, ("n3", UNDERLAY % 3, ["10.251.0.0/24"]),
                         ("n4", UNDERLAY % 4, ["10.251.0.128/25"])), "overlaps peer n"),
@@ -551,6 +561,22 @@ class PeerValidation(unittest.TestCase):
             with self.subTest(node=node):
                 self.refused(self.put("cubenet-pods:node", {"cubenet-pods:node": node}), words)
                 self.assertEqual(self.c.config(), before)
+
+    def test_pod_ranges_inside_the_cluster_ranges(self):
+        """With the cluster's ranges set, a peer claims pods only there: a
+        peer (or a Node object) cannot route the outside world to itself."""
+        r = self.put("cubenet-pods:node", {"cubenet-pods:node": {
+            "uplink": "eth0", "masquerade": {"cluster-cidr": ["10.250.0.0/16"]}}})
+        self.assertIn(r.status, (201, 204), r.body)
+        before = self.c.config()
+        for cidr in ("64.0.0.0/2", "8.8.8.0/24", "10.0.0.0/8", "10.251.0.0/24"):
+            with self.subTest(cidr=cidr):
+                self.refused(self.put("cubenet-pods:peers", self.peers(
+                    ("n2", UNDERLAY % 2, [POD_CIDR % 2, cidr]))),
+                    f"pod-cidr {cidr} is outside the cluster's ranges")
+                self.assertEqual(self.c.config(), before)
+        r = self.put("cubenet-pods:peers", self.peers(("n2", UNDERLAY % 2, [POD_CIDR % 2])))
+        self.assertIn(r.status, (201, 204), r.body)
 
     def test_more_routes_than_the_router_holds(self):
         r = self.put("cubenet-pods:node", {"cubenet-pods:node": {"uplink": "eth0"}})
