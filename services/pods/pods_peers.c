@@ -417,10 +417,16 @@ static uint32_t route_entries(const struct peer *p, const struct pods_node *node
 	return n;
 }
 
-/* A peer's entries under was_node, replaced by now's under now_node
- * (either peer NULL: none). */
-static int write_peer(struct write_ctx *x, const struct peer *was, const struct pods_node *was_node,
-		      const struct peer *now, const struct pods_node *now_node)
+/* A change of several peers is written in two passes, every peer's
+ * removals first: an entry moving from one peer to another in the same
+ * change is then deleted for the one before it is written for the other,
+ * whatever order the peers come in. */
+enum write_pass { WRITE_REMOVALS, WRITE_ADDITIONS };
+
+/* What was (under was_node) holds and now (under now_node) does not. */
+static int write_removals(struct write_ctx *x, const struct peer *was,
+			  const struct pods_node *was_node, const struct peer *now,
+			  const struct pods_node *now_node)
 {
 	struct router_lpm4_key old_keys[PODS_PEER_CIDRS + 1], new_keys[PODS_PEER_CIDRS + 1];
 	struct router_route old_vals[PODS_PEER_CIDRS + 1], new_vals[PODS_PEER_CIDRS + 1];
@@ -449,20 +455,32 @@ static int write_peer(struct write_ctx *x, const struct peer *was, const struct 
 
 		e = map_txn_delete(&pods.txn, x->skips, &s, sizeof(s), sizeof(one));
 	}
-	for (uint32_t j = 0; j < n_new && !e; j++) {
-		e = map_txn_update(&pods.txn, x->routes, &new_keys[j], sizeof(new_keys[j]),
-				   &new_vals[j], sizeof(new_vals[j]));
+	return e;
+}
+
+/* What now holds under now_node. */
+static int write_additions(struct write_ctx *x, const struct peer *now,
+			   const struct pods_node *now_node)
+{
+	struct router_lpm4_key keys[PODS_PEER_CIDRS + 1];
+	struct router_route vals[PODS_PEER_CIDRS + 1];
+	uint32_t n = now ? route_entries(now, now_node, keys, vals) : 0, one = 1;
+	int e = 0;
+
+	for (uint32_t j = 0; j < n && !e; j++) {
+		e = map_txn_update(&pods.txn, x->routes, &keys[j], sizeof(keys[j]), &vals[j],
+				   sizeof(vals[j]));
 		/* What the peer may send through the tunnel: what is routed
 		 * to it there. */
 		if (!e && x->sources >= 0) {
 			struct tunnel_source src = {now->addr.ip4};
 
-			e = map_txn_update(&pods.txn, x->sources, &new_keys[j], sizeof(new_keys[j]),
-					   &src, sizeof(src));
+			e = map_txn_update(&pods.txn, x->sources, &keys[j], sizeof(keys[j]), &src,
+					   sizeof(src));
 		}
 		if (!e && now_node->host_device && j < now->n_cidrs)
 			e = host_device_prefix_route(HOST_DEVICE, &now->cidrs[j].prefix,
-						     CUBE_AF_INET, (int)new_keys[j].prefixlen, 1);
+						     CUBE_AF_INET, (int)keys[j].prefixlen, 1);
 	}
 	if (!e && now) {
 		struct nat_dst_lpm4_key s = {32, now->addr.ip4};
@@ -472,19 +490,21 @@ static int write_peer(struct write_ctx *x, const struct peer *was, const struct 
 	return e;
 }
 
+/* A peer's entries under was_node, replaced by now's under now_node
+ * (either peer NULL: none), the pass's half of it. */
+static int write_peer(struct write_ctx *x, const struct peer *was, const struct pods_node *was_node,
+		      const struct peer *now, const struct pods_node *now_node,
+		      enum write_pass pass)
+{
+	return pass == WRITE_REMOVALS ? write_removals(x, was, was_node, now, now_node)
+				      : write_additions(x, now, now_node);
+}
+
 static int write_new(void *arg, const struct peer *p)
 {
 	struct write_ctx *x = arg;
 
-	return write_peer(x, NULL, NULL, p, x->node);
-}
-
-/* An unchanged peer under the node settings of the change. */
-static int write_moved(void *arg, const struct peer *p)
-{
-	struct write_ctx *x = arg;
-
-	return write_peer(x, p, &pods.node, p, x->node);
+	return write_peer(x, NULL, NULL, p, x->node, WRITE_ADDITIONS);
 }
 
 /* The router's ports to the other nodes: the uplink, and the tunnel. */
@@ -554,16 +574,17 @@ int pods_peers_apply(struct runtime *rt, const struct ds_change *c, int full, st
 	if (!e && full) {
 		e = each_next(write_all, &x);
 	} else if (!e) {
-		/* The node's settings first (they move every peer), then what
-		 * changed among the peers. */
-		if (pods.node_changed) {
-			for (size_t i = 0; i < peers.n && !e; i++)
+		/* The node's settings (they move every unchanged peer), then
+		 * what changed among the peers; removals, then additions. */
+		for (enum write_pass pass = WRITE_REMOVALS; pass <= WRITE_ADDITIONS && !e; pass++) {
+			for (size_t i = 0; pods.node_changed && i < peers.n && !e; i++)
 				if (!peers.all[i]->changing)
-					e = write_moved(&x, peers.all[i]);
+					e = write_peer(&x, peers.all[i], &pods.node, peers.all[i],
+						       x.node, pass);
+			for (size_t i = 0; i < peers.n_changes && !e; i++)
+				e = write_peer(&x, peers.changes[i].was, &pods.node,
+					       peers.changes[i].now, x.node, pass);
 		}
-		for (size_t i = 0; i < peers.n_changes && !e; i++)
-			e = write_peer(&x, peers.changes[i].was, &pods.node, peers.changes[i].now,
-				       x.node);
 	}
 	return e ? cn_fail(err, CN_ERR_OPERATION_FAILED, PEERS,
 			   "cannot program the routes to the other nodes: %s", strerror(-e))

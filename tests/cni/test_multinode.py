@@ -416,6 +416,23 @@ class Multinode:
             self.assertGreater(len(bare), 10, frames[:5])
             self.assertEqual({(f["src"], f["dst"]) for f in bare}, {(src, dst), (dst, src)})
 
+    def test_two_peers_trading_pod_ranges_in_one_write(self):
+        """Node 1 is told in one write that nodes 2 and 3 traded pod ranges:
+        each range ends up routed to its new owner, whatever order the
+        two peers are written in."""
+        swapped = [{"name": "node-2", "address": UNDERLAY % 2, "pod-cidr": [POD_CIDR % 3]},
+                   {"name": "node-3", "address": UNDERLAY % 3, "pod-cidr": [POD_CIDR % 2]}]
+        r = self.c.client(1).put("/restconf/data/cubenet-pods:peers",
+                                 {"cubenet-pods:peers": {"peer": swapped}})
+        self.assertIn(r.status, (201, 204), r.body)
+        port = 1 if self.mode == "vxlan" else 0
+        want = {POD_CIDR % 3: [port, UNDERLAY % 2], POD_CIDR % 2: [port, UNDERLAY % 3]}
+        if self.mode == "vxlan":
+            want.update({f"{UNDERLAY % j}/32": [port, UNDERLAY % j] for j in (2, 3)})
+        self.assertEqual(self.c.routes(1), want)
+        self.assertIn(POD_CIDR % 2, self.c.kernel_routes(1))
+        self.assertIn(POD_CIDR % 3, self.c.kernel_routes(1))
+
     def test_a_node_removed_and_added_back(self):
         """Node 3 leaves nodes 1 and 2's peers: its routes go, and
         connections to its pods fail at once (the node has no route: ICMP
