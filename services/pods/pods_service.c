@@ -40,7 +40,7 @@ const char *const pods_stage_names[N_STAGES] = {"node:parser", "node:classifier"
 /* Map sizes the chain was composed with; they only grow while it lives, so
  * a change does not reload a cube unless the chain outgrows it. */
 static struct sizes {
-	uint32_t fronts, balancers, backends, slots;
+	uint32_t fronts, balancers, backends, slots, skips;
 } sizes;
 
 static uint32_t pow2_at_least(uint64_t floor, uint64_t need)
@@ -131,15 +131,21 @@ static int pods_compose(struct runtime *rt, const struct lyd_node *config,
 	    {"maglev_slots", sizes.slots / MAGLEV_SLOTS_PER_ENTRY},
 	    {"maglev_conns", 1024} /* nat pins flows */,
 	};
+	/* Masquerade exceptions: the cluster's ranges and one per peer. */
+	sizes.skips =
+	    grow_to(sizes.skips, pow2_at_least(NAT_MAX_RULES, pods_peers_next_count() +
+								  sizeof(pods.node.cidrs) /
+								      sizeof(pods.node.cidrs[0])));
 	const struct service_map_size nat[] = {{"nat_backends", sizes.backends},
-					       {"nat_backend_stats", sizes.backends}};
+					       {"nat_backend_stats", sizes.backends},
+					       {"nat_snat_skip4", sizes.skips}};
 
 	if (b->cube(b->arg, st[STAGE_PARSER], "parser", CUBE_HOOK_TC, NULL, 0, err) ||
 	    b->cube(b->arg, st[STAGE_CLASSIFIER], "classifier", CUBE_HOOK_TC, classifier, 1, err) ||
 	    b->set_const(b->arg, st[STAGE_CLASSIFIER], "classifier_miss", CLASSIFIER_MISS_PORT,
 			 err) ||
 	    b->cube(b->arg, st[STAGE_MAGLEV], "maglev", CUBE_HOOK_TC, maglev, 6, err) ||
-	    b->cube(b->arg, st[STAGE_NAT], "nat", CUBE_HOOK_TC, nat, 2, err) ||
+	    b->cube(b->arg, st[STAGE_NAT], "nat", CUBE_HOOK_TC, nat, 3, err) ||
 	    b->cube(b->arg, st[STAGE_ROUTER], "router", CUBE_HOOK_TC, NULL, 0, err) ||
 	    b->set_const(b->arg, st[STAGE_ROUTER], "router_unrouted", ROUTER_UNROUTED_PASS, err) ||
 	    b->set_const(b->arg, st[STAGE_ROUTER], "router_with_hosts", 1, err) ||

@@ -416,6 +416,21 @@ class Multinode:
             self.assertGreater(len(bare), 10, frames[:5])
             self.assertEqual({(f["src"], f["dst"]) for f in bare}, {(src, dst), (dst, src)})
 
+    def test_five_thousand_peers(self):
+        """A 5,000-node cluster's peers on node 1: every map holds them
+        (routes, and one masquerade exception each)."""
+        many = [self.c.peer(2), self.c.peer(3)] + [
+            {"name": f"far-{k}", "address": f"172.16.{k // 250}.{k % 250 + 1}",
+             "pod-cidr": [f"10.250.{128 + k // 64}.{(k % 64) * 4}/30"]}
+            for k in range(4998)]
+        r = self.c.client(1).put("/restconf/data/cubenet-pods:peers",
+                                 {"cubenet-pods:peers": {"peer": many}})
+        self.assertIn(r.status, (201, 204), r.body)
+        routes = self.c.routes(1)
+        self.assertEqual(len(routes), 5000 * (2 if self.mode == "vxlan" else 1))
+        self.assertEqual(routes["10.250.206.20/30"][1], "172.16.19.248")
+        self.expect_all(["p10", "p20", "p30"])
+
     def test_two_peers_trading_pod_ranges_in_one_write(self):
         """Node 1 is told in one write that nodes 2 and 3 traded pod ranges:
         each range ends up routed to its new owner, whatever order the
