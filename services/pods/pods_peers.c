@@ -312,6 +312,8 @@ static int check_one_node(void *arg, const struct peer *p)
 	return check_node(p, x->node, x->err);
 }
 
+static int overlay_next(void);
+
 int pods_peers_plan(const struct ds_change *c, struct cn_error *err)
 {
 	const struct pods_node *node = pods_next_node();
@@ -331,6 +333,13 @@ int pods_peers_plan(const struct ds_change *c, struct cn_error *err)
 		if (x.p && each_next(check_against, &x))
 			return -1;
 	}
+	/* The device's port is fixed when it is made: making it anew under
+	 * the live chain would leave the chain's attachment and redirect on
+	 * the device that is gone. */
+	if (peers.overlay && overlay_next() && node->tunnel.port != pods.node.tunnel.port)
+		return cn_fail(err, CN_ERR_INVALID_VALUE, NODE "/tunnel/port",
+			       "the VXLAN port cannot change while peers use the overlay: remove "
+			       "the peers first");
 	if (all.routes > ROUTER_MAX_ROUTES)
 		return cn_fail(err, CN_ERR_TOO_BIG, PEERS,
 			       "peers need %u routes; the node chain's router holds %u", all.routes,

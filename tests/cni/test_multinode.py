@@ -589,7 +589,9 @@ class PeerValidation(unittest.TestCase):
         for node, words in (({"address": UNDERLAY % 2}, "address 198.51.100.2 is this node's"),
                             ({"address": "10.250.2.1"}, "holds this node's address"),
                             ({"address": UNDERLAY % 1, "tunnel": {"mode": "native"}},
-                             "native routing needs node/uplink")):
+                             "native routing needs node/uplink"),
+                            ({"uplink": "eth0", "tunnel": {"port": 4789}},
+                             "the VXLAN port cannot change while peers use the overlay")):
             with self.subTest(node=node):
                 self.refused(self.put("cubenet-pods:node", {"cubenet-pods:node": node}), words)
                 self.assertEqual(self.c.config(), before)
