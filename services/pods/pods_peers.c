@@ -296,6 +296,11 @@ int pods_peers_plan(const struct ds_change *c, struct cn_error *err)
 	return 0;
 }
 
+size_t pods_peers_next_count(void)
+{
+	return peers.next_n;
+}
+
 /* ---- compose ---- */
 
 /* Whether the change leaves an overlay to build: vxlan mode, with peers. */
