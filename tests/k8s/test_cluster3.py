@@ -89,6 +89,7 @@ class Cluster:
         self.daemons, self.agents, self.forwarders = {}, {}, {}
         self.netns = []
         self.procs = []
+        self.servers = {}  # pod name -> its server
         self.node_objects = set()
         self.pods = {}  # name -> (node index, netns, address)
 
@@ -157,6 +158,33 @@ class Cluster:
         os.mkdir(self.agents[i].dir)
         self.agents[i].start()
 
+    def remove_node(self, i):
+        """Node i gone: its Node object, agent, cubenetd, pods, namespaces."""
+        if node_name(i) in self.node_objects:
+            self.delete_node_object(i)
+        self.agents.pop(i).stop()
+        self.forwarders.pop(i).stop()
+        self.daemons.pop(i).cleanup()
+        for name, (n, ns, _) in list(self.pods.items()):
+            if n == i:
+                self.api.kubectl("delete", "pod", "-n", self.ns_k8s, name, "--grace-period=0",
+                                 "--force", check=False)
+                srv = self.servers.pop(name, None)
+                if srv:
+                    self.procs.remove(srv)
+                    srv.kill()
+                    srv.wait()
+                    srv.stdout.close()
+                sh("ip", "netns", "del", ns, check=False)
+                self.netns.remove(ns)
+                del self.pods[name]
+        # Its end of the underlay now: the namespace may outlive the call.
+        sh("ip", "-n", self.underlay, "link", "del", f"ul{i}", check=False)
+        sh("ip", "netns", "del", self.nodes[i], check=False)
+        self.netns.remove(self.nodes.pop(i))
+        shutil.rmtree(os.path.join(self.tmp, f"ipam{i}"), ignore_errors=True)
+        shutil.rmtree(os.path.join(self.tmp, f"agent{i}"), ignore_errors=True)
+
     def create_node_object(self, i):
         obj = node_object(i)
         if node_name(i) == NODE_NAME:
@@ -208,6 +236,7 @@ class Cluster:
             srv = subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, "-c", mn.SERVER,
                                     name, str(PORT)], stdout=subprocess.PIPE, text=True)
             self.procs.append(srv)
+            self.servers[name] = srv
             assert srv.stdout.readline().strip() == "ready"
         self.api.apply(f"apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n"
                        f"  namespace: {self.ns_k8s}\n  labels:\n    app: {name}\n"
