@@ -60,17 +60,15 @@ def node_name(i):
     return NODE_NAMES.get(i, f"node-{i}")
 
 
-def node_object(i, with_status=True):
+def node_object(i):
     """Node i as the control plane and its kubelet make it: podCIDR in the
     spec, InternalIP in the status (a kubelet registers with it)."""
-    obj = {"apiVersion": "v1", "kind": "Node",
-           "metadata": {"name": node_name(i),
-                        "labels": {"kubernetes.io/hostname": node_name(i)}},
-           "spec": {"podCIDR": POD_CIDR % i, "podCIDRs": [POD_CIDR % i]}}
-    if with_status:
-        obj["status"] = {"addresses": [{"type": "InternalIP", "address": UNDERLAY % i},
-                                       {"type": "Hostname", "address": node_name(i)}]}
-    return obj
+    return {"apiVersion": "v1", "kind": "Node",
+            "metadata": {"name": node_name(i),
+                         "labels": {"kubernetes.io/hostname": node_name(i)}},
+            "spec": {"podCIDR": POD_CIDR % i, "podCIDRs": [POD_CIDR % i]},
+            "status": {"addresses": [{"type": "InternalIP", "address": UNDERLAY % i},
+                                     {"type": "Hostname", "address": node_name(i)}]}}
 
 
 class Cluster:
@@ -112,25 +110,28 @@ class Cluster:
         return self
 
     def stop(self):
-        for p in self.procs:
-            p.kill()
-            p.wait()
-            if p.stdout:
-                p.stdout.close()
-        for a in self.agents.values():
-            a.stop()
-        for f in self.forwarders.values():
-            f.stop()
-        for d in self.daemons.values():
-            d.cleanup()
-        for ns in reversed(self.netns):
-            sh("ip", "netns", "del", ns, check=False)
+        try:
+            for p in self.procs:
+                p.kill()
+                p.wait()
+                if p.stdout:
+                    p.stdout.close()
+            for a in self.agents.values():
+                a.stop()
+            for f in self.forwarders.values():
+                f.stop()
+            for d in self.daemons.values():
+                d.cleanup()
+        finally:
+            # Whatever failed above, the namespaces go.
+            for ns in reversed(self.netns):
+                sh("ip", "netns", "del", ns, check=False)
+            shutil.rmtree(self.tmp, ignore_errors=True)
         for name in self.node_objects - {NODE_NAME}:
             self.api.kubectl("delete", "node", name, "--ignore-not-found", check=False)
         for kind in ("svc", "pod"):
             self.api.kubectl("delete", kind, "--all", "-n", self.ns_k8s, "--grace-period=0",
                              "--force", check=False)
-        shutil.rmtree(self.tmp, ignore_errors=True)
 
     def add_netns(self, ns):
         sh("ip", "netns", "add", ns)
@@ -196,12 +197,9 @@ class Cluster:
             self.api.patch_status(f"/api/v1/nodes/{NODE_NAME}",
                                   {"status": {"addresses": obj["status"]["addresses"]}})
         else:
+            # With its status, as a kubelet registers its Node.
             status, body = self.api.request("POST", "/api/v1/nodes", body=obj)
             assert status == 201, body
-            # Status on create is the kubelet's way; on servers that drop
-            # it, the kubelet's next step.
-            self.api.patch_status(f"/api/v1/nodes/{node_name(i)}",
-                                  {"status": {"addresses": obj["status"]["addresses"]}})
         self.node_objects.add(node_name(i))
 
     def delete_node_object(self, i):
