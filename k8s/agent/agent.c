@@ -298,6 +298,33 @@ static void flush(struct agent *a, int full, double now)
 	} else {
 		add_keys(keys, a->store.dirty);
 	}
+	node =
+	    node_desired(a->store.objects[KIND_NODE], &a->o->node, a->address, sizeof(a->address));
+	a->store.nodes_changed = 0;
+	if (!node && full)
+		log_error("node %s: no such Node; node settings not written, no endpoint is local",
+			  a->o->node.name);
+	if (node) {
+		json_t *n = node_normalize(node);
+
+		json_decref(node);
+		node = n;
+		if (!json_equal(node, a->node_last)) {
+			char *text = json_dumps(node, JSON_COMPACT | JSON_SORT_KEYS);
+
+			log_info("node %s: settings %s%s", a->o->node.name, text,
+				 json_object_get(node, "uplink")
+				     ? ""
+				     : " (no netdev holds its InternalIP: no uplink)");
+			free(text);
+			json_decref(a->node_last);
+			a->node_last = json_incref(node);
+		}
+	}
+	/* New settings may take away why cubenetd refused an entry (a
+	 * NodePort before the node's address was known): every refused one
+	 * is sent again, after the settings. */
+	writer_retry_refused(&a->writer, node, keys);
 	json_object_clear(a->store.dirty);
 	json_object_foreach(keys, key, v)
 	{
@@ -330,29 +357,6 @@ static void flush(struct agent *a, int full, double now)
 	}
 	json_decref(keys);
 
-	node =
-	    node_desired(a->store.objects[KIND_NODE], &a->o->node, a->address, sizeof(a->address));
-	a->store.nodes_changed = 0;
-	if (!node && full)
-		log_error("node %s: no such Node; node settings not written, no endpoint is local",
-			  a->o->node.name);
-	if (node) {
-		json_t *n = node_normalize(node);
-
-		json_decref(node);
-		node = n;
-		if (!json_equal(node, a->node_last)) {
-			char *text = json_dumps(node, JSON_COMPACT | JSON_SORT_KEYS);
-
-			log_info("node %s: settings %s%s", a->o->node.name, text,
-				 json_object_get(node, "uplink")
-				     ? ""
-				     : " (no netdev holds its InternalIP: no uplink)");
-			free(text);
-			json_decref(a->node_last);
-			a->node_last = json_incref(node);
-		}
-	}
 	if (full || nodes_changed)
 		peers = peer_changes(a);
 

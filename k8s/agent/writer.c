@@ -220,6 +220,19 @@ int writer_holds(const struct writer *w, const char *key, const json_t *entry)
 	return same;
 }
 
+void writer_retry_refused(struct writer *w, const json_t *node, json_t *keys)
+{
+	const char *key;
+	json_t *v;
+
+	if (!node || json_equal(node, w->node_shadow) ||
+	    (w->node_refused && json_equal(node, w->node_refused)))
+		return;
+	json_object_foreach(w->refused, key, v) json_object_set_new(keys, key, json_true());
+	json_object_clear(w->refused);
+	json_object_clear(w->peer_refused);
+}
+
 int writer_refused(const struct writer *w, const char *key, const json_t *entry)
 {
 	json_t *r = json_object_get(w->refused, key);

@@ -54,6 +54,11 @@ int writer_write(struct writer *w, json_t *changes, json_t *node_desired, json_t
 		 unsigned *changed);
 /* cubenetd holds exactly this entry (a normalized one; NULL: none). */
 int writer_holds(const struct writer *w, const char *key, const json_t *entry);
+/* When node (the desired settings, normalized; NULL: none) is new to
+ * cubenetd, neither held nor refused: forget what it refused (it may have
+ * been for the settings it had) and add the keys of the refused services
+ * to keys, to be translated and sent again. */
+void writer_retry_refused(struct writer *w, const json_t *node, json_t *keys);
 /* The entry the agent should not send again (it was refused as it is). */
 int writer_refused(const struct writer *w, const char *key, const json_t *entry);
 /* The peer changes that bring cubenetd's peers to desired (name -> entry,

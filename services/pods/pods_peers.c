@@ -348,9 +348,9 @@ int pods_peers_plan(const struct ds_change *c, struct cn_error *err)
 	return 0;
 }
 
-uint32_t pods_peers_next_count(void)
+size_t pods_peers_next_count(void)
 {
-	return (uint32_t)peers.next_n;
+	return peers.next_n;
 }
 
 /* ---- compose ---- */
@@ -550,21 +550,35 @@ static int write_all(void *arg, const struct peer *p)
 	return write_new(arg, p);
 }
 
-/* Native routing: a NodePort reply from another node's pod comes in on
- * the uplink and is translated back to come from this node's address; the
- * kernel routes it on only if the uplink accepts local sources. */
-static void uplink_accept_local(const struct pods_node *node)
+static void write_sysctl(const char *path)
 {
-	char path[96];
-	FILE *f;
+	FILE *f = fopen(path, "w");
 
-	if (!node->tunnel.native || !node->uplink[0] || !peers.next_n)
-		return;
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/accept_local", node->uplink);
-	if ((f = fopen(path, "w"))) {
+	if (f) {
 		fputs("1", f);
 		fclose(f);
 	}
+}
+
+/* With peers the node forwards for them: a NodePort or a service reached
+ * here whose endpoint is on another node, and its replies, are routed on
+ * by the kernel, so it must forward even before the node has a pod of its
+ * own (the CNI plugin turns forwarding on with the first one). Native
+ * routing: such a reply comes in on the uplink translated back to come
+ * from this node's address; the kernel routes it on only if the uplink
+ * accepts local sources. Neither is turned off again (other parts of the
+ * node may rely on them). */
+static void node_forwards(const struct pods_node *node)
+{
+	char path[96];
+
+	if (!peers.next_n)
+		return;
+	write_sysctl("/proc/sys/net/ipv4/ip_forward");
+	if (!node->tunnel.native || !node->uplink[0])
+		return;
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/accept_local", node->uplink);
+	write_sysctl(path);
 }
 
 int pods_peers_apply(struct runtime *rt, const struct ds_change *c, int full, struct cn_error *err)
@@ -584,7 +598,7 @@ int pods_peers_apply(struct runtime *rt, const struct ds_change *c, int full, st
 		x.sources = cube_map_fd(decap, "tunnel_sources");
 	if (full || pods.node_changed || peers.overlay != overlay_next())
 		e = write_ports(&x, x.node);
-	uplink_accept_local(x.node);
+	node_forwards(x.node);
 	if (!e && full) {
 		e = each_next(write_all, &x);
 	} else if (!e) {

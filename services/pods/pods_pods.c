@@ -393,7 +393,7 @@ int pods_pods_apply(struct runtime *rt, const struct ds_change *c, int full, str
 
 	(void)c;
 	if (!rt_cube(rt, pods_stage_names[STAGE_ROUTER])) {
-		host_device_remove(HOST_DEVICE); /* no pod, no chain: nothing to route */
+		host_device_remove(HOST_DEVICE); /* no chain: nothing to route */
 		return 0;
 	}
 	if (!pods.next_node.host_device)

@@ -13,7 +13,10 @@
  * out of the uplink, or through node:tunnel into the VXLAN device), and
  * leaves the rest (the node, outside) to the kernel's stack. Every packet
  * a pod sends goes through nat, so replies from an endpoint are translated
- * back. No pod, no chain.
+ * back. The chain exists while the node has pods or peers: a node that
+ * joins has other nodes' pods to reach (through its NodePorts, its
+ * services and its own traffic) before it has a pod of its own. Neither,
+ * no chain.
  *
  * Services (pods_balancers.c) and pods (pods_pods.c) are independent
  * entries: a change costs what it touches.
@@ -111,8 +114,8 @@ static int pods_compose(struct runtime *rt, const struct lyd_node *config,
 
 	(void)rt;
 	(void)config;
-	if (!pods_next_count()) {
-		sizes = (struct sizes){0}; /* no pod, no chain */
+	if (!pods_next_count() && !pods_peers_next_count()) {
+		sizes = (struct sizes){0}; /* no pod and no peer, no chain */
 		return 0;
 	}
 	sizes.balancers = grow_to(sizes.balancers, pow2_at_least(4096, pods_balancers_max_ids()));

@@ -197,8 +197,8 @@ void pods_each_next(void (*fn)(void *arg, const struct pods_pod *pod), void *arg
  * traffic to their addresses left unmasqueraded. Planned after the pods
  * (it reads the node settings of the change). */
 int pods_peers_plan(const struct ds_change *c, struct cn_error *err);
-/* The peers the change leaves (valid after pods_peers_plan). */
-uint32_t pods_peers_next_count(void);
+/* How many peers the change leaves (valid after pods_peers_plan). */
+size_t pods_peers_next_count(void);
 /* After the chain's own cubes: node:tunnel and the router's ports. */
 int pods_peers_compose(const struct service_builder *b, struct cn_error *err);
 int pods_peers_apply(struct runtime *rt, const struct ds_change *c, int full, struct cn_error *err);
