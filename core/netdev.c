@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -113,4 +114,40 @@ int netdev_addr(const char *name, int family, union cube_addr *addr)
 out:
 	nl_socket_free(sk);
 	return err;
+}
+
+int netdev_delete(const char *name)
+{
+	struct nl_sock *sk = netdev_rtnl_open();
+	struct rtnl_link *link = rtnl_link_alloc();
+	int err;
+
+	if (!sk || !link) {
+		rtnl_link_put(link);
+		if (sk)
+			nl_socket_free(sk);
+		return -ENOMEM;
+	}
+	rtnl_link_set_name(link, name);
+	err = rtnl_link_delete(sk, link);
+	rtnl_link_put(link);
+	nl_socket_free(sk);
+	return err && err != -NLE_NODEV && err != -NLE_OBJ_NOTFOUND ? -EIO : 0;
+}
+
+int netdev_sysctl(const char *path, const char *value)
+{
+	char full[160];
+	FILE *f;
+	int e = 0;
+
+	snprintf(full, sizeof(full), "/proc/sys/net/%s", path);
+	f = fopen(full, "w");
+	if (!f)
+		return -errno;
+	if (fputs(value, f) < 0)
+		e = -EIO;
+	if (fclose(f) && !e)
+		e = -errno;
+	return e;
 }

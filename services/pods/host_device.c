@@ -53,15 +53,11 @@ int host_device_ensure(const char *name)
 
 		snprintf(peer_name, sizeof(peer_name), "%.11s-end", name);
 		char path[96];
-		FILE *f;
 
 		/* What reaches the peer (no chain on cubenet0) must not be
 		 * routed back out of cubenet0 again: it is dropped there. */
-		snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/forwarding", peer_name);
-		if ((f = fopen(path, "w"))) {
-			fputs("0", f);
-			fclose(f);
-		}
+		snprintf(path, sizeof(path), "ipv4/conf/%s/forwarding", peer_name);
+		netdev_sysctl(path, "0");
 		if (!rtnl_link_get_kernel(sk, 0, peer_name, &peer)) {
 			change = rtnl_link_alloc();
 			rtnl_link_set_flags(change, IFF_UP);
@@ -74,25 +70,6 @@ out:
 	rtnl_link_put(link);
 	nl_socket_free(sk);
 	return err ? -EIO : 0;
-}
-
-int host_device_remove(const char *name)
-{
-	struct nl_sock *sk = netdev_rtnl_open();
-	struct rtnl_link *link = rtnl_link_alloc();
-	int err;
-
-	if (!sk || !link) {
-		rtnl_link_put(link);
-		if (sk)
-			nl_socket_free(sk);
-		return -ENOMEM;
-	}
-	rtnl_link_set_name(link, name);
-	err = rtnl_link_delete(sk, link);
-	rtnl_link_put(link);
-	nl_socket_free(sk);
-	return err && err != -NLE_NODEV && err != -NLE_OBJ_NOTFOUND ? -EIO : 0;
 }
 
 /* plen < 0: the address alone (/32, /128). */

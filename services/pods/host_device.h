@@ -13,8 +13,7 @@
 
 /* Create it if there is none, and set it up. */
 int host_device_ensure(const char *name);
-/* Delete it (and so its routes), if it is there. */
-int host_device_remove(const char *name);
+/* (netdev_delete() removes it, and so its routes.) */
 /* Make the /32 (/128) routes through it exactly these addresses (as the
  * router's host keys hold them: address and family). */
 int host_device_routes(const char *name, const struct router_neigh_key *hosts, size_t n);

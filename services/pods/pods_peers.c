@@ -550,16 +550,6 @@ static int write_all(void *arg, const struct peer *p)
 	return write_new(arg, p);
 }
 
-static void write_sysctl(const char *path)
-{
-	FILE *f = fopen(path, "w");
-
-	if (f) {
-		fputs("1", f);
-		fclose(f);
-	}
-}
-
 /* With peers the node forwards for them: a NodePort or a service reached
  * here whose endpoint is on another node, and its replies, are routed on
  * by the kernel, so it must forward even before the node has a pod of its
@@ -574,11 +564,11 @@ static void node_forwards(const struct pods_node *node)
 
 	if (!peers.next_n)
 		return;
-	write_sysctl("/proc/sys/net/ipv4/ip_forward");
+	netdev_sysctl("ipv4/ip_forward", "1");
 	if (!node->tunnel.native || !node->uplink[0])
 		return;
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/accept_local", node->uplink);
-	write_sysctl(path);
+	snprintf(path, sizeof(path), "ipv4/conf/%s/accept_local", node->uplink);
+	netdev_sysctl(path, "1");
 }
 
 int pods_peers_apply(struct runtime *rt, const struct ds_change *c, int full, struct cn_error *err)
@@ -589,7 +579,7 @@ int pods_peers_apply(struct runtime *rt, const struct ds_change *c, int full, st
 
 	(void)c;
 	if (!rt_cube(rt, pods_stage_names[STAGE_ROUTER]) || !overlay_next())
-		tunnel_device_remove(TUNNEL_DEVICE); /* no chain or no overlay: no device */
+		netdev_delete(TUNNEL_DEVICE); /* no chain or no overlay: no device */
 	if (!rt_cube(rt, pods_stage_names[STAGE_ROUTER]))
 		return 0;
 	x.routes = cube_map_fd(rt_cube(rt, pods_stage_names[STAGE_ROUTER]), "router_routes4");

@@ -393,11 +393,11 @@ int pods_pods_apply(struct runtime *rt, const struct ds_change *c, int full, str
 
 	(void)c;
 	if (!rt_cube(rt, pods_stage_names[STAGE_ROUTER])) {
-		host_device_remove(HOST_DEVICE); /* no chain: nothing to route */
+		netdev_delete(HOST_DEVICE); /* no chain: nothing to route */
 		return 0;
 	}
 	if (!pods.next_node.host_device)
-		host_device_remove(HOST_DEVICE); /* the plugin's routes take over */
+		netdev_delete(HOST_DEVICE); /* the plugin's routes take over */
 	if (full) {
 		pods_each_next(write_full_pod, &x);
 		e = x.e;

@@ -23,18 +23,6 @@ static int is_ours(struct rtnl_link *link, uint16_t port)
 	       nl_addr_get_len(mac) == 6 && !memcmp(nl_addr_get_binary_addr(mac), device_mac, 6);
 }
 
-static void set_sysctl(const char *family, const char *dev, const char *what, const char *value)
-{
-	char path[128];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/sys/net/%s/conf/%s/%s", family, dev, what);
-	if ((f = fopen(path, "w"))) {
-		fputs(value, f);
-		fclose(f);
-	}
-}
-
 static int create(struct nl_sock *sk, const char *name, uint16_t port)
 {
 	struct rtnl_link *link = rtnl_link_vxlan_alloc();
@@ -60,6 +48,7 @@ int tunnel_device_ensure(const char *name, uint16_t port)
 {
 	struct nl_sock *sk = netdev_rtnl_open();
 	struct rtnl_link *link = NULL, *change;
+	char path[96];
 	int err = 0;
 
 	if (!sk)
@@ -81,11 +70,13 @@ int tunnel_device_ensure(const char *name, uint16_t port)
 	}
 	/* No IPv6 address of its own (every node's device has this MAC), set
 	 * while it is down, before the kernel makes one. */
-	set_sysctl("ipv6", name, "addr_gen_mode", "1" /* IN6_ADDR_GEN_MODE_NONE */);
+	snprintf(path, sizeof(path), "ipv6/conf/%s/addr_gen_mode", name);
+	netdev_sysctl(path, "1" /* IN6_ADDR_GEN_MODE_NONE */);
 	/* A NodePort reply from another node's pod comes out of it, translated
 	 * back to come from this node's address: routed on, not dropped as a
 	 * martian. */
-	set_sysctl("ipv4", name, "accept_local", "1");
+	snprintf(path, sizeof(path), "ipv4/conf/%s/accept_local", name);
+	netdev_sysctl(path, "1");
 	change = rtnl_link_alloc();
 	if (!change) {
 		err = -NLE_NOMEM;
@@ -98,23 +89,4 @@ out:
 	rtnl_link_put(link);
 	nl_socket_free(sk);
 	return err ? -EIO : 0;
-}
-
-int tunnel_device_remove(const char *name)
-{
-	struct nl_sock *sk = netdev_rtnl_open();
-	struct rtnl_link *link = rtnl_link_alloc();
-	int err;
-
-	if (!sk || !link) {
-		rtnl_link_put(link);
-		if (sk)
-			nl_socket_free(sk);
-		return -ENOMEM;
-	}
-	rtnl_link_set_name(link, name);
-	err = rtnl_link_delete(sk, link);
-	rtnl_link_put(link);
-	nl_socket_free(sk);
-	return err && err != -NLE_NODEV && err != -NLE_OBJ_NOTFOUND ? -EIO : 0;
 }

@@ -16,7 +16,6 @@
 /* Create it if there is none (or make it anew if it is not such a device
  * on that port), and set it up. */
 int tunnel_device_ensure(const char *name, uint16_t port);
-/* Delete it, if it is there. */
-int tunnel_device_remove(const char *name);
+/* (netdev_delete() removes it.) */
 
 #endif
