@@ -102,22 +102,3 @@ void daemon_error_message(const struct daemon_reply *reply, char *out, size_t si
 			 reply->body.data ? reply->body.data : "");
 	json_decref(doc);
 }
-
-void restconf_key(const char *in, char *out, size_t size)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t o = 0;
-
-	for (; *in && o + 4 < size; in++) {
-		unsigned char c = (unsigned char)*in;
-
-		if (strchr(",/?#[]@%=&+ '\"", c) || c < 0x20 || c >= 0x7f) {
-			out[o++] = '%';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
-		} else {
-			out[o++] = (char)c;
-		}
-	}
-	out[o] = '\0';
-}

@@ -30,7 +30,5 @@ void daemon_reply_free(struct daemon_reply *reply);
 /* The error-message of an ietf-restconf:errors (or yang-patch-status)
  * answer, or the body itself, into out. */
 void daemon_error_message(const struct daemon_reply *reply, char *out, size_t size);
-/* A list key value as it goes into a RESTCONF path (RFC 8040 3.5.3). */
-void restconf_key(const char *in, char *out, size_t size);
 
 #endif

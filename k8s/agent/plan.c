@@ -4,6 +4,7 @@
 #include "daemon_client.h"
 #include "entry.h"
 #include "plan.h"
+#include "restconf_client.h"
 
 /* Edits in one YANG Patch: cubenetd takes up to 4,096; a body stays well
  * inside max_bytes anyway. */
@@ -16,8 +17,8 @@ void service_path(const char *prefix, const char *key, char *out, size_t size)
 
 	snprintf(ns, sizeof(ns), "%.*s", slash ? (int)(slash - key) : 0, key);
 	snprintf(name, sizeof(name), "%s", slash ? slash + 1 : key);
-	restconf_key(ns, nsk, sizeof(nsk));
-	restconf_key(name, namek, sizeof(namek));
+	restconf_encode_key(ns, nsk, sizeof(nsk));
+	restconf_encode_key(name, namek, sizeof(namek));
 	snprintf(out, size, "%s/service=%s,%s", prefix, nsk, namek);
 }
 
@@ -25,7 +26,7 @@ void peer_path(const char *prefix, const char *name, char *out, size_t size)
 {
 	char key[600];
 
-	restconf_key(name, key, sizeof(key));
+	restconf_encode_key(name, key, sizeof(key));
 	snprintf(out, size, "%s/peer=%s", prefix, key);
 }
 

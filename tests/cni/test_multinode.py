@@ -324,6 +324,18 @@ class Cluster:
         return json.loads(out.stdout)
 
 
+def expect_all(test, cluster, pods=None):
+    """Every pod of cluster (all, or those named) reaches every other, TCP
+    and UDP, seen from its own address."""
+    pods = pods or sorted(cluster.pods)
+    for src in pods:
+        _, ns, saddr = cluster.pods[src]
+        targets = {cluster.pods[d][2]: d for d in pods if d != src}
+        got = cluster.ask(ns, list(targets))
+        want = {ip: [f"{name} {saddr}"] * 2 for ip, name in targets.items()}
+        test.assertEqual(got, want, f"from {src} ({saddr})")
+
+
 class Multinode:
     """The checks, for a cluster in self.mode (a subclass sets it)."""
 
@@ -337,15 +349,7 @@ class Multinode:
         self.c.start()
 
     def expect_all(self, pods=None):
-        """Every pod reaches every other, TCP and UDP, seen from its own
-        address."""
-        pods = pods or sorted(self.c.pods)
-        for src in pods:
-            _, ns, saddr = self.c.pods[src]
-            targets = {self.c.pods[d][2]: d for d in pods if d != src}
-            got = self.c.ask(ns, list(targets))
-            want = {ip: [f"{name} {saddr}"] * 2 for ip, name in targets.items()}
-            self.assertEqual(got, want, f"from {src} ({saddr})")
+        expect_all(self, self.c, pods)
 
     def test_pod_to_pod_on_one_node_and_across_every_pair(self):
         self.expect_all()

@@ -63,10 +63,13 @@ def connect_in_netns(netns, host, port, timeout=5):
     return out["sock"]
 
 
-class NetnsForwarder:
-    def __init__(self, netns, port):
-        self.port = port
-        self.sock = socket_in_netns(netns, port)
+class Relay:
+    """Connections accepted on a listening sock relayed to
+    127.0.0.1:target (in the test's own namespace), byte for byte."""
+
+    def __init__(self, sock, target):
+        self.port = target
+        self.sock = sock
         self.stopped = False
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -102,3 +105,10 @@ class NetnsForwarder:
     def stop(self):
         self.stopped = True
         self.sock.close()
+
+
+class NetnsForwarder(Relay):
+    """netns's 127.0.0.1:port relayed to ours."""
+
+    def __init__(self, netns, port):
+        super().__init__(socket_in_netns(netns, port), port)

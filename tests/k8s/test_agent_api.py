@@ -16,7 +16,6 @@ import signal
 import socket
 import sys
 import tempfile
-import threading
 import time
 import unittest
 
@@ -26,6 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from agent_fixture import Agent, free_port, wait_for  # noqa: E402
 from apiserver import NODE_NAME, ApiServer  # noqa: E402
 from model_store import ModelStore  # noqa: E402
+from netns_forward import Relay  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
 
@@ -600,50 +600,15 @@ class Credentials(AgentTest):
         self.assertEqual(b.status("/readyz", check=False)[0], 503)
 
 
-class Forwarder:
+class Forwarder(Relay):
     """127.0.0.1:listen relayed to 127.0.0.1:target, byte for byte."""
 
     def __init__(self, listen, target):
-        self.target = target
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", listen))
-        self.sock.listen(64)
-        self.stopped = False
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while not self.stopped:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                return
-            try:
-                u = socket.create_connection(("127.0.0.1", self.target))
-            except OSError:
-                c.close()
-                continue
-            for a, b in ((c, u), (u, c)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(a, b):
-        try:
-            while data := a.recv(65536):
-                b.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (a, b):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-            a.close()
-
-    def stop(self):
-        self.stopped = True
-        self.sock.close()
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", listen))
+        sock.listen(64)
+        super().__init__(sock, target)
 
 
 if __name__ == "__main__":
