@@ -99,9 +99,13 @@ const char *cni_ifname_problem(const char *name)
 		return "is longer than 15 bytes";
 	if (!strcmp(name, ".") || !strcmp(name, ".."))
 		return "is . or ..";
-	for (const char *p = name; *p; p++)
+	for (const char *p = name; *p; p++) {
 		if (*p == '/' || *p == ':' || isspace((unsigned char)*p))
 			return "holds '/', ':' or whitespace";
+		/* The kernel takes '"'; cubenetd's API cannot key a pod on it. */
+		if (*p == '"')
+			return "holds '\"' (cubenet's netdev-name type refuses it)";
+	}
 	return NULL;
 }
 

@@ -331,6 +331,8 @@ class CniTest(CniNode):
                             4, "CNI_CONTAINERID")
         self.assertCniError(self.cni("ADD", self.conf()), 4, "CNI_NETNS")
         self.assertCniError(self.cni("ADD", self.conf(), netns=a, ifname="x" * 16), 4)
+        # The kernel would take it, the daemon's API could not key the pod on it.
+        self.assertCniError(self.cni("ADD", self.conf(), netns=a, ifname="e'\"0"), 4, "'\"'")
         self.assertCniError(self.cni("ADD", self.conf(ipam={}), netns=a), 7, "ipam")
         self.assertCniError(self.cni("ADD", self.conf(ipam={"type": "nosuch"}), netns=a), 7,
                             "nosuch")
