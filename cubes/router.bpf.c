@@ -10,7 +10,8 @@
  * TC, the kernel's neighbour table); ARP reply -> slow path (to learn);
  * traffic to the router's own address -> kernel stack. A route out of a
  * tunnel port (ROUTER_PORT_F_TUNNEL) needs no neighbour: its next hop goes
- * on in the metadata to the cube the port is wired to.
+ * on in the metadata to the cube the port is wired to, IPv4 for an IPv6
+ * packet where the route says so (ROUTER_ROUTE_F_NEXTHOP_INET).
  */
 #include "lib/chain.h"
 #include "lib/hdr.h"
@@ -376,6 +377,11 @@ CUBE_ENTRY(cube_router)
 		return cube_drop(st, CUBE_DROP_TTL_EXCEEDED);
 	nkey.family = meta->ip_version;
 	nkey.addr = (route->flags & ROUTER_ROUTE_F_GATEWAY) ? route->nexthop : meta->daddr;
+	if (route->flags & ROUTER_ROUTE_F_NEXTHOP_INET) {
+		if (!(out->flags & ROUTER_PORT_F_TUNNEL))
+			return cube_drop(st, CUBE_DROP_ROUTER_BAD_PORT);
+		nkey.family = CUBE_AF_INET;
+	}
 	if (out->flags & ROUTER_PORT_F_TUNNEL) {
 		if (decrement_ttl(ctx, meta))
 			return cube_drop(st, CUBE_DROP_IPV4_TRUNCATED);

@@ -10,16 +10,15 @@
  *
  * Receiving (tunnel_rx 1), behind the parser of the netdev's ingress: the
  * packet goes on out of TUNNEL_PORT_OUT only if the netdev left an IPv4
- * key of tunnel_vni and tunnel_sources gives the inner source to that
- * remote end. The netdev takes any VNI from any host; this is where a
- * packet from a host that is no peer, or a peer speaking for another's
- * pods, stops.
+ * key of tunnel_vni and tunnel_sources (tunnel_sources6, for an IPv6
+ * packet) gives the inner source to that remote end. The netdev takes any VNI from any host; this
+ * is where a packet from a host that is no peer, or a peer speaking for another's pods, stops.
  *
  * Defined verdicts: no next hop in the metadata -> drop TUNNEL_NO_REMOTE;
  * the kernel refuses the key -> drop TUNNEL_KEY_FAILED (always on XDP,
  * which has no tunnel metadata: the cube is for TC); received without a
- * key of this VNI -> drop TUNNEL_FOREIGN_KEY; an inner source that is not
- * IPv4 or not the remote end's -> drop TUNNEL_SPOOFED.
+ * key of this VNI -> drop TUNNEL_FOREIGN_KEY; a packet that is not IP, or
+ * whose inner source is not the remote end's -> drop TUNNEL_SPOOFED.
  */
 #include "lib/chain.h"
 #include "lib/hdr.h"
@@ -37,6 +36,31 @@ struct {
 	__type(value, struct tunnel_source);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 } tunnel_sources SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, TUNNEL_MAX_SOURCES);
+	__type(key, struct router_lpm6_key);
+	__type(value, struct tunnel_source);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} tunnel_sources6 SEC(".maps");
+
+/* Which remote end may send from the packet's source; NULL: none. */
+static __always_inline struct tunnel_source *source_owner(const struct cube_meta *meta)
+{
+	if (meta->ip_version == CUBE_AF_INET) {
+		struct router_lpm4_key k4 = {.prefixlen = 32, .addr = meta->saddr.ip4};
+
+		return bpf_map_lookup_elem(&tunnel_sources, &k4);
+	}
+	if (meta->ip_version == CUBE_AF_INET6) {
+		struct router_lpm6_key k6 = {.prefixlen = 128};
+
+		__builtin_memcpy(k6.addr, meta->saddr.bytes, 16);
+		return bpf_map_lookup_elem(&tunnel_sources6, &k6);
+	}
+	return NULL;
+}
 
 static __always_inline int tunnel_send(CUBE_CTX *ctx, struct cube_stats *st,
 				       const struct cube_meta *meta)
@@ -62,17 +86,13 @@ static __always_inline int tunnel_send(CUBE_CTX *ctx, struct cube_stats *st,
 static __always_inline int tunnel_receive(CUBE_CTX *ctx, struct cube_stats *st,
 					  const struct cube_meta *meta)
 {
-	struct router_lpm4_key key = {.prefixlen = 32};
 	struct tunnel_source *src;
 	__be32 remote;
 	__u32 vni;
 
 	if (ctx_get_tunnel_key4(ctx, &remote, &vni) || vni != (tunnel_vni & TUNNEL_VNI_MAX))
 		return cube_drop(st, CUBE_DROP_TUNNEL_FOREIGN_KEY);
-	if (meta->ip_version != CUBE_AF_INET)
-		return cube_drop(st, CUBE_DROP_TUNNEL_SPOOFED);
-	key.addr = meta->saddr.ip4;
-	src = bpf_map_lookup_elem(&tunnel_sources, &key);
+	src = source_owner(meta);
 	if (!src || src->remote != remote)
 		return cube_drop(st, CUBE_DROP_TUNNEL_SPOOFED);
 	return cube_out(ctx, st, TUNNEL_PORT_OUT);

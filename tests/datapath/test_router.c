@@ -9,6 +9,7 @@
 #include <bpf/bpf.h>
 #include "harness.h"
 #include "test.h"
+#include "lib/abi/tunnel.h"
 #include "lib/abi/router.h"
 
 static enum cube_hook hook;
@@ -167,6 +168,84 @@ TEST(ipv6_forwarding)
 	harness_run(parser, f, pkt_build(&s, f), &res);
 	CHECK_EQ(res.retval, hook_ret_drop(hook));
 	CHECK_EQ(harness_stats(router).drop[CUBE_DROP_NO_ROUTE], 1);
+	cube_destroy(parser);
+	cube_destroy(router);
+}
+
+static int tunnel_vni(struct cube *cube, void *arg)
+{
+	uint32_t vni = 4242;
+
+	(void)arg;
+	return cube_set_const(cube, "tunnel_vni", &vni, sizeof(vni));
+}
+
+/*
+ * An IPv6 range behind an IPv4 tunnel end (a peer's pods over the VXLAN
+ * overlay): the route's IPv4 next hop goes on to the tunnel cube, which
+ * gives the frame its MACs (TC; on XDP the kernel refuses the key). The
+ * same route out of a port that is no tunnel is a bad port: no neighbour
+ * of the other family can take the frame.
+ */
+TEST(ipv6_range_behind_an_ipv4_tunnel_end)
+{
+	setup();
+	REQUIRE(parser && router, "load");
+	struct cube *tunnel = harness_cube("tunnel", hook, tunnel_vni, NULL);
+	uint32_t port = PORT_B + 1, tun_ifindex = 1003;
+	struct router_port tp = {
+	    .ifindex = tun_ifindex, .enabled = 1, .flags = ROUTER_PORT_F_TUNNEL};
+	struct router_lpm6_key k = {.prefixlen = 64};
+	struct router_route r = {.nexthop = pkt_ip4("198.51.100.3"),
+				 .port = port,
+				 .flags = ROUTER_ROUTE_F_GATEWAY | ROUTER_ROUTE_F_NEXTHOP_INET};
+
+	REQUIRE(tunnel, "load tunnel");
+	bpf_map_update_elem(cube_map_fd(router, "router_ports"), &port, &tp, BPF_ANY);
+	cube_connect_cube(router, port, tunnel);
+	cube_connect_port(tunnel, TUNNEL_PORT_OUT, CUBE_PORT_NETDEV, tun_ifindex);
+	memcpy(k.addr, pkt_ip6("fd00:250:3::").bytes, 16);
+	bpf_map_update_elem(cube_map_fd(router, "router_routes6"), &k, &r, BPF_ANY);
+
+	struct pkt_spec s = to("10.0.0.9");
+	uint8_t f[PKT_MAX], want[PKT_MAX];
+	struct run_result res;
+	size_t len;
+
+	s.family = 6;
+	s.saddr = pkt_ip6("fd00:250:1::5");
+	s.daddr = pkt_ip6("fd00:250:3::7");
+	len = pkt_build(&s, f);
+	harness_run(parser, f, len, &res);
+	CHECK_EQ(res.err, 0);
+	CHECK_EQ(harness_stats(router).port_out[port], 1);
+	struct cube_meta meta;
+
+	REQUIRE(!harness_meta(&meta), "metadata");
+	CHECK_EQ(meta.nexthop_family, CUBE_AF_INET);
+	CHECK_EQ(meta.nexthop.ip4, pkt_ip4("198.51.100.3").ip4);
+	if (hook == CUBE_HOOK_TC) {
+		CHECK_EQ(res.retval, hook_ret_redirect(hook));
+		CHECK_EQ(res.out_len, len);
+		s.ttl--;
+		pkt_mac(s.dmac, "02:63:6e:76:78:01"); /* TUNNEL_DEVICE_MAC */
+		pkt_mac(s.smac, "02:63:6e:76:78:02"); /* TUNNEL_PEER_MAC */
+		pkt_build(&s, want);
+		CHECK_MEM(res.out, want, len);
+		CHECK_EQ(harness_stats(tunnel).port_out[TUNNEL_PORT_OUT], 1);
+	} else {
+		CHECK_EQ(res.retval, hook_ret_drop(hook));
+		CHECK_EQ(harness_stats(tunnel).drop[CUBE_DROP_TUNNEL_KEY_FAILED], 1);
+	}
+
+	/* The same route out of port A, a netdev. */
+	r.port = PORT_A;
+	bpf_map_update_elem(cube_map_fd(router, "router_routes6"), &k, &r, BPF_ANY);
+	harness_run(parser, f, len, &res);
+	CHECK_EQ(res.retval, hook_ret_drop(hook));
+	CHECK_EQ(harness_stats(router).drop[CUBE_DROP_ROUTER_BAD_PORT], 1);
+	CHECK_EQ(harness_stats(router).port_out[PORT_A], 0);
+	cube_destroy(tunnel);
 	cube_destroy(parser);
 	cube_destroy(router);
 }
@@ -550,6 +629,7 @@ TEST(no_metadata_counted_as_received)
 static const struct test_case cases[] = {
     TEST_ENTRY(longest_prefix_wins),
     TEST_ENTRY(ipv6_forwarding),
+    TEST_ENTRY(ipv6_range_behind_an_ipv4_tunnel_end),
     TEST_ENTRY(defined_verdicts),
     TEST_ENTRY(neighbour_miss_goes_to_slow_path),
     TEST_ENTRY(arp_for_own_address),

@@ -43,6 +43,10 @@ struct router_lpm6_key {
 
 enum router_route_flags {
 	ROUTER_ROUTE_F_GATEWAY = 1 << 0, /* nexthop is valid; else directly connected */
+	/* nexthop is IPv4 whatever the packet's family: an IPv6 range behind
+	 * an IPv4 tunnel end. Only on a route out of a tunnel port; a
+	 * neighbour of the other family cannot take the frame. */
+	ROUTER_ROUTE_F_NEXTHOP_INET = 1 << 1,
 };
 
 struct router_route {

@@ -18,13 +18,16 @@
  * source may send: tunnel_sources maps each prefix a remote end owns (its
  * pod ranges, and its own address) to that end's address. Anything else
  * on the tunnel's UDP port, from a host that is no peer or from a peer
- * speaking for another's pods, is dropped. As many prefixes as the
- * router's routes to the peers.
+ * speaking for another's pods, is dropped. IPv6 inner sources are looked
+ * up in tunnel_sources6, keyed as the router's IPv6 routes; the remote end
+ * is IPv4 either way. As many prefixes as the router's routes to the
+ * peers.
  */
 #define TUNNEL_MAX_SOURCES ROUTER_MAX_ROUTES
 
-/* tunnel_sources: LPM key as the router's routes (prefix length, then the
- * address), value the remote end's IPv4 address (network order). */
+/* tunnel_sources (tunnel_sources6): LPM key as the router's IPv4 (IPv6)
+ * routes, prefix length then address; value the remote end's IPv4 address
+ * (network order). */
 struct tunnel_source {
 	__be32 remote;
 };
