@@ -82,7 +82,7 @@ static void balancer_free(struct pods_balancer *b)
  * choice. Ready ones; if there is none, those serving and terminating; a
  * local policy counts this node's only. */
 static int pick_endpoints(const struct lyd_node *svc, const struct lyd_node *port, int local_only,
-			  struct pods_balancer *b)
+			  int family, struct pods_balancer *b)
 {
 	uint16_t target = (uint16_t)atoi(cfg_child(port, "target-port"));
 	const char *pport = cfg_child(port, "port"), *pproto = cfg_child(port, "protocol");
@@ -107,7 +107,8 @@ static int pick_endpoints(const struct lyd_node *svc, const struct lyd_node *por
 				: !(leaf_flag(e, "serving", 1) && leaf_flag(e, "terminating", 0)))
 				continue;
 			ready += pass == 0;
-			if (cfg_parse_addr(cfg_child(e, "address"), &fam, &ep->addr))
+			if (cfg_parse_addr(cfg_child(e, "address"), &fam, &ep->addr) ||
+			    fam != family)
 				continue;
 			ep->family = (uint8_t)fam;
 			ep->local = (uint8_t)leaf_flag(e, "local", 0);
@@ -127,26 +128,63 @@ static int pick_endpoints(const struct lyd_node *svc, const struct lyd_node *por
 	return 0;
 }
 
+/*
+ * The families a service is balanced in, a bit each (1 << CUBE_AF_*): one
+ * balancer per family, so a frontend only ever reaches endpoints of its
+ * own family. IPv4 for one with addresses of that family, or none at all
+ * (NodePorts only); IPv6 for one with IPv6 addresses.
+ */
+static const int families[2] = {CUBE_AF_INET, CUBE_AF_INET6};
+
+static unsigned svc_families(const struct lyd_node *svc)
+{
+	unsigned fams = 0;
+
+	for (const struct lyd_node *a = lyd_child(svc); a; a = a->next) {
+		const char *kind = a->schema->name;
+
+		if (!strcmp(kind, "cluster-ip") || !strcmp(kind, "external-ip") ||
+		    !strcmp(kind, "load-balancer-ip"))
+			fams |= 1u
+				<< (strchr(lyd_get_value(a), ':') ? CUBE_AF_INET6 : CUBE_AF_INET);
+	}
+	return fams ? fams : 1u << CUBE_AF_INET;
+}
+
+/* A balancer's key: the service, port, protocol, traffic-policy half and,
+ * for IPv6, the family (IPv4 keeps the key it had before services were
+ * dual-stack). */
+static void balancer_key(char out[200], const char *ns, const char *name, const char *port,
+			 const char *proto, const char *half, int family)
+{
+	snprintf(out, 200, "%s/%s/%s/%s/%s%s", ns, name, port, proto, half,
+		 family == CUBE_AF_INET6 ? "/ipv6" : "");
+}
+
 /* A service's balancer keys, for what it had before a change. */
 static size_t balancer_keys(const struct lyd_node *svc, char keys[][200], size_t max)
 {
 	const char *ns = cfg_child(svc, "namespace"), *name = cfg_child(svc, "name");
 	int split = strcmp(cfg_child(svc, "external-traffic-policy") ?: "cluster",
 			   cfg_child(svc, "internal-traffic-policy") ?: "cluster") != 0;
+	unsigned fams = svc_families(svc);
 	size_t n = 0;
 
 	for (const struct lyd_node *p = lyd_child(svc); p; p = p->next) {
 		if (strcmp(p->schema->name, "port") || !strcmp(cfg_child(p, "protocol"), "sctp"))
 			continue;
-		for (int ext = 0; ext <= split && n < max; ext++)
-			snprintf(keys[n++], 200, "%s/%s/%s/%s/%s", ns, name, cfg_child(p, "port"),
-				 cfg_child(p, "protocol"),
-				 split ? (ext ? "external" : "internal") : "all");
+		for (size_t f = 0; f < 2; f++)
+			for (int ext = 0; (fams >> families[f] & 1) && ext <= split && n < max;
+			     ext++)
+				balancer_key(keys[n++], ns, name, cfg_child(p, "port"),
+					     cfg_child(p, "protocol"),
+					     split ? (ext ? "external" : "internal") : "all",
+					     families[f]);
 	}
 	return n;
 }
 
-#define MAX_SVC_BALANCERS 512 /* 256 ports, split */
+#define MAX_SVC_BALANCERS 1024 /* 256 ports, split, two families */
 
 /*
  * The balancers a service entry asks for. node: the node settings after the
@@ -164,6 +202,7 @@ static int build_balancers(const struct lyd_node *svc, const struct pods_node *n
 	    (uint32_t)strtoul(cfg_child(svc, "session-affinity-timeout") ?: "10800", NULL, 10);
 	uint32_t np_min = node->node_port_min, np_max = node->node_port_max;
 	const char *hc = cfg_child(svc, "health-check-node-port");
+	unsigned fams = svc_families(svc);
 	char where[200];
 	size_t n = 0;
 
@@ -186,13 +225,24 @@ static int build_balancers(const struct lyd_node *svc, const struct pods_node *n
 				       "port %s/%s: node-port %s is outside the node-port-range "
 				       "%u-%u",
 				       cfg_child(p, "port"), proto, np, np_min, np_max);
-		if (np && !node->have_addr)
+		if (np && (fams >> CUBE_AF_INET & 1) && !node->have_addr)
 			return cn_fail(err, CN_ERR_INVALID_VALUE, NODE,
 				       "service %s/%s has a NodePort but the node has no address "
 				       "(set node/address or node/uplink)",
 				       ns, name);
-		for (int ext = 0; ext <= split; ext++) {
-			struct pods_balancer *b = calloc(1, sizeof(*b));
+		if (np && (fams >> CUBE_AF_INET6 & 1) && !node->have_addr6)
+			return cn_fail(
+			    err, CN_ERR_INVALID_VALUE, NODE,
+			    "service %s/%s has an IPv6 NodePort but the node has no IPv6 "
+			    "address (set node/address6, or give node/uplink one)",
+			    ns, name);
+		for (int slot = 0; slot < 2 * (split + 1); slot++) {
+			int fam = families[slot / (split + 1)], ext = slot % (split + 1);
+			struct pods_balancer *b;
+
+			if (!(fams >> fam & 1))
+				continue;
+			b = calloc(1, sizeof(*b));
 			uint16_t port = (uint16_t)atoi(cfg_child(p, "port"));
 			/* internal (or all): cluster IPs; external (or all): the rest */
 			int internal = !split || !ext, external = !split || ext;
@@ -206,9 +256,8 @@ static int build_balancers(const struct lyd_node *svc, const struct pods_node *n
 			}
 			out[n++] = b;
 			*n_out = n;
-			snprintf(b->key, sizeof(b->key), "%s/%s/%s/%s/%s", ns, name,
-				 cfg_child(p, "port"), proto,
-				 split ? (ext ? "external" : "internal") : "all");
+			balancer_key(b->key, ns, name, cfg_child(p, "port"), proto,
+				     split ? (ext ? "external" : "internal") : "all", fam);
 			b->proto = !strcmp(proto, "udp") ? IPPROTO_UDP_ : IPPROTO_TCP_;
 			for (const struct lyd_node *a = lyd_child(svc); a; a = a->next) {
 				const char *kind = a->schema->name;
@@ -217,6 +266,7 @@ static int build_balancers(const struct lyd_node *svc, const struct pods_node *n
 							   !strcmp(kind, "load-balancer-ip"));
 
 				if ((cluster || outside) &&
+				    !strchr(lyd_get_value(a), ':') == (fam == CUBE_AF_INET) &&
 				    add_front(b, lyd_get_value(a), port, outside))
 					return cn_fail(err, CN_ERR_INVALID_VALUE, where,
 						       "too many addresses");
@@ -228,8 +278,8 @@ static int build_balancers(const struct lyd_node *svc, const struct pods_node *n
 				k = &b->fronts[b->n_fronts++];
 
 				memset(k, 0, sizeof(*k));
-				k->vip = node->addr;
-				k->family = CUBE_AF_INET;
+				k->vip = fam == CUBE_AF_INET6 ? node->addr6 : node->addr;
+				k->family = (uint8_t)fam;
 				k->port = htons((uint16_t)atoi(np));
 				k->proto = b->proto;
 				b->node_port = (uint16_t)atoi(np);
@@ -238,7 +288,7 @@ static int build_balancers(const struct lyd_node *svc, const struct pods_node *n
 				b->health_check_port = (uint16_t)atoi(hc);
 				hc = NULL;
 			}
-			if (pick_endpoints(svc, p, local, b))
+			if (pick_endpoints(svc, p, local, fam, b))
 				return cn_fail(err, CN_ERR_OPERATION_FAILED, where,
 					       "out of memory");
 			b->flags = affinity ? MAGLEV_SVC_F_AFFINITY : 0;
@@ -507,21 +557,25 @@ static int plan_service(void *arg, const struct lyd_node *now, const struct lyd_
 	return rc;
 }
 
-/* A new node address moves every node port's frontend. */
+/* A new node address moves every node port's frontend of its family. */
 static int plan_node_ports(const struct pods_node *node, struct cn_error *err)
 {
 	for (uint32_t id = 0; id < PODS_MAX_BALANCERS; id++) {
 		struct pods_balancer *b = committed(id), *copy;
+		int v6;
 
 		if (!b || !b->node_port || change_of(id))
 			continue;
-		if (!node->have_addr) {
+		/* One family a balancer; its node port's among its frontends. */
+		v6 = b->fronts[0].family == CUBE_AF_INET6;
+		if (v6 ? !node->have_addr6 : !node->have_addr) {
 			int svc_len = (int)(strchr(strchr(b->key, '/') + 1, '/') - b->key);
 
 			return cn_fail(err, CN_ERR_INVALID_VALUE, NODE,
-				       "service %.*s has a NodePort but the node has no address "
-				       "(set node/address or node/uplink)",
-				       svc_len, b->key);
+				       "service %.*s has %s NodePort but the node has no %saddress "
+				       "(set node/%s or node/uplink)",
+				       svc_len, b->key, v6 ? "an IPv6" : "a", v6 ? "IPv6 " : "",
+				       v6 ? "address6" : "address");
 		}
 		copy = malloc(sizeof(*copy));
 		if (!copy || !(copy->eps = NULL, *copy = *b,
@@ -532,8 +586,9 @@ static int plan_node_ports(const struct pods_node *node, struct cn_error *err)
 		memcpy(copy->eps, b->eps, b->n_eps * sizeof(*b->eps));
 		for (uint32_t f = 0; f < copy->n_fronts; f++)
 			if (copy->fronts[f].port == htons(b->node_port) &&
-			    !memcmp(&copy->fronts[f].vip, &pods.node.addr, sizeof(pods.node.addr)))
-				copy->fronts[f].vip = node->addr;
+			    !memcmp(&copy->fronts[f].vip, v6 ? &pods.node.addr6 : &pods.node.addr,
+				    sizeof(pods.node.addr)))
+				copy->fronts[f].vip = v6 ? node->addr6 : node->addr;
 		if (add_change(id, copy, 0))
 			return cn_fail(err, CN_ERR_OPERATION_FAILED, NODE, "out of memory");
 	}
@@ -636,7 +691,9 @@ int pods_balancers_plan(const struct ds_change *c, struct cn_error *err)
 		return -1;
 	if (pods.node_changed &&
 	    (x.node->have_addr != pods.node.have_addr ||
-	     memcmp(&x.node->addr, &pods.node.addr, sizeof(pods.node.addr))) &&
+	     memcmp(&x.node->addr, &pods.node.addr, sizeof(pods.node.addr)) ||
+	     x.node->have_addr6 != pods.node.have_addr6 ||
+	     memcmp(&x.node->addr6, &pods.node.addr6, sizeof(pods.node.addr6))) &&
 	    plan_node_ports(x.node, err))
 		return -1;
 	if (check_unique(err))

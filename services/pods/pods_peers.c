@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * The cluster's other nodes (cubenet-pods:peers). Each peer's pod ranges
- * are routes in the node chain's router: out of the uplink with the
- * peer's address as next hop (native routing), or out of the router's
- * tunnel port into node:tunnel, which gives the packet the tunnel key
- * (the peer's address, the VNI) and sends it to the VXLAN device; in
- * vxlan mode the peer's address is routed there too, so no pod address
+ * The cluster's other nodes (cubenet-pods:peers). Each peer's pod ranges,
+ * IPv4 and IPv6, are routes in the node chain's router: out of the uplink
+ * with the peer's address of the range's family as next hop (native
+ * routing), or out of the router's tunnel port into node:tunnel, which
+ * gives the packet the tunnel key (the peer's IPv4 address whatever the
+ * packet's family, the VNI) and sends it to the VXLAN device; in vxlan
+ * mode the peer's addresses are routed there too, so no pod address
  * crosses the underlay bare. What the device decapsulates enters the node
  * chain on its TC ingress. The node's own traffic to a peer's pods takes
  * the same way, through the host device. Pod traffic to a peer's address
@@ -35,11 +36,10 @@
 
 struct peer {
 	char name[254];
-	union cube_addr addr; /* IPv4 */
-	struct {
-		union cube_addr prefix;
-		uint32_t len;
-	} cidrs[PODS_PEER_CIDRS];
+	union cube_addr addr;  /* IPv4 */
+	union cube_addr addr6; /* IPv6, if have_addr6 */
+	int have_addr6;
+	struct pods_prefix cidrs[PODS_PEER_CIDRS];
 	uint32_t n_cidrs;
 	int changing; /* the change in flight replaces or removes it */
 };
@@ -53,14 +53,13 @@ static struct {
 	struct peer **all;
 	size_t n, cap;
 	struct str_map index; /* name -> position in all */
-	uint32_t n_routes;
-	int overlay; /* the tunnel port is programmed */
+	int overlay;	      /* the tunnel port is programmed */
 
 	/* The change in flight. */
 	struct peer_change *changes;
 	size_t n_changes, cap_changes;
 	size_t next_n;
-	uint32_t next_routes;
+	int next_ipv6; /* some peer of the change's result has an IPv6 range */
 } peers;
 
 /* ---- config -> peers ---- */
@@ -75,87 +74,119 @@ static struct peer *committed(const char *name)
 static struct peer *peer_from(const struct lyd_node *n)
 {
 	struct peer *p = calloc(1, sizeof(*p));
+	const char *v;
 	int fam = 0;
 
 	if (!p)
 		return NULL;
 	snprintf(p->name, sizeof(p->name), "%s", cfg_child(n, "name"));
 	cfg_parse_addr(cfg_child(n, "address"), &fam, &p->addr);
+	if ((v = cfg_child(n, "address6")))
+		p->have_addr6 = !cfg_parse_addr(v, &fam, &p->addr6);
 	for (const struct lyd_node *c = lyd_child(n); c; c = c->next) {
-		uint32_t len = 0;
+		struct pods_prefix *cidr = &p->cidrs[p->n_cidrs];
 
 		if (strcmp(c->schema->name, "pod-cidr") || p->n_cidrs == PODS_PEER_CIDRS)
 			continue;
-		if (!cfg_parse_prefix(lyd_get_value(c), &fam, &p->cidrs[p->n_cidrs].prefix, &len))
-			p->cidrs[p->n_cidrs++].len = len;
+		if (!cfg_parse_prefix(lyd_get_value(c), &cidr->family, &cidr->prefix, &cidr->len))
+			p->n_cidrs++;
 	}
 	return p;
 }
 
-/* Routes a peer takes in the router: its ranges, and in vxlan mode its
- * address. */
-static uint32_t routes_of(const struct peer *p, const struct pods_node *node)
-{
-	return p->n_cidrs + (node->tunnel.native ? 0 : 1);
-}
-
 /* ---- plan ---- */
 
-static uint32_t mask4(uint32_t len)
+static const char *text_of(int family, const union cube_addr *a, char *out)
 {
-	return len ? htonl(~0u << (32 - len)) : 0;
+	return inet_ntop(family == CUBE_AF_INET6 ? AF_INET6 : AF_INET, a->bytes, out,
+			 INET6_ADDRSTRLEN);
 }
 
-static int overlap4(uint32_t a, uint32_t alen, uint32_t b, uint32_t blen)
+/* The peer's address of family, or NULL. */
+static const union cube_addr *addr_of(const struct peer *p, int family)
 {
-	uint32_t m = mask4(alen < blen ? alen : blen);
-
-	return (a & m) == (b & m);
-}
-
-static int holds4(uint32_t prefix, uint32_t len, uint32_t addr)
-{
-	return (addr & mask4(len)) == prefix;
-}
-
-static const char *text4(const union cube_addr *a, char *out)
-{
-	return inet_ntop(AF_INET, &a->ip4, out, INET_ADDRSTRLEN);
+	return family == CUBE_AF_INET ? &p->addr : p->have_addr6 ? &p->addr6 : NULL;
 }
 
 #define PEER_PATH "peers/peer[name='%s']"
 
+/* One route a peer takes in the router: a pod range (the host device
+ * routes it too) or, in vxlan mode, one of the peer's own addresses. */
+struct peer_route {
+	struct pods_prefix dst;
+	struct router_route val;
+	int pod_range;
+};
+
+#define PEER_ROUTES (PODS_PEER_CIDRS + 2)
+
+/* The routes p takes under node; n of them. IPv4 goes to the peer's
+ * address, natively or through the tunnel; IPv6 natively to its IPv6
+ * address, or through the tunnel to its IPv4 one. */
+static uint32_t route_entries(const struct peer *p, const struct pods_node *node,
+			      struct peer_route *out)
+{
+	uint32_t port = node->tunnel.native ? PODS_ROUTER_PORT_UPLINK : PODS_ROUTER_PORT_TUNNEL;
+	struct router_route via4 = {
+	    .nexthop = p->addr, .port = port, .flags = ROUTER_ROUTE_F_GATEWAY};
+	struct router_route via6 = via4;
+	uint32_t n = 0;
+
+	if (node->tunnel.native)
+		via6.nexthop = p->addr6;
+	else
+		via6.flags |= ROUTER_ROUTE_F_NEXTHOP_INET;
+	for (uint32_t i = 0; i < p->n_cidrs; i++)
+		out[n++] = (struct peer_route){p->cidrs[i],
+					       p->cidrs[i].family == CUBE_AF_INET ? via4 : via6, 1};
+	if (!node->tunnel.native) {
+		out[n++] = (struct peer_route){{p->addr, 32, CUBE_AF_INET}, via4, 0};
+		if (p->have_addr6)
+			out[n++] = (struct peer_route){{p->addr6, 128, CUBE_AF_INET6}, via6, 0};
+	}
+	return n;
+}
+
 /* p against the node and against q, another peer of the change's result. */
 static int check_pair(const struct peer *p, const struct peer *q, struct cn_error *err)
 {
-	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
 
 	if (p->addr.ip4 == q->addr.ip4)
 		return cn_fail(err, CN_ERR_INVALID_VALUE, PEERS,
 			       PEER_PATH ": address %s is peer %s's already", p->name,
-			       text4(&p->addr, a), q->name);
+			       text_of(CUBE_AF_INET, &p->addr, a), q->name);
+	if (p->have_addr6 && q->have_addr6 && !memcmp(&p->addr6, &q->addr6, sizeof(p->addr6)))
+		return cn_fail(err, CN_ERR_INVALID_VALUE, PEERS,
+			       PEER_PATH ": address6 %s is peer %s's already", p->name,
+			       text_of(CUBE_AF_INET6, &p->addr6, a), q->name);
 	for (uint32_t i = 0; i < p->n_cidrs; i++) {
-		uint32_t pp = p->cidrs[i].prefix.ip4, pl = p->cidrs[i].len;
+		const struct pods_prefix *pc = &p->cidrs[i];
+		const union cube_addr *qa = addr_of(q, pc->family);
 
-		if (holds4(pp, pl, q->addr.ip4))
+		if (qa && prefix_holds(pc, pc->family, qa))
 			return cn_fail(err, CN_ERR_INVALID_VALUE, PEERS,
 				       PEER_PATH ": pod-cidr %s/%u holds peer %s's address %s",
-				       p->name, text4(&p->cidrs[i].prefix, a), pl, q->name,
-				       text4(&q->addr, b));
+				       p->name, text_of(pc->family, &pc->prefix, a), pc->len,
+				       q->name, text_of(pc->family, qa, b));
 		for (uint32_t j = 0; j < q->n_cidrs; j++)
-			if (overlap4(pp, pl, q->cidrs[j].prefix.ip4, q->cidrs[j].len))
-				return cn_fail(err, CN_ERR_INVALID_VALUE, PEERS,
-					       PEER_PATH
-					       ": pod-cidr %s/%u overlaps peer %s's pod-cidr %s/%u",
-					       p->name, text4(&p->cidrs[i].prefix, a), pl, q->name,
-					       text4(&q->cidrs[j].prefix, b), q->cidrs[j].len);
+			if (prefixes_overlap(pc, &q->cidrs[j]))
+				return cn_fail(
+				    err, CN_ERR_INVALID_VALUE, PEERS,
+				    PEER_PATH ": pod-cidr %s/%u overlaps peer %s's pod-cidr %s/%u",
+				    p->name, text_of(pc->family, &pc->prefix, a), pc->len, q->name,
+				    text_of(pc->family, &q->cidrs[j].prefix, b), q->cidrs[j].len);
 	}
-	for (uint32_t j = 0; j < q->n_cidrs; j++)
-		if (holds4(q->cidrs[j].prefix.ip4, q->cidrs[j].len, p->addr.ip4))
+	for (uint32_t j = 0; j < q->n_cidrs; j++) {
+		const struct pods_prefix *qc = &q->cidrs[j];
+		const union cube_addr *pa = addr_of(p, qc->family);
+
+		if (pa && prefix_holds(qc, qc->family, pa))
 			return cn_fail(err, CN_ERR_INVALID_VALUE, PEERS,
 				       PEER_PATH ": address %s is in peer %s's pod-cidr %s/%u",
-				       p->name, text4(&p->addr, a), q->name,
-				       text4(&q->cidrs[j].prefix, b), q->cidrs[j].len);
+				       p->name, text_of(qc->family, pa, a), q->name,
+				       text_of(qc->family, &qc->prefix, b), qc->len);
+	}
 	return 0;
 }
 
@@ -168,12 +199,21 @@ static int unicast4(uint32_t addr)
 	return (a >> 24) != 0 && (a >> 24) != 127 && (a >> 29) != 7;
 }
 
+/* The same for IPv6: not unspecified or loopback (::/127), not multicast
+ * (ff00::/8), not link-local (fe80::/10: a next hop of no interface). */
+static int unicast6(const union cube_addr *a)
+{
+	static const uint8_t zero[15];
+
+	return memcmp(a->bytes, zero, sizeof(zero)) && a->bytes[0] != 0xff &&
+	       !(a->bytes[0] == 0xfe && (a->bytes[1] & 0xc0) == 0x80);
+}
+
 /* Whether the prefix lies inside one of the node's cluster ranges. */
-static int in_cluster(uint32_t prefix, uint32_t len, const struct pods_node *node)
+static int in_cluster(const struct pods_prefix *p, const struct pods_node *node)
 {
 	for (uint32_t i = 0; i < node->n_cidrs; i++)
-		if (node->cidrs[i].len <= len &&
-		    holds4(node->cidrs[i].prefix.ip4, node->cidrs[i].len, prefix))
+		if (prefix_within(p, &node->cidrs[i]))
 			return 1;
 	return 0;
 }
@@ -181,29 +221,41 @@ static int in_cluster(uint32_t prefix, uint32_t len, const struct pods_node *nod
 /* p on its own, and against the node. */
 static int check_node(const struct peer *p, const struct pods_node *node, struct cn_error *err)
 {
-	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
 
 	/* Such an address would have this node encapsulate to itself, or to
 	 * everyone. */
 	if (!unicast4(p->addr.ip4))
 		return cn_fail(err, CN_ERR_INVALID_VALUE, PEERS,
 			       PEER_PATH ": address %s is not a unicast address of another host",
-			       p->name, text4(&p->addr, a));
+			       p->name, text_of(CUBE_AF_INET, &p->addr, a));
+	if (p->have_addr6 && !unicast6(&p->addr6))
+		return cn_fail(err, CN_ERR_INVALID_VALUE, PEERS,
+			       PEER_PATH ": address6 %s is not a global unicast address of "
+					 "another host",
+			       p->name, text_of(CUBE_AF_INET6, &p->addr6, a));
 	for (uint32_t i = 0; i < p->n_cidrs; i++) {
-		uint32_t pp = p->cidrs[i].prefix.ip4, pl = p->cidrs[i].len;
+		const struct pods_prefix *pc = &p->cidrs[i];
+		const union cube_addr *own = addr_of(p, pc->family);
 
 		/* Its own address routed to it: packets to it would loop. */
-		if (holds4(pp, pl, p->addr.ip4))
+		if (own && prefix_holds(pc, pc->family, own))
 			return cn_fail(err, CN_ERR_INVALID_VALUE, PEERS,
 				       PEER_PATH ": pod-cidr %s/%u holds the peer's own address",
-				       p->name, text4(&p->cidrs[i].prefix, a), pl);
+				       p->name, text_of(pc->family, &pc->prefix, a), pc->len);
 		/* With the cluster's ranges known, a peer claims pods only
 		 * there, never a range of the outside world. */
-		if (node->n_cidrs && !in_cluster(pp, pl, node))
+		if (node->n_cidrs && !in_cluster(pc, node))
 			return cn_fail(err, CN_ERR_INVALID_VALUE, PEERS,
 				       PEER_PATH ": pod-cidr %s/%u is outside the cluster's ranges "
 						 "(node/masquerade/cluster-cidr)",
-				       p->name, text4(&p->cidrs[i].prefix, a), pl);
+				       p->name, text_of(pc->family, &pc->prefix, a), pc->len);
+		/* Natively routed, an IPv6 packet needs an IPv6 next hop. */
+		if (node->tunnel.native && pc->family == CUBE_AF_INET6 && !p->have_addr6)
+			return cn_fail(err, CN_ERR_INVALID_VALUE, PEERS,
+				       PEER_PATH ": native routing of pod-cidr %s/%u needs the "
+						 "peer's IPv6 address (address6)",
+				       p->name, text_of(pc->family, &pc->prefix, a), pc->len);
 	}
 
 	if (!node->have_addr)
@@ -217,13 +269,23 @@ static int check_node(const struct peer *p, const struct pods_node *node, struct
 	if (p->addr.ip4 == node->addr.ip4)
 		return cn_fail(err, CN_ERR_INVALID_VALUE, PEERS,
 			       PEER_PATH ": address %s is this node's", p->name,
-			       text4(&p->addr, a));
-	for (uint32_t i = 0; i < p->n_cidrs; i++)
-		if (holds4(p->cidrs[i].prefix.ip4, p->cidrs[i].len, node->addr.ip4))
+			       text_of(CUBE_AF_INET, &p->addr, a));
+	if (p->have_addr6 && node->have_addr6 && !memcmp(&p->addr6, &node->addr6, sizeof(p->addr6)))
+		return cn_fail(err, CN_ERR_INVALID_VALUE, PEERS,
+			       PEER_PATH ": address6 %s is this node's", p->name,
+			       text_of(CUBE_AF_INET6, &p->addr6, a));
+	for (uint32_t i = 0; i < p->n_cidrs; i++) {
+		const struct pods_prefix *pc = &p->cidrs[i];
+		const union cube_addr *mine = pc->family == CUBE_AF_INET ? &node->addr
+					      : node->have_addr6	 ? &node->addr6
+									 : NULL;
+
+		if (mine && prefix_holds(pc, pc->family, mine))
 			return cn_fail(err, CN_ERR_INVALID_VALUE, PEERS,
 				       PEER_PATH ": pod-cidr %s/%u holds this node's address %s",
-				       p->name, text4(&p->cidrs[i].prefix, a), p->cidrs[i].len,
-				       text4(&node->addr, b));
+				       p->name, text_of(pc->family, &pc->prefix, a), pc->len,
+				       text_of(pc->family, mine, b));
+	}
 	return 0;
 }
 
@@ -301,14 +363,17 @@ static int check_against(void *arg, const struct peer *q)
 struct node_ctx {
 	const struct pods_node *node;
 	struct cn_error *err;
-	uint32_t routes;
+	uint32_t routes[2]; /* IPv4, IPv6 */
 };
 
 static int check_one_node(void *arg, const struct peer *p)
 {
 	struct node_ctx *x = arg;
+	struct peer_route r[PEER_ROUTES];
+	uint32_t n = route_entries(p, x->node, r);
 
-	x->routes += routes_of(p, x->node);
+	for (uint32_t i = 0; i < n; i++)
+		x->routes[r[i].dst.family == CUBE_AF_INET6]++;
 	return check_node(p, x->node, x->err);
 }
 
@@ -317,7 +382,7 @@ static int overlay_next(void);
 int pods_peers_plan(const struct ds_change *c, struct cn_error *err)
 {
 	const struct pods_node *node = pods_next_node();
-	struct node_ctx all = {node, err, 0};
+	struct node_ctx all = {node, err, {0, 0}};
 
 	drop_changes();
 	if (cfg_each_change(c, PEERS "/peer", plan_peer, NULL, err))
@@ -340,11 +405,13 @@ int pods_peers_plan(const struct ds_change *c, struct cn_error *err)
 		return cn_fail(err, CN_ERR_INVALID_VALUE, NODE "/tunnel/port",
 			       "the VXLAN port cannot change while peers use the overlay: remove "
 			       "the peers first");
-	if (all.routes > ROUTER_MAX_ROUTES)
-		return cn_fail(err, CN_ERR_TOO_BIG, PEERS,
-			       "peers need %u routes; the node chain's router holds %u", all.routes,
-			       ROUTER_MAX_ROUTES);
-	peers.next_routes = all.routes;
+	for (int v6 = 0; v6 <= 1; v6++)
+		if (all.routes[v6] > ROUTER_MAX_ROUTES)
+			return cn_fail(err, CN_ERR_TOO_BIG, PEERS,
+				       "peers need %u IPv%d routes; the node chain's router holds "
+				       "%u",
+				       all.routes[v6], v6 ? 6 : 4, ROUTER_MAX_ROUTES);
+	peers.next_ipv6 = all.routes[1] > 0;
 	return 0;
 }
 
@@ -405,30 +472,71 @@ int pods_peers_compose(const struct service_builder *b, struct cn_error *err)
 
 struct write_ctx {
 	struct runtime *rt;
-	int routes, skips; /* the router's routes4, nat's masquerade exceptions */
-	int sources;	   /* the decapsulation check's tunnel_sources; -1: no overlay */
+	/* By family (0: IPv4, 1: IPv6): the router's routes, nat's
+	 * masquerade exceptions, the decapsulation check's sources (-1: no
+	 * overlay). */
+	int routes[2], skips[2], sources[2];
 	const struct pods_node *node;
 };
 
-/* The router keys and values a peer takes under node; n of them. */
-static uint32_t route_entries(const struct peer *p, const struct pods_node *node,
-			      struct router_lpm4_key *keys, struct router_route *values)
-{
-	struct router_route r = {.nexthop = p->addr,
-				 .port = node->tunnel.native ? PODS_ROUTER_PORT_UPLINK
-							     : PODS_ROUTER_PORT_TUNNEL,
-				 .flags = ROUTER_ROUTE_F_GATEWAY};
-	uint32_t n = 0;
+/* A route's key in the router's (and the sources') LPM map of its family. */
+union route_key {
+	struct router_lpm4_key k4;
+	struct router_lpm6_key k6;
+};
 
-	for (uint32_t i = 0; i < p->n_cidrs; i++) {
-		keys[n] = (struct router_lpm4_key){p->cidrs[i].len, p->cidrs[i].prefix.ip4};
-		values[n++] = r;
+static size_t route_key(const struct pods_prefix *dst, union route_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	if (dst->family == CUBE_AF_INET) {
+		k->k4 = (struct router_lpm4_key){dst->len, dst->prefix.ip4};
+		return sizeof(k->k4);
 	}
-	if (!node->tunnel.native) {
-		keys[n] = (struct router_lpm4_key){32, p->addr.ip4};
-		values[n++] = r;
-	}
-	return n;
+	k->k6.prefixlen = dst->len;
+	memcpy(k->k6.addr, dst->prefix.bytes, sizeof(k->k6.addr));
+	return sizeof(k->k6);
+}
+
+/* The peer's own address of family is no masquerade's: the skip entry. */
+static int write_skip(struct write_ctx *x, int family, const union cube_addr *a, int add)
+{
+	struct pods_prefix own = {*a, family == CUBE_AF_INET ? 32 : 128, family};
+	union route_key k; /* nat_dst_lpm*_key: the same layout */
+	size_t size = route_key(&own, &k);
+	uint32_t one = 1;
+	int fd = x->skips[family == CUBE_AF_INET6];
+
+	return add ? map_txn_update(&pods.txn, fd, &k, size, &one, sizeof(one))
+		   : map_txn_delete(&pods.txn, fd, &k, size, sizeof(one));
+}
+
+/* One route written (add) or removed, with its decapsulation source and
+ * its host-device route. */
+static int write_route(struct write_ctx *x, const struct peer *p, const struct pods_node *node,
+		       const struct peer_route *r, int add)
+{
+	int v6 = r->dst.family == CUBE_AF_INET6, e;
+	union route_key k;
+	size_t size = route_key(&r->dst, &k);
+	/* What the peer may send through the tunnel: what is routed to it
+	 * there. */
+	struct tunnel_source src = {p->addr.ip4};
+
+	e = add ? map_txn_update(&pods.txn, x->routes[v6], &k, size, &r->val, sizeof(r->val))
+		: map_txn_delete(&pods.txn, x->routes[v6], &k, size, sizeof(r->val));
+	if (!e && x->sources[v6] >= 0)
+		e = add ? map_txn_update(&pods.txn, x->sources[v6], &k, size, &src, sizeof(src))
+			: map_txn_delete(&pods.txn, x->sources[v6], &k, size, sizeof(src));
+	if (!e && node->host_device && r->pod_range)
+		e = host_device_prefix_route(HOST_DEVICE, &r->dst.prefix, r->dst.family,
+					     (int)r->dst.len, add);
+	return e;
+}
+
+static int same_dst(const struct pods_prefix *a, const struct pods_prefix *b)
+{
+	return a->family == b->family && a->len == b->len &&
+	       !memcmp(&a->prefix, &b->prefix, sizeof(a->prefix));
 }
 
 /* A change of several peers is written in two passes, every peer's
@@ -442,33 +550,24 @@ static int write_removals(struct write_ctx *x, const struct peer *was,
 			  const struct pods_node *was_node, const struct peer *now,
 			  const struct pods_node *now_node)
 {
-	struct router_lpm4_key old_keys[PODS_PEER_CIDRS + 1], new_keys[PODS_PEER_CIDRS + 1];
-	struct router_route old_vals[PODS_PEER_CIDRS + 1], new_vals[PODS_PEER_CIDRS + 1];
-	uint32_t n_old = was ? route_entries(was, was_node, old_keys, old_vals) : 0;
-	uint32_t n_new = now ? route_entries(now, now_node, new_keys, new_vals) : 0, one = 1;
+	struct peer_route old[PEER_ROUTES], new[PEER_ROUTES];
+	uint32_t n_old = was ? route_entries(was, was_node, old) : 0;
+	uint32_t n_new = now ? route_entries(now, now_node, new) : 0;
 	int e = 0;
 
 	for (uint32_t i = 0; i < n_old && !e; i++) {
 		int kept = 0;
 
 		for (uint32_t j = 0; j < n_new; j++)
-			kept |= !memcmp(&old_keys[i], &new_keys[j], sizeof(old_keys[i]));
-		if (kept)
-			continue;
-		e = map_txn_delete(&pods.txn, x->routes, &old_keys[i], sizeof(old_keys[i]),
-				   sizeof(old_vals[i]));
-		if (!e && x->sources >= 0)
-			e = map_txn_delete(&pods.txn, x->sources, &old_keys[i], sizeof(old_keys[i]),
-					   sizeof(struct tunnel_source));
-		if (!e && was_node->host_device && i < was->n_cidrs)
-			e = host_device_prefix_route(HOST_DEVICE, &was->cidrs[i].prefix,
-						     CUBE_AF_INET, (int)old_keys[i].prefixlen, 0);
+			kept |= same_dst(&old[i].dst, &new[j].dst);
+		if (!kept)
+			e = write_route(x, was, was_node, &old[i], 0);
 	}
-	if (!e && was && (!now || now->addr.ip4 != was->addr.ip4)) {
-		struct nat_dst_lpm4_key s = {32, was->addr.ip4};
-
-		e = map_txn_delete(&pods.txn, x->skips, &s, sizeof(s), sizeof(one));
-	}
+	if (!e && was && (!now || now->addr.ip4 != was->addr.ip4))
+		e = write_skip(x, CUBE_AF_INET, &was->addr, 0);
+	if (!e && was && was->have_addr6 &&
+	    (!now || !now->have_addr6 || memcmp(&now->addr6, &was->addr6, sizeof(was->addr6))))
+		e = write_skip(x, CUBE_AF_INET6, &was->addr6, 0);
 	return e;
 }
 
@@ -476,31 +575,16 @@ static int write_removals(struct write_ctx *x, const struct peer *was,
 static int write_additions(struct write_ctx *x, const struct peer *now,
 			   const struct pods_node *now_node)
 {
-	struct router_lpm4_key keys[PODS_PEER_CIDRS + 1];
-	struct router_route vals[PODS_PEER_CIDRS + 1];
-	uint32_t n = now ? route_entries(now, now_node, keys, vals) : 0, one = 1;
+	struct peer_route r[PEER_ROUTES];
+	uint32_t n = now ? route_entries(now, now_node, r) : 0;
 	int e = 0;
 
-	for (uint32_t j = 0; j < n && !e; j++) {
-		e = map_txn_update(&pods.txn, x->routes, &keys[j], sizeof(keys[j]), &vals[j],
-				   sizeof(vals[j]));
-		/* What the peer may send through the tunnel: what is routed
-		 * to it there. */
-		if (!e && x->sources >= 0) {
-			struct tunnel_source src = {now->addr.ip4};
-
-			e = map_txn_update(&pods.txn, x->sources, &keys[j], sizeof(keys[j]), &src,
-					   sizeof(src));
-		}
-		if (!e && now_node->host_device && j < now->n_cidrs)
-			e = host_device_prefix_route(HOST_DEVICE, &now->cidrs[j].prefix,
-						     CUBE_AF_INET, (int)keys[j].prefixlen, 1);
-	}
-	if (!e && now) {
-		struct nat_dst_lpm4_key s = {32, now->addr.ip4};
-
-		e = map_txn_update(&pods.txn, x->skips, &s, sizeof(s), &one, sizeof(one));
-	}
+	for (uint32_t j = 0; j < n && !e; j++)
+		e = write_route(x, now, now_node, &r[j], 1);
+	if (!e && now)
+		e = write_skip(x, CUBE_AF_INET, &now->addr, 1);
+	if (!e && now && now->have_addr6)
+		e = write_skip(x, CUBE_AF_INET6, &now->addr6, 1);
 	return e;
 }
 
@@ -565,6 +649,8 @@ static void node_forwards(const struct pods_node *node)
 	if (!peers.next_n)
 		return;
 	netdev_sysctl("ipv4/ip_forward", "1");
+	if (peers.next_ipv6)
+		netdev_sysctl("ipv6/conf/all/forwarding", "1");
 	if (!node->tunnel.native || !node->uplink[0])
 		return;
 	snprintf(path, sizeof(path), "ipv4/conf/%s/accept_local", node->uplink);
@@ -573,19 +659,25 @@ static void node_forwards(const struct pods_node *node)
 
 int pods_peers_apply(struct runtime *rt, const struct ds_change *c, int full, struct cn_error *err)
 {
-	struct write_ctx x = {rt, -1, -1, -1, pods_next_node()};
+	struct write_ctx x = {rt, {-1, -1}, {-1, -1}, {-1, -1}, pods_next_node()};
+	struct cube *router = rt_cube(rt, pods_stage_names[STAGE_ROUTER]);
+	struct cube *nat = rt_cube(rt, pods_stage_names[STAGE_NAT]);
 	struct cube *decap;
 	int e = 0;
 
 	(void)c;
-	if (!rt_cube(rt, pods_stage_names[STAGE_ROUTER]) || !overlay_next())
+	if (!router || !overlay_next())
 		netdev_delete(TUNNEL_DEVICE); /* no chain or no overlay: no device */
-	if (!rt_cube(rt, pods_stage_names[STAGE_ROUTER]))
+	if (!router)
 		return 0;
-	x.routes = cube_map_fd(rt_cube(rt, pods_stage_names[STAGE_ROUTER]), "router_routes4");
-	x.skips = cube_map_fd(rt_cube(rt, pods_stage_names[STAGE_NAT]), "nat_snat_skip4");
-	if ((decap = rt_cube(rt, PODS_DECAP_CHECK)))
-		x.sources = cube_map_fd(decap, "tunnel_sources");
+	x.routes[0] = cube_map_fd(router, "router_routes4");
+	x.routes[1] = cube_map_fd(router, "router_routes6");
+	x.skips[0] = cube_map_fd(nat, "nat_snat_skip4");
+	x.skips[1] = cube_map_fd(nat, "nat_snat_skip6");
+	if ((decap = rt_cube(rt, PODS_DECAP_CHECK))) {
+		x.sources[0] = cube_map_fd(decap, "tunnel_sources");
+		x.sources[1] = cube_map_fd(decap, "tunnel_sources6");
+	}
 	if (full || pods.node_changed || peers.overlay != overlay_next())
 		e = write_ports(&x, x.node);
 	node_forwards(x.node);
@@ -655,12 +747,10 @@ void pods_peers_commit(void)
 	}
 	peers.n_changes = 0;
 	peers.next_n = peers.n;
-	peers.n_routes = peers.next_routes;
 	peers.overlay = overlay_next();
 }
 
 void pods_peers_abort(void)
 {
 	drop_changes();
-	peers.next_routes = peers.n_routes;
 }

@@ -112,6 +112,10 @@ static void node_from(const struct lyd_node *config, struct pods_node *node)
 		node->have_addr = !cfg_parse_addr(v, &fam, &node->addr);
 	else if (node->uplink[0])
 		node->have_addr = !netdev_addr(node->uplink, CUBE_AF_INET, &node->addr);
+	if ((v = cfg_leaf(n, "address6")))
+		node->have_addr6 = !cfg_parse_addr(v, &fam, &node->addr6);
+	else if (node->uplink[0])
+		node->have_addr6 = !netdev_addr(node->uplink, CUBE_AF_INET6, &node->addr6);
 	node->host_device = !strcmp(cfg_leaf(n, "host-device") ?: "", "true");
 	node->tunnel.native = !strcmp(cfg_leaf(n, "tunnel/mode") ?: "", "native");
 	node->tunnel.vni = (uint32_t)strtoul(cfg_leaf(n, "tunnel/vni") ?: "1", NULL, 10);
@@ -119,11 +123,13 @@ static void node_from(const struct lyd_node *config, struct pods_node *node)
 	node->host_clients = !strcmp(cfg_leaf(n, "host-clients") ?: "", "true");
 	if (!lyd_find_xpath(n, "masquerade/cluster-cidr", &cidrs)) {
 		for (uint32_t i = 0; i < cidrs->count && node->n_cidrs < 64; i++) {
-			uint32_t plen = 0;
+			struct pods_prefix *p = &node->cidrs[node->n_cidrs];
 
-			if (!cfg_parse_prefix(lyd_get_value(cidrs->dnodes[i]), &fam,
-					      &node->cidrs[node->n_cidrs].prefix, &plen))
-				node->cidrs[node->n_cidrs++].len = plen;
+			if (cfg_parse_prefix(lyd_get_value(cidrs->dnodes[i]), &p->family,
+					     &p->prefix, &p->len))
+				continue;
+			node->n_cidrs++;
+			node->n_cidrs6 += p->family == CUBE_AF_INET6;
 		}
 		ly_set_free(cidrs, NULL);
 	}
@@ -182,9 +188,13 @@ int pods_pods_plan(const struct ds_change *c, struct cn_error *err)
 	pods.node_changed = c->restore || memcmp(&pods.next_node, &pods.node, sizeof(pods.node));
 	if (cfg_each_change(c, PODS "/pod", plan_pod, NULL, err))
 		return -1;
-	if (pods.next_node.n_cidrs && !pods.next_node.have_addr)
+	if (pods.next_node.n_cidrs > pods.next_node.n_cidrs6 && !pods.next_node.have_addr)
 		return cn_fail(err, CN_ERR_INVALID_VALUE, NODE,
 			       "masquerade needs the node's address (node/address or node/uplink)");
+	if (pods.next_node.n_cidrs6 && !pods.next_node.have_addr6)
+		return cn_fail(err, CN_ERR_INVALID_VALUE, NODE,
+			       "masquerade of IPv6 ranges needs the node's IPv6 address "
+			       "(node/address6, or a global IPv6 address on node/uplink)");
 	return 0;
 }
 
@@ -314,43 +324,60 @@ static int write_hostports(struct runtime *rt, const struct pods_pod *was,
 	return e;
 }
 
+/* One masquerade entry of a family: the SNAT rule (rule_size, rule NULL
+ * for none) or the exception (a destination prefix), added or removed. */
+static int masq_entry(struct runtime *rt, int family, int skip, const struct pods_prefix *p,
+		      const struct nat_snat_target *rule, int add)
+{
+	const char *map = family == CUBE_AF_INET ? (skip ? "nat_snat_skip4" : "nat_snat4")
+						 : (skip ? "nat_snat_skip6" : "nat_snat6");
+	struct nat_snat_lpm6_key k6 = {.prefixlen = p->len};
+	struct nat_snat_lpm4_key k4 = {p->len, p->prefix.ip4};
+	uint32_t one = 1;
+	const void *key = family == CUBE_AF_INET ? (const void *)&k4 : (const void *)&k6;
+	size_t key_size = family == CUBE_AF_INET ? sizeof(k4) : sizeof(k6);
+	const void *value = skip ? (const void *)&one : (const void *)rule;
+	size_t value_size = skip ? sizeof(one) : sizeof(*rule);
+	int fd = fd_of(rt, STAGE_NAT, map);
+
+	/* The skip keys have the rules' layout: prefix length, address. */
+	memcpy(k6.saddr, p->prefix.bytes, sizeof(k6.saddr));
+	return add ? map_txn_update(&pods.txn, fd, key, key_size, value, value_size)
+		   : map_txn_delete(&pods.txn, fd, key, key_size, value_size);
+}
+
+/* The node's masquerade entries, removed (add 0) or written: SNAT from
+ * each cluster range to the node's address of its family, except to the
+ * cluster's ranges and to the node's addresses. */
+static int node_masquerade(struct runtime *rt, const struct pods_node *node, int add)
+{
+	struct nat_snat_target t4 = {.addr = node->addr, .flags = NAT_SNAT_F_MASQUERADE};
+	struct nat_snat_target t6 = {.addr = node->addr6, .flags = NAT_SNAT_F_MASQUERADE};
+	struct pods_prefix own4 = {node->addr, 32, CUBE_AF_INET};
+	struct pods_prefix own6 = {node->addr6, 128, CUBE_AF_INET6};
+	int e = 0;
+
+	for (uint32_t i = 0; i < node->n_cidrs && !e; i++) {
+		const struct pods_prefix *c = &node->cidrs[i];
+
+		e = masq_entry(rt, c->family, 0, c, c->family == CUBE_AF_INET ? &t4 : &t6, add);
+		if (!e)
+			e = masq_entry(rt, c->family, 1, c, NULL, add);
+	}
+	if (!e && node->n_cidrs > node->n_cidrs6 && node->have_addr)
+		e = masq_entry(rt, CUBE_AF_INET, 1, &own4, NULL, add);
+	if (!e && node->n_cidrs6 && node->have_addr6)
+		e = masq_entry(rt, CUBE_AF_INET6, 1, &own6, NULL, add);
+	return e;
+}
+
 /* SNAT from the cluster's ranges to anywhere but them and the node. */
 static int write_masquerade(struct runtime *rt, const struct pods_node *was,
 			    const struct pods_node *now)
 {
-	int rules = fd_of(rt, STAGE_NAT, "nat_snat4"),
-	    skips = fd_of(rt, STAGE_NAT, "nat_snat_skip4");
-	uint32_t one = 1;
-	int e = 0;
+	int e = was ? node_masquerade(rt, was, 0) : 0;
 
-	for (uint32_t i = 0; was && i < was->n_cidrs && !e; i++) {
-		struct nat_snat_lpm4_key r = {was->cidrs[i].len, was->cidrs[i].prefix.ip4};
-		struct nat_dst_lpm4_key s = {was->cidrs[i].len, was->cidrs[i].prefix.ip4};
-
-		e = map_txn_delete(&pods.txn, rules, &r, sizeof(r), sizeof(struct nat_snat_target));
-		if (!e)
-			e = map_txn_delete(&pods.txn, skips, &s, sizeof(s), sizeof(one));
-	}
-	if (!e && was && was->n_cidrs && was->have_addr) {
-		struct nat_dst_lpm4_key s = {32, was->addr.ip4};
-
-		e = map_txn_delete(&pods.txn, skips, &s, sizeof(s), sizeof(one));
-	}
-	for (uint32_t i = 0; now->n_cidrs && i < now->n_cidrs && !e; i++) {
-		struct nat_snat_lpm4_key r = {now->cidrs[i].len, now->cidrs[i].prefix.ip4};
-		struct nat_dst_lpm4_key s = {now->cidrs[i].len, now->cidrs[i].prefix.ip4};
-		struct nat_snat_target t = {.addr = now->addr, .flags = NAT_SNAT_F_MASQUERADE};
-
-		e = map_txn_update(&pods.txn, rules, &r, sizeof(r), &t, sizeof(t));
-		if (!e)
-			e = map_txn_update(&pods.txn, skips, &s, sizeof(s), &one, sizeof(one));
-	}
-	if (!e && now->n_cidrs) {
-		struct nat_dst_lpm4_key s = {32, now->addr.ip4};
-
-		e = map_txn_update(&pods.txn, skips, &s, sizeof(s), &one, sizeof(one));
-	}
-	return e;
+	return e ? e : node_masquerade(rt, now, 1);
 }
 
 /* A pod reaching its own service is DNATed to itself: its source becomes
@@ -365,6 +392,8 @@ static int write_nat_cfg(struct runtime *rt, const struct pods_node *node)
 		cfg.hairpin4 = node->addr;
 	else
 		inet_pton(AF_INET, PODS_HAIRPIN_FALLBACK, &cfg.hairpin4.ip4);
+	if (node->have_addr6)
+		cfg.hairpin6 = node->addr6;
 	return map_txn_update(&pods.txn, fd_of(rt, STAGE_NAT, "nat_cfg"), &zero, sizeof(zero), &cfg,
 			      sizeof(cfg));
 }

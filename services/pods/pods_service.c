@@ -141,14 +141,15 @@ static int pods_compose(struct runtime *rt, const struct lyd_node *config,
 								      sizeof(pods.node.cidrs[0])));
 	const struct service_map_size nat[] = {{"nat_backends", sizes.backends},
 					       {"nat_backend_stats", sizes.backends},
-					       {"nat_snat_skip4", sizes.skips}};
+					       {"nat_snat_skip4", sizes.skips},
+					       {"nat_snat_skip6", sizes.skips}};
 
 	if (b->cube(b->arg, st[STAGE_PARSER], "parser", CUBE_HOOK_TC, NULL, 0, err) ||
 	    b->cube(b->arg, st[STAGE_CLASSIFIER], "classifier", CUBE_HOOK_TC, classifier, 1, err) ||
 	    b->set_const(b->arg, st[STAGE_CLASSIFIER], "classifier_miss", CLASSIFIER_MISS_PORT,
 			 err) ||
 	    b->cube(b->arg, st[STAGE_MAGLEV], "maglev", CUBE_HOOK_TC, maglev, 6, err) ||
-	    b->cube(b->arg, st[STAGE_NAT], "nat", CUBE_HOOK_TC, nat, 3, err) ||
+	    b->cube(b->arg, st[STAGE_NAT], "nat", CUBE_HOOK_TC, nat, 4, err) ||
 	    b->cube(b->arg, st[STAGE_ROUTER], "router", CUBE_HOOK_TC, NULL, 0, err) ||
 	    b->set_const(b->arg, st[STAGE_ROUTER], "router_unrouted", ROUTER_UNROUTED_PASS, err) ||
 	    b->set_const(b->arg, st[STAGE_ROUTER], "router_with_hosts", 1, err) ||

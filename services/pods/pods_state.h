@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include "id_pool.h"
 #include "maglev_store.h"
+#include "prefix.h"
 #include "map_txn.h"
 #include "str_map.h"
 #include "service.h"
@@ -111,13 +112,12 @@ struct pods_node {
 	char uplink[16];
 	union cube_addr addr; /* NodePorts and masquerading */
 	int have_addr;
+	union cube_addr addr6; /* the same, IPv6 */
+	int have_addr6;
 	int host_device;
 	int host_clients; /* the socket-level balancer for the node's own sockets */
-	struct {
-		union cube_addr prefix;
-		uint32_t len;
-	} cidrs[64];
-	uint32_t n_cidrs;
+	struct pods_prefix cidrs[64]; /* the cluster's ranges, masquerade/cluster-cidr */
+	uint32_t n_cidrs, n_cidrs6; /* of them, n_cidrs6 IPv6 */
 	uint32_t node_port_min, node_port_max;
 	struct {
 		int native; /* else the VXLAN overlay */
