@@ -272,6 +272,42 @@ class DualStackTest(DualStackNode):
         self.assertEqual([(n["lladdr"], n["state"]) for n in neigh],
                          [(self.ip6(a, "link", "show", "eth0")[0]["address"], ["PERMANENT"])])
 
+    def test_ipam_answers_no_pod_can_use_are_refused(self):
+        """Whatever IPAM answers for the pod's address and its gateway, one
+        the node cannot route or the pod cannot reach on its link is the
+        spec's error and nothing is left behind: no address held, no veth,
+        no IPv6 address or route on the node, no interface in the pod."""
+        a = self.pod()
+        conf = self.conf(ipam=dict(self.conf()["ipam"], type="fake-ipam"))
+        for mode, words in (
+                ("set:6:gateway:{addr}", "ips[1].gateway fd00:245::"),
+                ("set:6:gateway:{addr}", "is the pod's own address"),
+                ("set:6:gateway:fe80::1", "ips[1].gateway fe80::1 is link-local"),
+                ("set:6:gateway:ff02::2", "ips[1].gateway ff02::2 is a multicast address"),
+                ("set:6:gateway:::", "ips[1].gateway :: is unspecified"),
+                ("set:6:gateway:::1", "ips[1].gateway ::1 is the loopback address"),
+                ("set:6:gateway:::ffff:10.245.0.1", "is an IPv4-mapped address"),
+                ("set:6:gateway:fd00:999::1",
+                 "ips[1].gateway fd00:999::1 is outside the address's prefix"),
+                ("set:6:address:{addr}/128", "ips[1].gateway fd00:245::1 is outside"),
+                ("set:6:address:{addr}/0", "/0 has no prefix a node can route"),
+                ("set:6:address:fe80::2/64", "ips[1].address fe80::2/64 is link-local"),
+                ("set:6:address:ff05::2/64", "ips[1].address ff05::2/64 is a multicast"),
+                ("set:4:gateway:{addr}", "is the pod's own address"),
+                ("set:4:gateway:10.99.0.1", "ips[0].gateway 10.99.0.1 is outside"),
+                ("set:4:gateway:224.0.0.1", "ips[0].gateway 224.0.0.1 is a multicast"),
+                ("set:4:address:127.0.0.2/8", "ips[0].address 127.0.0.2/8 is a loopback")):
+            with self.subTest(mode=mode):
+                self.assertCniError(self.cni("ADD", conf, netns=a, env=self.fake_ipam(mode)),
+                                    5, words)
+                self.assertNothingMade(a)
+                self.assertEqual(self.node_ipv6(), ([], []))
+        rc, res = self.cni("ADD", conf, netns=a, env=self.fake_ipam())
+        self.assertEqual(rc, 0, res)
+        self.assertEqual(self.cni("DEL", conf, netns=a, env=self.fake_ipam()), (0, None))
+        self.assertNothingMade(a)
+        self.assertEqual(self.node_ipv6(), ([], []))
+
     def node_source(self, dst):
         """The source address the node's kernel picks for dst."""
         out = json.loads(sh("ip", "-n", self.node, "-6", "-j", "route", "get", dst).stdout)
