@@ -426,6 +426,78 @@ static int has_addr(struct nl_cache *addrs, int ifindex, const char *cidr)
 	return found;
 }
 
+/* A route to cidr (exactly) out of ifindex, in any table. */
+static int has_route(struct nl_sock *sk, int ifindex, const char *cidr)
+{
+	struct nl_cache *routes = NULL;
+	struct nl_addr *want = NULL;
+	int found = 0;
+
+	if (nl_addr_parse(cidr, AF_UNSPEC, &want) ||
+	    rtnl_route_alloc_cache(sk, nl_addr_get_family(want), 0, &routes)) {
+		nl_addr_put(want);
+		return 0;
+	}
+	for (struct nl_object *o = nl_cache_get_first(routes); o; o = nl_cache_get_next(o)) {
+		struct rtnl_route *r = (struct rtnl_route *)o;
+		struct rtnl_nexthop *nh = rtnl_route_nexthop_n(r, 0);
+
+		found |= nh && rtnl_route_nh_get_ifindex(nh) == ifindex &&
+			 !nl_addr_cmp(rtnl_route_get_dst(r), want);
+	}
+	nl_cache_free(routes);
+	nl_addr_put(want);
+	return found;
+}
+
+/* cidr's address alone (/32, /128) and its family, from prevResult's. */
+static int host_cidr(const char *cidr, char *out, size_t size)
+{
+	int family = cni_address_family(cidr, strchr(cidr, '/') != NULL);
+
+	snprintf(out, size, "%.*s/%d", (int)strcspn(cidr, "/"), cidr, family == 6 ? 128 : 32);
+	return family;
+}
+
+/* The node's end: the gateway address and the route to each pod address
+ * that ADD put there, of both families. */
+static int check_host(const struct cni_call *call, const json_t *prev, struct cni_error *err)
+{
+	struct nl_sock *sk = nl_open();
+	struct nl_cache *addrs = NULL;
+	char host[16], want[72];
+	int rc = 0, ifindex;
+	json_t *ip;
+	size_t i;
+
+	cni_host_ifname(call, host);
+	ifindex = (int)if_nametoindex(host);
+	if (!sk || rtnl_addr_alloc_cache(sk, &addrs))
+		rc = cni_fail(err, CNI_ERR_IO, "netlink", "cannot list the node's addresses");
+	json_array_foreach(json_object_get(prev, "ips"), i, ip)
+	{
+		const char *addr = json_string_value(json_object_get(ip, "address"));
+		const char *gw = json_string_value(json_object_get(ip, "gateway"));
+
+		if (rc || !addr)
+			continue;
+		host_cidr(addr, want, sizeof(want));
+		if (!has_route(sk, ifindex, want))
+			rc = cni_fail(err, CNI_ERR_IO, "route missing",
+				      "the node has no route to %s through %s", want, host);
+		if (!rc && gw) {
+			host_cidr(gw, want, sizeof(want));
+			if (!has_addr(addrs, ifindex, want))
+				rc = cni_fail(err, CNI_ERR_IO, "address missing",
+					      "the node side %s has no address %s", host, want);
+		}
+	}
+	nl_cache_free(addrs);
+	if (sk)
+		nl_socket_free(sk);
+	return rc;
+}
+
 static int check_in_pod(void *arg)
 {
 	struct pod_check *c = arg;
@@ -454,10 +526,18 @@ static int check_in_pod(void *arg)
 	{
 		const char *addr = json_string_value(json_object_get(ip, "address"));
 
+		const char *gw = json_string_value(json_object_get(ip, "gateway"));
+		char on_link[72];
 
 		if (!rc && addr && !has_addr(addrs, rtnl_link_get_ifindex(link), addr))
 			rc = cni_fail(c->err, CNI_ERR_IO, "address missing", "%s has no address %s",
 				      c->call->ifname, addr);
+		/* IPv6: the gateway's route on the link ADD made. */
+		if (!rc && gw && host_cidr(gw, on_link, sizeof(on_link)) == 6 &&
+		    !has_route(sk, rtnl_link_get_ifindex(link), on_link))
+			rc = cni_fail(c->err, CNI_ERR_IO, "route missing",
+				      "no route to the gateway %s on %s in %s", on_link,
+				      c->call->ifname, c->call->netns);
 	}
 	json_array_foreach(json_object_get(c->prev, "routes"), i, ip)
 	{
@@ -498,5 +578,7 @@ int cni_link_check(const struct cni_call *call, const json_t *prev, struct cni_e
 	if (!cni_link_exists(call))
 		return cni_fail(err, CNI_ERR_IO, "interface missing",
 				"the node side %s of the pod's veth is gone", host);
+	if (check_host(call, prev, err))
+		return -1;
 	return in_netns(call, check_in_pod, &c, err);
 }

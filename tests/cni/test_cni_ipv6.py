@@ -272,6 +272,45 @@ class DualStackTest(DualStackNode):
         self.assertEqual([(n["lladdr"], n["state"]) for n in neigh],
                          [(self.ip6(a, "link", "show", "eth0")[0]["address"], ["PERMANENT"])])
 
+    def test_check_finds_drift_of_either_family_on_either_end(self):
+        ns, res, a4, a6 = self.add("c1")
+        host = res["interfaces"][0]["name"]
+        conf = self.conf(prevResult=res)
+        self.assertEqual(self.cni("CHECK", conf, cid="c1", netns=ns), (0, None))
+        by_family = {ipaddress.ip_interface(ip["address"]).version: ip for ip in res["ips"]}
+        drifts = (
+            # (what is taken away, what puts it back, what CHECK says)
+            (("-n", ns, "addr", "del", by_family[6]["address"], "dev", "eth0"),
+             [("-n", ns, "addr", "add", by_family[6]["address"], "dev", "eth0", "nodad",
+               "noprefixroute")], "no address " + by_family[6]["address"]),
+            (("-n", ns, "-6", "route", "del", "default"),
+             [("-n", ns, "-6", "route", "add", "default", "via", GW6, "dev", "eth0")],
+             "no route to ::/0"),
+            (("-n", ns, "-6", "route", "del", GW6 + "/128", "dev", "eth0"),
+             [("-n", ns, "-6", "route", "add", GW6 + "/128", "dev", "eth0")],
+             "no route to the gateway %s/128" % GW6),
+            (("-n", self.node, "addr", "del", GW6 + "/128", "dev", host),
+             [("-n", self.node, "addr", "add", GW6 + "/128", "dev", host, "nodad",
+               "noprefixroute")], "has no address %s/128" % GW6),
+            (("-n", self.node, "-6", "route", "del", a6 + "/128", "dev", host, "metric", "100"),
+             [("-n", self.node, "-6", "route", "add", a6 + "/128", "dev", host, "metric",
+               "100")], "no route to %s/128 through %s" % (a6, host)),
+            (("-n", self.node, "route", "del", a4 + "/32", "dev", host, "metric", "100"),
+             [("-n", self.node, "route", "add", a4 + "/32", "dev", host, "metric", "100")],
+             "no route to %s/32 through %s" % (a4, host)),
+            (("-n", self.node, "addr", "del", GW4 + "/32", "dev", host),
+             [("-n", self.node, "addr", "add", GW4 + "/32", "dev", host)],
+             "has no address %s/32" % GW4))
+        # The veth's last IPv4 address would take its IPv4 routes with it.
+        sh("ip", "-n", self.node, "addr", "add", "192.0.2.99/32", "dev", host)
+        for take, put, words in drifts:
+            with self.subTest(take=take):
+                sh("ip", *take)
+                self.assertCniError(self.cni("CHECK", conf, cid="c1", netns=ns), 5, words)
+                for cmd in put:
+                    sh("ip", *cmd)
+                self.assertEqual(self.cni("CHECK", conf, cid="c1", netns=ns), (0, None))
+
     def test_ipam_answers_no_pod_can_use_are_refused(self):
         """Whatever IPAM answers for the pod's address and its gateway, one
         the node cannot route or the pod cannot reach on its link is the
