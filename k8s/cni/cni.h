@@ -150,6 +150,10 @@ int cni_registry_ready(const struct cni_call *call, struct cni_error *err);
 json_t *cni_result(const struct cni_call *call, const struct cni_ipam *ipam, const char *host_mac,
 		   const char *pod_mac);
 int cni_result_shape(const json_t *result, const char *what, int code, struct cni_error *err);
+/* What makes an IPAM address and its gateway unfit for a pod (one that
+ * no node routes, a gateway that is not another address on the pod's
+ * prefix), or NULL; *which names the member at fault. */
+const char *cni_ip_problem(const struct cni_ip *ip, const char **which);
 /* 4 or 6 for an address (with /prefix if cidr), 0 if it is none. */
 int cni_address_family(const char *s, int cidr);
 

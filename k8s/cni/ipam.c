@@ -204,6 +204,7 @@ static int take_result(const json_t *result, const char *output, struct cni_ipam
 		       struct cni_error *err)
 {
 	const json_t *ips = json_object_get(result, "ips"), *ip;
+	const char *problem, *which;
 	size_t i;
 
 	if (cni_result_shape(result, "the IPAM result", CNI_ERR_IO, err))
@@ -221,6 +222,9 @@ static int take_result(const json_t *result, const char *output, struct cni_ipam
 		snprintf(o->address, sizeof(o->address), "%s", addr);
 		snprintf(o->gateway, sizeof(o->gateway), "%s", gw ? gw : "");
 		o->family = cni_address_family(addr, 1);
+		if ((problem = cni_ip_problem(o, &which)))
+			return cni_fail(err, CNI_ERR_IO, "invalid IPAM result", "ips[%zu].%s %s %s",
+					i, which, !strcmp(which, "address") ? addr : gw, problem);
 	}
 	out->routes = json_incref(json_object_get(result, "routes"));
 	out->dns = json_incref(json_object_get(result, "dns"));

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * The pod's veth over libnl-route-3. The pod end is created inside the
- * pod's netns with its final name; the host end carries the IPAM gateway as
- * a /32 (so the pod's ARP for its gateway is answered on the link), a /32
- * route to each pod address, and proxy ARP (so pods on one subnet reach
- * each other through the node). IPv4 only on the host side for now.
+ * pod's netns with its final name; the host end carries each IPAM gateway
+ * as a /32 or /128 (so the pod's ARP or neighbour solicitation for it is
+ * answered on the link) and a /32 or /128 route to each pod address. Pods
+ * on one subnet reach each other through the node: IPv4 by proxy ARP on
+ * the host end, IPv6 because the pod's address has no prefix route, only
+ * its gateway is on the link. The node's neighbour for the pod's IPv6
+ * address is written, not solicited.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -22,6 +25,7 @@
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/veth.h>
+#include <netlink/route/neighbour.h>
 #include <netlink/route/route.h>
 #include "cni.h"
 
@@ -76,7 +80,8 @@ static int link_up(struct nl_sock *sk, const char *name, char mac[18])
 	return rc;
 }
 
-static int add_addr(struct nl_sock *sk, int ifindex, const char *cidr)
+/* flags: IFA_F_* (IPv6 only: IPv4 ignores them). */
+static int add_addr(struct nl_sock *sk, int ifindex, const char *cidr, unsigned int flags)
 {
 	struct rtnl_addr *a = rtnl_addr_alloc();
 	struct nl_addr *local = NULL;
@@ -85,6 +90,8 @@ static int add_addr(struct nl_sock *sk, int ifindex, const char *cidr)
 	if (!rc) {
 		rtnl_addr_set_ifindex(a, ifindex);
 		rtnl_addr_set_local(a, local);
+		if (flags && nl_addr_get_family(local) == AF_INET6)
+			rtnl_addr_set_flags(a, flags);
 		rc = rtnl_addr_add(sk, a, 0);
 		if (rc == -NLE_EXIST)
 			rc = 0;
@@ -127,6 +134,31 @@ static int add_route(struct nl_sock *sk, int ifindex, const char *dst, const cha
 	nl_addr_put(d);
 	nl_addr_put(g);
 	rtnl_route_put(r);
+	return rc;
+}
+
+/* addr (its prefix ignored) is at mac on ifindex, for good. */
+static int add_neigh(struct nl_sock *sk, int ifindex, const char *cidr, const char *mac)
+{
+	struct rtnl_neigh *n = rtnl_neigh_alloc();
+	struct nl_addr *dst = NULL, *ll = NULL;
+	char addr[64];
+	int rc;
+
+	snprintf(addr, sizeof(addr), "%.*s", (int)strcspn(cidr, "/"), cidr);
+	rc = nl_addr_parse(addr, AF_UNSPEC, &dst);
+	if (!rc)
+		rc = nl_addr_parse(mac, AF_LLC, &ll);
+	if (!rc) {
+		rtnl_neigh_set_ifindex(n, ifindex);
+		rtnl_neigh_set_dst(n, dst);
+		rtnl_neigh_set_lladdr(n, ll);
+		rtnl_neigh_set_state(n, NUD_PERMANENT);
+		rc = rtnl_neigh_add(sk, n, NLM_F_CREATE | NLM_F_REPLACE);
+	}
+	nl_addr_put(dst);
+	nl_addr_put(ll);
+	rtnl_neigh_put(n);
 	return rc;
 }
 
@@ -204,8 +236,23 @@ static int setup_in_pod(void *arg)
 	if (!rc)
 		rc = link_up(sk, s->call->ifname, s->mac);
 	ifindex = (int)if_nametoindex(s->call->ifname);
-	for (i = 0; !rc && i < s->ipam->n_ips; i++)
-		rc = add_addr(sk, ifindex, s->ipam->ips[i].address);
+	for (i = 0; !rc && i < s->ipam->n_ips; i++) {
+		const struct cni_ip *ip = &s->ipam->ips[i];
+
+		/* IPv6: no route to the prefix, so every packet, one for a
+		 * pod on the same /64 too, goes to the gateway and through
+		 * the node chain (IPv4 gets there by the node's proxy ARP);
+		 * the gateway itself is on the link. No DAD: the link's one
+		 * other end is the node's, and a tentative address could
+		 * not be used for the pod's first second. */
+		rc = add_addr(sk, ifindex, ip->address, IFA_F_NODAD | IFA_F_NOPREFIXROUTE);
+		if (!rc && ip->family == 6 && ip->gateway[0]) {
+			char gw[64];
+
+			snprintf(gw, sizeof(gw), "%s/128", ip->gateway);
+			rc = add_route(sk, ifindex, gw, NULL, 0);
+		}
+	}
 	json_array_foreach(s->ipam->routes, i, route)
 	{
 		const char *dst = json_string_value(json_object_get(route, "dst"));
@@ -275,19 +322,25 @@ int cni_link_add(const struct cni_call *call, const struct cni_ipam *ipam, char 
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/accept_local", host);
 	if (!rc && write_sysctl(path, "1"))
 		rc = -NLE_FAILURE;
+	/* A pod with an IPv6 address: IPv6 forwarding, as IPv4's above. */
+	for (size_t i = 0; !rc && i < ipam->n_ips; i++)
+		if (ipam->ips[i].family == 6 &&
+		    write_sysctl("/proc/sys/net/ipv6/conf/all/forwarding", "1"))
+			rc = -NLE_FAILURE;
 	for (size_t i = 0; !rc && i < ipam->n_ips; i++) {
-		char host_route[64];
+		const struct cni_ip *ip = &ipam->ips[i];
+		int bits = ip->family == 6 ? 128 : 32;
+		char host_route[72];
 
-		if (ipam->ips[i].family != 4)
-			continue;
-		snprintf(host_route, sizeof(host_route), "%.*s/32",
-			 (int)strcspn(ipam->ips[i].address, "/"), ipam->ips[i].address);
+		snprintf(host_route, sizeof(host_route), "%.*s/%d", (int)strcspn(ip->address, "/"),
+			 ip->address, bits);
 		rc = add_route(sk, ifindex, host_route, NULL, POD_ROUTE_METRIC);
-		if (!rc && ipam->ips[i].gateway[0]) {
+		if (!rc && ip->gateway[0]) {
 			char gw[64];
 
-			snprintf(gw, sizeof(gw), "%s/32", ipam->ips[i].gateway);
-			rc = add_addr(sk, ifindex, gw);
+			/* The pod's gateway is the node's end of the link. */
+			snprintf(gw, sizeof(gw), "%s/%d", ip->gateway, bits);
+			rc = add_addr(sk, ifindex, gw, IFA_F_NODAD | IFA_F_NOPREFIXROUTE);
 		}
 	}
 	if (rc) {
@@ -298,6 +351,16 @@ int cni_link_add(const struct cni_call *call, const struct cni_ipam *ipam, char 
 
 		rc = in_netns(call, setup_in_pod, &s, err);
 	}
+	/* The node's neighbour for the pod's IPv6 address is known: the
+	 * pod's advertisements, which the node's solicitations would ask
+	 * for, go to the node chain's router and not to the kernel. */
+	/* A pod with an IPv6 address: IPv6 forwarding, as IPv4's above. */
+	for (size_t i = 0; !rc && i < ipam->n_ips; i++)
+		if (ipam->ips[i].family == 6 &&
+		    (rc = add_neigh(sk, ifindex, ipam->ips[i].address, pod_mac)))
+			cni_fail(err, CNI_ERR_IO, "cannot configure the node side",
+				 "%s: neighbour %s: %s", host, ipam->ips[i].address,
+				 nl_geterror(rc));
 	if (rc) {
 		struct cni_error ignored = {0};
 
@@ -363,6 +426,78 @@ static int has_addr(struct nl_cache *addrs, int ifindex, const char *cidr)
 	return found;
 }
 
+/* A route to cidr (exactly) out of ifindex, in any table. */
+static int has_route(struct nl_sock *sk, int ifindex, const char *cidr)
+{
+	struct nl_cache *routes = NULL;
+	struct nl_addr *want = NULL;
+	int found = 0;
+
+	if (nl_addr_parse(cidr, AF_UNSPEC, &want) ||
+	    rtnl_route_alloc_cache(sk, nl_addr_get_family(want), 0, &routes)) {
+		nl_addr_put(want);
+		return 0;
+	}
+	for (struct nl_object *o = nl_cache_get_first(routes); o; o = nl_cache_get_next(o)) {
+		struct rtnl_route *r = (struct rtnl_route *)o;
+		struct rtnl_nexthop *nh = rtnl_route_nexthop_n(r, 0);
+
+		found |= nh && rtnl_route_nh_get_ifindex(nh) == ifindex &&
+			 !nl_addr_cmp(rtnl_route_get_dst(r), want);
+	}
+	nl_cache_free(routes);
+	nl_addr_put(want);
+	return found;
+}
+
+/* cidr's address alone (/32, /128) and its family, from prevResult's. */
+static int host_cidr(const char *cidr, char *out, size_t size)
+{
+	int family = cni_address_family(cidr, strchr(cidr, '/') != NULL);
+
+	snprintf(out, size, "%.*s/%d", (int)strcspn(cidr, "/"), cidr, family == 6 ? 128 : 32);
+	return family;
+}
+
+/* The node's end: the gateway address and the route to each pod address
+ * that ADD put there, of both families. */
+static int check_host(const struct cni_call *call, const json_t *prev, struct cni_error *err)
+{
+	struct nl_sock *sk = nl_open();
+	struct nl_cache *addrs = NULL;
+	char host[16], want[72];
+	int rc = 0, ifindex;
+	json_t *ip;
+	size_t i;
+
+	cni_host_ifname(call, host);
+	ifindex = (int)if_nametoindex(host);
+	if (!sk || rtnl_addr_alloc_cache(sk, &addrs))
+		rc = cni_fail(err, CNI_ERR_IO, "netlink", "cannot list the node's addresses");
+	json_array_foreach(json_object_get(prev, "ips"), i, ip)
+	{
+		const char *addr = json_string_value(json_object_get(ip, "address"));
+		const char *gw = json_string_value(json_object_get(ip, "gateway"));
+
+		if (rc || !addr)
+			continue;
+		host_cidr(addr, want, sizeof(want));
+		if (!has_route(sk, ifindex, want))
+			rc = cni_fail(err, CNI_ERR_IO, "route missing",
+				      "the node has no route to %s through %s", want, host);
+		if (!rc && gw) {
+			host_cidr(gw, want, sizeof(want));
+			if (!has_addr(addrs, ifindex, want))
+				rc = cni_fail(err, CNI_ERR_IO, "address missing",
+					      "the node side %s has no address %s", host, want);
+		}
+	}
+	nl_cache_free(addrs);
+	if (sk)
+		nl_socket_free(sk);
+	return rc;
+}
+
 static int check_in_pod(void *arg)
 {
 	struct pod_check *c = arg;
@@ -391,9 +526,18 @@ static int check_in_pod(void *arg)
 	{
 		const char *addr = json_string_value(json_object_get(ip, "address"));
 
+		const char *gw = json_string_value(json_object_get(ip, "gateway"));
+		char on_link[72];
+
 		if (!rc && addr && !has_addr(addrs, rtnl_link_get_ifindex(link), addr))
 			rc = cni_fail(c->err, CNI_ERR_IO, "address missing", "%s has no address %s",
 				      c->call->ifname, addr);
+		/* IPv6: the gateway's route on the link ADD made. */
+		if (!rc && gw && host_cidr(gw, on_link, sizeof(on_link)) == 6 &&
+		    !has_route(sk, rtnl_link_get_ifindex(link), on_link))
+			rc = cni_fail(c->err, CNI_ERR_IO, "route missing",
+				      "no route to the gateway %s on %s in %s", on_link,
+				      c->call->ifname, c->call->netns);
 	}
 	json_array_foreach(json_object_get(c->prev, "routes"), i, ip)
 	{
@@ -434,5 +578,7 @@ int cni_link_check(const struct cni_call *call, const json_t *prev, struct cni_e
 	if (!cni_link_exists(call))
 		return cni_fail(err, CNI_ERR_IO, "interface missing",
 				"the node side %s of the pod's veth is gone", host);
+	if (check_host(call, prev, err))
+		return -1;
 	return in_netns(call, check_in_pod, &c, err);
 }

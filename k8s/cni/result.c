@@ -3,6 +3,7 @@
  * give each IP a "version"; 1.x does not. And the results the plugin is
  * given, checked before anything acts on them. */
 #include <arpa/inet.h>
+#include <stdlib.h>
 #include <string.h>
 #include "cni.h"
 
@@ -65,6 +66,79 @@ int cni_address_family(const char *s, int cidr)
 			return 0;
 	}
 	return family;
+}
+
+/* The address of text (its "/prefix" cut, *plen set from it if asked) as
+ * 4 or 16 bytes; its size, or 0. */
+static size_t address_bytes(const char *text, unsigned char out[16], int *plen)
+{
+	char addr[INET6_ADDRSTRLEN];
+	size_t len = strcspn(text, "/");
+
+	if (len >= sizeof(addr))
+		return 0;
+	memcpy(addr, text, len);
+	addr[len] = '\0';
+	if (plen)
+		*plen = text[len] ? atoi(text + len + 1) : -1;
+	if (inet_pton(AF_INET, addr, out) == 1)
+		return 4;
+	return inet_pton(AF_INET6, addr, out) == 1 ? 16 : 0;
+}
+
+/* What keeps the address a (of size bytes) from being a pod's or a
+ * gateway's, or NULL. */
+static const char *unusable(const unsigned char *a, size_t size)
+{
+	static const unsigned char mapped[12] = {[10] = 0xff, [11] = 0xff};
+	unsigned char zero[16] = {0};
+
+	if (!memcmp(a, zero, size))
+		return "is unspecified";
+	if (size == 4)
+		return a[0] == 127			   ? "is a loopback address"
+		       : a[0] >= 224 && a[0] <= 239	   ? "is a multicast address"
+		       : !memcmp(a, "\xff\xff\xff\xff", 4) ? "is the broadcast address"
+							   : NULL;
+	if (!memcmp(a, zero, 15) && a[15] == 1)
+		return "is the loopback address";
+	if (a[0] == 0xff)
+		return "is a multicast address";
+	if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80)
+		return "is link-local";
+	if (!memcmp(a, mapped, sizeof(mapped)))
+		return "is an IPv4-mapped address";
+	return NULL;
+}
+
+const char *cni_ip_problem(const struct cni_ip *ip, const char **which)
+{
+	unsigned char addr[16], gw[16];
+	int plen = -1;
+	size_t size = address_bytes(ip->address, addr, &plen);
+	const char *problem;
+
+	*which = "address";
+	if (!size)
+		return "is not an address";
+	if ((problem = unusable(addr, size)))
+		return problem;
+	if (plen <= 0)
+		return "has no prefix a node can route";
+	if (!ip->gateway[0])
+		return NULL;
+	*which = "gateway";
+	if (address_bytes(ip->gateway, gw, NULL) != size)
+		return "is not of the address's family";
+	if ((problem = unusable(gw, size)))
+		return problem;
+	if (!memcmp(gw, addr, size))
+		return "is the pod's own address";
+	/* On the pod's link: in the address's prefix. */
+	for (int bit = 0; bit < plen; bit++)
+		if ((gw[bit / 8] ^ addr[bit / 8]) & (0x80 >> (bit % 8)))
+			return "is outside the address's prefix";
+	return NULL;
 }
 
 /* member of entry i of list is an address (cidr: with a prefix) of family

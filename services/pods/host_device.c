@@ -72,6 +72,12 @@ out:
 	return err ? -EIO : 0;
 }
 
+/* The CNI plugin's route to a pod through its veth is a fallback at
+ * metric 100 (k8s/cni/link.c); these must come first. IPv4's is 0; IPv6
+ * has no metric 0 (the kernel makes it 1024, behind the fallback), so the
+ * lowest it has. */
+#define HOST_ROUTE6_METRIC 1
+
 /* plen < 0: the address alone (/32, /128). */
 static struct rtnl_route *host_route(int ifindex, const union cube_addr *addr, int family, int plen)
 {
@@ -85,6 +91,8 @@ static struct rtnl_route *host_route(int ifindex, const union cube_addr *addr, i
 	rtnl_route_set_family(r, (uint8_t)af);
 	rtnl_route_set_dst(r, dst);
 	rtnl_route_set_scope(r, RT_SCOPE_LINK);
+	if (af == AF_INET6)
+		rtnl_route_set_priority(r, HOST_ROUTE6_METRIC);
 	rtnl_route_nh_set_ifindex(nh, ifindex);
 	rtnl_route_add_nexthop(r, nh);
 	nl_addr_put(dst);

@@ -381,8 +381,9 @@ static int write_masquerade(struct runtime *rt, const struct pods_node *was,
 }
 
 /* A pod reaching its own service is DNATed to itself: its source becomes
- * the hairpin address, so the reply comes back through the nat. The node's
- * address when it has one; else a link-local one only the chain sees. */
+ * the hairpin address, so the reply comes back through the nat. IPv4: the
+ * node's address when it has one, else a link-local one only the chain
+ * sees; IPv6 likewise, PODS_HAIRPIN6 without one. */
 static int write_nat_cfg(struct runtime *rt, const struct pods_node *node)
 {
 	struct nat_cfg cfg = {0};
@@ -394,6 +395,8 @@ static int write_nat_cfg(struct runtime *rt, const struct pods_node *node)
 		inet_pton(AF_INET, PODS_HAIRPIN_FALLBACK, &cfg.hairpin4.ip4);
 	if (node->have_addr6)
 		cfg.hairpin6 = node->addr6;
+	else
+		inet_pton(AF_INET6, PODS_HAIRPIN6, cfg.hairpin6.bytes);
 	return map_txn_update(&pods.txn, fd_of(rt, STAGE_NAT, "nat_cfg"), &zero, sizeof(zero), &cfg,
 			      sizeof(cfg));
 }

@@ -55,6 +55,10 @@ extern const char *const pods_stage_names[N_STAGES];
 /* The hairpin source when the node has no address yet (RFC 3927 space:
  * replies to it never leave the node chain). */
 #define PODS_HAIRPIN_FALLBACK	"169.254.42.1"
+/* IPv6's, when the node has no IPv6 address: not link-local, which a pod would look for on its link, but RFC 6666's
+ * discard-only prefix, so the pod sends replies to its gateway, into the
+ * chain, and nothing routes them anywhere else. */
+#define PODS_HAIRPIN6		"100::42:1"
 
 struct pods_endpoint {
 	union cube_addr addr;

@@ -2,6 +2,7 @@
 """What a node's pod network leaves behind, as the CNI tests look at it: the
 pods cubenetd has registered, the pods' host-side veths, host-local's
 allocations, the daemon's pins; and the podman settings this VM needs."""
+import ipaddress
 import json
 import os
 import re
@@ -35,9 +36,19 @@ def host_veths(node):
 
 
 def allocated(ipam_dir, network):
-    """The addresses host-local holds for a network."""
+    """The addresses host-local holds for a network, of either family (its
+    files are named by the address; the others are its lock and its
+    last_reserved_ip.N)."""
     d = os.path.join(ipam_dir, network)
-    return sorted(f for f in os.listdir(d) if f[0].isdigit()) if os.path.isdir(d) else []
+    return sorted(f for f in os.listdir(d) if _is_address(f)) if os.path.isdir(d) else []
+
+
+def _is_address(name):
+    try:
+        ipaddress.ip_address(name)
+        return True
+    except ValueError:
+        return False
 
 
 def pinned(daemon):

@@ -85,6 +85,10 @@ if command == "ADD" and rc == 0 and mode not in ("", "slow", "chatty"):
         res["ips"][0]["address"] = res["ips"][0]["address"].split("/")[0]
     elif mode == "v6-gateway":
         res["ips"][0]["gateway"] = "fe80::1"
+    elif mode.startswith("set:"):  # set:FAMILY:MEMBER:VALUE, {addr}: the address
+        _, family, member, value = mode.split(":", 3)
+        ip = next(i for i in res["ips"] if (":" in i["address"]) == (family == "6"))
+        ip[member] = value.replace("{addr}", ip["address"].split("/")[0])
     elif mode == "bad-route":
         res["routes"] = [{"dst": "0.0.0.0/0", "gw": "nonsense"}]
     elif mode == "route-not-object":
