@@ -455,6 +455,10 @@ class DualStackWrites(unittest.TestCase):
                       [("InternalIP", "192.0.2.5")])
         # IPv6 only.
         self.add_node("node-6", ["fd00:10:245:6::/64"], [("InternalIP", "fd00:192::6")])
+        # Not an address, with a line of its own in it (the API server does
+        # not check status.addresses): one log line, the newline shown as ?.
+        self.add_node("node-7", ["10.245.7.0/24"],
+                      [("InternalIP", "fd00:192::7\n2026-01-01T00:00:00.000Z info forged")])
         want = {"node-2": peer("node-2", "192.0.2.2", ["10.245.2.0/24", "fd00:10:245:2::/64"],
                                "fd00:192::2"),
                 "node-3": peer("node-3", "192.0.2.3", ["fd00:10:245:3::/64"], "fd00:192::3")}
@@ -462,8 +466,13 @@ class DualStackWrites(unittest.TestCase):
         log = self.agent.log
         wait_for(lambda: "Node node-4: pod range fd00:10:245:4::/064 is not" in log() and
                  "Node node-5: IPv6 pod ranges but no IPv6 InternalIP" in log() and
-                 "Node node-6: only an IPv6 InternalIP (fd00:192::6)" in log(), 10,
-                 what="node-4, node-5 and node-6 logged by name")
+                 "Node node-6: only an IPv6 InternalIP (fd00:192::6)" in log() and
+                 "Node node-7: InternalIP fd00:192::7?2026-01-01T00:00:00.000Z info forged "
+                 "is not an IP address" in log(), 10,
+                 what="node-4 to node-7 logged by name")
+        forged = [line for line in log().splitlines() if "forged" in line]
+        self.assertEqual(len(forged), 1, log())
+        self.assertRegex(forged[0], r"^\S+ warning Node node-7: InternalIP ")
 
         # node-3's IPv6 address changed: updated; removed: with IPv6 ranges
         # and no next hop for them the peer goes, said by name.
