@@ -231,7 +231,9 @@ static json_t *peer_changes(struct agent *a)
 	}
 	peers_note(a, "");
 	problems = json_object();
-	desired = peers_desired(a->store.objects[KIND_NODE], a->o->node.name, problems);
+	desired =
+	    peers_desired(a->store.objects[KIND_NODE], a->o->node.name,
+			  a->o->node.tunnel && strcmp(a->o->node.tunnel, "native") == 0, problems);
 	json_object_foreach(problems, name, v)
 	{
 		json_t *last = json_object_get(a->node_problems, name);

@@ -14,7 +14,7 @@ static const char *const request_names[DREQ_COUNT] = {"GET", "PATCH", "PUT", "DE
 
 /* What keeps a Node from being a peer. */
 static const enum problem node_problems[] = {PROBLEM_NO_ADDRESS, PROBLEM_NO_POD_CIDR,
-					     PROBLEM_TOO_MANY, PROBLEM_REFUSED};
+					     PROBLEM_BAD_VALUE, PROBLEM_TOO_MANY, PROBLEM_REFUSED};
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct {

@@ -139,8 +139,8 @@ int write_cni_config(struct options *o)
 	while (!stop) {
 		node = get_node(&kc, o->node.name, why, sizeof(why));
 		if (node) {
-			cidrs = node_pod_cidrs(node, 4);
-			v6 = node_pod_cidrs(node, 6);
+			cidrs = node_pod_cidrs(node, 4, NULL, 0);
+			v6 = node_pod_cidrs(node, 6, NULL, 0);
 			json_array_foreach(v6, i, c)
 			    log_info("node %s: IPv6 pod range %s not used: the node side is IPv4",
 				     o->node.name, json_string_value(c));

@@ -3,8 +3,8 @@
 #include <string.h>
 #include "entry.h"
 
-const char *const node_parts[NODE_PARTS] = {"uplink", "address", "node-port-range", "masquerade",
-					    "tunnel"};
+const char *const node_parts[NODE_PARTS] = {"uplink",	       "address",    "address6",
+					    "node-port-range", "masquerade", "tunnel"};
 
 /* The keys of the model's lists (cubenet-pods.yang). */
 static const char *const *list_keys(const char *list)

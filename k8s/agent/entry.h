@@ -9,7 +9,7 @@
 #include <jansson.h>
 
 /* The parts of cubenet-pods:node the agent writes. */
-#define NODE_PARTS 5
+#define NODE_PARTS 6
 extern const char *const node_parts[NODE_PARTS];
 
 void entry_normalize(json_t *entry);

@@ -28,8 +28,8 @@ enum problem {
 	PROBLEM_SOURCE_RANGES, /* loadBalancerSourceRanges: not enforced, so not served */
 	PROBLEM_ENDPOINT_PORT, /* an endpoint without one of the service's ports */
 	PROBLEM_REFUSED,       /* cubenetd refused the entry */
-	PROBLEM_NO_ADDRESS,    /* a Node without an IPv4 InternalIP: not a peer */
-	PROBLEM_NO_POD_CIDR,   /* a Node without an IPv4 podCIDR: not a peer */
+	PROBLEM_NO_ADDRESS,    /* a Node without the InternalIP a peer needs */
+	PROBLEM_NO_POD_CIDR,   /* a Node without a podCIDR: not a peer */
 	PROBLEM_COUNT
 };
 

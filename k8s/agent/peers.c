@@ -32,57 +32,83 @@ void peer_normalize(json_t *entry)
 		json_array_append_new(cidrs, items[i]);
 }
 
-/* The Node's first IPv4 InternalIP, canonical, into out; -1 when none. */
-static int internal_ip(json_t *node, char *out, size_t size)
+/* A pod range of the family among cidrs. */
+static int has_family(json_t *cidrs, int family)
 {
-	json_t *a;
+	json_t *v;
 	size_t i;
 
-	json_array_foreach(json_object_get(json_object_get(node, "status"), "addresses"), i, a)
-	{
-		const char *type = json_string_value(json_object_get(a, "type"));
-
-		if (type && strcmp(type, "InternalIP") == 0 &&
-		    canonical_ip(json_string_value(json_object_get(a, "address")), out, size) == 4)
-			return 0;
-	}
-	return -1;
+	json_array_foreach(cidrs, i, v) if ((strchr(json_string_value(v), ':') != NULL) ==
+					    (family == 6)) return 1;
+	return 0;
 }
 
-void translate_peer(const char *name, json_t *node, struct peer_translation *t)
+void translate_peer(const char *name, json_t *node, int native, struct peer_translation *t)
 {
-	char address[64];
+	char v4[64], v6[64], bad[128];
 	json_t *cidrs;
 
 	memset(t, 0, sizeof(*t));
-	if (internal_ip(node, address, sizeof(address))) {
-		t->problem = 1u << PROBLEM_NO_ADDRESS;
-		snprintf(
-		    t->message, sizeof(t->message),
-		    "no IPv4 InternalIP in status.addresses: not a peer, its pods unreachable");
+	if (node_internal_ips(node, v4, v6, sizeof(v4), bad, sizeof(bad))) {
+		t->problem = 1u << PROBLEM_BAD_VALUE;
+		snprintf(t->message, sizeof(t->message),
+			 "InternalIP %s is not an IP address: not a peer, its pods unreachable",
+			 bad);
 		return;
 	}
-	cidrs = node_pod_cidrs(node, 4);
+	if (!v4[0]) {
+		t->problem = 1u << PROBLEM_NO_ADDRESS;
+		if (v6[0])
+			snprintf(t->message, sizeof(t->message),
+				 "only an IPv6 InternalIP (%s), and a peer needs an IPv4 one: "
+				 "not a peer, its pods unreachable",
+				 v6);
+		else
+			snprintf(t->message, sizeof(t->message),
+				 "no IPv4 InternalIP in status.addresses: not a peer, its pods "
+				 "unreachable");
+		return;
+	}
+	cidrs = node_pod_cidrs(node, 0, bad, sizeof(bad));
+	if (bad[0]) {
+		t->problem = 1u << PROBLEM_BAD_VALUE;
+		snprintf(t->message, sizeof(t->message),
+			 "pod range %s is not an IPv4 or IPv6 CIDR: not a peer, its pods "
+			 "unreachable",
+			 bad);
+		json_decref(cidrs);
+		return;
+	}
 	if (!json_array_size(cidrs)) {
 		t->problem = 1u << PROBLEM_NO_POD_CIDR;
 		snprintf(t->message, sizeof(t->message),
-			 "no IPv4 spec.podCIDR(s): not a peer, its pods unreachable");
+			 "no spec.podCIDR(s): not a peer, its pods unreachable");
 		json_decref(cidrs);
 		return;
 	}
 	if (json_array_size(cidrs) > PEER_MAX_CIDRS) {
 		t->problem = 1u << PROBLEM_TOO_MANY;
 		snprintf(t->message, sizeof(t->message),
-			 "%zu IPv4 pod ranges, more than the %d a peer holds: not a peer",
+			 "%zu pod ranges, more than the %d a peer holds: not a peer",
 			 json_array_size(cidrs), PEER_MAX_CIDRS);
 		json_decref(cidrs);
 		return;
 	}
-	t->entry = json_pack("{ssssso}", "name", name, "address", address, "pod-cidr", cidrs);
+	if (native && !v6[0] && has_family(cidrs, 6)) {
+		t->problem = 1u << PROBLEM_NO_ADDRESS;
+		snprintf(t->message, sizeof(t->message),
+			 "IPv6 pod ranges but no IPv6 InternalIP, their next hop when routed "
+			 "natively: not a peer, its pods unreachable");
+		json_decref(cidrs);
+		return;
+	}
+	t->entry = json_pack("{ssssso}", "name", name, "address", v4, "pod-cidr", cidrs);
+	if (v6[0])
+		json_object_set_new(t->entry, "address6", json_string(v6));
 	peer_normalize(t->entry);
 }
 
-json_t *peers_desired(json_t *nodes, const char *self, json_t *problems)
+json_t *peers_desired(json_t *nodes, const char *self, int native, json_t *problems)
 {
 	json_t *out = json_object(), *node;
 	const char *name;
@@ -93,7 +119,7 @@ json_t *peers_desired(json_t *nodes, const char *self, json_t *problems)
 
 		if (self && strcmp(name, self) == 0)
 			continue;
-		translate_peer(name, node, &t);
+		translate_peer(name, node, native, &t);
 		if (t.entry)
 			json_object_set_new(out, name, t.entry);
 		else if (problems)

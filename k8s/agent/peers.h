@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The cluster's other nodes as cubenet-pods:peers entries: every Node but
- * this one, its name, its IPv4 InternalIP (the tunnel's remote end or the
- * next hop) and its IPv4 pod ranges (spec.podCIDRs, else spec.podCIDR).
- * A Node without either is not a peer: it is reported, by name, with the
- * problem. A pure function of the Nodes: the unit tests feed it objects.
+ * this one, its name, its first IPv4 InternalIP (the tunnel's remote end or
+ * the next hop), its first IPv6 one (the next hop of its IPv6 ranges) and
+ * its pod ranges of both families (spec.podCIDRs, else spec.podCIDR). A
+ * Node without an IPv4 InternalIP or a pod range, with a value that is not
+ * an address or CIDR, more ranges than a peer holds, or (native) IPv6 ranges
+ * without an IPv6 InternalIP is not a peer: it is reported, by name, with
+ * the problem, and nothing of it is written. A pure function of the Nodes:
+ * the unit tests feed it objects.
  */
 #ifndef CUBENET_AGENT_PEERS_H
 #define CUBENET_AGENT_PEERS_H
@@ -21,13 +25,14 @@ struct peer_translation {
 	char message[200];
 };
 
-/* One Node (pruned as the store keeps it) named name. */
-void translate_peer(const char *name, json_t *node, struct peer_translation *t);
+/* One Node (pruned as the store keeps it) named name; native: pods are
+ * routed to peers without a tunnel. */
+void translate_peer(const char *name, json_t *node, int native, struct peer_translation *t);
 /* A peer entry in one form whoever wrote it: pod ranges sorted, an empty
  * list dropped. */
 void peer_normalize(json_t *entry);
 /* Every Node but self, translated: name -> entry. problems, when not NULL,
  * gets name -> {"bits": problem bit, "message": text} for each Node left out. */
-json_t *peers_desired(json_t *nodes, const char *self, json_t *problems);
+json_t *peers_desired(json_t *nodes, const char *self, int native, json_t *problems);
 
 #endif

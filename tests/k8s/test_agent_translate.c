@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <libyang/libyang.h>
 #include "entry.h"
+#include "node_config.h"
 #include "peers.h"
 #include "plan.h"
 #include "test.h"
@@ -578,6 +579,19 @@ static json_t *node_obj(const char *name, const char *const *addrs, const char *
 	return n;
 }
 
+static long problem_bits(json_t *problems, const char *name)
+{
+	return (long)json_integer_value(json_object_get(json_object_get(problems, name), "bits"));
+}
+
+static const char *problem_text(json_t *problems, const char *name)
+{
+	const char *m =
+	    json_string_value(json_object_get(json_object_get(problems, name), "message"));
+
+	return m ? m : "";
+}
+
 TEST(peers_from_nodes)
 {
 	static const char *const ip_b[] = {"Hostname", "b", "InternalIP", "192.0.2.2", NULL};
@@ -585,35 +599,111 @@ TEST(peers_from_nodes)
 					   "InternalIP", "192.0.2.3",	NULL};
 	static const char *const ip_e[] = {"InternalIP", "192.0.2.5", NULL};
 	static const char *const ext_d[] = {"ExternalIP", "203.0.113.4", NULL};
+	static const char *const v6_only[] = {"InternalIP", "fd00::7", "Hostname", "g", NULL};
+	/* Several of each family, the IPv6 ones not canonical: the first of each. */
+	static const char *const ip_h[] = {"InternalIP", "FD00:0:0::8", "InternalIP",
+					   "192.0.2.8",	 "InternalIP",	"fd00::88",
+					   "InternalIP", "192.0.2.88",	NULL};
+	static const char *const bad_v4[] = {"InternalIP", "192.0.2.300", "InternalIP",
+					     "192.0.2.10", NULL};
+	static const char *const zoned[] = {"InternalIP", "192.0.2.11", "InternalIP",
+					    "fe80::1%eth0", NULL};
+	static const char *const mapped[] = {"InternalIP", "192.0.2.12", "InternalIP",
+					     "::ffff:192.0.2.12", NULL};
 	static const char *const dual[] = {"fd00:10:244:2::/64", "10.244.2.0/24", NULL};
 	static const char *const v6[] = {"fd00:10:244:6::/64", NULL};
+	static const char *const host_bits6[] = {"10.244.8.0/24", "fd00:10:244:8::1/64", NULL};
+	static const char *const long6[] = {"10.244.9.0/24", "fd00:10:244:9::/129", NULL};
+	static const char *const mapped6[] = {"10.244.13.0/24", "::ffff:10.244.13.0/120", NULL};
+	static const char *const signed6[] = {"10.244.14.0/24", "fd00:10:244:14::/+64", NULL};
+	static const char *const no_len6[] = {"fd00:10:244:15::", NULL};
+	static const char *const nine[] = {"10.244.16.0/28",	  "10.244.16.16/28",
+					   "10.244.16.32/28",	  "10.244.16.48/28",
+					   "10.244.16.64/28",	  "fd00:10:244:16::/64",
+					   "fd00:10:244:17::/64", "fd00:10:244:18::/64",
+					   "fd00:10:244:19::/64", NULL};
+	static const char *const eight[] = {
+	    "10.244.20.0/28",	   "10.244.20.16/28",	  "10.244.20.32/28",
+	    "10.244.20.48/28",	   "fd00:10:244:20::/64", "fd00:10:244:21::/64",
+	    "fd00:10:244:22::/64", "fd00:10:244:23::/64", NULL};
 	json_t *nodes = json_object(), *problems = json_object(), *desired, *want, *v;
 	const char *name;
 
 	json_object_set_new(nodes, "node-a", node_obj("node-a", ip_b, "10.244.1.0/24", NULL));
 	json_object_set_new(nodes, "node-b", node_obj("node-b", ip_b, NULL, dual));
-	/* Host bits set in podCIDR: the prefix itself; the IPv4 InternalIP. */
+	/* Host bits set in podCIDR: the prefix itself. */
 	json_object_set_new(nodes, "node-c", node_obj("node-c", ip_c, "10.244.3.7/24", NULL));
 	json_object_set_new(nodes, "node-d", node_obj("node-d", ext_d, "10.244.4.0/24", NULL));
 	json_object_set_new(nodes, "node-e", node_obj("node-e", ip_e, NULL, NULL));
 	json_object_set_new(nodes, "node-f", node_obj("node-f", ip_e, NULL, v6));
-	desired = peers_desired(nodes, "node-a", problems);
-	want = json_pack("{s{sssss[s]}s{sssss[s]}}", "node-b", "name", "node-b", "address",
-			 "192.0.2.2", "pod-cidr", "10.244.2.0/24", "node-c", "name", "node-c",
-			 "address", "192.0.2.3", "pod-cidr", "10.244.3.0/24");
-	CHECK(json_equal(desired, want), "node-b and node-c are peers, node-a is this node");
+	json_object_set_new(nodes, "node-g", node_obj("node-g", v6_only, NULL, dual));
+	json_object_set_new(nodes, "node-h", node_obj("node-h", ip_h, NULL, host_bits6));
+	json_object_set_new(nodes, "node-i", node_obj("node-i", ip_h, NULL, long6));
+	json_object_set_new(nodes, "node-j", node_obj("node-j", bad_v4, "10.244.10.0/24", NULL));
+	json_object_set_new(nodes, "node-k", node_obj("node-k", zoned, "10.244.11.0/24", NULL));
+	json_object_set_new(nodes, "node-l", node_obj("node-l", mapped, "10.244.12.0/24", NULL));
+	json_object_set_new(nodes, "node-m", node_obj("node-m", ip_h, NULL, mapped6));
+	json_object_set_new(nodes, "node-n", node_obj("node-n", ip_h, NULL, signed6));
+	json_object_set_new(nodes, "node-o", node_obj("node-o", ip_h, NULL, no_len6));
+	json_object_set_new(nodes, "node-p", node_obj("node-p", ip_h, NULL, nine));
+	json_object_set_new(nodes, "node-q", node_obj("node-q", ip_h, NULL, eight));
+	desired = peers_desired(nodes, "node-a", 0, problems);
+	want = json_pack("{s{sssss[ss]}s{sssssss[s]}s{sssss[s]}s{sssssss[ss]}s{sssssss[ssssssss]}}",
+			 "node-b", "name", "node-b", "address", "192.0.2.2", "pod-cidr",
+			 "10.244.2.0/24", "fd00:10:244:2::/64", "node-c", "name", "node-c",
+			 "address", "192.0.2.3", "address6", "fd00::3", "pod-cidr", "10.244.3.0/24",
+			 "node-f", "name", "node-f", "address", "192.0.2.5", "pod-cidr",
+			 "fd00:10:244:6::/64", "node-h", "name", "node-h", "address", "192.0.2.8",
+			 "address6", "fd00::8", "pod-cidr", "10.244.8.0/24", "fd00:10:244:8::/64",
+			 "node-q", "name", "node-q", "address", "192.0.2.8", "address6", "fd00::8",
+			 "pod-cidr", "10.244.20.0/28", "10.244.20.16/28", "10.244.20.32/28",
+			 "10.244.20.48/28", "fd00:10:244:20::/64", "fd00:10:244:21::/64",
+			 "fd00:10:244:22::/64", "fd00:10:244:23::/64");
+	{
+		char *got = json_dumps(desired, JSON_SORT_KEYS | JSON_COMPACT);
+
+		CHECK(json_equal(desired, want), "peers b, c, f, h and q (node-a is this node): %s",
+		      got);
+		free(got);
+	}
 	json_object_foreach(desired, name, v) CHECK(valid_peer(v) == 0, "%s valid", name);
-	CHECK_EQ(json_object_size(problems), 3);
-	CHECK_EQ(json_integer_value(json_object_get(json_object_get(problems, "node-d"), "bits")),
-		 1 << PROBLEM_NO_ADDRESS);
-	CHECK_EQ(json_integer_value(json_object_get(json_object_get(problems, "node-e"), "bits")),
-		 1 << PROBLEM_NO_POD_CIDR);
-	CHECK_EQ(json_integer_value(json_object_get(json_object_get(problems, "node-f"), "bits")),
-		 1 << PROBLEM_NO_POD_CIDR);
-	CHECK(strstr(json_string_value(
-			 json_object_get(json_object_get(problems, "node-d"), "message")),
-		     "InternalIP") != NULL,
+	CHECK_EQ(json_object_size(problems), 11);
+	CHECK_EQ(problem_bits(problems, "node-d"), 1 << PROBLEM_NO_ADDRESS);
+	CHECK(strstr(problem_text(problems, "node-d"), "no IPv4 InternalIP") != NULL,
 	      "the message names what is missing");
+	CHECK_EQ(problem_bits(problems, "node-e"), 1 << PROBLEM_NO_POD_CIDR);
+	CHECK_EQ(problem_bits(problems, "node-g"), 1 << PROBLEM_NO_ADDRESS);
+	CHECK(strstr(problem_text(problems, "node-g"), "only an IPv6 InternalIP (fd00::7)") != NULL,
+	      "an IPv6-only Node says so: %s", problem_text(problems, "node-g"));
+	CHECK_EQ(problem_bits(problems, "node-i"), 1 << PROBLEM_BAD_VALUE);
+	CHECK(strstr(problem_text(problems, "node-i"), "fd00:10:244:9::/129") != NULL,
+	      "the bad range named: %s", problem_text(problems, "node-i"));
+	CHECK_EQ(problem_bits(problems, "node-j"), 1 << PROBLEM_BAD_VALUE);
+	CHECK(strstr(problem_text(problems, "node-j"), "InternalIP 192.0.2.300") != NULL,
+	      "the bad address named: %s", problem_text(problems, "node-j"));
+	CHECK_EQ(problem_bits(problems, "node-k"), 1 << PROBLEM_BAD_VALUE);
+	CHECK_EQ(problem_bits(problems, "node-l"), 1 << PROBLEM_BAD_VALUE);
+	CHECK_EQ(problem_bits(problems, "node-m"), 1 << PROBLEM_BAD_VALUE);
+	CHECK_EQ(problem_bits(problems, "node-n"), 1 << PROBLEM_BAD_VALUE);
+	CHECK_EQ(problem_bits(problems, "node-o"), 1 << PROBLEM_BAD_VALUE);
+	CHECK_EQ(problem_bits(problems, "node-p"), 1 << PROBLEM_TOO_MANY);
+	json_decref(want);
+	json_decref(desired);
+
+	/* Native routing: IPv6 ranges need the IPv6 InternalIP as next hop. */
+	json_object_clear(problems);
+	desired = peers_desired(nodes, "node-a", 1, problems);
+	CHECK(!json_object_get(desired, "node-b") && !json_object_get(desired, "node-f"),
+	      "IPv6 ranges without an IPv6 InternalIP: not a peer when native");
+	CHECK(json_object_get(desired, "node-c") && json_object_get(desired, "node-h") &&
+		  json_object_get(desired, "node-q"),
+	      "the others are");
+	CHECK_EQ(problem_bits(problems, "node-b"), 1 << PROBLEM_NO_ADDRESS);
+	CHECK(strstr(problem_text(problems, "node-f"), "no IPv6 InternalIP") != NULL,
+	      "says why: %s", problem_text(problems, "node-f"));
+	CHECK_EQ(json_object_size(problems), 13);
+	json_decref(desired);
+
 	/* cubenetd's answer, ranges in another order: normalized alike. */
 	v = json_pack("{sssss[ss]}", "name", "x", "address", "192.0.2.9", "pod-cidr", "10.9.0.0/24",
 		      "10.8.0.0/24");
@@ -622,9 +712,72 @@ TEST(peers_from_nodes)
 		     "10.8.0.0/24") == 0,
 	      "ranges sorted");
 	json_decref(v);
-	json_decref(want);
-	json_decref(desired);
 	json_decref(problems);
+	json_decref(nodes);
+}
+
+/* This node's settings: both InternalIPs, both families' ranges from the
+ * flags or, without --cluster-cidr, from every Node. */
+TEST(node_settings_dual_stack)
+{
+	static const char *const self[] = {"InternalIP", "127.0.0.1", "InternalIP", "::1",
+					   "InternalIP", "fd00::99",  NULL};
+	static const char *const v6_self[] = {"InternalIP", "0:0::1", NULL};
+	static const char *const other[] = {"InternalIP", "192.0.2.2", NULL};
+	static const char *const dual_a[] = {"10.244.1.0/24", "fd00:10:244:1::/64", NULL};
+	static const char *const dual_b[] = {"10.244.2.0/24", "fd00:10:244:2::5/64", "bogus", NULL};
+	struct node_options o = {.name = "node-a",
+				 .cluster_cidrs = {"10.244.0.0/16", "FD00:10:244::/56"},
+				 .n_cluster_cidrs = 2,
+				 .service_cidrs = {"10.96.0.0/12", "fd00:10:96::/112"},
+				 .n_service_cidrs = 2,
+				 .port_min = 30000,
+				 .port_max = 32767,
+				 .masquerade = 1};
+	json_t *nodes = json_object(), *node, *want, *doc;
+	char address[64];
+
+	json_object_set_new(nodes, "node-a", node_obj("node-a", self, NULL, dual_a));
+	json_object_set_new(nodes, "node-b", node_obj("node-b", other, NULL, dual_b));
+	node = node_desired(nodes, &o, address, sizeof(address));
+	want = json_pack("{sssssss{sisi}s{sssisi}s{s[ssss]}}", "address", "127.0.0.1", "address6",
+			 "::1", "uplink", "lo", "node-port-range", "min", 30000, "max", 32767,
+			 "tunnel", "mode", "vxlan", "vni", 1, "port", 8472, "masquerade",
+			 "cluster-cidr", "10.244.0.0/16", "fd00:10:244::/56", "10.96.0.0/12",
+			 "fd00:10:96::/112");
+	CHECK(json_equal(node, want), "the flags' ranges of both families, both addresses");
+	CHECK(strcmp(address, "127.0.0.1") == 0, "the IPv4 address: %s", address);
+	doc = json_pack("{sO}", "cubenet-pods:node", node);
+	CHECK(valid(doc) == 0, "valid against the model");
+	json_decref(doc);
+	json_decref(want);
+	json_decref(node);
+
+	/* No --cluster-cidr: every Node's ranges, both families; what is not a
+	 * CIDR left out. */
+	o.n_cluster_cidrs = 0;
+	o.n_service_cidrs = 0;
+	node = node_desired(nodes, &o, address, sizeof(address));
+	doc = node_normalize(node); /* the leaf-list sorted */
+	want = json_pack("[ssss]", "10.244.1.0/24", "10.244.2.0/24", "fd00:10:244:1::/64",
+			 "fd00:10:244:2::/64");
+	CHECK(json_equal(json_object_get(json_object_get(doc, "masquerade"), "cluster-cidr"), want),
+	      "every Node's ranges");
+	json_decref(want);
+	json_decref(doc);
+	json_decref(node);
+
+	/* An IPv6-only node: address6 and the uplink holding it; no address. */
+	json_object_set_new(nodes, "node-a", node_obj("node-a", v6_self, NULL, dual_a));
+	o.masquerade = 0;
+	node = node_desired(nodes, &o, address, sizeof(address));
+	want = json_pack("{sssss{sisi}s{sssisi}}", "address6", "::1", "uplink", "lo",
+			 "node-port-range", "min", 30000, "max", 32767, "tunnel", "mode", "vxlan",
+			 "vni", 1, "port", 8472);
+	CHECK(json_equal(node, want), "IPv6 only: address6, uplink lo");
+	CHECK(address[0] == '\0', "no IPv4 address");
+	json_decref(want);
+	json_decref(node);
 	json_decref(nodes);
 }
 
@@ -762,6 +915,7 @@ int main(void)
 	    TEST_ENTRY(plan_plain),
 	    TEST_ENTRY(plan_bounded_bodies),
 	    TEST_ENTRY(peers_from_nodes),
+	    TEST_ENTRY(node_settings_dual_stack),
 	    TEST_ENTRY(plan_peers),
 	};
 
