@@ -177,10 +177,10 @@ static __always_inline int frame_trim(CUBE_CTX *ctx, __u32 len)
 /*
  * IPv6 neighbour discovery for the router's own address: answer a
  * solicitation with an advertisement; hand advertisements to the daemon,
- * which asked for them. *handled is 0 if the packet is not ND for us.
- * A solicitation is valid as RFC 4861 7.1.1 says (hop limit 255, code 0,
- * 32 bytes at least) and must carry the asker's link-layer address first;
- * an advertisement needs hop limit 255 and code 0.
+ * which asked for them (to the kernel, beside the kernel's stack). *handled is 0 if the packet is
+ * not ND for us. A solicitation is valid as RFC 4861 7.1.1 says (hop limit 255, code 0, 32 bytes at
+ * least) and must carry the asker's link-layer address first; an advertisement needs hop limit 255
+ * and code 0.
  */
 static __always_inline int handle_nd(CUBE_CTX *ctx, struct cube_stats *st, struct cube_meta *meta,
 				     int *handled)
@@ -201,7 +201,11 @@ static __always_inline int handle_nd(CUBE_CTX *ctx, struct cube_stats *st, struc
 		if (ns[1] != 0 || ip6->hop_limit != ND_HOP_LIMIT)
 			return 0;
 		*handled = 1;
-		return cube_slowpath_out(ctx, st, CUBE_SLOWPATH_ND_ADVERT, ~0u, NULL);
+		/* Beside the kernel's stack it is the kernel that asked, as
+		 * for ARP replies. */
+		return router_unrouted == ROUTER_UNROUTED_PASS
+			   ? cube_pass(st)
+			   : cube_slowpath_out(ctx, st, CUBE_SLOWPATH_ND_ADVERT, ~0u, NULL);
 	}
 	/* What the IPv6 payload leaves for ICMPv6 after extension headers. */
 	ns_len = na_off + bpf_ntohs(ip6->payload_len) - meta->l4_off;

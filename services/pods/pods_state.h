@@ -55,8 +55,8 @@ extern const char *const pods_stage_names[N_STAGES];
 /* The hairpin source when the node has no address yet (RFC 3927 space:
  * replies to it never leave the node chain). */
 #define PODS_HAIRPIN_FALLBACK	"169.254.42.1"
-/* IPv6's, when the node has no IPv6 address: not link-local, which a pod would look for on its link, but RFC 6666's
- * discard-only prefix, so the pod sends replies to its gateway, into the
+/* IPv6's, when the node has no IPv6 address: not link-local, which a pod would look for on its
+ * link, but RFC 6666's discard-only prefix, so the pod sends replies to its gateway, into the
  * chain, and nothing routes them anywhere else. */
 #define PODS_HAIRPIN6		"100::42:1"
 
@@ -119,9 +119,9 @@ struct pods_node {
 	union cube_addr addr6; /* the same, IPv6 */
 	int have_addr6;
 	int host_device;
-	int host_clients; /* the socket-level balancer for the node's own sockets */
+	int host_clients;	      /* the socket-level balancer for the node's own sockets */
 	struct pods_prefix cidrs[64]; /* the cluster's ranges, masquerade/cluster-cidr */
-	uint32_t n_cidrs, n_cidrs6; /* of them, n_cidrs6 IPv6 */
+	uint32_t n_cidrs, n_cidrs6;   /* of them, n_cidrs6 IPv6 */
 	uint32_t node_port_min, node_port_max;
 	struct {
 		int native; /* else the VXLAN overlay */

@@ -559,6 +559,34 @@ TEST(neighbour_advertisement_to_slow_path)
 	cube_destroy(router);
 }
 
+/* Beside the kernel's stack (a node's router) an advertisement answers
+ * the kernel's own solicitation: it is the kernel's to learn, untouched. */
+TEST(neighbour_advertisement_beside_the_kernel_passes)
+{
+	struct cube_slowpath_hdr rec;
+	uint8_t f[PKT_MAX];
+	struct run_result res;
+	size_t len;
+
+	parser = harness_cube("parser", hook, NULL, NULL);
+	router = harness_cube("router", hook, unrouted_pass, NULL);
+	REQUIRE(parser && router, "load");
+	cube_connect_cube(parser, 0, router);
+	set_port(PORT_IN, 1, mac_in, "10.0.0.1", 24, "2001:db8::1", 64);
+	while (harness_slowpath_next(&rec) == 0)
+		;
+	len = build_na_to_us(f, 255);
+	harness_run(parser, f, len, &res);
+	CHECK_EQ(res.retval, hook_ret_pass(hook));
+	CHECK_EQ(res.out_len, len);
+	CHECK_MEM(res.out, f, len);
+	CHECK(harness_slowpath_next(&rec) != 0, "the advertisement was queued");
+	CHECK_EQ(harness_stats(router).verdict[CUBE_VERDICT_PASS], 1);
+	CHECK_EQ(harness_stats(router).verdict[CUBE_VERDICT_SLOWPATH], 0);
+	cube_destroy(parser);
+	cube_destroy(router);
+}
+
 /*
  * A solicitation for our address gets the advertisement, whatever
  * extension headers it came behind (none of them is sent back) and however
@@ -636,6 +664,7 @@ static const struct test_case cases[] = {
     TEST_ENTRY(hosts_and_unrouted_pass),
     TEST_ENTRY(neighbour_solicitation_answered),
     TEST_ENTRY(neighbour_advertisement_to_slow_path),
+    TEST_ENTRY(neighbour_advertisement_beside_the_kernel_passes),
     TEST_ENTRY(no_metadata_counted_as_received),
 };
 
