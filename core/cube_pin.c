@@ -121,16 +121,19 @@ static int copy_batched(int from, int to, const struct bpf_map_info *info, size_
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	void *keys = malloc((size_t)COPY_BATCH * info->key_size);
 	void *values = malloc((size_t)COPY_BATCH * vsize);
-	uint64_t token = 0;
+	/* The position between batches: a bucket index for hash maps, a
+	 * whole key for the maps the kernel batches by their next key (an
+	 * LPM trie's: 20 bytes for IPv6). */
+	void *token = calloc(1, info->key_size > 8 ? info->key_size : 8);
 	int first = 1, e = 0;
 
-	if (!keys || !values) {
+	if (!keys || !values || !token) {
 		e = -ENOMEM;
 		goto out;
 	}
 	for (;;) {
 		uint32_t count = COPY_BATCH, put;
-		int rc = bpf_map_lookup_batch(from, first ? NULL : &token, &token, keys, values,
+		int rc = bpf_map_lookup_batch(from, first ? NULL : token, token, keys, values,
 					      &count, &opts);
 
 		if (rc && errno != ENOENT) {
@@ -148,6 +151,7 @@ static int copy_batched(int from, int to, const struct bpf_map_info *info, size_
 out:
 	free(keys);
 	free(values);
+	free(token);
 	return e;
 }
 
