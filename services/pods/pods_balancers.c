@@ -609,9 +609,12 @@ static uint32_t tcp_claims(const struct pods_balancer *b, uint16_t ports[2])
 	return n;
 }
 
-static void tcp_claim_text(uint16_t port, char *out, size_t size)
+/* Per family: a dual-stack service's two balancers share their node port. */
+static void tcp_claim_text(const struct pods_balancer *b, uint16_t port, char *out, size_t size)
 {
-	snprintf(out, size, "tcp/%u", port);
+	int v6 = b->n_fronts && b->fronts[0].family == CUBE_AF_INET6;
+
+	snprintf(out, size, "tcp%s/%u", v6 ? "6" : "", port);
 }
 
 static const char *tcp_port_kind(const struct pods_balancer *b, uint16_t port)
@@ -664,7 +667,7 @@ static int check_unique(struct cn_error *err)
 				return -1;
 		}
 		for (uint32_t p = 0, n = b ? tcp_claims(b, ports) : 0; p < n; p++) {
-			tcp_claim_text(ports[p], text, sizeof(text));
+			tcp_claim_text(b, ports[p], text, sizeof(text));
 			if (claim(i, text, NULL, ports[p], err))
 				return -1;
 		}
@@ -1128,7 +1131,7 @@ void pods_balancers_commit(struct runtime *rt)
 			index_forget(text, ch->id);
 		}
 		for (uint32_t p = 0, n = old ? tcp_claims(old, ports) : 0; p < n; p++) {
-			tcp_claim_text(ports[p], text, sizeof(text));
+			tcp_claim_text(old, ports[p], text, sizeof(text));
 			index_forget(text, ch->id);
 		}
 		for (uint32_t e = 0; old && e < old->n_eps; e++)
@@ -1145,7 +1148,7 @@ void pods_balancers_commit(struct runtime *rt)
 				str_map_set(&pods.front_index, text, ch->id);
 			}
 			for (uint32_t p = 0, n = tcp_claims(ch->now, ports); p < n; p++) {
-				tcp_claim_text(ports[p], text, sizeof(text));
+				tcp_claim_text(ch->now, ports[p], text, sizeof(text));
 				str_map_set(&pods.front_index, text, ch->id);
 			}
 		}
