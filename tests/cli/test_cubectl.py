@@ -502,7 +502,7 @@ class WithoutDaemonTest(Runner, unittest.TestCase):
         self.assertIn("default: five-tuple", out)
         self.assertRegex(self.cubectl("lb", "?").stdout, r"^lb \(list, module cubenet-lb\)")
         self.assertRegex(self.cubectl("node", "masquerade", "?").stdout,
-                         r"cluster-cidr\s+leaf-list\s+string\s+\[required\]")
+                         r"cluster-cidr\s+leaf-list\s+union\s+\[required\]")
         # Nothing was fetched: nothing was cached.
         self.assertFalse(os.path.exists(os.path.join(self.tmp, "cache")))
 
@@ -525,8 +525,8 @@ class WithoutDaemonTest(Runner, unittest.TestCase):
         self.assertEqual(self.complete("help", "p"), ["peer", "pod", "pods"])
         self.assertIn("table-size", self.complete("help", "lb", "vip", "t"))
         self.assertEqual(self.complete("node", ""),
-                         ["address", "del", "host-clients", "host-device", "masquerade",
-                          "node-port-range", "set", "show", "tunnel", "uplink"])
+                         ["address", "address6", "del", "host-clients", "host-device",
+                          "masquerade", "node-port-range", "set", "show", "tunnel", "uplink"])
         self.assertEqual(self.complete("node", "set", "u"), ["uplink="])
         self.assertEqual(self.complete("node", "masquerade", "set", ""), ["cluster-cidr="])
         self.assertEqual(self.complete("conn"), ["connect"])
