@@ -28,6 +28,7 @@
 #include <netlink/route/neighbour.h>
 #include <netlink/route/route.h>
 #include "cni.h"
+#include "ipv6_forwarding.h"
 
 void cni_host_ifname(const struct cni_call *call, char out[16])
 {
@@ -322,10 +323,10 @@ int cni_link_add(const struct cni_call *call, const struct cni_ipam *ipam, char 
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/accept_local", host);
 	if (!rc && write_sysctl(path, "1"))
 		rc = -NLE_FAILURE;
-	/* A pod with an IPv6 address: IPv6 forwarding, as IPv4's above. */
+	/* A pod with an IPv6 address: IPv6 forwarding, as IPv4's above
+	 * (router advertisements still taken where they were). */
 	for (size_t i = 0; !rc && i < ipam->n_ips; i++)
-		if (ipam->ips[i].family == 6 &&
-		    write_sysctl("/proc/sys/net/ipv6/conf/all/forwarding", "1"))
+		if (ipam->ips[i].family == 6 && ipv6_forwarding_on())
 			rc = -NLE_FAILURE;
 	for (size_t i = 0; !rc && i < ipam->n_ips; i++) {
 		const struct cni_ip *ip = &ipam->ips[i];
@@ -351,10 +352,9 @@ int cni_link_add(const struct cni_call *call, const struct cni_ipam *ipam, char 
 
 		rc = in_netns(call, setup_in_pod, &s, err);
 	}
-	/* The node's neighbour for the pod's IPv6 address is known: the
-	 * pod's advertisements, which the node's solicitations would ask
-	 * for, go to the node chain's router and not to the kernel. */
-	/* A pod with an IPv6 address: IPv6 forwarding, as IPv4's above. */
+	/* The node's neighbour for the pod's IPv6 address is known from the
+	 * start, and permanent: no solicitation before the first packet to
+	 * a pod, and no advertisement can move it. */
 	for (size_t i = 0; !rc && i < ipam->n_ips; i++)
 		if (ipam->ips[i].family == 6 &&
 		    (rc = add_neigh(sk, ifindex, ipam->ips[i].address, pod_mac)))

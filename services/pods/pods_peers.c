@@ -26,6 +26,7 @@
 #include <string.h>
 #include "config_read.h"
 #include "host_device.h"
+#include "ipv6_forwarding.h"
 #include "netdev.h"
 #include "pods_state.h"
 #include "runtime.h"
@@ -650,7 +651,7 @@ static void node_forwards(const struct pods_node *node)
 		return;
 	netdev_sysctl("ipv4/ip_forward", "1");
 	if (peers.next_ipv6)
-		netdev_sysctl("ipv6/conf/all/forwarding", "1");
+		ipv6_forwarding_on();
 	if (!node->tunnel.native || !node->uplink[0])
 		return;
 	snprintf(path, sizeof(path), "ipv4/conf/%s/accept_local", node->uplink);

@@ -450,6 +450,25 @@ class Multinode:
         ns = self.c.pods["p20"][1]
         self.assertEqual(self.c.ask(ns, [node1, node1_6], port=NODE_PORT), want)
 
+    def test_ipv6_forwarding_keeps_router_advertisements(self):
+        """Forwarding IPv6 (pods, IPv6 peers), a node still takes router
+        advertisements where it did: accept_ra 1 becomes 2, which takes
+        them while forwarding; where they were off they stay off."""
+        for i in range(1, NODES + 1):
+            def conf(path):
+                return sh("ip", "netns", "exec", self.c.nodes[i - 1], "cat",
+                          "/proc/sys/net/ipv6/conf/" + path).stdout.strip()
+            self.assertEqual(conf("all/forwarding"), "1")
+            self.assertEqual((conf("eth0/accept_ra"), conf("default/accept_ra")), ("2", "2"))
+            self.assertEqual(conf("lo/accept_ra"), "2")  # lo's is 1 in a new namespace too
+        # One that had them off is not turned on.
+        node = self.c.nodes[0]
+        sh("ip", "-n", node, "link", "add", "quiet0", "type", "veth", "peer", "name", "quiet1")
+        sh("ip", "netns", "exec", node, "sysctl", "-qw", "net.ipv6.conf.quiet0.accept_ra=0")
+        self.c.add_pod(1, "p1q")
+        self.assertEqual(sh("ip", "netns", "exec", node, "cat",
+                            "/proc/sys/net/ipv6/conf/quiet0/accept_ra").stdout.strip(), "0")
+
     def test_pod_traffic_to_the_outside_is_masqueraded(self):
         """A host on the underlay, outside the cluster's ranges, sees a pod
         of each node come from that node's address, IPv4 and IPv6."""
