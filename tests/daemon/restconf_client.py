@@ -60,11 +60,12 @@ class Client:
         hdrs.update(headers or {})
         hdrs = {k: v for k, v in hdrs.items() if v is not None}  # None: leave it out
         data = raw if raw is not None else (json.dumps(body) if body is not None else None)
-        conn.request(method, path, body=data, headers=hdrs)
-        r = conn.getresponse()
-        resp = Response(r.status, dict(r.getheaders()), r.read().decode())
-        conn.close()
-        return resp
+        try:
+            conn.request(method, path, body=data, headers=hdrs)
+            r = conn.getresponse()
+            return Response(r.status, dict(r.getheaders()), r.read().decode())
+        finally:
+            conn.close()  # its socket too when the daemon is not there
 
     def get(self, path, **kw):
         return self.request("GET", path, **kw)

@@ -1,27 +1,35 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The 3-node cluster, run as Kubernetes runs it: three node namespaces on
-an emulated L2 underlay (a bridge in a namespace of its own), each running
-its own cubenetd and its own cubenet-agent, all against ONE real
-kube-apiserver (with etcd and the controller manager's EndpointSlice
-controllers) holding three Node objects with their podCIDRs and
-InternalIPs. Pods on every node are made by the CNI plugin, run real TCP
+"""The 3-node cluster, run as Kubernetes runs it, dual-stack: three node
+namespaces on an emulated L2 underlay (a bridge in a namespace of its own,
+IPv4 and IPv6), each running its own cubenetd and its own cubenet-agent,
+all against ONE real kube-apiserver (dual-stack service range, with etcd
+and the controller manager's EndpointSlice controllers) holding three
+Node objects with podCIDRs and InternalIPs of both families. Pods on every
+node are made by the CNI plugin (an address of each family), run real TCP
 and UDP servers, and have Pod objects whose status is patched Ready with
-the address the plugin gave; a Service is applied with kubectl and its
-EndpointSlice made by the controller manager. Nothing is written to any
-cubenetd by hand: peers, node settings and services all come from the
-agents. In both modes (the agents' --tunnel vxlan and native), checked
-with real TCP and UDP: pod to pod across every pair of nodes (and on one
-node); a ClusterIP whose only endpoint is on another node; a NodePort on
-node 1 reaching a pod on node 3 from a host on the underlay; node-3's
-Node deleted from the API: its routes go on the other nodes and
-connections to its pods fail at once (network unreachable), then its Node
-back: reachable again; a fourth node joining (its namespace, cubenetd and
-agent, then its Node): its NodePort serves a pod on node 3 before it has
-a pod of its own, and once it has one every pair reaches every other.
-Needs root; exits 77 without it."""
+both addresses the plugin gave; a dual-stack Service is applied with
+kubectl and its EndpointSlices (one a family) made by the controller
+manager. Nothing is written to any cubenetd by hand: peers, node settings
+and services all come from the agents. In both modes (the agents'
+--tunnel vxlan and native), checked with real TCP and UDP, each family:
+pod to pod across every pair of nodes (and on one node); what crosses the
+underlay (VXLAN between the nodes' IPv4 addresses with both families
+inside, or bare pod addresses natively); a ClusterIP of each family whose
+only endpoint is on another node; a NodePort on node 1's IPv4 and IPv6
+addresses reaching a pod on node 3 from a host on the underlay; pod
+traffic to that host masqueraded to its node's address of the family;
+node-3's Node deleted from the API: its routes of both families go on the
+other nodes and connections to its pods fail at once (network
+unreachable), then its Node back: reachable again; node 2's cubenetd
+SIGKILLed (the pinned datapath carries on), a Service made meanwhile,
+then restarted: its agent writes what it missed; a fourth node joining
+(its namespace, cubenetd and agent, then its Node): its NodePort serves a
+pod on node 3 before it has a pod of its own, and once it has one every
+pair reaches every other. Needs root; exits 77 without it."""
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -34,7 +42,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "../cni"))
 sys.path.insert(0, os.path.join(HERE, "../daemon"))
 from agent_fixture import Agent, wait_for  # noqa: E402
-from apiserver import NODE_NAME, ApiServer  # noqa: E402
+from apiserver import NODE_NAME, SERVICE_CIDRS, ApiServer  # noqa: E402
 from netns_forward import NetnsForwarder  # noqa: E402
 from restconf_client import BUILD, Daemon  # noqa: E402
 from test_agent_api import manifest_rbac, service  # noqa: E402
@@ -42,10 +50,11 @@ import test_multinode as mn  # noqa: E402
 
 PLUGIN = os.path.join(BUILD, "cni/cubenet")
 CNI_PATH = "/usr/lib/cni"
-UNDERLAY = "198.51.100.%d"  # node i: .i; the outside host: .100
-OUTSIDE = UNDERLAY % 100
-CLUSTER_CIDR, SERVICE_CIDR = "10.250.0.0/16", "10.96.0.0/16"
-POD_CIDR = "10.250.%d.0/24"  # node i's
+UNDERLAY, UNDERLAY6 = mn.UNDERLAY, mn.UNDERLAY6  # node i: .i, ::i; the outside host: 100
+OUTSIDE, OUTSIDE6 = UNDERLAY % 100, UNDERLAY6 % 100
+CLUSTER_CIDRS = f"{mn.CLUSTER_CIDR},{mn.CLUSTER_CIDR6}"
+POD_CIDR, POD_CIDR6 = mn.POD_CIDR, mn.POD_CIDR6  # node i's
+DUAL_STACK = "  ipFamilyPolicy: RequireDualStack\n  ipFamilies: [IPv4, IPv6]\n"
 VNI, VXLAN_PORT = 4242, 8472
 PORT, NODE_PORT = 7000, 30080
 # The API server's own Node (its fixture makes it) is node 1.
@@ -60,13 +69,15 @@ def node_name(i):
 
 
 def node_object(i):
-    """Node i as the control plane and its kubelet make it: podCIDR in the
-    spec, InternalIP in the status (a kubelet registers with it)."""
+    """Node i as the control plane and its kubelet make it: podCIDRs of
+    both families in the spec, an InternalIP of each in the status (a
+    kubelet registers with them)."""
     return {"apiVersion": "v1", "kind": "Node",
             "metadata": {"name": node_name(i),
                          "labels": {"kubernetes.io/hostname": node_name(i)}},
-            "spec": {"podCIDR": POD_CIDR % i, "podCIDRs": [POD_CIDR % i]},
+            "spec": {"podCIDR": POD_CIDR % i, "podCIDRs": [POD_CIDR % i, POD_CIDR6 % i]},
             "status": {"addresses": [{"type": "InternalIP", "address": UNDERLAY % i},
+                                     {"type": "InternalIP", "address": UNDERLAY6 % i},
                                      {"type": "Hostname", "address": node_name(i)}]}}
 
 
@@ -88,7 +99,7 @@ class Cluster:
         self.procs = []
         self.servers = {}  # pod name -> its server
         self.node_objects = set()
-        self.pods = {}  # name -> (node index, netns, address)
+        self.pods = {}  # name -> (node index, netns, IPv4 address, IPv6 address)
 
     # -- lifecycle ---------------------------------------------------------
     def start(self, nodes=(1, 2, 3)):
@@ -96,6 +107,7 @@ class Cluster:
         self.add_netns(self.underlay)
         sh("ip", "-n", self.underlay, "link", "add", "br0", "type", "bridge")
         sh("ip", "-n", self.underlay, "addr", "add", OUTSIDE + "/24", "dev", "br0")
+        sh("ip", "-n", self.underlay, "addr", "add", OUTSIDE6 + "/64", "dev", "br0", "nodad")
         sh("ip", "-n", self.underlay, "link", "set", "br0", "up")
         for i in nodes:
             self.add_node(i)
@@ -147,11 +159,12 @@ class Cluster:
            "name", "eth0", "netns", node)
         sh("ip", "-n", self.underlay, "link", "set", f"ul{i}", "master", "br0", "up")
         sh("ip", "-n", node, "addr", "add", UNDERLAY % i + "/24", "dev", "eth0")
+        sh("ip", "-n", node, "addr", "add", UNDERLAY6 % i + "/64", "dev", "eth0", "nodad")
         sh("ip", "-n", node, "link", "set", "eth0", "up")
         self.daemons[i] = Daemon(netns=node).start()
         self.forwarders[i] = NetnsForwarder(node, self.api.port)
         self.agents[i] = Agent(self.api.agent_kubeconfig, self.daemons[i].socket, node_name(i),
-                               ["--cluster-cidr", CLUSTER_CIDR, "--service-cidr", SERVICE_CIDR,
+                               ["--cluster-cidr", CLUSTER_CIDRS, "--service-cidr", SERVICE_CIDRS,
                                 "--tunnel", self.mode, "--vxlan-vni", str(VNI),
                                 "--vxlan-port", str(VXLAN_PORT)],
                                netns=node, log_dir=os.path.join(self.tmp, f"agent{i}"))
@@ -165,7 +178,7 @@ class Cluster:
         self.agents.pop(i).stop()
         self.forwarders.pop(i).stop()
         self.daemons.pop(i).cleanup()
-        for name, (n, ns, _) in list(self.pods.items()):
+        for name, (n, ns, *_) in list(self.pods.items()):
             if n == i:
                 self.api.kubectl("delete", "pod", "-n", self.ns_k8s, name, "--grace-period=0",
                                  "--force", check=False)
@@ -193,8 +206,13 @@ class Cluster:
                 "PATCH", f"/api/v1/nodes/{NODE_NAME}", body={"spec": obj["spec"]},
                 content_type="application/strategic-merge-patch+json")
             assert status == 200, body
-            self.api.patch_status(f"/api/v1/nodes/{NODE_NAME}",
-                                  {"status": {"addresses": obj["status"]["addresses"]}})
+            # A merge patch: a strategic one merges addresses by type, and
+            # the two InternalIPs would be one.
+            want = obj["status"]["addresses"]
+            status, body = self.api.request(
+                "PATCH", f"/api/v1/nodes/{NODE_NAME}/status", body={"status": {"addresses": want}},
+                content_type="application/merge-patch+json")
+            assert status == 200 and json.loads(body)["status"]["addresses"] == want, body
         else:
             # With its status, as a kubelet registers its Node.
             status, body = self.api.request("POST", "/api/v1/nodes", body=obj)
@@ -212,13 +230,13 @@ class Cluster:
         return {"cniVersion": "1.1.0", "name": "podnet", "type": "cubenet",
                 "socket": self.daemons[i].socket, "mtu": self.mtu(),
                 "ipam": {"type": "host-local", "dataDir": os.path.join(self.tmp, f"ipam{i}"),
-                         "ranges": [[{"subnet": POD_CIDR % i}]],
-                         "routes": [{"dst": "0.0.0.0/0"}]}}
+                         "ranges": [[{"subnet": POD_CIDR % i}], [{"subnet": POD_CIDR6 % i}]],
+                         "routes": [{"dst": "0.0.0.0/0"}, {"dst": "::/0"}]}}
 
     def add_pod(self, i, name, server=True):
         """A pod on node i: its netns made by the CNI plugin as the
         runtime calls it, a TCP and UDP server in it (test_multinode's),
-        and its Pod object, Ready at the plugin's address."""
+        and its Pod object, Ready at the plugin's two addresses."""
         ns = f"{self.tag}-{name}"
         self.add_netns(ns)
         env = {"PATH": os.environ["PATH"], "CNI_COMMAND": "ADD", "CNI_CONTAINERID": name,
@@ -228,7 +246,8 @@ class Cluster:
                            input=json.dumps(self.conf(i)).encode(), capture_output=True,
                            env=env, timeout=60)
         assert r.returncode == 0, r.stdout
-        addr = json.loads(r.stdout)["ips"][0]["address"].split("/")[0]
+        ips = [ip["address"].split("/")[0] for ip in json.loads(r.stdout)["ips"]]
+        addr, addr6 = (next(a for a in ips if (":" in a) == v6) for v6 in (False, True))
         if server:
             srv = subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, "-c", mn.SERVER,
                                     name, str(PORT)], stdout=subprocess.PIPE, text=True)
@@ -240,61 +259,82 @@ class Cluster:
                        f"spec:\n  nodeName: {node_name(i)}\n"
                        f"  automountServiceAccountToken: false\n"
                        f"  containers:\n    - name: c\n      image: img:1\n")
-        self.api.patch_pod_ready(self.ns_k8s, name, addr)
-        self.pods[name] = (i, ns, addr)
+        self.api.patch_pod_ready(self.ns_k8s, name, [addr, addr6])
+        self.pods[name] = (i, ns, addr, addr6)
         return addr
 
     # -- what the nodes hold -----------------------------------------------
-    def routes(self, i):
-        """Node i's router: {prefix: [port, next hop]}; {} without a chain."""
-        pin = os.path.join(self.daemons[i].bpffs, "cubes/tc/router/node:router/router_routes4")
+    def routes(self, i, family=4):
+        """Node i's router, IPv4 or IPv6: {prefix: [port, next hop]}; {}
+        without a chain."""
+        pin = os.path.join(self.daemons[i].bpffs,
+                           f"cubes/tc/router/node:router/router_routes{family}")
         if not os.path.exists(pin):
             return {}
-        return mn.Cluster.routes(self, i)  # it reads self.daemons[i]
+        return mn.Cluster.routes(self, i, family)  # it reads self.daemons[i]
 
     def want_routes(self, i, others):
+        """Node i's routes to others, IPv4 and IPv6: IPv6 rides the IPv4
+        tunnel; natively, to the peer's IPv6 address."""
         port = 1 if self.mode == "vxlan" else 0
-        want = {}
+        want, want6 = {}, {}
         for j in others:
             if j != i:
                 want[POD_CIDR % j] = [port, UNDERLAY % j]
+                want6[POD_CIDR6 % j] = [port, UNDERLAY % j if port else UNDERLAY6 % j]
                 if self.mode == "vxlan":
                     want[f"{UNDERLAY % j}/32"] = [port, UNDERLAY % j]
-        return want
+                    want6[f"{UNDERLAY6 % j}/128"] = [port, UNDERLAY % j]
+        return want, want6
+
+    def all_routes(self, i):
+        return self.routes(i), self.routes(i, 6)
 
     def wait_peers(self, nodes, timeout=60):
-        """Every node in nodes routes to every other's pods, and no further."""
+        """Every node in nodes routes to every other's pods, both families,
+        and no further."""
         for i in nodes:
             want = self.want_routes(i, nodes)
             try:
-                wait_for(lambda: self.routes(i) == want, timeout, what=f"node {i}'s routes")
+                wait_for(lambda: self.all_routes(i) == want, timeout, what=f"node {i}'s routes")
             except AssertionError:
-                raise AssertionError(f"node {i}: routes {self.routes(i)} != {want}\n"
+                raise AssertionError(f"node {i}: routes {self.all_routes(i)} != {want}\n"
                                      f"{self.agents[i].log()[-3000:]}")
 
-    def wait_service(self, i, name, n_endpoints, timeout=60):
+    def addresses(self, *pods):
+        """The IPv4 and IPv6 addresses of the pods named."""
+        return {a for p in pods for a in self.pods[p][2:]}
+
+    def wait_service(self, i, name, endpoints, timeout=60):
+        """Node i holds service name with exactly the endpoint addresses
+        given (a set; empty: the service is gone)."""
         try:
-            wait_for(lambda: self.service_held(i, name, n_endpoints), timeout,
-                     what=f"{name} with {n_endpoints} endpoints on node {i}")
+            wait_for(lambda: self.service_held(i, name) == endpoints, timeout,
+                     what=f"{name} with endpoints {endpoints} on node {i}")
         except AssertionError:
             with open(os.path.join(self.daemons[i].dir, "log"), errors="replace") as f:
                 daemon = f.read()[-3000:]
             raise AssertionError(f"{name} not held on node {i}\n{self.agents[i].log()[-3000:]}"
                                  f"\ncubenetd:\n{daemon}")
 
-    def service_held(self, i, name, n_endpoints):
-        r = self.daemons[i].client().get(
-            f"/restconf/data/cubenet-pods:services/service={self.ns_k8s},{name}")
+    def service_held(self, i, name):
+        """The endpoint addresses node i holds for service name; set() if it
+        holds no such service, None if it cannot say."""
+        try:
+            r = self.daemons[i].client().get(
+                f"/restconf/data/cubenet-pods:services/service={self.ns_k8s},{name}")
+        except OSError:
+            return None
+        if r.status == 404:
+            return set()
         if r.status != 200:
-            return False
-        return len(r.json()["cubenet-pods:service"][0].get("endpoint", [])) == n_endpoints
+            return None
+        return {e["address"] for e in r.json()["cubenet-pods:service"][0].get("endpoint", [])}
 
-    def ask(self, ns, targets, port=PORT, sizes=None):
-        """test_multinode's client in ns: {ip: [tcp, udp]}."""
-        sizes = sizes or [1200, self.mtu() - 28, 4000]
-        out = sh("ip", "netns", "exec", ns, sys.executable, "-c", mn.CLIENT, str(port),
-                 ",".join(map(str, sizes)), *targets, timeout=120)
-        return json.loads(out.stdout)
+    # test_multinode's, on this cluster's pods and underlay.
+    udp_sizes = mn.Cluster.udp_sizes
+    ask = mn.Cluster.ask
+    capture = mn.Cluster.capture
 
 
 class ThreeNodes:
@@ -309,16 +349,34 @@ class ThreeNodes:
         cls.c = Cluster(api, cls.mode)
         cls.addClassCleanup(cls.c.stop)
         cls.c.start()
-        # One Service, applied as a user does: its only endpoint p30 on node
-        # 3, ClusterIP and NodePort, TCP and UDP.
-        api.apply(service(cls.c.ns_k8s, "web", [
-            f"{{name: tcp, port: {PORT}, targetPort: {PORT}, nodePort: {NODE_PORT}}}",
-            f"{{name: udp, port: {PORT}, protocol: UDP, targetPort: {PORT}, "
-            f"nodePort: {NODE_PORT}}}"], type_="NodePort", selector="p30"))
-        spec = json.loads(api.kubectl("get", "svc", "-n", cls.c.ns_k8s, "web", "-o", "json"))
-        cls.cluster_ip = spec["spec"]["clusterIP"]
+        # One Service, applied as a user does: dual-stack, its only endpoint
+        # p30 on node 3 (both its addresses), ClusterIP and NodePort, TCP
+        # and UDP.
+        cls.cluster_ips = cls.dual_stack_service("web", "p30", type_="NodePort")
         for i in cls.c.nodes:
-            cls.c.wait_service(i, "web", 1)
+            cls.c.wait_service(i, "web", cls.c.addresses("p30"))
+        # The controller manager's slices, one a family, from p30's podIPs.
+        slices = json.loads(api.kubectl("get", "endpointslices", "-n", cls.c.ns_k8s, "-l",
+                                        "kubernetes.io/service-name=web", "-o", "json"))
+        assert sorted((s["addressType"], [a for e in s.get("endpoints") or []
+                                          for a in e["addresses"]])
+                      for s in slices["items"]) == [
+            ("IPv4", [cls.c.pods["p30"][2]]), ("IPv6", [cls.c.pods["p30"][3]])], slices
+
+    @classmethod
+    def dual_stack_service(cls, name, selector, type_="ClusterIP"):
+        """Service name to the pod selector, TCP and UDP (NODE_PORT if a
+        NodePort): its IPv4 and IPv6 ClusterIPs."""
+        node_port = f", nodePort: {NODE_PORT}" if type_ == "NodePort" else ""
+        api.apply(service(cls.c.ns_k8s, name, [
+            f"{{name: tcp, port: {PORT}, targetPort: {PORT}{node_port}}}",
+            f"{{name: udp, port: {PORT}, protocol: UDP, targetPort: {PORT}{node_port}}}"],
+            type_=type_, selector=selector, extra=DUAL_STACK))
+        spec = json.loads(api.kubectl("get", "svc", "-n", cls.c.ns_k8s, name, "-o", "json"))
+        assert spec["spec"]["ipFamilies"] == ["IPv4", "IPv6"], spec
+        v4, v6 = spec["spec"]["clusterIPs"]
+        assert ":" not in v4 and ":" in v6, spec
+        return v4, v6
 
     def expect_all(self, pods=None):
         mn.expect_all(self, self.c, pods)
@@ -326,57 +384,145 @@ class ThreeNodes:
     def test_1_pod_to_pod_across_every_pair(self):
         self.expect_all()
 
-    def test_2_cluster_ip_whose_only_endpoint_is_on_another_node(self):
+    def test_2_what_crosses_the_underlay(self):
+        """VXLAN on the port and VNI configured between the nodes' IPv4
+        addresses, pod addresses of both families only inside, never
+        bare; natively, plain IP of both families from pod to pod."""
+        _, ns, src, src6 = self.c.pods["p10"]
+        _, _, dst, dst6 = self.c.pods["p30"]
+        cap = self.c.capture("ul1", 6)
+        self.assertEqual(self.c.ask(ns, [dst, dst6]),
+                         {dst: [f"p30 {src}"] * 2, dst6: [f"p30 {src6}"] * 2})
+        frames = json.loads(cap.communicate(timeout=30)[0])
+        pods = self.c.addresses(*self.c.pods)
+        bare = [f for f in frames if f["src"] in pods or f["dst"] in pods]
+        if self.mode == "vxlan":
+            for s, d in ((src, dst), (src6, dst6)):
+                flow = [f for f in frames if f.get("inner") in ([s, d], [d, s])]
+                self.assertGreater(len(flow), 10, frames[:5])
+                for f in flow:
+                    self.assertEqual((f["proto"], f["dport"], f["flags"], f["vni"]),
+                                     (17, VXLAN_PORT, 8, VNI), f)
+                    self.assertEqual({f["src"], f["dst"]}, {UNDERLAY % 1, UNDERLAY % 3}, f)
+            self.assertEqual(bare, [])
+        else:
+            self.assertEqual([f for f in frames if f.get("dport") == VXLAN_PORT], [])
+            self.assertGreater(len([f for f in bare if ":" in f["src"]]), 10, frames[:5])
+            self.assertGreater(len([f for f in bare if ":" not in f["src"]]), 10, frames[:5])
+            self.assertEqual({(f["src"], f["dst"]) for f in bare},
+                             {(src, dst), (dst, src), (src6, dst6), (dst6, src6)})
+
+    def test_3_cluster_ip_whose_only_endpoint_is_on_another_node(self):
+        """From every node, each ClusterIP of web reaches p30 at its
+        address of that family, the client's address kept."""
+        ip4, ip6 = self.cluster_ips
         for src in ("p10", "p20", "p31"):
-            _, ns, addr = self.c.pods[src]
-            self.assertEqual(self.c.ask(ns, [self.cluster_ip]),
-                             {self.cluster_ip: [f"p30 {addr}"] * 2}, src)
+            _, ns, addr, addr6 = self.c.pods[src]
+            self.assertEqual(self.c.ask(ns, [ip4, ip6]),
+                             {ip4: [f"p30 {addr}"] * 2, ip6: [f"p30 {addr6}"] * 2}, src)
 
-    def test_3_node_port_on_node_1_reaches_a_pod_on_node_3(self):
-        node1 = UNDERLAY % 1
-        # The underlay host sends what the pods' MTU carries (no ICMP
-        # "fragmentation needed" tells it less).
-        self.assertEqual(self.c.ask(self.c.underlay, [node1], port=NODE_PORT,
-                                    sizes=[1200, self.c.mtu() - 28]),
-                         {node1: [f"p30 {node1}"] * 2})
+    def node_port_reaches_p30(self, i):
+        """A host on the underlay to node i's NodePort at its IPv4 and IPv6
+        address: p30 answers, SNATed to node i's address of that family."""
+        node, node6 = UNDERLAY % i, UNDERLAY6 % i
+        # The host sends what the pods' MTU carries (no ICMP "fragmentation
+        # needed" tells it less).
+        mtu = self.c.mtu()
+        self.assertEqual(self.c.ask(self.c.underlay, [node, node6], port=NODE_PORT,
+                                    sizes=f"1200,{mtu - 28}/1200,{mtu - 48}"),
+                         {node: [f"p30 {node}"] * 2, node6: [f"p30 {node6}"] * 2}, f"node {i}")
 
-    def test_4_a_node_deleted_from_the_api_and_back(self):
-        """node-3's Node deleted: nodes 1 and 2 lose its routes, and
-        connections to its pods fail at once (no route: ICMP network
-        unreachable, not a timeout); the others unharmed. Its Node back:
-        reachable again."""
+    def test_4_node_port_on_node_1_reaches_a_pod_on_node_3(self):
+        self.node_port_reaches_p30(1)
+
+    def test_5_pod_traffic_to_the_outside_is_masqueraded(self):
+        """A host on the underlay, outside the cluster's ranges, sees a pod
+        of each node come from that node's address, IPv4 and IPv6."""
+        srv = subprocess.Popen(["ip", "netns", "exec", self.c.underlay, sys.executable, "-c",
+                                mn.SERVER, "outside", str(PORT)], stdout=subprocess.PIPE,
+                               text=True)
+        self.c.procs.append(srv)
+        self.addCleanup(srv.kill)
+        self.assertEqual(srv.stdout.readline().strip(), "ready")
+        # The host's link carries more than the pods' (vxlan): its answer,
+        # longer than what it was sent, must fit the pod's link whole
+        # (test_multinode's sizes; see the README's multinode section).
+        for i in self.c.nodes:
+            ns = self.c.pods[f"p{i}0"][1]
+            self.assertEqual(self.c.ask(ns, [OUTSIDE, OUTSIDE6], sizes="1200,1350"),
+                             {OUTSIDE: [f"outside {UNDERLAY % i}"] * 2,
+                              OUTSIDE6: [f"outside {UNDERLAY6 % i}"] * 2}, f"node {i}")
+
+    def test_6_a_node_deleted_from_the_api_and_back(self):
+        """node-3's Node deleted: nodes 1 and 2 lose its routes of both
+        families, and connections to its pods fail at once (no route: ICMP
+        network unreachable, not a timeout); the others unharmed. Its Node
+        back: reachable again."""
         self.c.delete_node_object(3)
-        self.c.wait_peers([1, 2])
+        self.c.wait_peers([1, 2])  # exactly each other's routes, both families
         for i in (1, 2):
             self.assertNotIn(POD_CIDR % 3, self.c.routes(i))
-        _, ns, _ = self.c.pods["p10"]
-        for ip in (self.c.pods[p][2] for p in ("p30", "p31")):
+            self.assertNotIn(POD_CIDR6 % 3, self.c.routes(i, 6))
+        ns = self.c.pods["p10"][1]
+        for ip in sorted(self.c.addresses("p30", "p31")):
             # The kernel answers with ICMP network unreachable at a bounded
             # rate to one host: TCP's first is never held back (a second
             # apart), UDP's may be, and then nothing answers at all.
             time.sleep(1.1)
+            t0 = time.monotonic()
             (tcp, udp), = self.c.ask(ns, [ip]).values()
-            self.assertEqual(tcp, "error: ENETUNREACH")
-            self.assertIn(udp, ("error: ENETUNREACH", "error: timed out"))
+            self.assertEqual(tcp, "error: ENETUNREACH", ip)
+            self.assertIn(udp, ("error: ENETUNREACH", "error: timed out"), ip)
+            self.assertLess(time.monotonic() - t0, 5, ip)
         self.expect_all(["p10", "p11", "p20", "p21"])
         self.c.create_node_object(3)
         self.c.wait_peers([1, 2, 3])
         self.expect_all()
-        self.test_2_cluster_ip_whose_only_endpoint_is_on_another_node()
+        self.test_3_cluster_ip_whose_only_endpoint_is_on_another_node()
 
-    def test_5_a_fourth_node_joins(self):
+    def test_7_a_nodes_cubenetd_killed_and_restarted(self):
+        """Node 2's cubenetd SIGKILLed: its pinned datapath carries on, so
+        every pod keeps reaching every other, across and on node 2. A
+        Service made while it is down (the other nodes take it); restarted,
+        node 2 adopts what is pinned and its agent writes what it missed:
+        the new Service serves node 2's pods, and all else still works."""
+        d = self.c.daemons[2]
+        d.stop(signal.SIGKILL)
+        self.expect_all()
+        self.addCleanup(api.kubectl, "delete", "svc", "-n", self.c.ns_k8s, "web2",
+                        "--ignore-not-found", check=False)
+        ip4, ip6 = self.dual_stack_service("web2", "p10")
+        p10 = self.c.addresses("p10")
+        for i in (1, 3):
+            self.c.wait_service(i, "web2", p10)
+        self.assertIsNone(self.c.service_held(2, "web2"))  # nothing answers there
+        d.start()
+        self.c.wait_service(2, "web2", p10)
+        self.c.wait_service(2, "web", self.c.addresses("p30"))
+        self.c.wait_peers([1, 2, 3])
+        for src in ("p20", "p31"):
+            _, ns, addr, addr6 = self.c.pods[src]
+            self.assertEqual(self.c.ask(ns, [ip4, ip6]),
+                             {ip4: [f"p10 {addr}"] * 2, ip6: [f"p10 {addr6}"] * 2}, src)
+        self.expect_all()
+        self.test_3_cluster_ip_whose_only_endpoint_is_on_another_node()
+        self.node_port_reaches_p30(2)
+        # The cluster as it was: web2 gone from every node.
+        api.kubectl("delete", "svc", "-n", self.c.ns_k8s, "web2")
+        for i in self.c.nodes:
+            self.c.wait_service(i, "web2", set())
+
+    def test_8_a_fourth_node_joins(self):
         """node-4: its namespace, cubenetd and agent, then its Node. Before
-        it has a pod, its NodePort serves the pod on node 3; with a pod,
-        every pair of pods reaches every other."""
+        it has a pod, its NodePort (IPv4 and IPv6) serves the pod on node
+        3; with a pod, every pair of pods reaches every other, both
+        families."""
         self.c.add_node(4)
         self.c.create_node_object(4)
         self.c.agents[4].wait_ready(60)
-        self.c.wait_service(4, "web", 1)
+        self.c.wait_service(4, "web", self.c.addresses("p30"))
         self.c.wait_peers([1, 2, 3, 4])
-        node4 = UNDERLAY % 4
-        self.assertEqual(self.c.ask(self.c.underlay, [node4], port=NODE_PORT,
-                                    sizes=[1200, self.c.mtu() - 28]),
-                         {node4: [f"p30 {node4}"] * 2})
+        self.node_port_reaches_p30(4)
         self.c.add_pod(4, "p40")
         self.expect_all()
 
