@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <linux/if_addr.h>
 #include <netlink/netlink.h>
 #include <netlink/route/link.h>
 #include <netlink/route/addr.h>
@@ -100,8 +101,13 @@ int netdev_addr(const char *name, int family, union cube_addr *addr)
 			continue;
 		if (af == AF_INET6) {
 			const struct in6_addr *in6 = nl_addr_get_binary_addr(local);
+			unsigned flags = rtnl_addr_get_flags(a);
 
-			if (IN6_IS_ADDR_LINKLOCAL(in6))
+			/* A stable address: not a privacy one, nor one going or
+			 * not yet usable. */
+			if (IN6_IS_ADDR_LINKLOCAL(in6) ||
+			    (flags & (IFA_F_TEMPORARY | IFA_F_DEPRECATED | IFA_F_TENTATIVE |
+				      IFA_F_DADFAILED)))
 				continue;
 			memcpy(addr->bytes, in6, 16);
 		} else {

@@ -10,8 +10,9 @@
 uint32_t netdev_index(const char *name);
 /* Its MAC address; 0 or -errno. */
 int netdev_mac(const char *name, uint8_t mac[6]);
-/* Its first address of a family (CUBE_AF_INET or CUBE_AF_INET6; IPv6 link-local
- * addresses are skipped); 0 or -errno. */
+/* Its first address of a family (CUBE_AF_INET or CUBE_AF_INET6; of IPv6, the
+ * first stable global one: not link-local, temporary, deprecated or
+ * tentative); 0 or -errno. */
 int netdev_addr(const char *name, int family, union cube_addr *addr);
 
 /* Delete the netdev of that name; none of that name is no error.

@@ -595,26 +595,36 @@ static int plan_node_ports(const struct pods_node *node, struct cn_error *err)
 	return 0;
 }
 
+/* A TCP port number a balancer takes on the node, in one family. */
+struct tcp_claim {
+	uint16_t port;
+	uint8_t v6;
+};
+
+#define MAX_TCP_CLAIMS 3
+
 /* TCP port numbers a balancer takes on the node beside its frontends:
- * its node port, whatever the node's address, and the service's
- * health-check node port. */
-static uint32_t tcp_claims(const struct pods_balancer *b, uint16_t ports[2])
+ * its node port, whatever the node's address, in its family (a
+ * dual-stack service's two balancers share theirs); the service's
+ * health-check node port in both (the agent's listener takes it on
+ * every address). */
+static uint32_t tcp_claims(const struct pods_balancer *b, struct tcp_claim claims[MAX_TCP_CLAIMS])
 {
+	uint8_t v6 = b->n_fronts && b->fronts[0].family == CUBE_AF_INET6;
 	uint32_t n = 0;
 
 	if (b->proto == IPPROTO_TCP_ && b->node_port)
-		ports[n++] = b->node_port;
-	if (b->health_check_port)
-		ports[n++] = b->health_check_port;
+		claims[n++] = (struct tcp_claim){b->node_port, v6};
+	if (b->health_check_port) {
+		claims[n++] = (struct tcp_claim){b->health_check_port, 0};
+		claims[n++] = (struct tcp_claim){b->health_check_port, 1};
+	}
 	return n;
 }
 
-/* Per family: a dual-stack service's two balancers share their node port. */
-static void tcp_claim_text(const struct pods_balancer *b, uint16_t port, char *out, size_t size)
+static void tcp_claim_text(const struct tcp_claim *c, char *out, size_t size)
 {
-	int v6 = b->n_fronts && b->fronts[0].family == CUBE_AF_INET6;
-
-	snprintf(out, size, "tcp%s/%u", v6 ? "6" : "", port);
+	snprintf(out, size, "tcp%s/%u", c->v6 ? "6" : "", c->port);
 }
 
 static const char *tcp_port_kind(const struct pods_balancer *b, uint16_t port)
@@ -657,7 +667,7 @@ static int check_unique(struct cn_error *err)
 
 	for (size_t i = 0; i < pods.n_changes; i++) {
 		const struct pods_balancer *b = pods.changes[i].now;
-		uint16_t ports[2];
+		struct tcp_claim claims[MAX_TCP_CLAIMS];
 
 		for (uint32_t f = 0; b && f < b->n_fronts; f++) {
 			int np = b->node_port && b->fronts[f].port == htons(b->node_port);
@@ -666,9 +676,9 @@ static int check_unique(struct cn_error *err)
 			if (claim(i, text, np ? "node port" : "address and port", 0, err))
 				return -1;
 		}
-		for (uint32_t p = 0, n = b ? tcp_claims(b, ports) : 0; p < n; p++) {
-			tcp_claim_text(b, ports[p], text, sizeof(text));
-			if (claim(i, text, NULL, ports[p], err))
+		for (uint32_t p = 0, n = b ? tcp_claims(b, claims) : 0; p < n; p++) {
+			tcp_claim_text(&claims[p], text, sizeof(text));
+			if (claim(i, text, NULL, claims[p].port, err))
 				return -1;
 		}
 	}
@@ -1121,7 +1131,7 @@ void pods_balancers_commit(struct runtime *rt)
 	for (size_t i = 0; i < pods.n_changes; i++) {
 		struct pods_balancer_change *ch = &pods.changes[i];
 		struct pods_balancer *old = committed(ch->id);
-		uint16_t ports[2];
+		struct tcp_claim claims[MAX_TCP_CLAIMS];
 		char text[80];
 
 		flush_removed_udp(rt, old, ch->now);
@@ -1130,8 +1140,8 @@ void pods_balancers_commit(struct runtime *rt)
 			front_text(&old->fronts[f], text, sizeof(text));
 			index_forget(text, ch->id);
 		}
-		for (uint32_t p = 0, n = old ? tcp_claims(old, ports) : 0; p < n; p++) {
-			tcp_claim_text(old, ports[p], text, sizeof(text));
+		for (uint32_t p = 0, n = old ? tcp_claims(old, claims) : 0; p < n; p++) {
+			tcp_claim_text(&claims[p], text, sizeof(text));
 			index_forget(text, ch->id);
 		}
 		for (uint32_t e = 0; old && e < old->n_eps; e++)
@@ -1147,8 +1157,8 @@ void pods_balancers_commit(struct runtime *rt)
 				front_text(&ch->now->fronts[f], text, sizeof(text));
 				str_map_set(&pods.front_index, text, ch->id);
 			}
-			for (uint32_t p = 0, n = tcp_claims(ch->now, ports); p < n; p++) {
-				tcp_claim_text(ch->now, ports[p], text, sizeof(text));
+			for (uint32_t p = 0, n = tcp_claims(ch->now, claims); p < n; p++) {
+				tcp_claim_text(&claims[p], text, sizeof(text));
 				str_map_set(&pods.front_index, text, ch->id);
 			}
 		}

@@ -200,14 +200,14 @@ static int unicast4(uint32_t addr)
 	return (a >> 24) != 0 && (a >> 24) != 127 && (a >> 29) != 7;
 }
 
-/* The same for IPv6: not unspecified or loopback (::/127), not multicast
- * (ff00::/8), not link-local (fe80::/10: a next hop of no interface). */
+/* The same for IPv6: none of what prefix_unusable() names (unspecified,
+ * loopback, IPv4-mapped, link-local: a next hop of no interface,
+ * multicast). */
 static int unicast6(const union cube_addr *a)
 {
-	static const uint8_t zero[15];
+	struct pods_prefix host = {*a, 128, CUBE_AF_INET6};
 
-	return memcmp(a->bytes, zero, sizeof(zero)) && a->bytes[0] != 0xff &&
-	       !(a->bytes[0] == 0xfe && (a->bytes[1] & 0xc0) == 0x80);
+	return !prefix_unusable(&host);
 }
 
 /* Whether the prefix lies inside one of the node's cluster ranges. */
@@ -239,6 +239,8 @@ static int check_node(const struct peer *p, const struct pods_node *node, struct
 		const struct pods_prefix *pc = &p->cidrs[i];
 		const union cube_addr *own = addr_of(p, pc->family);
 
+		const char *unusable;
+
 		/* Its own address routed to it: packets to it would loop. */
 		if (own && prefix_holds(pc, pc->family, own))
 			return cn_fail(err, CN_ERR_INVALID_VALUE, PEERS,
@@ -251,6 +253,10 @@ static int check_node(const struct peer *p, const struct pods_node *node, struct
 				       PEER_PATH ": pod-cidr %s/%u is outside the cluster's ranges "
 						 "(node/masquerade/cluster-cidr)",
 				       p->name, text_of(pc->family, &pc->prefix, a), pc->len);
+		if ((unusable = prefix_unusable(pc)))
+			return cn_fail(err, CN_ERR_INVALID_VALUE, PEERS,
+				       PEER_PATH ": pod-cidr %s/%u %s", p->name,
+				       text_of(pc->family, &pc->prefix, a), pc->len, unusable);
 		/* Natively routed, an IPv6 packet needs an IPv6 next hop. */
 		if (node->tunnel.native && pc->family == CUBE_AF_INET6 && !p->have_addr6)
 			return cn_fail(err, CN_ERR_INVALID_VALUE, PEERS,

@@ -191,6 +191,28 @@ int pods_pods_plan(const struct ds_change *c, struct cn_error *err)
 	if (pods.next_node.n_cidrs > pods.next_node.n_cidrs6 && !pods.next_node.have_addr)
 		return cn_fail(err, CN_ERR_INVALID_VALUE, NODE,
 			       "masquerade needs the node's address (node/address or node/uplink)");
+	for (uint32_t i = 0; i < pods.next_node.n_cidrs; i++) {
+		const struct pods_prefix *p = &pods.next_node.cidrs[i];
+		const char *unusable = prefix_unusable(p);
+		char text[INET6_ADDRSTRLEN];
+
+		if (unusable)
+			return cn_fail(err, CN_ERR_INVALID_VALUE, NODE "/masquerade/cluster-cidr",
+				       "cluster-cidr %s/%u %s",
+				       inet_ntop(p->family == CUBE_AF_INET6 ? AF_INET6 : AF_INET,
+						 p->prefix.bytes, text, sizeof(text)),
+				       p->len, unusable);
+	}
+	if (pods.next_node.have_addr6) {
+		struct pods_prefix own = {pods.next_node.addr6, 128, CUBE_AF_INET6};
+		char text[INET6_ADDRSTRLEN];
+
+		/* What NodePorts answer on and pods are masqueraded to. */
+		if (prefix_unusable(&own))
+			return cn_fail(err, CN_ERR_INVALID_VALUE, NODE "/address6",
+				       "address6 %s is not a global unicast address",
+				       inet_ntop(AF_INET6, own.prefix.bytes, text, sizeof(text)));
+	}
 	if (pods.next_node.n_cidrs6 && !pods.next_node.have_addr6)
 		return cn_fail(err, CN_ERR_INVALID_VALUE, NODE,
 			       "masquerade of IPv6 ranges needs the node's IPv6 address "

@@ -688,6 +688,23 @@ class PeerValidation(unittest.TestCase):
             (self.peers(good, ("n3", UNDERLAY % 3, [], "ff02::1")), "not a global unicast"),
             (self.peers(good, ("n3", UNDERLAY % 3, [], "::1")), "not a global unicast"),
             (self.peers(good, ("n3", UNDERLAY % 3, [], "::")), "not a global unicast"),
+            (self.peers(good, ("n3", UNDERLAY % 3, [], "::ffff:198.51.100.3")),
+             "address6 ::ffff:198.51.100.3 is not a global unicast"),
+            # Ranges no pod is in: a route to them would take the pods' own
+            # link-local and multicast traffic (neighbour discovery).
+            (self.peers(good, ("n3", UNDERLAY % 3, ["ff00::/8"], "2001:db8::3")),
+             "pod-cidr ff00::/8 overlaps addresses no pod has"),
+            (self.peers(good, ("n3", UNDERLAY % 3, ["fe80::/10"], "2001:db8::3")),
+             "overlaps addresses no pod has"),
+            (self.peers(good, ("n3", UNDERLAY % 3, ["::ffff:10.9.0.0/112"], "2001:db8::3")),
+             "overlaps addresses no pod has"),
+            (self.peers(good, ("n3", UNDERLAY % 3, ["2000::/3"], "fd00:99::3")),
+             "pod-cidr 2000::/3 is shorter than /8"),
+            (self.peers(good, ("n3", UNDERLAY % 3, ["239.1.0.0/16"])),
+             "pod-cidr 239.1.0.0/16 overlaps addresses no pod has"),
+            (self.peers(good, ("n3", UNDERLAY % 3, ["169.254.0.0/16"])),
+             "overlaps addresses no pod has"),
+            (self.peers(good, ("n3", UNDERLAY % 3, ["10.250.0.0/7"])), "shorter than /8"),
         ]
         for body, words in cases:
             with self.subTest(words=words):
@@ -711,6 +728,13 @@ class PeerValidation(unittest.TestCase):
         for node, words in (({"address": UNDERLAY % 2}, "address 198.51.100.2 is this node's"),
                             ({"uplink": "eth0", "masquerade": {"cluster-cidr": ["fd00::/48"]}},
                              "masquerade of IPv6 ranges needs the node's IPv6 address"),
+                            ({"uplink": "eth0", "address6": "2001:db8::1",
+                              "masquerade": {"cluster-cidr": ["ff00::/8"]}},
+                             "cluster-cidr ff00::/8 overlaps addresses no pod has"),
+                            ({"uplink": "eth0", "masquerade": {"cluster-cidr": ["0.0.0.0/0"]}},
+                             "cluster-cidr 0.0.0.0/0 is shorter than /8"),
+                            ({"uplink": "eth0", "address6": "::ffff:10.0.0.1"},
+                             "address6 ::ffff:10.0.0.1 is not a global unicast address"),
                             ({"address": "10.250.2.1"}, "holds this node's address"),
                             ({"address": UNDERLAY % 1, "tunnel": {"mode": "native"}},
                              "native routing needs node/uplink"),

@@ -390,6 +390,19 @@ class ServiceSemantics(ServiceNode):
                                   **{"health-check-node-port": 30600}),
                 "default/b/80/tcp/all: health-check node port 30600/tcp is already "
                 "default/b/80/tcp/all's node port", "b")
+        # Whatever the family: the agent's listener takes the number on
+        # every address of the node.
+        r = api.put(NODE, {"cubenet-pods:node": {"address": UPLINK_NODE,
+                                                 "address6": "2001:db8::1"}})
+        self.assertIn(r.status, (201, 204), r.body)
+        before = api.config()
+        refused(self.service_body("b", [dict(TCP80, **{"node-port": 30500})], cip="fd00:96::2"),
+                "default/b/80/tcp/all/ipv6: node port 30500/tcp is already default/a/80/tcp/all's "
+                "health-check node port", "b")
+        refused(self.service_body("b", [dict(TCP80, **{"node-port": 30081})], cip="fd00:96::2",
+                                  **{"health-check-node-port": 30080}),
+                "default/b/80/tcp/all/ipv6: health-check node port 30080/tcp is already "
+                "default/a/80/tcp/all's node port", "b")
         refused(self.service_body("b", [{"port": 80, "protocol": "sctp",
                                          "target-port": TARGET}], cip=CIP2),
                 "port 80/sctp: SCTP is not supported", "b")
