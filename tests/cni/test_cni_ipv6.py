@@ -250,6 +250,15 @@ class DualStackTest(DualStackNode):
         self.put_web([a6])
         self.echoes(a, CLUSTER_IP6, PORT, a6, seen=HAIRPIN6)
 
+    def test_node_sockets_to_an_ipv6_cluster_ip(self):
+        """The node's own sockets (host-clients): a connect or a send to
+        the IPv6 ClusterIP reaches the endpoint from the node's address,
+        the ClusterIP shown as the peer and as the replies' source."""
+        a, _, _, a6 = self.add("ca")
+        self.serve(a)
+        self.put_web([a6])
+        self.echoes(self.node, CLUSTER_IP6, PORT, self.node_source(a6))
+
     def put_web(self, endpoints):
         body = {"cubenet-pods:services": {"service": [{
             "namespace": "default", "name": "web", "cluster-ip": [CLUSTER_IP6],
