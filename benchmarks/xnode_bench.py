@@ -16,6 +16,15 @@ a namespace of its own), one pod on node 1 talking to one on node 2:
                   remote node's address -- flannel's host-gw without the
                   bridge (what the brief names as the reference); MTU 1500
 
+--family 6 dials the pods' IPv6 addresses instead. cubenet's overlay
+carries them in its IPv4 VXLAN tunnel, and so does kernel-vxlan here
+(IPv6 on cni0 and flannel.1, an IPv6 neighbour entry per remote node);
+kernel-routed routes the remote IPv6 range via the remote node's IPv6
+address. flannel itself, dual-stack, gives IPv6 a VXLAN device of its own
+over the IPv6 underlay (flannel-v6.1, 20 bytes more a packet); that one is
+measured too, as kernel-vxlan-over-ipv6 (MTU 1430), beside the others but
+not as cubenet's reference: its encapsulation is not cubenet's.
+
 Measured with xnode-perf (benchmarks/xnode_perf.c): TCP stream throughput
 for --seconds, and one-byte TCP request/response round trips for --seconds.
 The setups are interleaved round by round (the order rotates), so a load
@@ -24,7 +33,7 @@ median over the rounds with its min..max, and each ratio is taken per
 round (cubenet against its reference measured beside it) then summarised
 the same way. Not a pass/fail test. Needs root.
 
-    sudo python3 benchmarks/xnode_bench.py --rounds 5 --seconds 2
+    sudo python3 benchmarks/xnode_bench.py --rounds 5 --seconds 2 [--family 6]
 """
 import argparse
 import json
@@ -53,27 +62,47 @@ def sh(*cmd, check=True):
 class CubenetPair:
     """The multinode test's cluster; pods p10 (node 1) and p20 (node 2)."""
 
-    def __init__(self, mode):
+    def __init__(self, mode, family):
         self.name = f"cubenet-{mode}"
+        self.family = family
         self.cluster = Cluster(mode, pods_per_node=1)
 
     def start(self):
         self.cluster.start()
-        _, self.client_ns, _ = self.cluster.pods["p10"]
-        _, self.server_ns, self.server_ip = self.cluster.pods["p20"]
+        _, self.client_ns, _, _ = self.cluster.pods["p10"]
+        _, self.server_ns, ip4, ip6 = self.cluster.pods["p20"]
+        self.server_ip = ip6 if self.family == 6 else ip4
         return self
 
     def stop(self):
         self.cluster.stop()
 
 
-class KernelPair:
-    """Two nodes wired by the kernel alone: vxlan (bridge + L3 VXLAN device,
-    flannel's vxlan backend) or routed (veths, routes to the other node)."""
+UNDERLAY = {4: "198.51.100.%d", 6: "2001:db8:51::%d"}  # node i's, as in the cluster
 
-    def __init__(self, mode):
+
+def pod_net(family, i):
+    """Node i's pod side in the kernel references: its range, the pod, the
+    node's gateway for it, the node's address on the VXLAN device (the
+    range's first, as flannel gives it), and prefix lengths."""
+    if family == 4:
+        return {"range": f"10.250.{i}.0/24", "pod": f"10.250.{i}.2", "gw": f"10.250.{i}.1",
+                "vtep": f"10.250.{i}.0", "len": 24, "host": 32}
+    return {"range": f"fd00:250:{i}::/64", "pod": f"fd00:250:{i}::2", "gw": f"fd00:250:{i}::1",
+            "vtep": f"fd00:250:{i}::", "len": 64, "host": 128}
+
+
+class KernelPair:
+    """Two nodes wired by the kernel alone: vxlan (bridge + L3 VXLAN device
+    over the IPv4 underlay, flannel's vxlan backend; IPv6 pods ride it as
+    cubenet's do), vxlan6 (the same over the IPv6 underlay: flannel's own
+    device for IPv6, flannel-v6.1) or routed (veths, routes to the other
+    node)."""
+
+    def __init__(self, mode, family):
         self.mode = mode
-        self.name = f"kernel-{mode}"
+        self.family = family
+        self.name = {"vxlan6": "kernel-vxlan-over-ipv6"}.get(mode, f"kernel-{mode}")
         self.tag = "xk" + uuid.uuid4().hex[:6]
         self.netns = []
 
@@ -84,54 +113,67 @@ class KernelPair:
         sh("ip", "-n", full, "link", "set", "lo", "up")
         return full
 
+    def addr(self, n, address, dev):
+        # nodad: no address stays tentative while the pair is measured
+        sh("ip", "-n", n, "addr", "add", address, "dev", dev,
+           *(("nodad",) if self.family == 6 else ()))
+
     def start(self):
         ul = self.ns("ul")
         sh("ip", "-n", ul, "link", "add", "br0", "type", "bridge")
         sh("ip", "-n", ul, "link", "set", "br0", "up")
         nodes, pods, macs = {}, {}, {}
-        mtu = 1450 if self.mode == "vxlan" else 1500
+        net = {i: pod_net(self.family, i) for i in (1, 2)}
+        vxlan = self.mode in ("vxlan", "vxlan6")
+        dev = "flannel-v6.1" if self.mode == "vxlan6" else "flannel.1"
+        # flannel.1 is an IPv4 tunnel whatever its pods are; routes stay in the pods' family
+        under = {"vxlan": UNDERLAY[4], "vxlan6": UNDERLAY[6]}.get(self.mode,
+                                                                 UNDERLAY[self.family])
+        mtu = {"vxlan": 1450, "vxlan6": 1430}.get(self.mode, 1500)
         for i in (1, 2):
             n = nodes[i] = self.ns(f"n{i}")
             sh("ip", "link", "add", f"ul{i}", "netns", ul, "type", "veth", "peer", "name",
                "eth0", "netns", n)
             sh("ip", "-n", ul, "link", "set", f"ul{i}", "master", "br0", "up")
-            sh("ip", "-n", n, "addr", "add", f"198.51.100.{i}/24", "dev", "eth0")
+            sh("ip", "-n", n, "addr", "add", f"{UNDERLAY[4] % i}/24", "dev", "eth0")
+            sh("ip", "-n", n, "addr", "add", f"{UNDERLAY[6] % i}/64", "dev", "eth0", "nodad")
             sh("ip", "-n", n, "link", "set", "eth0", "up")
-            sh("ip", "netns", "exec", n, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+            sh("ip", "netns", "exec", n, "sysctl", "-qw", "net.ipv4.ip_forward=1",
+               "net.ipv6.conf.all.forwarding=1")
             p = pods[i] = self.ns(f"p{i}")
             sh("ip", "link", "add", "veth0", "netns", n, "type", "veth", "peer", "name", "eth0",
                "netns", p)
             sh("ip", "-n", p, "link", "set", "eth0", "mtu", str(mtu), "up")
             sh("ip", "-n", n, "link", "set", "veth0", "mtu", str(mtu), "up")
-            sh("ip", "-n", p, "addr", "add", f"10.250.{i}.2/24", "dev", "eth0")
-            sh("ip", "-n", p, "route", "add", "default", "via", f"10.250.{i}.1")
-            if self.mode == "vxlan":
+            self.addr(p, f"{net[i]['pod']}/{net[i]['len']}", "eth0")
+            sh("ip", "-n", p, "route", "add", "default", "via", net[i]["gw"])
+            if vxlan:
                 sh("ip", "-n", n, "link", "add", "cni0", "type", "bridge")
-                sh("ip", "-n", n, "addr", "add", f"10.250.{i}.1/24", "dev", "cni0")
+                self.addr(n, f"{net[i]['gw']}/{net[i]['len']}", "cni0")
                 sh("ip", "-n", n, "link", "set", "veth0", "master", "cni0")
                 sh("ip", "-n", n, "link", "set", "cni0", "up")
-                sh("ip", "-n", n, "link", "add", "flannel.1", "type", "vxlan", "id", "1",
-                   "local", f"198.51.100.{i}", "dev", "eth0", "dstport", "8472", "nolearning")
-                sh("ip", "-n", n, "link", "set", "flannel.1", "mtu", "1450", "up")
-                sh("ip", "-n", n, "addr", "add", f"10.250.{i}.0/32", "dev", "flannel.1")
-                out = json.loads(sh("ip", "-n", n, "-j", "link", "show", "flannel.1").stdout)
+                sh("ip", "-n", n, "link", "add", dev, "type", "vxlan", "id", "1", "local",
+                   under % i, "dev", "eth0", "dstport", "8472", "nolearning")
+                sh("ip", "-n", n, "link", "set", dev, "mtu", str(mtu), "up")
+                self.addr(n, f"{net[i]['vtep']}/{net[i]['host']}", dev)
+                out = json.loads(sh("ip", "-n", n, "-j", "link", "show", dev).stdout)
                 macs[i] = out[0]["address"]
             else:
-                sh("ip", "-n", n, "addr", "add", f"10.250.{i}.1/32", "dev", "veth0")
-                sh("ip", "-n", n, "route", "add", f"10.250.{i}.2/32", "dev", "veth0")
+                self.addr(n, f"{net[i]['gw']}/{net[i]['host']}", "veth0")
+                sh("ip", "-n", n, "route", "add", f"{net[i]['pod']}/{net[i]['host']}", "dev",
+                   "veth0")
         for i, j in ((1, 2), (2, 1)):
             n = nodes[i]
-            if self.mode == "vxlan":
-                sh("ip", "-n", n, "route", "add", f"10.250.{j}.0/24", "via", f"10.250.{j}.0",
-                   "dev", "flannel.1", "onlink")
-                sh("ip", "-n", n, "neigh", "add", f"10.250.{j}.0", "lladdr", macs[j], "dev",
-                   "flannel.1", "nud", "permanent")
-                sh("ip", "netns", "exec", n, "bridge", "fdb", "append", macs[j], "dev",
-                   "flannel.1", "dst", f"198.51.100.{j}")
+            if vxlan:
+                sh("ip", "-n", n, "route", "add", net[j]["range"], "via", net[j]["vtep"],
+                   "dev", dev, "onlink")
+                sh("ip", "-n", n, "neigh", "add", net[j]["vtep"], "lladdr", macs[j], "dev",
+                   dev, "nud", "permanent")
+                sh("ip", "netns", "exec", n, "bridge", "fdb", "append", macs[j], "dev", dev,
+                   "dst", under % j)
             else:
-                sh("ip", "-n", n, "route", "add", f"10.250.{j}.0/24", "via",
-                   f"198.51.100.{j}")
-        self.client_ns, self.server_ns, self.server_ip = pods[1], pods[2], "10.250.2.2"
+                sh("ip", "-n", n, "route", "add", net[j]["range"], "via", under % j)
+        self.client_ns, self.server_ns, self.server_ip = pods[1], pods[2], net[2]["pod"]
         return self
 
     def stop(self):
@@ -158,6 +200,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--seconds", type=float, default=2.0)
+    ap.add_argument("--family", type=int, choices=(4, 6), default=4,
+                    help="the pods' addresses the client dials")
     ap.add_argument("--json", help="write the raw figures here")
     args = ap.parse_args()
     if os.geteuid() != 0:
@@ -165,8 +209,11 @@ def main():
     if not os.path.exists(PERF):
         sys.exit(f"{PERF} missing: cmake --build build --target xnode-perf")
     load = os.getloadavg()[0]
-    setups = [CubenetPair("vxlan"), KernelPair("vxlan"), CubenetPair("native"),
-              KernelPair("routed")]
+    family = args.family
+    setups = [CubenetPair("vxlan", family), KernelPair("vxlan", family),
+              CubenetPair("native", family), KernelPair("routed", family)]
+    if family == 6:
+        setups.append(KernelPair("vxlan6", family))
     servers = []
     try:
         for s in setups:
@@ -194,7 +241,7 @@ def main():
             p.wait()
         for s in setups:
             s.stop()
-    print(f"# Cross-node pod-to-pod TCP, {args.rounds} rounds of {args.seconds:g} s each "
+    print(f"# Cross-node pod-to-pod TCP over IPv{family}, {args.rounds} rounds of {args.seconds:g} s each "
           f"measure; kernel {platform.release()}, {os.cpu_count()} CPUs, "
           f"1-minute load average at start {load:.2f}\n")
     print("| setup | throughput Gbit/s | RR p50 us | RR p99 us |")
@@ -211,7 +258,7 @@ def main():
         print(f"| {mine} / {ref} | {fmt(summary(tp))} | {fmt(summary(lat))} |")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"rounds": args.rounds, "seconds": args.seconds, "raw": raw,
+            json.dump({"family": family, "rounds": args.rounds, "seconds": args.seconds, "raw": raw,
                        "time": time.time()}, f, indent=1)
 
 

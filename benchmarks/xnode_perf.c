@@ -8,13 +8,14 @@
  *   xnode-perf stream IP PORT SECONDS  prints {"gbps": G, "bytes": N}
  *   xnode-perf rr IP PORT SECONDS      prints {"p50_us", "p99_us", "count"}
  *
+ * IP is an IPv4 or IPv6 address; the server listens on both families.
  * stream: the client writes 128 KiB buffers for SECONDS, shuts down its
  * side and waits for the server's count of what it read: the rate is what
  * arrived over the time until that answer. rr: one byte each way, TCP_NODELAY,
  * one transaction in flight, each round trip timed.
  */
-#include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdint.h>
@@ -94,11 +95,13 @@ static void serve(int c, char *buf)
 
 static int server(int port)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	int s = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+	struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port)};
+	int s = socket(AF_INET6, SOCK_STREAM, 0), one = 1, zero = 0;
 	char *buf = malloc(BUF);
 
 	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* IPv4 clients arrive as v4-mapped addresses on the same socket */
+	setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
 	if (!buf || bind(s, (struct sockaddr *)&a, sizeof(a)) || listen(s, 16)) {
 		perror("xnode-perf: server");
 		return 1;
@@ -115,20 +118,27 @@ static int server(int port)
 	}
 }
 
-static int dial(const char *ip, int port)
+static int dial(const char *ip, const char *port)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	int s = socket(AF_INET, SOCK_STREAM, 0);
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
+				 .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV};
+	struct addrinfo *ai;
+	int s, err = getaddrinfo(ip, port, &hints, &ai);
 
-	if (inet_pton(AF_INET, ip, &a.sin_addr) != 1 ||
-	    connect(s, (struct sockaddr *)&a, sizeof(a))) {
+	if (err) {
+		fprintf(stderr, "xnode-perf: %s port %s: %s\n", ip, port, gai_strerror(err));
+		exit(1);
+	}
+	s = socket(ai->ai_family, SOCK_STREAM, 0);
+	if (s < 0 || connect(s, ai->ai_addr, ai->ai_addrlen)) {
 		perror("xnode-perf: connect");
 		exit(1);
 	}
+	freeaddrinfo(ai);
 	return s;
 }
 
-static int stream(const char *ip, int port, double seconds)
+static int stream(const char *ip, const char *port, double seconds)
 {
 	int s = dial(ip, port);
 	char *buf = calloc(1, BUF);
@@ -158,7 +168,7 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int rr(const char *ip, int port, double seconds)
+static int rr(const char *ip, const char *port, double seconds)
 {
 	int s = dial(ip, port), one = 1;
 	double *rtt = malloc(MAX_RR * sizeof(*rtt)), end;
@@ -193,9 +203,9 @@ int main(int argc, char **argv)
 	if (argc == 3 && strcmp(argv[1], "server") == 0)
 		return server(atoi(argv[2]));
 	if (argc == 5 && strcmp(argv[1], "stream") == 0)
-		return stream(argv[2], atoi(argv[3]), atof(argv[4]));
+		return stream(argv[2], argv[3], atof(argv[4]));
 	if (argc == 5 && strcmp(argv[1], "rr") == 0)
-		return rr(argv[2], atoi(argv[3]), atof(argv[4]));
+		return rr(argv[2], argv[3], atof(argv[4]));
 	fprintf(stderr, "usage: xnode-perf server PORT | stream IP PORT SECONDS | rr IP PORT "
 			"SECONDS\n");
 	return 2;
