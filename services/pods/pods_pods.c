@@ -115,7 +115,9 @@ static void node_from(const struct lyd_node *config, struct pods_node *node)
 	if ((v = cfg_leaf(n, "address6")))
 		node->have_addr6 = !cfg_parse_addr(v, &fam, &node->addr6);
 	else if (node->uplink[0])
-		node->have_addr6 = !netdev_addr(node->uplink, CUBE_AF_INET6, &node->addr6);
+		node->have_addr6 =
+		    !netdev_addr(node->uplink, CUBE_AF_INET6, &node->addr6) &&
+		    !prefix_unusable(&(struct pods_prefix){node->addr6, 128, CUBE_AF_INET6});
 	node->host_device = !strcmp(cfg_leaf(n, "host-device") ?: "", "true");
 	node->tunnel.native = !strcmp(cfg_leaf(n, "tunnel/mode") ?: "", "native");
 	node->tunnel.vni = (uint32_t)strtoul(cfg_leaf(n, "tunnel/vni") ?: "1", NULL, 10);
@@ -207,7 +209,9 @@ int pods_pods_plan(const struct ds_change *c, struct cn_error *err)
 		struct pods_prefix own = {pods.next_node.addr6, 128, CUBE_AF_INET6};
 		char text[INET6_ADDRSTRLEN];
 
-		/* What NodePorts answer on and pods are masqueraded to. */
+		/* What NodePorts answer on and pods are masqueraded to (one
+		 * the uplink has and no pod could answer, ::1 on lo, is left
+		 * out by node_from()). */
 		if (prefix_unusable(&own))
 			return cn_fail(err, CN_ERR_INVALID_VALUE, NODE "/address6",
 				       "address6 %s is not a global unicast address",
