@@ -20,6 +20,8 @@ static int local_port(int fd)
 
 	if (getsockname(fd, (struct sockaddr *)&ss, &len))
 		return 0;
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
 	return ss.ss_family == AF_INET ? ntohs(((struct sockaddr_in *)&ss)->sin_port) : 0;
 }
 
@@ -89,31 +91,52 @@ int health_checks_init(struct health_checks *h)
 	return h->d ? 0 : -1;
 }
 
-static int listen_on(const char *address, int port)
+static int bound_listener(int family, const struct sockaddr *sa, socklen_t len)
 {
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
-	int fd, one = 1;
+	int fd, one = 1, zero = 0, e;
 
-	if (inet_pton(AF_INET, address, &sa.sin_addr) != 1)
-		return -EINVAL;
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 128)) {
-		int e = errno;
-
-		close(fd);
-		return -e;
-	}
+	/* Both families on one socket, whatever net.ipv6.bindv6only says. */
+	if (family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)))
+		goto fail;
+	if (bind(fd, sa, len) || listen(fd, 128))
+		goto fail;
 	return fd;
+fail:
+	e = errno;
+	close(fd);
+	return -e;
 }
 
-void health_checks_sync(struct health_checks *h, const char *address, json_t *wanted)
+/* Every address of the node, IPv4 and IPv6, as kube-proxy listens: load
+ * balancers of either family probe the node's own. Where the kernel has no
+ * IPv6, IPv4 alone. */
+static int listen_on(struct health_checks *h, int port)
+{
+	struct sockaddr_in6 sa6 = {.sin6_family = AF_INET6,
+				   .sin6_port = htons((unsigned short)port),
+				   .sin6_addr = IN6ADDR_ANY_INIT};
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_port = htons((unsigned short)port),
+				 .sin_addr.s_addr = htonl(INADDR_ANY)};
+	int fd = bound_listener(AF_INET6, (struct sockaddr *)&sa6, sizeof(sa6));
+
+	if (fd != -EAFNOSUPPORT && fd != -EADDRNOTAVAIL)
+		return fd;
+	if (!h->ipv4_only)
+		log_warn("IPv6 is off on this node (%s): health checks answer over IPv4 only",
+			 strerror(-fd));
+	h->ipv4_only = 1;
+	return bound_listener(AF_INET, (struct sockaddr *)&sa, sizeof(sa));
+}
+
+void health_checks_sync(struct health_checks *h, json_t *wanted)
 {
 	size_t n = json_object_size(wanted), k = 0;
 	struct health_port *next = n ? calloc(n, sizeof(*next)) : NULL;
-	int rebind = strcmp(address, h->address) != 0;
 	const char *key;
 	json_t *v;
 
@@ -132,18 +155,18 @@ void health_checks_sync(struct health_checks *h, const char *address, json_t *wa
 		p->local_endpoints = (unsigned)json_integer_value(json_object_get(v, "local"));
 		/* Keep a socket that is already there. */
 		for (size_t i = 0; i < h->n; i++) {
-			if (h->ports[i].port == p->port && !rebind && h->ports[i].fd >= 0) {
+			if (h->ports[i].port == p->port && h->ports[i].fd >= 0) {
 				p->fd = h->ports[i].fd;
 				h->ports[i].fd = -1;
 			}
 		}
-		if (p->fd < 0 && address[0]) {
-			p->fd = listen_on(address, p->port);
+		if (p->fd < 0) {
+			p->fd = listen_on(h, p->port);
 			if (p->fd < 0) {
 				metrics_health_check_error();
 				log_error(
-				    "service %s/%s: cannot serve its health check on %s:%d: %s",
-				    p->ns, p->name, address, p->port, strerror(-p->fd));
+				    "service %s/%s: cannot serve its health check on port %d: %s",
+				    p->ns, p->name, p->port, strerror(-p->fd));
 				p->fd = -1;
 			}
 		}
@@ -156,7 +179,6 @@ void health_checks_sync(struct health_checks *h, const char *address, json_t *wa
 	free(h->ports);
 	h->ports = next;
 	h->n = k;
-	snprintf(h->address, sizeof(h->address), "%s", address);
 	pthread_mutex_unlock(&h->lock);
 }
 

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The health check node ports of externalTrafficPolicy: Local services,
- * served as kube-proxy serves them: HTTP on the port, on the node's
- * address, any path; 200 when the node has ready endpoints of the service
- * and the agent is in sync, 503 otherwise; kube-proxy's JSON body. The
+ * served as kube-proxy serves them: HTTP on the port, on every address of
+ * the node in both families (one dual-stack socket a port), any path; 200 when the node has ready
+ * endpoints of the service and the agent is in sync, 503 otherwise; kube-proxy's JSON body. The
  * main loop owns the listening sockets (it polls them and accepts); one
  * libmicrohttpd thread answers every connection.
  */
@@ -27,14 +27,13 @@ struct health_checks {
 	struct health_port *ports;
 	size_t n;
 	int healthy;
-	char address[64]; /* what the sockets are bound to */
+	int ipv4_only; /* the kernel has no IPv6: said once in the log */
 };
 
 int health_checks_init(struct health_checks *h);
 void health_checks_free(struct health_checks *h);
-/* Serve exactly these: port (string) -> {"namespace", "name", "local"} on
- * address (IPv4; "" serves none). */
-void health_checks_sync(struct health_checks *h, const char *address, json_t *wanted);
+/* Serve exactly these: port (string) -> {"namespace", "name", "local"}. */
+void health_checks_sync(struct health_checks *h, json_t *wanted);
 void health_checks_set_healthy(struct health_checks *h, int healthy);
 /* The listening sockets, for the main loop to poll: up to max into fds. */
 size_t health_checks_fds(struct health_checks *h, int *fds, size_t max);
