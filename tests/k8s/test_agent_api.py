@@ -7,8 +7,9 @@ model (model_store.py, a stand-in for cubenetd's API: no datapath here;
 test_agent_e2e.py drives the real daemon). Faults: the agent killed while
 services change, the API server restarted, a forced 410, the API server
 unreachable at start, a cubenetd of another model. Also the health check
-node ports it serves, its metrics, readiness, and in-cluster and
-client-certificate credentials."""
+node ports it serves, over IPv4 and IPv6 (dual-stack and IPv6-only
+Services, the limits on clients, a kernel without IPv6), its metrics,
+readiness, and in-cluster and client-certificate credentials."""
 import json
 import os
 import shutil
@@ -277,11 +278,170 @@ class Translation(AgentTest):
         self.assertNotIn(f"{self.ns}/ext", mine)
 
 
-def health_or_none(port):
+def health_or_none(port, host="127.0.0.1"):
     try:
-        return http_get("127.0.0.1", port, "/anything")
+        return http_get(host, port, "/anything")
     except OSError:
         return None
+
+
+# The node's addresses in the fixture: its InternalIP and, in the other
+# family, loopback's.
+FAMILIES = ("127.0.0.1", "::1")
+DUAL_STACK = "  ipFamilyPolicy: RequireDualStack\n  ipFamilies: [IPv4, IPv6]\n"
+IPV6_ONLY = "  ipFamilyPolicy: SingleStack\n  ipFamilies: [IPv6]\n"
+
+
+def kube_proxy_body(ns, name, local, healthy=True):
+    return ('{\n\t"service": {\n\t\t"namespace": "%s",\n\t\t"name": "%s"\n\t},'
+            '\n\t"localEndpoints": %d,\n\t"serviceProxyHealthy": %s\n}'
+            % (ns, name, local, "true" if healthy else "false"))
+
+
+def closed_by_server(sock, timeout):
+    """True when the server ends the connection within timeout."""
+    sock.settimeout(timeout)
+    try:
+        while sock.recv(4096):
+            pass
+        return True
+    except ConnectionResetError:
+        return True
+    except socket.timeout:
+        return False
+
+
+class HealthChecks(AgentTest):
+    """The health check node ports over IPv4 and IPv6 alike: load balancers
+    of either family probe the node's addresses."""
+
+    def local_service(self, name, families, app=None):
+        self.api.apply(service(self.ns, name, ["{port: 80, targetPort: 8080}"],
+                               type_="LoadBalancer", selector=app or name,
+                               extra="  externalTrafficPolicy: Local\n" + families))
+        svc = json.loads(self.api.kubectl("get", "svc", "-n", self.ns, name, "-o", "json"))
+        return svc["spec"]["healthCheckNodePort"], svc["spec"]["ipFamilies"]
+
+    def answers(self, port, status, body, hosts=FAMILIES):
+        for host in hosts:
+            got = wait_for(lambda: (r := health_or_none(port, host)) and r[0] == status and r,
+                           what=f"{status} on [{host}]:{port}")
+            self.assertEqual(got[1]["content-type"], "application/json")
+            self.assertEqual(got[1]["x-content-type-options"], "nosniff")
+            self.assertEqual(got[2], body, host)
+
+    def test_both_families_follow_local_endpoints_and_close_with_the_service(self):
+        store = self.store()
+        agent = self.agent(store)
+        agent.wait_ready()
+        hc, families = self.local_service("dual", DUAL_STACK)
+        self.assertEqual(families, ["IPv4", "IPv6"])
+        self.ready_pods("dual", [["10.244.1.40", "fd00:10:244:1::40"]])
+        e = self.wait_entry(store, "dual", lambda e: endpoints(e))
+        self.assertEqual(e["health-check-node-port"], hc)
+        self.answers(hc, 200, kube_proxy_body(self.ns, "dual", 1))
+        # The local endpoint goes: 503 in both families; it comes back: 200.
+        self.api.kubectl("delete", "pod", "-n", self.ns, "dual-0", "--grace-period=0",
+                         "--force")
+        self.answers(hc, 503, kube_proxy_body(self.ns, "dual", 0))
+        self.ready_pods("dual", [["10.244.1.41", "fd00:10:244:1::41"]])
+        self.answers(hc, 200, kube_proxy_body(self.ns, "dual", 1))
+        # The service goes: the port is closed in both families.
+        self.api.kubectl("delete", "svc", "-n", self.ns, "dual")
+        for host in FAMILIES:
+            wait_for(lambda: health_or_none(hc, host) is None, what=f"[{host}]:{hc} closed")
+            with self.assertRaises(ConnectionRefusedError):
+                socket.create_connection((host, hc), timeout=3).close()
+        self.assertNotIn("cannot serve its health check", agent.log())
+
+    def test_ipv6_only_service(self):
+        store = self.store()
+        agent = self.agent(store)
+        agent.wait_ready()
+        hc, families = self.local_service("six", IPV6_ONLY)
+        self.assertEqual(families, ["IPv6"])
+        self.ready_pods("six", ["fd00:10:244:1::60"])
+        self.wait_entry(store, "six", lambda e: endpoints(e))
+        self.answers(hc, 200, kube_proxy_body(self.ns, "six", 1))
+        self.api.kubectl("patch", "svc", "-n", self.ns, "six", "-p",
+                         '{"spec": {"externalTrafficPolicy": "Cluster"}}')
+        for host in FAMILIES:
+            wait_for(lambda: health_or_none(hc, host) is None, what=f"[{host}]:{hc} closed")
+
+    def test_limits_hold_in_both_families(self):
+        """A client may hold 32 connections, no more; one that stalls is cut
+        after 10 s; a request line past libmicrohttpd's buffer is refused:
+        over IPv6 as over IPv4."""
+        store = self.store()
+        agent = self.agent(store)
+        agent.wait_ready()
+        hc, _ = self.local_service("guard", DUAL_STACK)
+        self.ready_pods("guard", [["10.244.1.50", "fd00:10:244:1::50"]])
+        body = kube_proxy_body(self.ns, "guard", 1)
+        self.answers(hc, 200, body)
+        for host, other in (FAMILIES, FAMILIES[::-1]):
+            held = [socket.create_connection((host, hc), timeout=3) for _ in range(32)]
+            try:
+                # Refused: closed at once (one within the limit waits 10 s).
+                extra = socket.create_connection((host, hc), timeout=3)
+                self.assertTrue(closed_by_server(extra, 3), f"a 33rd connection on {host}")
+                extra.close()
+                # The other address is not this client.
+                self.assertEqual(health_or_none(hc, other)[2], body)
+            finally:
+                for c in held:
+                    c.close()
+            self.answers(hc, 200, body, hosts=(host,))
+            # A request line of 64 KiB.
+            status, _, _ = http_get(host, hc, "/" + "a" * 65536)
+            self.assertEqual(status, 414, host)
+        # Stalled mid request line, in both families at once.
+        stalled = [socket.create_connection((host, hc), timeout=3) for host in FAMILIES]
+        started = time.monotonic()
+        for c in stalled:
+            c.sendall(b"GET /slow HT")
+        for host, c in zip(FAMILIES, stalled):
+            self.assertTrue(closed_by_server(c, 20), f"a stalled client on {host}")
+            c.close()
+        self.assertGreaterEqual(time.monotonic() - started, 9)
+        self.answers(hc, 200, body)
+        self.assertIsNone(agent.proc.poll())
+
+
+class WithoutIPv6(AgentTest):
+    def test_a_kernel_without_ipv6_still_serves_ipv4(self):
+        """socket(AF_INET6) fails as under ipv6.disable=1: IPv4 answers, the
+        agent says so once."""
+        build = os.environ.get("CUBENET_BUILD", os.path.join(ROOT, "build"))
+        shim = os.path.join(build, "no_ipv6.so")
+        self.assertTrue(os.path.exists(shim), shim)
+        store = self.store()
+        a = Agent(self.api.agent_kubeconfig, store.socket, NODE_NAME, AGENT_ARGS,
+                  log_dir=self.tmp, env={"LD_PRELOAD": shim,
+                                         "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "")
+                                         + ":verify_asan_link_order=0"})
+        self.addCleanup(a.stop)
+        a.start().wait_ready()
+        ports = {}
+        for name in ("v4a", "v4b"):
+            self.api.apply(service(self.ns, name, ["{port: 80, targetPort: 8080}"],
+                                   type_="LoadBalancer", selector=name,
+                                   extra="  externalTrafficPolicy: Local\n"))
+            ports[name] = json.loads(self.api.kubectl(
+                "get", "svc", "-n", self.ns, name, "-o", "json"))["spec"]["healthCheckNodePort"]
+            self.ready_pods(name, ["10.244.1.70" if name == "v4a" else "10.244.1.71"])
+        for name, hc in ports.items():
+            got = wait_for(lambda: (r := health_or_none(hc)) and r[0] == 200 and r,
+                           what=f"{name}'s health check over IPv4")
+            self.assertEqual(got[2], kube_proxy_body(self.ns, name, 1))
+            with self.assertRaises(ConnectionRefusedError):
+                socket.create_connection(("::1", hc), timeout=3).close()
+        log = a.log()
+        self.assertEqual(log.count("IPv6 is off on this node"), 1, log)
+        self.assertIn("IPv6 is off on this node (Address family not supported by protocol): "
+                      "health checks answer over IPv4 only", log)
+        self.assertNotIn("cannot serve its health check", log)
+        self.assertIsNone(a.proc.poll())
 
 
 def http_get(host, port, path):
