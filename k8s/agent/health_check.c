@@ -79,15 +79,90 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	return rc;
 }
 
+static void client_of(const struct sockaddr *sa, unsigned char client[9])
+{
+	memset(client, 0, 9);
+	if (sa->sa_family == AF_INET) {
+		client[0] = 4;
+		memcpy(client + 1, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+
+		/* An IPv4 client of the dual-stack socket: its address. */
+		client[0] = IN6_IS_ADDR_V4MAPPED(a) ? 4 : 6;
+		memcpy(client + 1, client[0] == 4 ? a->s6_addr + 12 : a->s6_addr,
+		       client[0] == 4 ? 4 : 8);
+	}
+}
+
+/* Under held_lock. */
+static void give_back(struct health_checks *h, int fd)
+{
+	for (size_t i = 0; i < sizeof(h->held) / sizeof(h->held[0]); i++)
+		if (h->held[i].fd == fd)
+			h->held[i].fd = -1;
+}
+
+/* Hold fd for client: 0, or -1 when the client holds its share already
+ * (or every slot is taken). */
+static int hold(struct health_checks *h, int fd, const unsigned char client[9])
+{
+	struct health_held *free_slot = NULL;
+	unsigned count = 0;
+
+	pthread_mutex_lock(&h->held_lock);
+	/* accept gave this number again: libmicrohttpd closed the one that
+	 * had it without telling (it refused it). */
+	give_back(h, fd);
+	for (size_t i = 0; i < sizeof(h->held) / sizeof(h->held[0]); i++) {
+		struct health_held *x = &h->held[i];
+
+		if (x->fd < 0)
+			free_slot = free_slot ? free_slot : x;
+		else if (memcmp(x->client, client, sizeof(x->client)) == 0)
+			count++;
+	}
+	if (count >= HEALTH_CHECK_CLIENT_CONNECTIONS || !free_slot) {
+		pthread_mutex_unlock(&h->held_lock);
+		return -1;
+	}
+	free_slot->fd = fd;
+	memcpy(free_slot->client, client, sizeof(free_slot->client));
+	pthread_mutex_unlock(&h->held_lock);
+	return 0;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct health_checks *h = cls;
+	const union MHD_ConnectionInfo *info;
+
+	(void)context;
+	if (code != MHD_CONNECTION_NOTIFY_CLOSED)
+		return;
+	info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (!info)
+		return;
+	pthread_mutex_lock(&h->held_lock);
+	give_back(h, info->connect_fd);
+	pthread_mutex_unlock(&h->held_lock);
+}
+
 int health_checks_init(struct health_checks *h)
 {
 	memset(h, 0, sizeof(*h));
 	pthread_mutex_init(&h->lock, NULL);
-	h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_NO_LISTEN_SOCKET |
-				    MHD_USE_ITC | MHD_USE_ERROR_LOG,
-				0, NULL, NULL, on_request, h, MHD_OPTION_CONNECTION_LIMIT, 512u,
-				MHD_OPTION_PER_IP_CONNECTION_LIMIT, 32u,
-				MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+	pthread_mutex_init(&h->held_lock, NULL);
+	for (size_t i = 0; i < sizeof(h->held) / sizeof(h->held[0]); i++)
+		h->held[i].fd = -1;
+	h->d =
+	    MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_NO_LISTEN_SOCKET |
+				 MHD_USE_ITC | MHD_USE_ERROR_LOG,
+			     0, NULL, NULL, on_request, h, MHD_OPTION_CONNECTION_LIMIT,
+			     HEALTH_CHECK_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+			     HEALTH_CHECK_CLIENT_CONNECTIONS, MHD_OPTION_NOTIFY_CONNECTION,
+			     on_connection, h, MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
 	return h->d ? 0 : -1;
 }
 
@@ -204,12 +279,22 @@ void health_checks_accept(struct health_checks *h, int fd)
 	for (int i = 0; i < 64; i++) {
 		struct sockaddr_storage peer;
 		socklen_t len = sizeof(peer);
+		unsigned char client[9];
 		int c = accept4(fd, (struct sockaddr *)&peer, &len, SOCK_CLOEXEC);
 
 		if (c < 0)
 			return; /* EAGAIN: all taken */
+		client_of((struct sockaddr *)&peer, client);
+		if (hold(h, c, client)) {
+			close(c);
+			continue;
+		}
 		/* libmicrohttpd closes c, also when it refuses it. */
-		MHD_add_connection(h->d, c, (struct sockaddr *)&peer, len);
+		if (MHD_add_connection(h->d, c, (struct sockaddr *)&peer, len) != MHD_YES) {
+			pthread_mutex_lock(&h->held_lock);
+			give_back(h, c);
+			pthread_mutex_unlock(&h->held_lock);
+		}
 	}
 }
 
@@ -222,4 +307,5 @@ void health_checks_free(struct health_checks *h)
 			close(h->ports[i].fd);
 	free(h->ports);
 	pthread_mutex_destroy(&h->lock);
+	pthread_mutex_destroy(&h->held_lock);
 }

@@ -21,8 +21,24 @@ struct health_port {
 	unsigned local_endpoints;
 };
 
+/* Connections one client may hold, and all of them. A client is an IPv4
+ * address or an IPv6 /64: a host given a /64 of its own gets no more than
+ * one with one IPv4 address. */
+#define HEALTH_CHECK_CLIENT_CONNECTIONS 32u
+#define HEALTH_CHECK_CONNECTIONS	512u
+
+/* A connection handed to libmicrohttpd: its socket and its client. */
+struct health_held {
+	int fd;
+	unsigned char client[9]; /* family (4, 6), then the address or the /64 */
+};
+
 struct health_checks {
 	struct MHD_Daemon *d;
+	/* Taken by the main loop, given back when libmicrohttpd closes the
+	 * connection (or refuses it: then when accept gives the number again). */
+	pthread_mutex_t held_lock;
+	struct health_held held[2 * HEALTH_CHECK_CONNECTIONS];
 	pthread_mutex_t lock; /* ports and healthy: the answering thread reads them */
 	struct health_port *ports;
 	size_t n;

@@ -26,7 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from agent_fixture import Agent, free_port, wait_for  # noqa: E402
 from apiserver import NODE_NAME, ApiServer  # noqa: E402
 from model_store import ModelStore  # noqa: E402
-from netns_forward import Relay  # noqa: E402
+from netns_forward import NetnsForwarder, Relay, connect_in_netns  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
 
@@ -114,6 +114,15 @@ class AgentTest(unittest.TestCase):
         key = f"{self.ns}/{name}"
         return wait_for(lambda: (e := store.services().get(key)) is not None and cond(e) and e,
                         timeout, what=f"entry {key}")
+
+    def local_service(self, name, families):
+        """An externalTrafficPolicy Local LoadBalancer of those families
+        (ipFamilyPolicy lines): its healthCheckNodePort and ipFamilies."""
+        self.api.apply(service(self.ns, name, ["{port: 80, targetPort: 8080}"],
+                               type_="LoadBalancer", selector=name,
+                               extra="  externalTrafficPolicy: Local\n" + families))
+        svc = json.loads(self.api.kubectl("get", "svc", "-n", self.ns, name, "-o", "json"))
+        return svc["spec"]["healthCheckNodePort"], svc["spec"]["ipFamilies"]
 
     def ready_pods(self, app, ips, ports=(("web", 8080),), node=NODE_NAME):
         self.api.apply("---\n".join(pod(self.ns, f"{app}-{i}", app, ports, node)
@@ -315,13 +324,6 @@ class HealthChecks(AgentTest):
     """The health check node ports over IPv4 and IPv6 alike: load balancers
     of either family probe the node's addresses."""
 
-    def local_service(self, name, families, app=None):
-        self.api.apply(service(self.ns, name, ["{port: 80, targetPort: 8080}"],
-                               type_="LoadBalancer", selector=app or name,
-                               extra="  externalTrafficPolicy: Local\n" + families))
-        svc = json.loads(self.api.kubectl("get", "svc", "-n", self.ns, name, "-o", "json"))
-        return svc["spec"]["healthCheckNodePort"], svc["spec"]["ipFamilies"]
-
     def answers(self, port, status, body, hosts=FAMILIES):
         for host in hosts:
             got = wait_for(lambda: (r := health_or_none(port, host)) and r[0] == status and r,
@@ -405,6 +407,62 @@ class HealthChecks(AgentTest):
             c.close()
         self.assertGreaterEqual(time.monotonic() - started, 9)
         self.answers(hc, 200, body)
+        self.assertIsNone(agent.proc.poll())
+
+
+class ClientsOfOneNetwork(AgentTest):
+    def test_an_ipv6_64_is_one_client(self):
+        """A host with a /64 of its own holds no more connections than one
+        with an IPv4 address: 32 from two addresses of one /64, the next
+        from either closed at once; another /64 still answered."""
+        import subprocess
+        import uuid
+        node = "hc6" + uuid.uuid4().hex[:8]
+        subprocess.run(["ip", "netns", "add", node], check=True)
+        self.addCleanup(subprocess.run, ["ip", "netns", "del", node])
+        subprocess.run(["ip", "-n", node, "link", "set", "lo", "up"], check=True)
+        here, near, other = "fd00:5ee:1::1", "fd00:5ee:1::2", "fd00:5ee:2::1"
+        for a in (here, near, other):
+            subprocess.run(["ip", "-n", node, "addr", "add", f"{a}/64", "dev", "lo", "nodad"],
+                           check=True)
+        fwd = NetnsForwarder(node, self.api.port)
+        self.addCleanup(fwd.stop)
+        store = self.store()
+        agent = Agent(self.api.agent_kubeconfig, store.socket, NODE_NAME, AGENT_ARGS,
+                      netns=node, log_dir=self.tmp)
+        self.addCleanup(agent.stop)
+        agent.start().wait_ready()
+        hc, _ = self.local_service("net", DUAL_STACK)
+        self.ready_pods("net", [["10.244.1.80", "fd00:10:244:1::80"]])
+        body = kube_proxy_body(self.ns, "net", 1)
+
+        def probe(source):
+            c = connect_in_netns(node, other, hc, timeout=3, source=source)
+            try:
+                c.sendall(b"GET /healthz HTTP/1.0\r\n\r\n")
+                data = b""
+                while chunk := c.recv(4096):
+                    data += chunk
+                return data.decode()
+            except (ConnectionResetError, socket.timeout):
+                return None
+            finally:
+                c.close()
+        wait_for(lambda: (probe(here) or "").endswith(body), what="the health check in the netns")
+        held = [connect_in_netns(node, other, hc, timeout=3, source=src)
+                for src in [here] * 16 + [near] * 16]
+        try:
+            for src in (here, near):
+                extra = connect_in_netns(node, other, hc, timeout=3, source=src)
+                self.assertTrue(closed_by_server(extra, 3), f"a 33rd connection from {src}")
+                extra.close()
+            answer = probe(other)
+            self.assertTrue(answer.startswith("HTTP/1.1 200 OK\r\n"), answer)
+            self.assertTrue(answer.endswith(body), answer)
+        finally:
+            for c in held:
+                c.close()
+        wait_for(lambda: (probe(near) or "").endswith(body), what="the /64 answered again")
         self.assertIsNone(agent.proc.poll())
 
 
