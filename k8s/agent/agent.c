@@ -277,7 +277,7 @@ static void serve_health_checks(struct agent *a)
 			 (long long)json_integer_value(json_object_get(v, "port")));
 		json_object_set(wanted, port, v);
 	}
-	health_checks_sync(&a->hc, a->address, wanted);
+	health_checks_sync(&a->hc, wanted);
 	json_decref(wanted);
 }
 

@@ -332,6 +332,7 @@ void translate_service(json_t *svc, json_t *slices, const struct node_identity *
 	struct svc_port ports[MAX_PORTS];
 	struct endpoint *eps = NULL;
 	size_t nports = 0, neps = 0, i;
+	unsigned local_ready[2] = {0, 0}; /* IPv4, IPv6 */
 	int pnra = json_is_true(json_object_get(spec, "publishNotReadyAddresses"));
 
 	memset(t, 0, sizeof(*t));
@@ -518,9 +519,12 @@ void translate_service(json_t *svc, json_t *slices, const struct node_identity *
 				json_object_set(je, "target-port", tps);
 			json_decref(tps);
 			json_array_append_new(list, je);
-			t->local_ready += e->local && e->ready;
+			local_ready[strchr(e->address, ':') != NULL] += e->local && e->ready;
 		}
 		json_object_set_new(entry, "endpoint", list);
+		/* A dual-stack pod is one endpoint of each family: kube-proxy
+		 * counts them per family. */
+		t->local_ready = local_ready[0] > local_ready[1] ? local_ready[0] : local_ready[1];
 	}
 	for (i = 0; i < neps; i++)
 		free(eps[i].ports);

@@ -35,12 +35,13 @@ def wait_for(cond, timeout=20, interval=0.05, what="the condition"):
 
 class Agent:
     def __init__(self, kubeconfig, socket_path, node="node-1", args=(), netns=None,
-                 log_dir=None):
+                 log_dir=None, env=None):
         self.kubeconfig = kubeconfig
         self.socket = socket_path
         self.node = node
         self.args = list(args)
         self.netns = netns
+        self.env = env  # added to the agent's environment
         self.status_port = free_port()
         self.dir = log_dir or tempfile.mkdtemp(prefix="agent-test-")
         self.log_path = os.path.join(self.dir, "agent.log")
@@ -56,7 +57,7 @@ class Agent:
                           "--node-name", self.node, "--socket", self.socket,
                           "--status-address", f"127.0.0.1:{self.status_port}",
                           "--max-backoff", "2", *self.args],
-                stdout=log, stderr=log)
+                stdout=log, stderr=log, env={**os.environ, **(self.env or {})})
         finally:
             log.close()
         wait_for(lambda: self.status(check=False) is not None or self.proc.poll() is not None,

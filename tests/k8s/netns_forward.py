@@ -40,8 +40,9 @@ def socket_in_netns(netns, port):
     return out["sock"]
 
 
-def connect_in_netns(netns, host, port, timeout=5):
-    """A TCP connection to host:port made from inside /run/netns/NETNS."""
+def connect_in_netns(netns, host, port, timeout=5, source=None):
+    """A TCP connection to host:port made from inside /run/netns/NETNS
+    (from address source, if given)."""
     out = {}
 
     def make():
@@ -50,7 +51,8 @@ def connect_in_netns(netns, host, port, timeout=5):
             if _libc.setns(fd, CLONE_NEWNET) != 0:
                 out["error"] = OSError(ctypes.get_errno(), "setns")
                 return
-            out["sock"] = socket.create_connection((host, port), timeout=timeout)
+            out["sock"] = socket.create_connection(
+                (host, port), timeout=timeout, source_address=source and (source, 0))
         except OSError as e:
             out["error"] = e
         finally:

@@ -7,8 +7,9 @@ model (model_store.py, a stand-in for cubenetd's API: no datapath here;
 test_agent_e2e.py drives the real daemon). Faults: the agent killed while
 services change, the API server restarted, a forced 410, the API server
 unreachable at start, a cubenetd of another model. Also the health check
-node ports it serves, its metrics, readiness, and in-cluster and
-client-certificate credentials."""
+node ports it serves, over IPv4 and IPv6 (dual-stack and IPv6-only
+Services, the limits on clients, a kernel without IPv6), its metrics,
+readiness, and in-cluster and client-certificate credentials."""
 import json
 import os
 import shutil
@@ -25,7 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from agent_fixture import Agent, free_port, wait_for  # noqa: E402
 from apiserver import NODE_NAME, ApiServer  # noqa: E402
 from model_store import ModelStore  # noqa: E402
-from netns_forward import Relay  # noqa: E402
+from netns_forward import NetnsForwarder, Relay, connect_in_netns  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
 
@@ -113,6 +114,15 @@ class AgentTest(unittest.TestCase):
         key = f"{self.ns}/{name}"
         return wait_for(lambda: (e := store.services().get(key)) is not None and cond(e) and e,
                         timeout, what=f"entry {key}")
+
+    def local_service(self, name, families):
+        """An externalTrafficPolicy Local LoadBalancer of those families
+        (ipFamilyPolicy lines): its healthCheckNodePort and ipFamilies."""
+        self.api.apply(service(self.ns, name, ["{port: 80, targetPort: 8080}"],
+                               type_="LoadBalancer", selector=name,
+                               extra="  externalTrafficPolicy: Local\n" + families))
+        svc = json.loads(self.api.kubectl("get", "svc", "-n", self.ns, name, "-o", "json"))
+        return svc["spec"]["healthCheckNodePort"], svc["spec"]["ipFamilies"]
 
     def ready_pods(self, app, ips, ports=(("web", 8080),), node=NODE_NAME):
         self.api.apply("---\n".join(pod(self.ns, f"{app}-{i}", app, ports, node)
@@ -277,11 +287,219 @@ class Translation(AgentTest):
         self.assertNotIn(f"{self.ns}/ext", mine)
 
 
-def health_or_none(port):
+def health_or_none(port, host="127.0.0.1"):
     try:
-        return http_get("127.0.0.1", port, "/anything")
+        return http_get(host, port, "/anything")
     except OSError:
         return None
+
+
+# The node's addresses in the fixture: its InternalIP and, in the other
+# family, loopback's.
+FAMILIES = ("127.0.0.1", "::1")
+DUAL_STACK = "  ipFamilyPolicy: RequireDualStack\n  ipFamilies: [IPv4, IPv6]\n"
+IPV6_ONLY = "  ipFamilyPolicy: SingleStack\n  ipFamilies: [IPv6]\n"
+
+
+def kube_proxy_body(ns, name, local, healthy=True):
+    return ('{\n\t"service": {\n\t\t"namespace": "%s",\n\t\t"name": "%s"\n\t},'
+            '\n\t"localEndpoints": %d,\n\t"serviceProxyHealthy": %s\n}'
+            % (ns, name, local, "true" if healthy else "false"))
+
+
+def closed_by_server(sock, timeout):
+    """True when the server ends the connection within timeout."""
+    sock.settimeout(timeout)
+    try:
+        while sock.recv(4096):
+            pass
+        return True
+    except ConnectionResetError:
+        return True
+    except socket.timeout:
+        return False
+
+
+class HealthChecks(AgentTest):
+    """The health check node ports over IPv4 and IPv6 alike: load balancers
+    of either family probe the node's addresses."""
+
+    def answers(self, port, status, body, hosts=FAMILIES):
+        for host in hosts:
+            got = wait_for(lambda: (r := health_or_none(port, host)) and r[0] == status and r,
+                           what=f"{status} on [{host}]:{port}")
+            self.assertEqual(got[1]["content-type"], "application/json")
+            self.assertEqual(got[1]["x-content-type-options"], "nosniff")
+            self.assertEqual(got[2], body, host)
+
+    def test_both_families_follow_local_endpoints_and_close_with_the_service(self):
+        store = self.store()
+        agent = self.agent(store)
+        agent.wait_ready()
+        hc, families = self.local_service("dual", DUAL_STACK)
+        self.assertEqual(families, ["IPv4", "IPv6"])
+        self.ready_pods("dual", [["10.244.1.40", "fd00:10:244:1::40"]])
+        e = self.wait_entry(store, "dual", lambda e: endpoints(e))
+        self.assertEqual(e["health-check-node-port"], hc)
+        self.answers(hc, 200, kube_proxy_body(self.ns, "dual", 1))
+        # The local endpoint goes: 503 in both families; it comes back: 200.
+        self.api.kubectl("delete", "pod", "-n", self.ns, "dual-0", "--grace-period=0",
+                         "--force")
+        self.answers(hc, 503, kube_proxy_body(self.ns, "dual", 0))
+        self.ready_pods("dual", [["10.244.1.41", "fd00:10:244:1::41"]])
+        self.answers(hc, 200, kube_proxy_body(self.ns, "dual", 1))
+        # The service goes: the port is closed in both families.
+        self.api.kubectl("delete", "svc", "-n", self.ns, "dual")
+        for host in FAMILIES:
+            wait_for(lambda: health_or_none(hc, host) is None, what=f"[{host}]:{hc} closed")
+            with self.assertRaises(ConnectionRefusedError):
+                socket.create_connection((host, hc), timeout=3).close()
+        self.assertNotIn("cannot serve its health check", agent.log())
+
+    def test_ipv6_only_service(self):
+        store = self.store()
+        agent = self.agent(store)
+        agent.wait_ready()
+        hc, families = self.local_service("six", IPV6_ONLY)
+        self.assertEqual(families, ["IPv6"])
+        self.ready_pods("six", ["fd00:10:244:1::60"])
+        self.wait_entry(store, "six", lambda e: endpoints(e))
+        self.answers(hc, 200, kube_proxy_body(self.ns, "six", 1))
+        self.api.kubectl("patch", "svc", "-n", self.ns, "six", "-p",
+                         '{"spec": {"externalTrafficPolicy": "Cluster"}}')
+        for host in FAMILIES:
+            wait_for(lambda: health_or_none(hc, host) is None, what=f"[{host}]:{hc} closed")
+
+    def test_limits_hold_in_both_families(self):
+        """A client may hold 32 connections, no more; one that stalls is cut
+        after 10 s; a request line past libmicrohttpd's buffer is refused:
+        over IPv6 as over IPv4."""
+        store = self.store()
+        agent = self.agent(store)
+        agent.wait_ready()
+        hc, _ = self.local_service("guard", DUAL_STACK)
+        self.ready_pods("guard", [["10.244.1.50", "fd00:10:244:1::50"]])
+        body = kube_proxy_body(self.ns, "guard", 1)
+        self.answers(hc, 200, body)
+        for host, other in (FAMILIES, FAMILIES[::-1]):
+            held = [socket.create_connection((host, hc), timeout=3) for _ in range(32)]
+            try:
+                # Refused: closed at once (one within the limit waits 10 s).
+                extra = socket.create_connection((host, hc), timeout=3)
+                self.assertTrue(closed_by_server(extra, 3), f"a 33rd connection on {host}")
+                extra.close()
+                # The other address is not this client.
+                self.assertEqual(health_or_none(hc, other)[2], body)
+            finally:
+                for c in held:
+                    c.close()
+            self.answers(hc, 200, body, hosts=(host,))
+            # A request line of 64 KiB.
+            status, _, _ = http_get(host, hc, "/" + "a" * 65536)
+            self.assertEqual(status, 414, host)
+        # Stalled mid request line, in both families at once.
+        stalled = [socket.create_connection((host, hc), timeout=3) for host in FAMILIES]
+        started = time.monotonic()
+        for c in stalled:
+            c.sendall(b"GET /slow HT")
+        for host, c in zip(FAMILIES, stalled):
+            self.assertTrue(closed_by_server(c, 20), f"a stalled client on {host}")
+            c.close()
+        self.assertGreaterEqual(time.monotonic() - started, 9)
+        self.answers(hc, 200, body)
+        self.assertIsNone(agent.proc.poll())
+
+
+class ClientsOfOneNetwork(AgentTest):
+    def test_an_ipv6_64_is_one_client(self):
+        """A host with a /64 of its own holds no more connections than one
+        with an IPv4 address: 32 from two addresses of one /64, the next
+        from either closed at once; another /64 still answered."""
+        import subprocess
+        import uuid
+        node = "hc6" + uuid.uuid4().hex[:8]
+        subprocess.run(["ip", "netns", "add", node], check=True)
+        self.addCleanup(subprocess.run, ["ip", "netns", "del", node])
+        subprocess.run(["ip", "-n", node, "link", "set", "lo", "up"], check=True)
+        here, near, other = "fd00:5ee:1::1", "fd00:5ee:1::2", "fd00:5ee:2::1"
+        for a in (here, near, other):
+            subprocess.run(["ip", "-n", node, "addr", "add", f"{a}/64", "dev", "lo", "nodad"],
+                           check=True)
+        fwd = NetnsForwarder(node, self.api.port)
+        self.addCleanup(fwd.stop)
+        store = self.store()
+        agent = Agent(self.api.agent_kubeconfig, store.socket, NODE_NAME, AGENT_ARGS,
+                      netns=node, log_dir=self.tmp)
+        self.addCleanup(agent.stop)
+        agent.start().wait_ready()
+        hc, _ = self.local_service("net", DUAL_STACK)
+        self.ready_pods("net", [["10.244.1.80", "fd00:10:244:1::80"]])
+        body = kube_proxy_body(self.ns, "net", 1)
+
+        def probe(source):
+            c = connect_in_netns(node, other, hc, timeout=3, source=source)
+            try:
+                c.sendall(b"GET /healthz HTTP/1.0\r\n\r\n")
+                data = b""
+                while chunk := c.recv(4096):
+                    data += chunk
+                return data.decode()
+            except (ConnectionResetError, socket.timeout):
+                return None
+            finally:
+                c.close()
+        wait_for(lambda: (probe(here) or "").endswith(body), what="the health check in the netns")
+        held = [connect_in_netns(node, other, hc, timeout=3, source=src)
+                for src in [here] * 16 + [near] * 16]
+        try:
+            for src in (here, near):
+                extra = connect_in_netns(node, other, hc, timeout=3, source=src)
+                self.assertTrue(closed_by_server(extra, 3), f"a 33rd connection from {src}")
+                extra.close()
+            answer = probe(other)
+            self.assertTrue(answer.startswith("HTTP/1.1 200 OK\r\n"), answer)
+            self.assertTrue(answer.endswith(body), answer)
+        finally:
+            for c in held:
+                c.close()
+        wait_for(lambda: (probe(near) or "").endswith(body), what="the /64 answered again")
+        self.assertIsNone(agent.proc.poll())
+
+
+class WithoutIPv6(AgentTest):
+    def test_a_kernel_without_ipv6_still_serves_ipv4(self):
+        """socket(AF_INET6) fails as under ipv6.disable=1: IPv4 answers, the
+        agent says so once."""
+        build = os.environ.get("CUBENET_BUILD", os.path.join(ROOT, "build"))
+        shim = os.path.join(build, "no_ipv6.so")
+        self.assertTrue(os.path.exists(shim), shim)
+        store = self.store()
+        a = Agent(self.api.agent_kubeconfig, store.socket, NODE_NAME, AGENT_ARGS,
+                  log_dir=self.tmp, env={"LD_PRELOAD": shim,
+                                         "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "")
+                                         + ":verify_asan_link_order=0"})
+        self.addCleanup(a.stop)
+        a.start().wait_ready()
+        ports = {}
+        for name in ("v4a", "v4b"):
+            self.api.apply(service(self.ns, name, ["{port: 80, targetPort: 8080}"],
+                                   type_="LoadBalancer", selector=name,
+                                   extra="  externalTrafficPolicy: Local\n"))
+            ports[name] = json.loads(self.api.kubectl(
+                "get", "svc", "-n", self.ns, name, "-o", "json"))["spec"]["healthCheckNodePort"]
+            self.ready_pods(name, ["10.244.1.70" if name == "v4a" else "10.244.1.71"])
+        for name, hc in ports.items():
+            got = wait_for(lambda: (r := health_or_none(hc)) and r[0] == 200 and r,
+                           what=f"{name}'s health check over IPv4")
+            self.assertEqual(got[2], kube_proxy_body(self.ns, name, 1))
+            with self.assertRaises(ConnectionRefusedError):
+                socket.create_connection(("::1", hc), timeout=3).close()
+        log = a.log()
+        self.assertEqual(log.count("IPv6 is off on this node"), 1, log)
+        self.assertIn("IPv6 is off on this node (Address family not supported by protocol): "
+                      "health checks answer over IPv4 only", log)
+        self.assertNotIn("cannot serve its health check", log)
+        self.assertIsNone(a.proc.poll())
 
 
 def http_get(host, port, path):

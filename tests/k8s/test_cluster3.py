@@ -16,7 +16,9 @@ pod to pod across every pair of nodes (and on one node); what crosses the
 underlay (VXLAN between the nodes' IPv4 addresses with both families
 inside, or bare pod addresses natively); a ClusterIP of each family whose
 only endpoint is on another node; a NodePort on node 1's IPv4 and IPv6
-addresses reaching a pod on node 3 from a host on the underlay; pod
+addresses reaching a pod on node 3 from a host on the underlay; a Local
+LoadBalancer's health check node port probed from there at every node's
+IPv4 and IPv6 address (200 where its pod is, 503 elsewhere); pod
 traffic to that host masqueraded to its node's address of the family;
 node-3's Node deleted from the API: its routes of both families go on the
 other nodes and connections to its pods fail at once (network
@@ -434,6 +436,48 @@ class ThreeNodes:
 
     def test_4_node_port_on_node_1_reaches_a_pod_on_node_3(self):
         self.node_port_reaches_p30(1)
+
+    def health(self, address, port):
+        """(status, body) of a load balancer's probe from the underlay to
+        address:port; ("refused", "") when the node refuses the connection."""
+        host = f"[{address}]" if ":" in address else address
+        r = sh("ip", "netns", "exec", self.c.underlay, "curl", "-s", "-g", "-m", "3", "-w",
+               "\n%{http_code}", f"http://{host}:{port}/healthz", check=False)
+        if r.returncode == 7:  # curl: could not connect
+            return "refused", ""
+        body, _, code = r.stdout.rpartition("\n")
+        return int(code or 0), body
+
+    def test_4a_health_check_of_a_local_service_in_both_families(self):
+        """A dual-stack LoadBalancer with externalTrafficPolicy Local, its
+        only endpoint p30: every node's healthCheckNodePort answers a probe
+        from the underlay at its IPv4 and its IPv6 address, 200 on node 3,
+        503 on the others, kube-proxy's body; the Service deleted, no node
+        answers in either family."""
+        api.apply(service(self.c.ns_k8s, "local", [f"{{port: {PORT}, targetPort: {PORT}}}"],
+                          type_="LoadBalancer", selector="p30",
+                          extra=DUAL_STACK + "  externalTrafficPolicy: Local\n"))
+        self.addCleanup(api.kubectl, "delete", "svc", "-n", self.c.ns_k8s, "local",
+                        "--ignore-not-found", check=False)
+        hc = json.loads(api.kubectl("get", "svc", "-n", self.c.ns_k8s, "local", "-o", "json"))[
+            "spec"]["healthCheckNodePort"]
+        for i in self.c.nodes:
+            self.c.wait_service(i, "local", self.c.addresses("p30"))
+        for i in self.c.nodes:
+            local = 1 if i == 3 else 0
+            for address in (UNDERLAY % i, UNDERLAY6 % i):
+                status, body = wait_for(
+                    lambda: (r := self.health(address, hc))[0] == (200 if local else 503) and r,
+                    what=f"node {i}'s health check at {address}")
+                self.assertEqual(json.loads(body), {
+                    "service": {"namespace": self.c.ns_k8s, "name": "local"},
+                    "localEndpoints": local, "serviceProxyHealthy": True}, address)
+        api.kubectl("delete", "svc", "-n", self.c.ns_k8s, "local")
+        for i in self.c.nodes:
+            for address in (UNDERLAY % i, UNDERLAY6 % i):
+                wait_for(lambda: self.health(address, hc) == ("refused", ""),
+                         what=f"node {i}'s health check at {address} closed")
+            self.c.wait_service(i, "local", set())
 
     def test_5_pod_traffic_to_the_outside_is_masqueraded(self):
         """A host on the underlay, outside the cluster's ranges, sees a pod
