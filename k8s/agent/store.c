@@ -319,7 +319,8 @@ json_t *store_slices(struct store *s, const char *service_key)
 		else
 			json_decref(slice);
 	}
-	qsort(list, i, sizeof(*list), by_name);
+	if (i) /* list may be NULL, which qsort may not take */
+		qsort(list, i, sizeof(*list), by_name);
 	for (size_t j = 0; j < i; j++)
 		json_array_append_new(out, list[j]);
 	free(list);

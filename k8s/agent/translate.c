@@ -470,7 +470,8 @@ void translate_service(json_t *svc, json_t *slices, const struct node_identity *
 				eps[i] = tmp;
 			}
 		}
-		qsort(eps, kept, sizeof(*eps), endpoint_priority_cmp);
+		if (kept) /* eps NULL without endpoints: not for qsort */
+			qsort(eps, kept, sizeof(*eps), endpoint_priority_cmp);
 		if (kept > MAX_ENDPOINTS) {
 			problem(t, PROBLEM_TOO_MANY,
 				"%zu endpoints; the best %d written (ready first)", kept,
@@ -479,7 +480,8 @@ void translate_service(json_t *svc, json_t *slices, const struct node_identity *
 				eps[i].usable = 0;
 			kept = MAX_ENDPOINTS;
 		}
-		qsort(eps, kept, sizeof(*eps), endpoint_cmp);
+		if (kept)
+			qsort(eps, kept, sizeof(*eps), endpoint_cmp);
 		for (size_t p = 0; p < nports; p++)
 			ports[p].resolved =
 			    ports[p].target ? ports[p].target : most_common(eps, kept, p);
