@@ -382,6 +382,36 @@ def expect_all(test, cluster, pods=None):
         test.assertEqual(got, want, f"from {src} ({saddrs})")
 
 
+def expect_underlay(test, cluster):
+    """What crosses the underlay (on node 1's port) while p10 talks to p30
+    in both families: VXLAN on the configured port and VNI between the
+    nodes' IPv4 addresses with both families inside, never a bare pod
+    address; natively, plain IP of both families from pod to pod."""
+    _, ns, src, src6 = cluster.pods["p10"]
+    _, _, dst, dst6 = cluster.pods["p30"]
+    cap = cluster.capture("ul1", 6)
+    test.assertEqual(cluster.ask(ns, [dst, dst6]),
+                     {dst: [f"p30 {src}"] * 2, dst6: [f"p30 {src6}"] * 2})
+    frames = json.loads(cap.communicate(timeout=30)[0])
+    pods = {a for v in cluster.pods.values() for a in v[2:]}
+    bare = [f for f in frames if f["src"] in pods or f["dst"] in pods]
+    if cluster.mode == "vxlan":
+        for s, d in ((src, dst), (src6, dst6)):
+            flow = [f for f in frames if f.get("inner") in ([s, d], [d, s])]
+            test.assertGreater(len(flow), 10, frames[:5])
+            for f in flow:
+                test.assertEqual((f["proto"], f["dport"], f["flags"], f["vni"]),
+                                 (17, VXLAN_PORT, 8, VNI), f)
+                test.assertEqual({f["src"], f["dst"]}, {UNDERLAY % 1, UNDERLAY % 3}, f)
+        test.assertEqual(bare, [])
+    else:
+        test.assertEqual([f for f in frames if f.get("dport") == VXLAN_PORT], [])
+        test.assertGreater(len([f for f in bare if ":" in f["src"]]), 10, frames[:5])
+        test.assertGreater(len([f for f in bare if ":" not in f["src"]]), 10, frames[:5])
+        test.assertEqual({(f["src"], f["dst"]) for f in bare},
+                         {(src, dst), (dst, src), (src6, dst6), (dst6, src6)})
+
+
 class Multinode:
     """The checks, for a cluster in self.mode (a subclass sets it)."""
 
@@ -490,31 +520,7 @@ class Multinode:
     def test_what_crosses_the_underlay(self):
         """VXLAN on the port and VNI configured, node to node, pod
         addresses only inside; native: plain IP from pod to pod."""
-        _, ns, src, src6 = self.c.pods["p10"]
-        _, _, dst, dst6 = self.c.pods["p30"]
-        cap = self.c.capture("ul1", 6)
-        self.assertEqual(self.c.ask(ns, [dst, dst6]),
-                         {dst: [f"p30 {src}"] * 2, dst6: [f"p30 {src6}"] * 2})
-        frames = json.loads(cap.communicate(timeout=30)[0])
-        pods = {a for v in self.c.pods.values() for a in v[2:]}
-        bare = [f for f in frames if f["src"] in pods or f["dst"] in pods]
-        for s, d in ((src, dst), (src6, dst6)):
-            flow = [f for f in frames if f.get("inner") in ([s, d], [d, s])]
-            if self.mode == "vxlan":
-                self.assertGreater(len(flow), 10, frames[:5])
-                for f in flow:
-                    # IPv6 too between the nodes' IPv4 addresses.
-                    self.assertEqual((f["proto"], f["dport"], f["flags"], f["vni"]),
-                                     (17, VXLAN_PORT, 8, VNI), f)
-                    self.assertEqual({f["src"], f["dst"]}, {UNDERLAY % 1, UNDERLAY % 3}, f)
-        if self.mode == "vxlan":
-            self.assertEqual(bare, [])
-        else:
-            self.assertEqual([f for f in frames if f.get("dport") == VXLAN_PORT], [])
-            self.assertGreater(len([f for f in bare if ":" in f["src"]]), 10, frames[:5])
-            self.assertGreater(len([f for f in bare if ":" not in f["src"]]), 10, frames[:5])
-            self.assertEqual({(f["src"], f["dst"]) for f in bare},
-                             {(src, dst), (dst, src), (src6, dst6), (dst6, src6)})
+        expect_underlay(self, self.c)
 
     def test_five_thousand_peers(self):
         """A 5,000-node cluster's peers on node 1: every map holds them

@@ -390,29 +390,7 @@ class ThreeNodes:
         """VXLAN on the port and VNI configured between the nodes' IPv4
         addresses, pod addresses of both families only inside, never
         bare; natively, plain IP of both families from pod to pod."""
-        _, ns, src, src6 = self.c.pods["p10"]
-        _, _, dst, dst6 = self.c.pods["p30"]
-        cap = self.c.capture("ul1", 6)
-        self.assertEqual(self.c.ask(ns, [dst, dst6]),
-                         {dst: [f"p30 {src}"] * 2, dst6: [f"p30 {src6}"] * 2})
-        frames = json.loads(cap.communicate(timeout=30)[0])
-        pods = self.c.addresses(*self.c.pods)
-        bare = [f for f in frames if f["src"] in pods or f["dst"] in pods]
-        if self.mode == "vxlan":
-            for s, d in ((src, dst), (src6, dst6)):
-                flow = [f for f in frames if f.get("inner") in ([s, d], [d, s])]
-                self.assertGreater(len(flow), 10, frames[:5])
-                for f in flow:
-                    self.assertEqual((f["proto"], f["dport"], f["flags"], f["vni"]),
-                                     (17, VXLAN_PORT, 8, VNI), f)
-                    self.assertEqual({f["src"], f["dst"]}, {UNDERLAY % 1, UNDERLAY % 3}, f)
-            self.assertEqual(bare, [])
-        else:
-            self.assertEqual([f for f in frames if f.get("dport") == VXLAN_PORT], [])
-            self.assertGreater(len([f for f in bare if ":" in f["src"]]), 10, frames[:5])
-            self.assertGreater(len([f for f in bare if ":" not in f["src"]]), 10, frames[:5])
-            self.assertEqual({(f["src"], f["dst"]) for f in bare},
-                             {(src, dst), (dst, src), (src6, dst6), (dst6, src6)})
+        mn.expect_underlay(self, self.c)
 
     def test_3_cluster_ip_whose_only_endpoint_is_on_another_node(self):
         """From every node, each ClusterIP of web reaches p30 at its
