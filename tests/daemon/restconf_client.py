@@ -61,7 +61,13 @@ class Client:
         hdrs = {k: v for k, v in hdrs.items() if v is not None}  # None: leave it out
         data = raw if raw is not None else (json.dumps(body) if body is not None else None)
         try:
-            conn.request(method, path, body=data, headers=hdrs)
+            try:
+                conn.request(method, path, body=data, headers=hdrs)
+            except (BrokenPipeError, ConnectionResetError):
+                # The server answered and closed before it read the whole
+                # request, as it may for one it refuses (431, 414): its
+                # answer is still there to read.
+                pass
             r = conn.getresponse()
             return Response(r.status, dict(r.getheaders()), r.read().decode())
         finally:
