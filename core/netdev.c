@@ -140,20 +140,3 @@ int netdev_delete(const char *name)
 	nl_socket_free(sk);
 	return err && err != -NLE_NODEV && err != -NLE_OBJ_NOTFOUND ? -EIO : 0;
 }
-
-int netdev_sysctl(const char *path, const char *value)
-{
-	char full[160];
-	FILE *f;
-	int e = 0;
-
-	snprintf(full, sizeof(full), "/proc/sys/net/%s", path);
-	f = fopen(full, "w");
-	if (!f)
-		return -errno;
-	if (fputs(value, f) < 0)
-		e = -EIO;
-	if (fclose(f) && !e)
-		e = -errno;
-	return e;
-}

@@ -18,9 +18,6 @@ int netdev_addr(const char *name, int family, union cube_addr *addr);
 /* Delete the netdev of that name; none of that name is no error.
  * 0 or -errno. */
 int netdev_delete(const char *name);
-/* Write value to the sysctl path under /proc/sys/net ("ipv4/ip_forward",
- * "ipv4/conf/eth0/accept_local"); 0 or -errno. */
-int netdev_sysctl(const char *path, const char *value);
 
 /* A connected rtnetlink socket (libnl), or NULL; the caller frees it with
  * nl_socket_free(). One per call: these run at config time. */

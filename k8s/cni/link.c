@@ -29,6 +29,7 @@
 #include <netlink/route/route.h>
 #include "cni.h"
 #include "ipv6_forwarding.h"
+#include "net_sysctl.h"
 
 void cni_host_ifname(const struct cni_call *call, char out[16])
 {
@@ -51,18 +52,6 @@ static struct nl_sock *nl_open(void)
 		return NULL;
 	}
 	return sk;
-}
-
-static int write_sysctl(const char *path, const char *value)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), rc = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, value, strlen(value)) < 0)
-		rc = -errno;
-	close(fd);
-	return rc;
 }
 
 static int link_up(struct nl_sock *sk, const char *name, char mac[18])
@@ -311,17 +300,17 @@ int cni_link_add(const struct cni_call *call, const struct cni_ipam *ipam, char 
 	/* From here on, failing removes the pair. */
 	rc = link_up(sk, host, host_mac);
 	ifindex = (int)if_nametoindex(host);
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/proxy_arp", host);
-	if (!rc && (write_sysctl(path, "1") || write_sysctl("/proc/sys/net/ipv4/ip_forward", "1")))
+	snprintf(path, sizeof(path), "ipv4/conf/%s/proxy_arp", host);
+	if (!rc && (net_sysctl(path, "1") || net_sysctl("ipv4/ip_forward", "1")))
 		rc = -NLE_FAILURE;
 	/* Answer proxy ARP at once, not after the default random delay. */
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/neigh/%s/proxy_delay", host);
-	if (!rc && write_sysctl(path, "0"))
+	snprintf(path, sizeof(path), "ipv4/neigh/%s/proxy_delay", host);
+	if (!rc && net_sysctl(path, "0"))
 		rc = -NLE_FAILURE;
 	/* A NodePort reply leaves the pod translated to come from the node's
 	 * own address: the node must route it, not drop it as a martian. */
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/accept_local", host);
-	if (!rc && write_sysctl(path, "1"))
+	snprintf(path, sizeof(path), "ipv4/conf/%s/accept_local", host);
+	if (!rc && net_sysctl(path, "1"))
 		rc = -NLE_FAILURE;
 	/* A pod with an IPv6 address: IPv6 forwarding, as IPv4's above
 	 * (router advertisements still taken where they were). */

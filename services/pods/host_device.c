@@ -10,6 +10,7 @@
 #include <netlink/route/link/veth.h>
 #include <netlink/route/route.h>
 #include "host_device.h"
+#include "net_sysctl.h"
 #include "netdev.h"
 
 int host_device_ensure(const char *name)
@@ -57,7 +58,7 @@ int host_device_ensure(const char *name)
 		/* What reaches the peer (no chain on cubenet0) must not be
 		 * routed back out of cubenet0 again: it is dropped there. */
 		snprintf(path, sizeof(path), "ipv4/conf/%s/forwarding", peer_name);
-		netdev_sysctl(path, "0");
+		net_sysctl(path, "0");
 		if (!rtnl_link_get_kernel(sk, 0, peer_name, &peer)) {
 			change = rtnl_link_alloc();
 			rtnl_link_set_flags(change, IFF_UP);

@@ -27,6 +27,7 @@
 #include "config_read.h"
 #include "host_device.h"
 #include "ipv6_forwarding.h"
+#include "net_sysctl.h"
 #include "netdev.h"
 #include "pods_state.h"
 #include "runtime.h"
@@ -655,13 +656,13 @@ static void node_forwards(const struct pods_node *node)
 
 	if (!peers.next_n)
 		return;
-	netdev_sysctl("ipv4/ip_forward", "1");
+	net_sysctl("ipv4/ip_forward", "1");
 	if (peers.next_ipv6)
 		ipv6_forwarding_on();
 	if (!node->tunnel.native || !node->uplink[0])
 		return;
 	snprintf(path, sizeof(path), "ipv4/conf/%s/accept_local", node->uplink);
-	netdev_sysctl(path, "1");
+	net_sysctl(path, "1");
 }
 
 int pods_peers_apply(struct runtime *rt, const struct ds_change *c, int full, struct cn_error *err)

@@ -6,6 +6,7 @@
 #include <netlink/netlink.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/vxlan.h>
+#include "net_sysctl.h"
 #include "netdev.h"
 #include "tunnel_device.h"
 #include "lib/abi/tunnel.h"
@@ -71,12 +72,12 @@ int tunnel_device_ensure(const char *name, uint16_t port)
 	/* No IPv6 address of its own (every node's device has this MAC), set
 	 * while it is down, before the kernel makes one. */
 	snprintf(path, sizeof(path), "ipv6/conf/%s/addr_gen_mode", name);
-	netdev_sysctl(path, "1" /* IN6_ADDR_GEN_MODE_NONE */);
+	net_sysctl(path, "1" /* IN6_ADDR_GEN_MODE_NONE */);
 	/* A NodePort reply from another node's pod comes out of it, translated
 	 * back to come from this node's address: routed on, not dropped as a
 	 * martian. */
 	snprintf(path, sizeof(path), "ipv4/conf/%s/accept_local", name);
-	netdev_sysctl(path, "1");
+	net_sysctl(path, "1");
 	change = rtnl_link_alloc();
 	if (!change) {
 		err = -NLE_NOMEM;
