@@ -274,7 +274,6 @@ static __always_inline int conn_create(struct cube_meta *meta, const struct nat_
 	struct nat_conn *orig, *reply;
 	struct nat_conn_pair *pair;
 	struct nat_tuple x = *t;
-	int new_source;
 
 	*out = NULL;
 	/* Keep clang from OR-ing the two pointers, which the verifier refuses. */
@@ -294,31 +293,32 @@ static __always_inline int conn_create(struct cube_meta *meta, const struct nat_
 					 (dnat->flags & NAT_DNAT_F_MASQUERADE_EXTERNAL) &&
 					     (meta->flags & CUBE_META_F_EXTERNAL));
 	}
-	new_source = snat != NULL;
 	if (snat)
 		x.saddr = snat->addr;
-	if (hairpin) {
+	if (hairpin)
 		x.saddr = *hairpin;
-		new_source = 1;
-	}
 	tuple_reverse(&orig->twin, &x);
 
-	if (new_source) {
-		port_min = cfg && cfg->port_min ? cfg->port_min : NAT_DEFAULT_PORT_MIN;
-		port_max = cfg && cfg->port_max ? cfg->port_max : NAT_DEFAULT_PORT_MAX;
-		if (port_max < port_min)
-			port_max = port_min;
-		/* Keep the original port when it is free, else draw at random. */
-		for (i = 0; i < NAT_PORT_TRIES; i++) {
-			if (!bpf_map_lookup_elem(&nat_conns, &orig->twin))
-				break;
-			x.sport =
-			    bpf_htons(port_min + bpf_get_prandom_u32() % (port_max - port_min + 1));
-			tuple_reverse(&orig->twin, &x);
-		}
-		if (i == NAT_PORT_TRIES)
-			return CUBE_DROP_NAT_NO_PORT;
+	/*
+	 * Keep the source port when the reply tuple is free, else draw one at
+	 * random. A destination-only rewrite can clash too: one client port to
+	 * two frontends of one backend (a NodePort, then the load-balancer IP)
+	 * has one reply tuple, and the first connection's entry outlives its
+	 * close by the transitory timeout. Like the kernel's NAT, move the
+	 * second connection's source port rather than drop it.
+	 */
+	port_min = cfg && cfg->port_min ? cfg->port_min : NAT_DEFAULT_PORT_MIN;
+	port_max = cfg && cfg->port_max ? cfg->port_max : NAT_DEFAULT_PORT_MAX;
+	if (port_max < port_min)
+		port_max = port_min;
+	for (i = 0; i < NAT_PORT_TRIES; i++) {
+		if (!bpf_map_lookup_elem(&nat_conns, &orig->twin))
+			break;
+		x.sport = bpf_htons(port_min + bpf_get_prandom_u32() % (port_max - port_min + 1));
+		tuple_reverse(&orig->twin, &x);
 	}
+	if (i == NAT_PORT_TRIES)
+		return CUBE_DROP_NAT_NO_PORT;
 	orig->rewrite = x;
 	orig->last_seen_ns = now;
 	tuple_reverse(&reply->rewrite, t);

@@ -221,6 +221,38 @@ TEST(dnat_both_directions)
 	teardown();
 }
 
+/*
+ * One client port to two frontends of one backend (a NodePort, then the
+ * load-balancer IP, source kept) shares a reply tuple: the second
+ * connection gets another source port, not a drop, and each reply goes
+ * back through its own frontend.
+ */
+TEST(dnat_two_frontends_one_client_port)
+{
+	setup();
+	REQUIRE(parser && nat, "load");
+	dnat4("192.0.2.1", 30080, IPPROTO_TCP, "10.0.0.5", 8080);
+	dnat4("203.0.113.10", 80, IPPROTO_TCP, "10.0.0.5", 8080);
+	expect_translated(tcp4("198.51.100.7", 5555, "192.0.2.1", 30080),
+			  tcp4("198.51.100.7", 5555, "10.0.0.5", 8080));
+	uint16_t p2 = expect_translated(tcp4("198.51.100.7", 5555, "203.0.113.10", 80),
+					tcp4("198.51.100.7", 0, "10.0.0.5", 8080));
+
+	CHECK(p2 != 5555 && p2 >= 1024, "second connection got port %u", p2);
+	expect_translated(tcp4("10.0.0.5", 8080, "198.51.100.7", p2),
+			  tcp4("203.0.113.10", 80, "198.51.100.7", 5555));
+	expect_translated(tcp4("10.0.0.5", 8080, "198.51.100.7", 5555),
+			  tcp4("192.0.2.1", 30080, "198.51.100.7", 5555));
+	/* The second connection keeps its port. */
+	CHECK_EQ(expect_translated(tcp4("198.51.100.7", 5555, "203.0.113.10", 80),
+				   tcp4("198.51.100.7", 0, "10.0.0.5", 8080)),
+		 p2);
+	CHECK_EQ(conn_count(), 4);
+	CHECK_EQ(harness_stats(nat).verdict[CUBE_VERDICT_TX], 5);
+	CHECK_EQ(harness_stats(nat).verdict[CUBE_VERDICT_DROP], 0);
+	teardown();
+}
+
 TEST(udp_icmp_and_ipv6)
 {
 	setup();
@@ -499,6 +531,7 @@ TEST(no_translation_on_the_last_packets_metadata)
 static const struct test_case cases[] = {
     TEST_ENTRY(snat_both_directions_and_port_collisions),
     TEST_ENTRY(dnat_both_directions),
+    TEST_ENTRY(dnat_two_frontends_one_client_port),
     TEST_ENTRY(udp_icmp_and_ipv6),
     TEST_ENTRY(snat_skips_cluster_destinations),
     TEST_ENTRY(untranslatable_and_fragments),

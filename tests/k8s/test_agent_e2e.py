@@ -63,14 +63,19 @@ threading.Event().wait()
 """
 
 # N connections (or datagrams) to ip:port: {"name port peer": count}.
+# A source port, when given, is bound for each (TCP).
 CLIENT = r"""
 import json, socket, sys
 ip, port, n, proto = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+sport = int(sys.argv[5]) if len(sys.argv) > 5 else 0
 seen = {}
 for _ in range(n):
     try:
         if proto == "tcp":
-            c = socket.create_connection((ip, port), timeout=3)
+            c = socket.socket(); c.settimeout(3)
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            c.bind(("", sport))
+            c.connect((ip, port))
             who = c.makefile().readline().strip()
             assert c.getpeername()[0] == ip
         else:
@@ -177,9 +182,9 @@ class E2E(CniNode):
             return e if len(e.get("endpoint", [])) == n_endpoints and cond(e) else None
         return wait_for(held, 30, what=f"{name} with {n_endpoints} endpoints in cubenetd")
 
-    def connect(self, ns, ip, port, n, proto="tcp"):
+    def connect(self, ns, ip, port, n, proto="tcp", sport=0):
         out = sh("ip", "netns", "exec", ns, sys.executable, "-c", CLIENT, ip, str(port), str(n),
-                 proto)
+                 proto, str(sport))
         return json.loads(out.stdout)
 
     def names(self, seen):
@@ -306,6 +311,12 @@ class E2E(CniNode):
         self.assertEqual(seen, {f"be0 8080 {OUTSIDE_IP}": 20})
         seen = self.connect(self.outside, LB_IP, 80, 20)
         self.assertEqual(seen, {f"be0 8080 {OUTSIDE_IP}": 20})
+        # One client port to both frontends: one reply tuple at be0, so the
+        # second connection's source port moves; both connect.
+        for ip, port in ((NODE_IP, spec["ports"][0]["nodePort"]), (LB_IP, 80)):
+            with self.subTest(ip=ip):
+                self.assertEqual(self.connect(self.outside, ip, port, 1, sport=61123),
+                                 {f"be0 8080 {OUTSIDE_IP}": 1})
         hc = spec["healthCheckNodePort"]
         status, body = self.health(hc)
         self.assertEqual(status, 200)
