@@ -9,7 +9,8 @@
  * source prefix) and, if one applies, opens a connection. Packets no rule
  * covers go on untouched, as do protocols the NAT does not translate.
  * TCP, UDP and ICMP echo are translated with L3 and L4 checksums updated;
- * their IP fragments too (lib/nat_frag.h).
+ * their IP fragments too (lib/nat_frag.h), and the ICMP errors about them
+ * (lib/nat_icmp_error.h).
  *
  * A connection DNATed back to its own source (a pod reaching its own
  * service: hairpin) has its source translated as well, to nat_cfg's hairpin
@@ -24,6 +25,7 @@
 #include "lib/csum.h"
 #include "lib/nat_consts.h"
 #include "lib/nat_frag.h"
+#include "lib/nat_icmp_error.h"
 #include "lib/reject.h"
 #include "lib/abi/nat.h"
 
@@ -119,23 +121,32 @@ static __always_inline void tuple_reverse(struct nat_tuple *out, const struct na
 	}
 }
 
-/* Only ICMP echo carries an identifier we can translate. 1: translate,
- * 0: forward untouched, or a negative drop reason: an echo we cannot read
- * is not let through untranslated. */
+/* What the NAT does with a packet (translatable()). */
+enum nat_kind {
+	NAT_KIND_OTHER = 0,	 /* forwarded untouched */
+	NAT_KIND_FLOW = 1,	 /* TCP, UDP, ICMP echo: tracked and translated */
+	NAT_KIND_ICMP_ERROR = 2, /* follows the connection it quotes */
+};
+
+/* Only ICMP echo carries an identifier we can translate, and ICMP errors
+ * quote a packet we may have. A nat_kind, or a negative drop reason: an
+ * ICMP message we cannot read is not let through untranslated. */
 static __always_inline int translatable(CUBE_CTX *ctx, struct cube_meta *meta)
 {
 	struct icmphdr *icmp;
 
 	if (!(meta->flags & CUBE_META_F_L4))
-		return 0;
+		return NAT_KIND_OTHER;
 	if (meta->l4_proto == IPPROTO_TCP || meta->l4_proto == IPPROTO_UDP)
-		return 1;
+		return NAT_KIND_FLOW;
 	if (!is_icmp(meta->l4_proto))
-		return 0;
+		return NAT_KIND_OTHER;
 	icmp = ctx_hdr(ctx, meta->l4_off, sizeof(*icmp));
 	if (!icmp)
 		return -CUBE_DROP_ICMP_TRUNCATED;
-	return icmp_is_echo(meta->l4_proto, icmp->type);
+	if (icmp_is_echo(meta->l4_proto, icmp->type))
+		return NAT_KIND_FLOW;
+	return icmp_is_error(meta->l4_proto, icmp->type) ? NAT_KIND_ICMP_ERROR : NAT_KIND_OTHER;
 }
 
 static __always_inline __u64 timeout_ns(const struct nat_cfg *cfg, const struct nat_conn *conn,
@@ -584,6 +595,32 @@ static __always_inline int fragment_begin(CUBE_CTX *ctx, struct cube_meta *meta,
 	return 0;
 }
 
+/*
+ * An ICMP error (lib/nat_icmp_error.h): rewritten as the reply of the
+ * connection it quotes, if that is tracked and live; else forwarded as it
+ * is. It does not keep the connection alive.
+ */
+static __always_inline int icmp_error(CUBE_CTX *ctx, struct cube_meta *meta,
+				      const struct nat_cfg *cfg, __u64 now)
+{
+	struct nat_tuple quoted, key, inner;
+	const union cube_addr *saddr;
+	struct icmp_quote q;
+	struct nat_conn *conn;
+
+	if (!icmp_quote_read(ctx, meta, &q, &quoted))
+		return 0;
+	tuple_reverse(&key, &quoted);
+	conn = bpf_map_lookup_elem(&nat_conns, &key);
+	if (!conn || now - conn->last_seen_ns > timeout_ns(cfg, conn, key.proto))
+		return 0;
+	tuple_reverse(&inner, &conn->rewrite);
+	/* The quoted packet's destination reports itself: it had been
+	 * translated too. A router on the way keeps its address. */
+	saddr = cube_addr_eq(&meta->saddr, &quoted.daddr) ? &conn->rewrite.saddr : &meta->saddr;
+	return icmp_quote_write(ctx, meta, &q, &inner, saddr, &conn->rewrite.daddr);
+}
+
 /* A load balancer found the packet's service, but it has no backend. */
 static __always_inline int no_backend(const struct cube_meta *meta)
 {
@@ -620,8 +657,13 @@ CUBE_ENTRY(cube_nat)
 		reason = translatable(ctx, meta);
 		if (reason < 0)
 			return cube_drop(st, -reason);
-		if (!reason)
+		if (reason == NAT_KIND_OTHER)
 			return cube_out(ctx, st, NAT_PORT_OUT);
+		if (reason == NAT_KIND_ICMP_ERROR) {
+			reason = icmp_error(ctx, meta, bpf_map_lookup_elem(&nat_cfg, &zero),
+					    bpf_ktime_get_coarse_ns());
+			return reason ? cube_drop(st, reason) : cube_out(ctx, st, NAT_PORT_OUT);
+		}
 		t.saddr = meta->saddr;
 		t.daddr = meta->daddr;
 		t.sport = meta->sport;

@@ -278,6 +278,60 @@ class ServiceTest(ServiceNode):
         self.assertIn("has a NodePort but the node has no address", r.body)
         self.assertEqual(self.daemon.client().config(), before)
 
+    def test_icmp_errors_reach_the_clients_they_are_about(self):
+        """An ICMP error about a translated packet reaches the host that sent
+        it, as about the packet it sent: a NodePort client's UDP hears
+        "refused" from an endpoint with no listener, and a pod masqueraded
+        to the node learns the path MTU from a router beyond the uplink."""
+        outside = self.outside({"masquerade": {"cluster-cidr": ["10.245.0.0/16",
+                                                                "10.96.0.0/12"]}})
+        body = {"cubenet-pods:service": [{
+            "namespace": "default", "name": "dns", "cluster-ip": ["10.96.0.53"],
+            "port": [{"port": 53, "protocol": "udp", "target-port": 5353,
+                      "node-port": 30053}],
+            "endpoint": [{"address": self.addr["be1"][1]}]}]}
+        r = self.daemon.client().put(f"{SERVICES}/service=default,dns", body)
+        self.assertIn(r.status, (201, 204), r.body)
+        ask = ("import socket\n"
+               "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(3)\n"
+               "s.connect(('192.0.2.1', 30053)); s.send(b'hi')\n"
+               "try:\n    s.recv(100); print('answered')\n"
+               "except ConnectionRefusedError:\n    print('refused')\n"
+               "except OSError as e:\n    print(type(e).__name__)\n")
+        out = sh("ip", "netns", "exec", outside, sys.executable, "-c", ask)
+        self.assertEqual(out.stdout.strip(), "refused")
+
+        # far: beyond the outside host, which routes to it over a link of
+        # MTU 1280 (its own side takes 1500, and says so in its MSS).
+        far = self.pod()
+        sh("ip", "link", "add", "eth1", "netns", outside, "type", "veth", "peer", "name",
+           "eth0", "netns", far)
+        sh("ip", "-n", outside, "link", "set", "eth1", "mtu", "1280", "up")
+        sh("ip", "-n", outside, "addr", "add", "198.51.100.1/24", "dev", "eth1")
+        sh("ip", "netns", "exec", outside, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+        sh("ip", "-n", far, "addr", "add", "198.51.100.2/24", "dev", "eth0")
+        sh("ip", "-n", far, "link", "set", "eth0", "up")
+        sh("ip", "-n", far, "route", "add", "default", "via", "198.51.100.1")
+        sh("ip", "-n", self.node, "route", "add", "198.51.100.0/24", "via", "192.0.2.2")
+        sink = ("import socket; s=socket.socket(); "
+                "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); "
+                "s.bind(('0.0.0.0', 9000)); s.listen(); print('ready', flush=True)\n"
+                "while True:\n    c, a = s.accept(); n = 0\n"
+                "    while (d := c.recv(65536)):\n        n += len(d)\n"
+                "    c.sendall(str(n).encode()); c.close()")
+        srv = subprocess.Popen(["ip", "netns", "exec", far, sys.executable, "-c", sink],
+                               stdout=subprocess.PIPE, text=True)
+        self.addCleanup(srv.kill)
+        self.assertEqual(srv.stdout.readline().strip(), "ready")
+        send = ("import socket\n"
+                "c = socket.create_connection(('198.51.100.2', 9000), timeout=10)\n"
+                "c.sendall(bytes(200000)); c.shutdown(socket.SHUT_WR)\n"
+                "print(c.recv(100).decode())")
+        out = sh("ip", "netns", "exec", self.addr["client"][0], sys.executable, "-c", send)
+        self.assertEqual(out.stdout.strip(), "200000")
+        route = sh("ip", "-n", self.addr["client"][0], "route", "get", "198.51.100.2").stdout
+        self.assertIn("mtu 1280", route)
+
     def cni_host_if(self, name):
         pods = {p["container-id"]: p for p in self.registered()}
         return pods[name]["host-interface"]
