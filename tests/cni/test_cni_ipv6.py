@@ -380,6 +380,54 @@ class DualStackTest(DualStackNode):
                 if int(e["statistics"]["new-connections"])}
         self.assertEqual(used, set(pods))
 
+    def test_masqueraded_pod_learns_the_path_mtu_over_ipv6(self):
+        """A pod masqueraded to the node's IPv6 address sends 200 KB to a
+        host beyond a router whose next link carries 1280 bytes: the
+        router's "packet too big", sent to the node's address about the
+        translated packet, reaches the pod as about its own, and the pod's
+        route to the host learns mtu 1280."""
+        outside, far = self.pod(), self.pod()
+        sh("ip", "link", "add", "up0", "netns", self.node, "type", "veth", "peer", "name",
+           "eth0", "netns", outside)
+        sh("ip", "link", "add", "eth1", "netns", outside, "type", "veth", "peer", "name",
+           "eth0", "netns", far)
+        sh("ip", "-n", self.node, "addr", "add", "192.0.2.1/24", "dev", "up0")
+        sh("ip", "-n", self.node, "addr", "add", "2001:db8:1::1/64", "dev", "up0", "nodad")
+        sh("ip", "-n", self.node, "link", "set", "up0", "up")
+        sh("ip", "-n", outside, "addr", "add", "2001:db8:1::2/64", "dev", "eth0", "nodad")
+        sh("ip", "-n", outside, "addr", "add", "2001:db8:2::1/64", "dev", "eth1", "nodad")
+        sh("ip", "-n", outside, "link", "set", "eth0", "up")
+        sh("ip", "-n", outside, "link", "set", "eth1", "mtu", "1280", "up")
+        sh("ip", "netns", "exec", outside, "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1")
+        sh("ip", "-n", far, "addr", "add", "2001:db8:2::2/64", "dev", "eth0", "nodad")
+        sh("ip", "-n", far, "link", "set", "eth0", "up")
+        sh("ip", "-n", far, "-6", "route", "add", "default", "via", "2001:db8:2::1")
+        sh("ip", "-n", self.node, "-6", "route", "add", "2001:db8:2::/64", "via",
+           "2001:db8:1::2")
+        self.node_config(uplink="up0", masquerade={"cluster-cidr": ["10.245.0.0/16",
+                                                                    "fd00:245::/64"]})
+        a, _, _, a6 = self.add("ca")
+        sink = ("import socket; s=socket.socket(socket.AF_INET6); "
+                "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); "
+                "s.bind(('::', 9000)); s.listen(); print('ready', flush=True)\n"
+                "while True:\n    c, a = s.accept(); n = 0\n"
+                "    while (d := c.recv(65536)):\n        n += len(d)\n"
+                "    c.sendall(f'{a[0]} {n}'.encode()); c.close()")
+        srv = subprocess.Popen(["ip", "netns", "exec", far, sys.executable, "-c", sink],
+                               stdout=subprocess.PIPE, text=True)
+        self.addCleanup(srv.stdout.close)
+        self.addCleanup(srv.wait)
+        self.addCleanup(srv.kill)
+        self.assertEqual(srv.stdout.readline().strip(), "ready")
+        send = ("import socket\n"
+                "c = socket.create_connection(('2001:db8:2::2', 9000), timeout=10)\n"
+                "c.sendall(bytes(200000)); c.shutdown(socket.SHUT_WR)\n"
+                "print(c.recv(100).decode())")
+        out = sh("ip", "netns", "exec", a, sys.executable, "-c", send)
+        self.assertEqual(out.stdout.strip(), "2001:db8:1::1 200000")
+        route = sh("ip", "-n", a, "-6", "route", "get", "2001:db8:2::2").stdout
+        self.assertIn("mtu 1280", route)
+
 
 if __name__ == "__main__":
     if os.geteuid() != 0:
