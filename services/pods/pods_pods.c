@@ -77,9 +77,13 @@ static struct pods_pod *pod_from(const struct lyd_node *n)
 		if (!strcmp(proto, "sctp"))
 			continue; /* nat translates TCP and UDP */
 		ip = cfg_leaf(c, "host-ip");
-		if (ip && (cfg_parse_addr(ip, &fam, &h->host_ip) || fam != CUBE_AF_INET))
-			memset(&h->host_ip, 0,
-			       sizeof(h->host_ip)); /* 0.0.0.0 or IPv6: the node's */
+		h->on_node = 1;
+		if (ip && !cfg_parse_addr(ip, &fam, &h->host_ip)) {
+			union cube_addr any = {0};
+
+			h->family = (uint8_t)fam;
+			h->on_node = !memcmp(&h->host_ip, &any, sizeof(any));
+		}
 		h->host_port = (uint16_t)atoi(cfg_leaf(c, "host-port"));
 		h->container_port = (uint16_t)atoi(cfg_leaf(c, "container-port"));
 		h->proto = !strcmp(proto, "udp") ? 17 : 6;
@@ -183,12 +187,80 @@ static void drop_pod_changes(void)
 	pods.next_n_pods = pods.n_pods;
 }
 
+/* What a mapping may be served in. */
+static const uint8_t hostport_families[] = {CUBE_AF_INET, CUBE_AF_INET6};
+
+static int hostport_key(const struct pods_pod *p, const struct pods_hostport *h,
+			const struct pods_node *node, uint8_t family, struct nat_dnat_key *k,
+			struct nat_dnat_target *t);
+
+/* Whether two mappings want one rule: one port and protocol, a family in
+ * common, and both on the node's address or on the same one. */
+static int hostports_clash(const struct pods_pod *pa, const struct pods_hostport *a,
+			   const struct pods_pod *pb, const struct pods_hostport *b)
+{
+	struct nat_dnat_key ka, kb;
+	struct nat_dnat_target t;
+
+	if (a->host_port != b->host_port || a->proto != b->proto ||
+	    (a->family && b->family && a->family != b->family))
+		return 0;
+	if (a->on_node && b->on_node)
+		return 1;
+	for (size_t f = 0; f < sizeof(hostport_families); f++)
+		if (!hostport_key(pa, a, &pods.next_node, hostport_families[f], &ka, &t) &&
+		    !hostport_key(pb, b, &pods.next_node, hostport_families[f], &kb, &t) &&
+		    !memcmp(&ka, &kb, sizeof(ka)))
+			return 1;
+	return 0;
+}
+
+struct hostport_search {
+	const struct pods_pod *pod;
+	const struct pods_hostport *mapping;
+	const struct pods_pod *owner; /* another pod that maps it */
+};
+
+static void find_hostport(void *arg, const struct pods_pod *other)
+{
+	struct hostport_search *s = arg;
+
+	for (uint32_t i = 0; !s->owner && other != s->pod && i < other->n_hostports; i++)
+		if (hostports_clash(s->pod, s->mapping, other, &other->hostports[i]))
+			s->owner = other;
+}
+
+/* One pod per host port: a second one's rule would replace the first's,
+ * and removing either would take both. Only changed pods are checked, so
+ * the cost follows the change (host ports are few). */
+static int check_hostports(struct cn_error *err)
+{
+	for (size_t c = 0; c < pods.n_pod_changes; c++) {
+		const struct pods_pod *p = pods.pod_changes[c].now;
+
+		for (uint32_t i = 0; p && i < p->n_hostports; i++) {
+			struct hostport_search s = {p, &p->hostports[i], NULL};
+
+			pods_each_next(find_hostport, &s);
+			if (s.owner)
+				return cn_fail(err, CN_ERR_INVALID_VALUE, PODS "/pod",
+					       "%s: host port %u/%s is already mapped by %s",
+					       p->key, p->hostports[i].host_port,
+					       p->hostports[i].proto == 17 ? "udp" : "tcp",
+					       s.owner->key);
+		}
+	}
+	return 0;
+}
+
 int pods_pods_plan(const struct ds_change *c, struct cn_error *err)
 {
 	drop_pod_changes();
 	node_from(c->config, &pods.next_node);
 	pods.node_changed = c->restore || memcmp(&pods.next_node, &pods.node, sizeof(pods.node));
 	if (cfg_each_change(c, PODS "/pod", plan_pod, NULL, err))
+		return -1;
+	if (check_hostports(err))
 		return -1;
 	if (pods.next_node.n_cidrs > pods.next_node.n_cidrs6 && !pods.next_node.have_addr)
 		return cn_fail(err, CN_ERR_INVALID_VALUE, NODE,
@@ -308,27 +380,37 @@ static int write_routes(const struct pods_pod *was, const struct pods_pod *now)
 	return e;
 }
 
+/* Mapping h of pod p in one family, as a DNAT rule; -1 if it has none
+ * there: another family's, no pod address of the family, or on the node's
+ * address and the node has none yet (the mapping waits for one: failing
+ * the pod would fail it for good, as a runtime cannot fix that). */
 static int hostport_key(const struct pods_pod *p, const struct pods_hostport *h,
-			const struct pods_node *node, struct nat_dnat_key *k,
+			const struct pods_node *node, uint8_t family, struct nat_dnat_key *k,
 			struct nat_dnat_target *t)
 {
-	union cube_addr zero = {0};
-	int first4 = -1;
+	const union cube_addr *pod = NULL;
 
-	for (uint32_t a = 0; a < p->n_addrs && first4 < 0; a++)
-		if (p->addrs[a].family == CUBE_AF_INET)
-			first4 = (int)a;
+	if (h->family && h->family != family)
+		return -1;
+	for (uint32_t a = 0; a < p->n_addrs && !pod; a++)
+		if (p->addrs[a].family == family)
+			pod = &p->addrs[a].addr;
+	if (!pod)
+		return -1;
 	memset(k, 0, sizeof(*k));
 	memset(t, 0, sizeof(*t));
-	k->daddr = memcmp(&h->host_ip, &zero, sizeof(zero)) ? h->host_ip : node->addr;
-	/* No node address yet: the mapping waits for one (failing the pod
-	 * would fail it for good, as a runtime cannot fix that). */
-	if (first4 < 0 || (!memcmp(&h->host_ip, &zero, sizeof(zero)) && !node->have_addr))
+	if (!h->on_node)
+		k->daddr = h->host_ip;
+	else if (family == CUBE_AF_INET && node->have_addr)
+		k->daddr = node->addr;
+	else if (family == CUBE_AF_INET6 && node->have_addr6)
+		k->daddr = node->addr6;
+	else
 		return -1;
 	k->dport = htons(h->host_port);
 	k->proto = h->proto;
-	k->family = CUBE_AF_INET;
-	t->addr = p->addrs[first4].addr;
+	k->family = family;
+	t->addr = *pod;
 	t->port = htons(h->container_port);
 	t->flags = NAT_DNAT_F_VALID;
 	return 0;
@@ -342,11 +424,15 @@ static int write_hostports(struct runtime *rt, const struct pods_pod *was,
 	struct nat_dnat_target t;
 
 	for (uint32_t i = 0; was && i < was->n_hostports && !e; i++)
-		if (!hostport_key(was, &was->hostports[i], was_node, &k, &t))
-			e = map_txn_delete(&pods.txn, fd, &k, sizeof(k), sizeof(t));
+		for (size_t f = 0; f < sizeof(hostport_families) && !e; f++)
+			if (!hostport_key(was, &was->hostports[i], was_node, hostport_families[f],
+					  &k, &t))
+				e = map_txn_delete(&pods.txn, fd, &k, sizeof(k), sizeof(t));
 	for (uint32_t i = 0; now && i < now->n_hostports && !e; i++)
-		if (!hostport_key(now, &now->hostports[i], &pods.next_node, &k, &t))
-			e = map_txn_update(&pods.txn, fd, &k, sizeof(k), &t, sizeof(t));
+		for (size_t f = 0; f < sizeof(hostport_families) && !e; f++)
+			if (!hostport_key(now, &now->hostports[i], &pods.next_node,
+					  hostport_families[f], &k, &t))
+				e = map_txn_update(&pods.txn, fd, &k, sizeof(k), &t, sizeof(t));
 	return e;
 }
 

@@ -91,10 +91,14 @@ struct pods_balancer_change {
 	int fresh_id;
 };
 
+/* A port mapping. Without a host IP it is served on the node's address
+ * of each family the pod has; 0.0.0.0 or :: serve that family only. */
 struct pods_hostport {
 	uint16_t host_port, container_port; /* host order */
 	uint8_t proto;
-	union cube_addr host_ip; /* all 0: the node's address */
+	uint8_t family;		 /* CUBE_AF_INET or CUBE_AF_INET6; 0: both */
+	uint8_t on_node;	 /* the node's address, not host_ip */
+	union cube_addr host_ip; /* when !on_node */
 };
 
 struct pods_pod {

@@ -428,6 +428,38 @@ class DualStackTest(DualStackNode):
         route = sh("ip", "-n", a, "-6", "route", "get", "2001:db8:2::2").stdout
         self.assertIn("mtu 1280", route)
 
+    def test_host_ports_in_both_families(self):
+        """A port mapping without a host IP is served on the node's address
+        of each family, to the pod's address of that family; 0.0.0.0 and ::
+        keep it to theirs."""
+        outside = self.pod()
+        sh("ip", "link", "add", "up0", "netns", self.node, "type", "veth", "peer", "name",
+           "eth0", "netns", outside)
+        sh("ip", "-n", self.node, "addr", "add", "192.0.2.1/24", "dev", "up0")
+        sh("ip", "-n", self.node, "addr", "add", "2001:db8:1::1/64", "dev", "up0", "nodad")
+        sh("ip", "-n", self.node, "link", "set", "up0", "up")
+        sh("ip", "-n", outside, "addr", "add", "192.0.2.2/24", "dev", "eth0")
+        sh("ip", "-n", outside, "addr", "add", "2001:db8:1::2/64", "dev", "eth0", "nodad")
+        sh("ip", "-n", outside, "link", "set", "eth0", "up")
+        self.node_config(uplink="up0")
+        maps = [{"hostPort": 8081, "containerPort": TARGET, "protocol": "tcp"},
+                {"hostPort": 8082, "containerPort": TARGET, "protocol": "tcp", "hostIP": "::"},
+                {"hostPort": 8083, "containerPort": TARGET, "protocol": "tcp",
+                 "hostIP": "0.0.0.0"}]
+        a, _, _, _ = self.add("ca", self.conf(runtimeConfig={"portMappings": maps}))
+        self.serve(a)
+        v4, v6 = "::ffff:192.0.2.1", "2001:db8:1::1"
+        seen = {v4: "::ffff:192.0.2.2", v6: "2001:db8:1::2"}
+        for port, served in ((8081, (v4, v6)), (8082, (v6,)), (8083, (v4,))):
+            for node_addr in (v4, v6):
+                with self.subTest(port=port, node_addr=node_addr):
+                    got = self.client(outside, "tcp", node_addr, port, "hi")
+                    if node_addr in served:
+                        self.assertEqual(got, {"local": seen[node_addr], "peer": node_addr,
+                                               "reply": f"{seen[node_addr]} hi\n"})
+                    else:
+                        self.assertEqual(got, {"error": "[Errno 111] Connection refused"})
+
 
 if __name__ == "__main__":
     if os.geteuid() != 0:

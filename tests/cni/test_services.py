@@ -254,6 +254,31 @@ class ServiceTest(ServiceNode):
                      CLIENT.replace(f"(sys.argv[1], {PORT})", "(sys.argv[1], 8081)"),
                      "192.0.2.1", "5")
             self.assertEqual(json.loads(out.stdout), {"be2": 5})
+        # A second pod asking for the port, on any address or on the
+        # node's own, is refused with nothing made; be2 keeps it. Another
+        # protocol or address is another mapping.
+        ns3 = self.addr["be3"][0]
+        self.assertEqual(self.cni("DEL", self.conf(), cid="be3", netns=ns3), (0, None))
+        links, allocated, registered = self.host_links(), self.allocated(), self.registered()
+        for ip in ("", "0.0.0.0", "192.0.2.1"):
+            mapping = {"hostPort": 8081, "containerPort": TARGET, "protocol": "tcp"}
+            if ip:
+                mapping["hostIP"] = ip
+            with self.subTest(host_ip=ip):
+                self.assertCniError(self.cni("ADD", self.conf(runtimeConfig={
+                    "portMappings": [mapping]}), cid="be3", netns=ns3), 5,
+                    "host port 8081/tcp is already mapped by be2/eth0")
+                self.assertEqual((self.host_links(), self.allocated(), self.registered()),
+                                 (links, allocated, registered))
+        rc, res = self.cni("ADD", self.conf(runtimeConfig={"portMappings": [
+            {"hostPort": 8081, "containerPort": TARGET, "protocol": "udp"},
+            {"hostPort": 8081, "containerPort": TARGET, "protocol": "tcp",
+             "hostIP": "192.0.2.9"}]}), cid="be3", netns=ns3)
+        self.assertEqual(rc, 0, res)
+        out = sh("ip", "netns", "exec", outside, sys.executable, "-c",
+                 CLIENT.replace(f"(sys.argv[1], {PORT})", "(sys.argv[1], 8081)"),
+                 "192.0.2.1", "5")
+        self.assertEqual(json.loads(out.stdout), {"be2": 5})
 
     def test_node_port_from_outside_the_node(self):
         """A client beyond the node's uplink reaches the service on the
