@@ -60,8 +60,29 @@ static json_t *get_node(struct kube_config *kc, const char *name, char *why, siz
 	return node;
 }
 
-/* The template with every host-local IPAM's ranges set to cidrs. */
-static json_t *conflist(const char *template, json_t *cidrs, char *why, size_t size)
+/* Whether routes (an IPAM's) has one to dst. */
+static int has_route(json_t *routes, const char *dst)
+{
+	json_t *r;
+	size_t i;
+
+	json_array_foreach(routes, i, r)
+	{
+		const char *d = json_string_value(json_object_get(r, "dst"));
+
+		if (d && !strcmp(d, dst))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The template with every host-local IPAM's ranges set to cidrs, a range
+ * set each (one address of each family a pod). With an IPv6 range, a
+ * template's IPv4 default route gets its IPv6 twin: the pod's IPv6
+ * traffic leaves through the node as its IPv4 traffic does.
+ */
+static json_t *conflist(const char *template, json_t *cidrs, int ipv6, char *why, size_t size)
 {
 	json_error_t jerr;
 	json_t *conf = json_load_file(template, 0, &jerr), *plugins, *p;
@@ -89,6 +110,11 @@ static json_t *conflist(const char *template, json_t *cidrs, char *why, size_t s
 		json_array_foreach(cidrs, j, c)
 		    json_array_append_new(ranges, json_pack("[{sO}]", "subnet", c));
 		json_object_set_new(ipam, "ranges", ranges);
+		json_t *routes = json_object_get(ipam, "routes");
+
+		if (ipv6 && json_is_array(routes) && has_route(routes, "0.0.0.0/0") &&
+		    !has_route(routes, "::/0"))
+			json_array_append_new(routes, json_pack("{ss}", "dst", "::/0"));
 		set++;
 	}
 	json_decref(plugins);
@@ -125,8 +151,7 @@ int write_cni_config(struct options *o)
 	struct kube_config kc;
 	char err[512], why[512] = "", last[512] = "";
 	double backoff = 0.5;
-	json_t *node, *cidrs = NULL, *conf, *v6, *c;
-	size_t i;
+	json_t *node, *cidrs = NULL, *conf, *v6 = NULL;
 	int rc = 1;
 
 	if (o->kubeconfig ? kube_config_load(&kc, o->kubeconfig, o->context, err, sizeof(err))
@@ -141,16 +166,14 @@ int write_cni_config(struct options *o)
 		if (node) {
 			cidrs = node_pod_cidrs(node, 4, NULL, 0);
 			v6 = node_pod_cidrs(node, 6, NULL, 0);
-			json_array_foreach(v6, i, c)
-			    log_info("node %s: IPv6 pod range %s not used: the node side is IPv4",
-				     o->node.name, json_string_value(c));
-			json_decref(v6);
 			json_decref(node);
+			/* IPv4 or dual stack: the node side needs IPv4. */
 			if (json_array_size(cidrs))
 				break;
 			snprintf(why, sizeof(why), "node %s has no IPv4 podCIDR yet", o->node.name);
 			json_decref(cidrs);
-			cidrs = NULL;
+			json_decref(v6);
+			cidrs = v6 = NULL;
 		}
 		if (strcmp(why, last))
 			log_warn("waiting for node %s's pod range: %s", o->node.name, why);
@@ -160,7 +183,8 @@ int write_cni_config(struct options *o)
 	}
 	if (!cidrs)
 		goto out;
-	conf = conflist(o->cni_template, cidrs, why, sizeof(why));
+	json_array_extend(cidrs, v6);
+	conf = conflist(o->cni_template, cidrs, json_array_size(v6) > 0, why, sizeof(why));
 	if (!conf) {
 		log_error("%s", why);
 		goto out;
@@ -170,7 +194,7 @@ int write_cni_config(struct options *o)
 	} else {
 		char *text = json_dumps(cidrs, JSON_COMPACT);
 
-		log_info("wrote %s with node %s's pod range %s", o->cni_conf_out, o->node.name,
+		log_info("wrote %s with node %s's pod ranges %s", o->cni_conf_out, o->node.name,
 			 text);
 		free(text);
 		rc = 0;
@@ -178,6 +202,7 @@ int write_cni_config(struct options *o)
 	json_decref(conf);
 out:
 	json_decref(cidrs);
+	json_decref(v6);
 	kube_config_free(&kc);
 	return rc;
 }

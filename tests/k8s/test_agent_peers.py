@@ -496,6 +496,41 @@ class DualStackWrites(unittest.TestCase):
         self.assertNotIn("error", log())
 
 
+class CniConfigWrite(unittest.TestCase):
+    """--write-cni-config (the DaemonSet's init step): the shipped conflist
+    with this node's pod ranges, a range set of each family (one address
+    of each a pod), and the IPv4 default route's IPv6 twin with an IPv6
+    range."""
+
+    def write(self, node, cidrs):
+        API.apply(node_yaml(node, cidrs))
+        self.addCleanup(API.kubectl, "delete", "node", node, "--ignore-not-found",
+                        check=False)
+        tmp = tempfile.mkdtemp(prefix="agent-cni-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        out = os.path.join(tmp, "05-cubenet.conflist")
+        r = subprocess.run([os.path.join(BUILD, "cubenet-agent"), "--kubeconfig",
+                            API.agent_kubeconfig, "--node-name", node, "--write-cni-config",
+                            out, "--cni-template",
+                            os.path.join(HERE, "../../k8s/cni/05-cubenet.conflist")],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(out) as f:
+            return json.load(f)["plugins"][0]["ipam"], r.stderr
+
+    def test_dual_stack_node(self):
+        ipam, log = self.write("cni-dual", ["10.245.7.0/24", "fd00:10:245:7::/64"])
+        self.assertEqual(ipam["ranges"], [[{"subnet": "10.245.7.0/24"}],
+                                          [{"subnet": "fd00:10:245:7::/64"}]])
+        self.assertEqual(ipam["routes"], [{"dst": "0.0.0.0/0"}, {"dst": "::/0"}])
+        self.assertIn('pod ranges ["10.245.7.0/24","fd00:10:245:7::/64"]', log)
+
+    def test_ipv4_node(self):
+        ipam, _ = self.write("cni-ipv4", "10.245.8.0/24")
+        self.assertEqual(ipam["ranges"], [[{"subnet": "10.245.8.0/24"}]])
+        self.assertEqual(ipam["routes"], [{"dst": "0.0.0.0/0"}])
+
+
 if __name__ == "__main__":
     if os.geteuid() != 0:
         print("needs root: skipped")
