@@ -94,19 +94,34 @@ static struct pkt_spec flow(int family, uint8_t proto, const char *src, uint16_t
 	return s;
 }
 
+/* Linux quotes as much of the packet as keeps an ICMPv4 error within 576
+ * bytes (RFC 1812 4.3.2.3), not just RFC 792's header and 8 bytes. */
+#define QUOTE_LINUX (576 - 20 - 8)
+
 /*
  * The error frame f (len bytes) draws: from its destination (router NULL)
  * or from router, of type and code (an MTU in the rest of the header for
- * "too big"). Checksums in full. Returns the error's length.
+ * "too big"), quoting (IPv4) up to quote_max bytes of f's IP packet, or
+ * RFC 792's minimum for 0. Checksums in full. Returns the error's length.
  */
-static size_t error_of(const uint8_t *f, size_t len, const char *router, uint8_t type, uint8_t code,
-		       uint8_t *out)
+static size_t error_quoting(const uint8_t *f, size_t len, const char *router, uint8_t type,
+			    uint8_t code, size_t quote_max, uint8_t *out)
 {
 	size_t n = pkt_port_unreachable(f, len, out);
 	int l3 = pkt_l3_off(out, n);
 	uint8_t proto;
 	int l4 = pkt_l4_off(out, n, &proto);
 	int v4 = proto == IPPROTO_ICMP;
+
+	if (v4 && quote_max) {
+		size_t tot = (size_t)f[l3 + 2] << 8 | f[l3 + 3];
+		size_t quote = tot < quote_max ? tot : quote_max;
+
+		memcpy(out + l4 + 8, f + l3, quote);
+		n = (size_t)l4 + 8 + quote;
+		out[l3 + 2] = (uint8_t)((n - l3) >> 8);
+		out[l3 + 3] = (uint8_t)(n - l3);
+	}
 
 	if (router) {
 		union cube_addr r = v4 ? pkt_ip4(router) : pkt_ip6(router);
@@ -121,6 +136,12 @@ static size_t error_of(const uint8_t *f, size_t len, const char *router, uint8_t
 	}
 	pkt_fix_csums(out, n);
 	return n;
+}
+
+static size_t error_of(const uint8_t *f, size_t len, const char *router, uint8_t type, uint8_t code,
+		       uint8_t *out)
+{
+	return error_quoting(f, len, router, type, code, 0, out);
 }
 
 /* Run f through the chain; the frame must come out as want. */
@@ -155,7 +176,9 @@ struct error_case {
 	uint8_t type, code;
 };
 
-static void run_error_case(const struct error_case *c)
+/* The case with the error quoting up to quote_max bytes (IPv4; 0: RFC
+ * 792's minimum). */
+static void run_error_case_quoting(const struct error_case *c, size_t quote_max)
 {
 	static uint8_t before[PKT_MAX], after[PKT_MAX], err[PKT_MAX], want[PKT_MAX];
 	size_t blen, alen, elen, wlen;
@@ -163,12 +186,17 @@ static void run_error_case(const struct error_case *c)
 	alen = send_through(c->sent, before, &blen, after);
 	if (c->answer.family)
 		alen = send_through(c->answer, before, &blen, after);
-	elen = error_of(after, alen, c->router, c->type, c->code, err);
-	wlen = error_of(before, blen, c->router, c->type, c->code, want);
+	elen = error_quoting(after, alen, c->router, c->type, c->code, quote_max, err);
+	wlen = error_quoting(before, blen, c->router, c->type, c->code, quote_max, want);
 	int failures = test_failures;
 
 	expect_out(err, elen, want, wlen);
 	CHECK(failures == test_failures, "case: %s", c->name);
+}
+
+static void run_error_case(const struct error_case *c)
+{
+	run_error_case_quoting(c, 0);
 }
 
 TEST(errors_follow_their_connections)
@@ -322,9 +350,207 @@ TEST(errors_not_ours_or_malformed)
 	teardown();
 }
 
+static struct pkt_spec with_options(struct pkt_spec s, uint8_t words)
+{
+	s.ipv4_opt_words = words;
+	return s;
+}
+
+static struct pkt_spec without_udp_csum(struct pkt_spec s)
+{
+	s.udp_no_csum = true;
+	return s;
+}
+
+/*
+ * IPv4 errors as Linux sends them, quoting the whole packet (up to 548
+ * bytes): the quote's TCP checksum is then in it and must be kept right
+ * too; and quotes of IPv4 packets with options, of UDP sent without a
+ * checksum, of TCP cut between its ports and its checksum.
+ */
+TEST(errors_quoting_more_than_eight_bytes)
+{
+	setup();
+	REQUIRE(parser && nat, "load");
+	const struct {
+		struct error_case c;
+		size_t quote_max;
+	} cases[] = {
+	    {{"masqueraded TCP, frag needed, whole packet quoted",
+	      flow(4, IPPROTO_TCP, POD, 42000, REMOTE, 443),
+	      {},
+	      ROUTER,
+	      3,
+	      4},
+	     QUOTE_LINUX},
+	    {{"service TCP, the backend's refusal, whole packet quoted",
+	      flow(4, IPPROTO_TCP, CLIENT, 6000, VIP, 80),
+	      {},
+	      NULL,
+	      3,
+	      3},
+	     QUOTE_LINUX},
+	    {{"masqueraded to a service, whole packet quoted",
+	      flow(4, IPPROTO_TCP, POD, 42001, VIP, 80),
+	      {},
+	      NULL,
+	      3,
+	      3},
+	     QUOTE_LINUX},
+	    {{"masqueraded UDP with a checksum, whole packet quoted",
+	      flow(4, IPPROTO_UDP, POD, 42002, REMOTE, 53),
+	      {},
+	      NULL,
+	      3,
+	      3},
+	     QUOTE_LINUX},
+	    {{"masqueraded UDP without a checksum",
+	      without_udp_csum(flow(4, IPPROTO_UDP, POD, 42003, REMOTE, 53)),
+	      {},
+	      NULL,
+	      3,
+	      3},
+	     0},
+	    {{"service UDP without a checksum, whole packet quoted",
+	      without_udp_csum(flow(4, IPPROTO_UDP, CLIENT, 6001, VIP, 80)),
+	      {},
+	      NULL,
+	      3,
+	      3},
+	     QUOTE_LINUX},
+	    {{"masqueraded echo, whole packet quoted",
+	      flow(4, IPPROTO_ICMP, POD, 779, REMOTE, 0),
+	      {},
+	      ROUTER,
+	      11,
+	      0},
+	     QUOTE_LINUX},
+	    {{"masqueraded TCP with IP options, 8 bytes quoted",
+	      with_options(flow(4, IPPROTO_TCP, POD, 42004, REMOTE, 443), 3),
+	      {},
+	      ROUTER,
+	      3,
+	      4},
+	     0},
+	    {{"service TCP with IP options, whole packet quoted",
+	      with_options(flow(4, IPPROTO_TCP, CLIENT, 6002, VIP, 80), 10),
+	      {},
+	      NULL,
+	      3,
+	      3},
+	     QUOTE_LINUX},
+	    {{"masqueraded TCP, 12 bytes of it quoted",
+	      flow(4, IPPROTO_TCP, POD, 42005, REMOTE, 443),
+	      {},
+	      ROUTER,
+	      3,
+	      4},
+	     20 + 12},
+	};
+	size_t n = sizeof(cases) / sizeof(cases[0]);
+
+	for (size_t i = 0; i < n; i++)
+		run_error_case_quoting(&cases[i].c, cases[i].quote_max);
+	struct cube_stats st = harness_stats(nat);
+
+	CHECK_EQ(st.verdict[CUBE_VERDICT_DROP], 0);
+	CHECK_EQ(st.verdict[CUBE_VERDICT_TX], 2 * n);
+	teardown();
+}
+
+/*
+ * The node chain's connections: through a load balancer's backend id, a
+ * pod reaching its own service (hairpin, its source the node's) and an
+ * external client of a NodePort whose endpoint is on another node
+ * (masqueraded to the node). The first packet runs through a parser of its
+ * own, then the nat with the metadata maglev and the classifier leave.
+ */
+TEST(errors_of_node_chain_connections)
+{
+	setup();
+	REQUIRE(parser && nat, "load");
+	struct cube *lone = harness_cube("parser", hook, NULL, NULL);
+
+	REQUIRE(lone, "load");
+	cube_connect_port(lone, 0, CUBE_PORT_TX, 0);
+	uint32_t zero = 0, id = 7;
+	struct nat_cfg cfg = {.hairpin4 = pkt_ip4(NODE), .hairpin6 = pkt_ip6(NODE6)};
+	struct nat_dnat_target to_self = {
+	    .addr = pkt_ip4(POD), .port = htons(8080), .flags = NAT_DNAT_F_VALID};
+	struct nat_dnat_target remote = {.addr = pkt_ip4("10.1.0.9"),
+					 .port = htons(8080),
+					 .flags =
+					     NAT_DNAT_F_VALID | NAT_DNAT_F_MASQUERADE_EXTERNAL};
+
+	bpf_map_update_elem(cube_map_fd(nat, "nat_cfg"), &zero, &cfg, BPF_ANY);
+	bpf_map_update_elem(cube_map_fd(nat, "nat_backends"), &id, &to_self, BPF_ANY);
+	id = 8;
+	bpf_map_update_elem(cube_map_fd(nat, "nat_backends"), &id, &remote, BPF_ANY);
+
+	const struct {
+		struct error_case c;
+		uint32_t backend_id, flags;
+	} cases[] = {
+	    {{"hairpin: the pod refuses itself",
+	      flow(4, IPPROTO_UDP, POD, 43000, VIP, 80),
+	      {},
+	      NULL,
+	      3,
+	      3},
+	     7,
+	     CUBE_META_F_BACKEND},
+	    {{"NodePort client masqueraded to a remote endpoint, refused",
+	      flow(4, IPPROTO_UDP, CLIENT, 6100, NODE, 30080),
+	      {},
+	      NULL,
+	      3,
+	      3},
+	     8,
+	     CUBE_META_F_BACKEND | CUBE_META_F_EXTERNAL},
+	    {{"NodePort client masqueraded to a remote endpoint, frag needed",
+	      flow(4, IPPROTO_TCP, CLIENT, 6101, NODE, 30080),
+	      {},
+	      ROUTER,
+	      3,
+	      4},
+	     8,
+	     CUBE_META_F_BACKEND | CUBE_META_F_EXTERNAL},
+	};
+	size_t n = sizeof(cases) / sizeof(cases[0]);
+
+	for (size_t i = 0; i < n; i++) {
+		static uint8_t before[PKT_MAX], err[PKT_MAX], want[PKT_MAX];
+		const struct error_case *c = &cases[i].c;
+		struct run_result res;
+		struct cube_meta m;
+		size_t blen = pkt_build(&c->sent, before), elen, wlen;
+
+		harness_run(lone, before, blen, &res);
+		harness_meta(&m);
+		m.version = CUBE_META_VERSION;
+		m.backend_id = cases[i].backend_id;
+		m.flags |= cases[i].flags;
+		harness_meta_set(&m);
+		harness_run(nat, before, blen, &res);
+		CHECK_EQ(res.retval, hook_ret_tx(hook));
+		elen = error_of(res.out, res.out_len, c->router, c->type, c->code, err);
+		wlen = error_of(before, blen, c->router, c->type, c->code, want);
+		int failures = test_failures;
+
+		expect_out(err, elen, want, wlen);
+		CHECK(failures == test_failures, "case: %s", c->name);
+	}
+	CHECK_EQ(harness_stats(nat).verdict[CUBE_VERDICT_DROP], 0);
+	CHECK_EQ(harness_stats(nat).verdict[CUBE_VERDICT_TX], 2 * n);
+	cube_destroy(lone);
+	teardown();
+}
+
 static const struct test_case cases[] = {
     TEST_ENTRY(errors_follow_their_connections),
     TEST_ENTRY(errors_not_ours_or_malformed),
+    TEST_ENTRY(errors_quoting_more_than_eight_bytes),
+    TEST_ENTRY(errors_of_node_chain_connections),
 };
 
 int main(void)
