@@ -253,6 +253,96 @@ TEST(dnat_two_frontends_one_client_port)
 	teardown();
 }
 
+/* The flags of the entry key (built from s) has, or -1 if it has none. */
+static int64_t conn_flags(struct pkt_spec s)
+{
+	struct nat_tuple key = {.saddr = s.saddr,
+				.daddr = s.daddr,
+				.sport = htons(s.sport),
+				.dport = htons(s.dport),
+				.proto = s.proto,
+				.family = (uint8_t)s.family};
+	struct nat_conn conn;
+
+	if (bpf_map_lookup_elem(cube_map_fd(nat, "nat_conns"), &key, &conn))
+		return -1;
+	return conn.flags;
+}
+
+static void conn_evict(struct pkt_spec s)
+{
+	struct nat_tuple key = {.saddr = s.saddr,
+				.daddr = s.daddr,
+				.sport = htons(s.sport),
+				.dport = htons(s.dport),
+				.proto = s.proto,
+				.family = (uint8_t)s.family};
+
+	CHECK_EQ(bpf_map_delete_elem(cube_map_fd(nat, "nat_conns"), &key), 0);
+}
+
+/*
+ * The LRU may take one entry of a connection and leave the other. When the
+ * original direction's goes, the next packet that way must find the
+ * connection its reply entry still holds, as it was: a source port moved
+ * mid-connection is one the peer does not know, and it resets the
+ * connection. DNAT only (the client port kept) and masquerade.
+ */
+TEST(original_entry_taken_by_the_lru)
+{
+	setup();
+	REQUIRE(parser && nat, "load");
+	dnat4("203.0.113.10", 80, IPPROTO_TCP, "10.0.0.5", 8080);
+	snat4("10.0.0.0", 8, "192.0.2.1");
+	struct pkt_spec to_vip = tcp4("198.51.100.7", 5555, "203.0.113.10", 80);
+	struct pkt_spec at_backend = tcp4("198.51.100.7", 5555, "10.0.0.5", 8080);
+	struct pkt_spec out = tcp4("10.0.0.2", 4000, "198.51.100.9", 443);
+	struct pkt_spec masq = tcp4("192.0.2.1", 4000, "198.51.100.9", 443);
+
+	expect_translated(to_vip, at_backend);
+	expect_translated(tcp4("10.0.0.5", 8080, "198.51.100.7", 5555),
+			  tcp4("203.0.113.10", 80, "198.51.100.7", 5555));
+	expect_translated(out, masq);
+	expect_translated(tcp4("198.51.100.9", 443, "192.0.2.1", 4000),
+			  tcp4("198.51.100.9", 443, "10.0.0.2", 4000));
+	conn_evict(to_vip);
+	conn_evict(out);
+	CHECK_EQ(conn_count(), 2);
+
+	CHECK_EQ(expect_translated(to_vip, tcp4("198.51.100.7", 0, "10.0.0.5", 8080)), 5555);
+	CHECK_EQ(expect_translated(out, tcp4("192.0.2.1", 0, "198.51.100.9", 443)), 4000);
+	CHECK_EQ(conn_count(), 4);
+	/* Restored as it was: replies seen, so the established timeout. */
+	CHECK_EQ(conn_flags(to_vip), NAT_CONN_F_SEEN_REPLY);
+	CHECK_EQ(conn_flags(out), NAT_CONN_F_SEEN_REPLY);
+	expect_translated(tcp4("10.0.0.5", 8080, "198.51.100.7", 5555),
+			  tcp4("203.0.113.10", 80, "198.51.100.7", 5555));
+	expect_translated(tcp4("198.51.100.9", 443, "192.0.2.1", 4000),
+			  tcp4("198.51.100.9", 443, "10.0.0.2", 4000));
+	CHECK_EQ(conn_count(), 4);
+
+	/* A reply entry left over from a connection that is over: a new
+	 * connection on the same port, not the old one's state. */
+	struct nat_tuple reply_key = {.saddr = pkt_ip4("10.0.0.5"),
+				      .daddr = pkt_ip4("198.51.100.7"),
+				      .sport = htons(8080),
+				      .dport = htons(5555),
+				      .proto = IPPROTO_TCP,
+				      .family = 4};
+	struct nat_conn reply;
+	int fd = cube_map_fd(nat, "nat_conns");
+
+	conn_evict(to_vip);
+	REQUIRE(!bpf_map_lookup_elem(fd, &reply_key, &reply), "reply entry");
+	reply.last_seen_ns = 1;
+	bpf_map_update_elem(fd, &reply_key, &reply, BPF_EXIST);
+	CHECK_EQ(expect_translated(to_vip, tcp4("198.51.100.7", 0, "10.0.0.5", 8080)), 5555);
+	CHECK_EQ(conn_flags(to_vip), 0);
+	CHECK_EQ(conn_count(), 4);
+	CHECK_EQ(harness_stats(nat).verdict[CUBE_VERDICT_DROP], 0);
+	teardown();
+}
+
 TEST(udp_icmp_and_ipv6)
 {
 	setup();
@@ -532,6 +622,7 @@ static const struct test_case cases[] = {
     TEST_ENTRY(snat_both_directions_and_port_collisions),
     TEST_ENTRY(dnat_both_directions),
     TEST_ENTRY(dnat_two_frontends_one_client_port),
+    TEST_ENTRY(original_entry_taken_by_the_lru),
     TEST_ENTRY(udp_icmp_and_ipv6),
     TEST_ENTRY(snat_skips_cluster_destinations),
     TEST_ENTRY(untranslatable_and_fragments),
