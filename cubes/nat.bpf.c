@@ -121,6 +121,13 @@ static __always_inline void tuple_reverse(struct nat_tuple *out, const struct na
 	}
 }
 
+static __always_inline int tuple_eq(const struct nat_tuple *a, const struct nat_tuple *b)
+{
+	return cube_addr_eq(&a->saddr, &b->saddr) && cube_addr_eq(&a->daddr, &b->daddr) &&
+	       a->sport == b->sport && a->dport == b->dport && a->proto == b->proto &&
+	       a->family == b->family;
+}
+
 /* What the NAT does with a packet (translatable()). */
 enum nat_kind {
 	NAT_KIND_OTHER = 0,	 /* forwarded untouched */
@@ -272,8 +279,9 @@ static __always_inline struct nat_conn_pair *scratch_pair(void)
 }
 
 /*
- * Open a connection for t if a rule covers it. Returns 0 with *out set, 0
- * with *out NULL if no rule applies, or a drop reason.
+ * Open a connection for t if a rule covers it, or give back the one whose
+ * reply entry outlived t's in the LRU. Returns 0 with *out set, 0 with
+ * *out NULL if no rule applies, or a drop reason.
  */
 static __always_inline int conn_create(struct cube_meta *meta, const struct nat_tuple *t,
 				       const struct nat_cfg *cfg, __u64 now, struct nat_conn **out)
@@ -282,7 +290,7 @@ static __always_inline int conn_create(struct cube_meta *meta, const struct nat_
 	struct nat_dnat_target *dnat = dnat_rule(meta, t, &backend_id);
 	struct nat_snat_target *snat = snat_rule(t);
 	const union cube_addr *hairpin = NULL;
-	struct nat_conn *orig, *reply;
+	struct nat_conn *orig, *reply, *taken, *own = NULL;
 	struct nat_conn_pair *pair;
 	struct nat_tuple x = *t;
 
@@ -323,8 +331,15 @@ static __always_inline int conn_create(struct cube_meta *meta, const struct nat_
 	if (port_max < port_min)
 		port_max = port_min;
 	for (i = 0; i < NAT_PORT_TRIES; i++) {
-		if (!bpf_map_lookup_elem(&nat_conns, &orig->twin))
+		taken = bpf_map_lookup_elem(&nat_conns, &orig->twin);
+		if (!taken)
 			break;
+		/* The reply entry of this very connection, whose own entry
+		 * the LRU took: it goes on as it was, on its port. */
+		if (!i && (taken->flags & NAT_CONN_F_REPLY) && tuple_eq(&taken->twin, t)) {
+			own = taken;
+			break;
+		}
 		x.sport = bpf_htons(port_min + bpf_get_prandom_u32() % (port_max - port_min + 1));
 		tuple_reverse(&orig->twin, &x);
 	}
@@ -332,6 +347,19 @@ static __always_inline int conn_create(struct cube_meta *meta, const struct nat_
 		return CUBE_DROP_NAT_NO_PORT;
 	orig->rewrite = x;
 	orig->last_seen_ns = now;
+	if (own) {
+		if (now - own->last_seen_ns > timeout_ns(cfg, own, t->proto)) {
+			/* Over: a new connection on the same port. */
+			bpf_map_delete_elem(&nat_conns, &orig->twin);
+		} else {
+			own->last_seen_ns = now;
+			orig->flags = own->flags & (NAT_CONN_F_SEEN_REPLY | NAT_CONN_F_CLOSING);
+			if (bpf_map_update_elem(&nat_conns, t, orig, BPF_NOEXIST))
+				return CUBE_DROP_NAT_NO_PORT;
+			*out = bpf_map_lookup_elem(&nat_conns, t);
+			return 0;
+		}
+	}
 	tuple_reverse(&reply->rewrite, t);
 	reply->twin = *t;
 	reply->last_seen_ns = now;
