@@ -546,11 +546,60 @@ TEST(errors_of_node_chain_connections)
 	teardown();
 }
 
+static struct pkt_spec fragment(struct pkt_spec s, uint16_t off_m)
+{
+	s.ipv6_frag = true;
+	s.ipv6_frag_off = off_m;
+	return s;
+}
+
+/*
+ * IPv6 routers do not fragment, so a pod's UDP datagram larger than its
+ * link leaves as fragments its own stack made, each with a fragment
+ * header; a narrower link beyond draws "packet too big" quoting one. The
+ * first fragment's quote holds the ports: the error must reach the pod as
+ * about the fragment it sent. A later one's quote holds none and goes on
+ * as it is.
+ */
+TEST(errors_about_ipv6_fragments)
+{
+	static uint8_t before[PKT_MAX], after[PKT_MAX], err[PKT_MAX], want[PKT_MAX];
+	struct pkt_spec first = fragment(flow(6, IPPROTO_UDP, POD6, 40010, REMOTE6, 53), 1);
+	struct run_result res;
+	size_t blen, alen, elen, wlen;
+	uint8_t proto;
+	int l4;
+
+	setup();
+	REQUIRE(parser && nat, "load");
+	/* The sender's checksum, over the whole datagram, which the test
+	 * builder leaves to the caller for a fragment. */
+	blen = pkt_build(&first, before);
+	l4 = pkt_l4_off(before, blen, &proto);
+	REQUIRE(l4 > 0 && proto == IPPROTO_UDP, "first fragment built");
+	before[l4 + 6] = 0x5a;
+	before[l4 + 7] = 0x17;
+	harness_run(parser, before, blen, &res);
+	CHECK_EQ(res.retval, hook_ret_tx(hook));
+	alen = res.out_len;
+	memcpy(after, res.out, alen);
+	elen = error_of(after, alen, ROUTER6, 2, 0, err);
+	wlen = error_of(before, blen, ROUTER6, 2, 0, want);
+	expect_out(err, elen, want, wlen);
+
+	alen = send_through(fragment(flow(6, IPPROTO_UDP, POD6, 40010, REMOTE6, 53), 185 << 3),
+			    before, &blen, after);
+	elen = error_of(after, alen, ROUTER6, 2, 0, err);
+	expect_out(err, elen, err, elen);
+	CHECK_EQ(harness_stats(nat).verdict[CUBE_VERDICT_DROP], 0);
+	CHECK_EQ(harness_stats(nat).verdict[CUBE_VERDICT_TX], 4);
+	teardown();
+}
+
 static const struct test_case cases[] = {
-    TEST_ENTRY(errors_follow_their_connections),
-    TEST_ENTRY(errors_not_ours_or_malformed),
-    TEST_ENTRY(errors_quoting_more_than_eight_bytes),
-    TEST_ENTRY(errors_of_node_chain_connections),
+    TEST_ENTRY(errors_follow_their_connections),      TEST_ENTRY(errors_not_ours_or_malformed),
+    TEST_ENTRY(errors_quoting_more_than_eight_bytes), TEST_ENTRY(errors_of_node_chain_connections),
+    TEST_ENTRY(errors_about_ipv6_fragments),
 };
 
 int main(void)
