@@ -15,9 +15,11 @@
  * masquerade and a UDP client of a service never hears "refused".
  *
  * Only the quote's fixed IP header and first L4 bytes are read: a quote's
- * IPv4 options are skipped, IPv6 extension headers end the attempt (the
- * error goes on as it is). The quote's own checksums are kept right where
- * the quote holds them, so the outer checksum stays right too.
+ * IPv4 options are skipped, as is the fragment header of an IPv6 first
+ * fragment (IPv6 routers do not fragment: a sender's own fragments are
+ * what a narrower link refuses); other IPv6 extension headers, and later
+ * fragments, end the attempt (the error goes on as it is). The quote's own checksums are kept right
+ * where the quote holds them, so the outer checksum stays right too.
  */
 #ifndef CUBENET_NAT_ICMP_ERROR_H
 #define CUBENET_NAT_ICMP_ERROR_H
@@ -78,7 +80,7 @@ struct icmp_quote {
  * Read the quote of the ICMP error at meta->l4_off into q and its tuple, as
  * the quoted packet carried it, into *t. 1: read; 0: nothing the NAT
  * translates (another protocol, an ICMP error or an unknown ICMP type, an
- * extension header, a short quote).
+ * extension header other than a first fragment's, a short quote).
  */
 static __always_inline int icmp_quote_read(CUBE_CTX *ctx, const struct cube_meta *meta,
 					   struct icmp_quote *q, struct nat_tuple *t)
@@ -105,6 +107,16 @@ static __always_inline int icmp_quote_read(CUBE_CTX *ctx, const struct cube_meta
 			return 0;
 		q->l4_off = q->ip_off + sizeof(q->ip6);
 		proto = q->ip6.nexthdr;
+		/* A first fragment the sender made: its ports follow. */
+		if (proto == IPPROTO_FRAGMENT) {
+			struct ipv6_frag_hdr fh;
+
+			if (ctx_load_bytes(ctx, q->l4_off, &fh, sizeof(fh)) ||
+			    (fh.frag_off & bpf_htons(IPV6_FRAG_OFFSET)))
+				return 0;
+			q->l4_off += sizeof(fh);
+			proto = fh.nexthdr;
+		}
 		__builtin_memcpy(t->saddr.bytes, &q->ip6.saddr, 16);
 		__builtin_memcpy(t->daddr.bytes, &q->ip6.daddr, 16);
 	}
