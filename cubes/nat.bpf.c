@@ -424,8 +424,9 @@ static __always_inline int l4_locate(CUBE_CTX *ctx, __u32 off, __u8 proto, __u8 
 
 		if (!udp)
 			return CUBE_DROP_UDP_TRUNCATED;
-		/* 0: the sender did not checksum, which only IPv4 allows. */
-		f->check = (udp->check || family == CUBE_AF_INET6) ? &udp->check : NULL;
+		/* 0: the sender did not checksum (IPv4, or an IPv6 tunnel as
+		 * RFC 6935 allows): it stays 0, on both hooks. */
+		f->check = udp->check ? &udp->check : NULL;
 		f->sport = &udp->source;
 		f->dport = &udp->dest;
 		f->pseudo = 1;

@@ -420,6 +420,40 @@ TEST(udp_icmp_and_ipv6)
 
 /* Masquerading pods: their traffic leaving the cluster is translated,
  * their traffic to the cluster's own ranges is not. */
+/* An IPv6 UDP datagram sent without a checksum (a tunnel's, RFC 6935)
+ * keeps 0 through the translation, as IPv4's does: an updated 0 would be
+ * a wrong checksum. */
+TEST(ipv6_udp_without_checksum_stays_without)
+{
+	uint8_t f[PKT_MAX], w[PKT_MAX];
+	struct run_result res;
+	uint8_t proto;
+
+	setup();
+	REQUIRE(parser && nat, "load");
+	snat6("fd00::", 64, "2001:db8::1");
+	struct pkt_spec s = tcp4("10.0.0.2", 4789, "198.51.100.1", 4789), want;
+
+	s.family = 6;
+	s.proto = IPPROTO_UDP;
+	s.saddr = pkt_ip6("fd00::2");
+	s.daddr = pkt_ip6("2001:db8:9::9");
+	s.payload_len = 40;
+	want = s;
+	want.saddr = pkt_ip6("2001:db8::1");
+	size_t len = pkt_build(&s, f), wlen = pkt_build(&want, w);
+	int l4 = pkt_l4_off(f, len, &proto);
+
+	REQUIRE(l4 > 0 && proto == IPPROTO_UDP && wlen == len, "built");
+	f[l4 + 6] = f[l4 + 7] = 0;
+	w[l4 + 6] = w[l4 + 7] = 0;
+	harness_run(parser, f, len, &res);
+	CHECK_EQ(res.retval, hook_ret_tx(hook));
+	CHECK_EQ(res.out_len, len);
+	CHECK_MEM(res.out, w, len);
+	teardown();
+}
+
 TEST(snat_skips_cluster_destinations)
 {
 	struct nat_dst_lpm4_key skip = {.prefixlen = 16, .daddr = pkt_ip4("10.244.0.0").ip4};
@@ -624,6 +658,7 @@ static const struct test_case cases[] = {
     TEST_ENTRY(dnat_two_frontends_one_client_port),
     TEST_ENTRY(original_entry_taken_by_the_lru),
     TEST_ENTRY(udp_icmp_and_ipv6),
+    TEST_ENTRY(ipv6_udp_without_checksum_stays_without),
     TEST_ENTRY(snat_skips_cluster_destinations),
     TEST_ENTRY(untranslatable_and_fragments),
     TEST_ENTRY(timeouts_expire_connections),
