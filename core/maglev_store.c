@@ -114,7 +114,6 @@ static int region_take(struct maglev_store *s, uint32_t size, struct region *out
 		return -ENOMEM;
 	}
 	s->taken[s->n_taken++] = *out;
-	s->used_slots += size;
 	return 0;
 }
 
@@ -122,7 +121,6 @@ static void region_give_back(struct maglev_store *s, struct region r, uint64_t a
 {
 	struct free_list *fl = free_list_of(s, r.size, 1);
 
-	s->used_slots -= r.size;
 	/* Out of memory: the slots stay unused rather than reused early. */
 	if (fl)
 		fifo_push(&fl->fifo, r.offset, at);
@@ -186,7 +184,6 @@ int maglev_store_open(struct maglev_store *s, int services_fd, int slots_fd, int
 		    key >= max_services || (uint64_t)desc.ring_offset + desc.ring_size > n_slots)
 			continue;
 		s->rings[key] = (struct region){desc.ring_offset, desc.ring_size};
-		s->used_slots += desc.ring_size;
 		if (desc.ring_offset + desc.ring_size > s->top)
 			s->top = desc.ring_offset + desc.ring_size;
 	}
@@ -344,9 +341,9 @@ struct region maglev_store_ring(const struct maglev_store *s, uint32_t service_i
 	return service_id < s->n_rings ? s->rings[service_id] : (struct region){0};
 }
 
-uint64_t maglev_store_slots_in_use(const struct maglev_store *s)
+uint64_t maglev_store_slots_spanned(const struct maglev_store *s)
 {
-	return s->used_slots;
+	return s->top;
 }
 
 void maglev_store_commit(struct maglev_store *s)

@@ -37,7 +37,6 @@ struct maglev_store {
 	uint32_t *slots;  /* maglev_slots, mapped */
 	size_t map_len;
 	uint32_t top; /* slots >= top never used */
-	uint64_t used_slots;
 	/* Free regions by size, each list oldest first, with when freed. */
 	struct free_list {
 		uint32_t size;
@@ -98,9 +97,11 @@ int maglev_store_set_backend(struct maglev_store *s, struct map_txn *t, uint32_t
 			     uint32_t service_id, uint32_t state);
 /* The region service_id uses (size 0: none). */
 struct region maglev_store_ring(const struct maglev_store *s, uint32_t service_id);
-/* Slots rings hold now, counting replaced ones still in their grace
- * period (callers size maglev_slots with it). */
-uint64_t maglev_store_slots_in_use(const struct maglev_store *s);
+/* The slots up to the highest a ring ever took: those in use, those of
+ * replaced rings still in their grace period and those free again. A
+ * change's new rings fit in maglev_slots sized with this plus their sizes,
+ * however fast changes come (callers size maglev_slots with it). */
+uint64_t maglev_store_slots_spanned(const struct maglev_store *s);
 /* Whether service_id's ring already holds exactly table (a restart that
  * finds the datapath as the config wants it writes nothing). */
 int maglev_store_ring_is(const struct maglev_store *s, uint32_t service_id, const uint32_t *table,

@@ -344,7 +344,7 @@ static int plan_lb(struct runtime *rt, const struct ds_change *c, const struct l
 					      : netdev_mac(cfg_leaf(now, "netdev"), x.smac))
 		return cn_fail(err, CN_ERR_INVALID_VALUE, where, "no MAC for netdev '%s'",
 			       cfg_leaf(now, "netdev"));
-	lb->next_slots = lb->store_cube ? maglev_store_slots_in_use(&lb->store) : 0;
+	lb->next_slots = lb->store_cube ? maglev_store_slots_spanned(&lb->store) : 0;
 	snprintf(xpath, sizeof(xpath), "%s/vip", where);
 	if (cfg_each_change(c, xpath, plan_vip, &x, err))
 		return -1;
@@ -843,11 +843,14 @@ static void lb_state(struct runtime *rt, struct lyd_node *tree)
 			if (str_map_get(&lb->vip_index, key, &id) || !(vip = lb->vips[id]))
 				continue;
 			put_counters(v, cube_map_fd(maglev, "maglev_service_stats"), id);
-			struct region r = maglev_store_ring(&lb->store, id);
+			/* From the datapath's descriptor: the store is closed
+			 * after a write that failed, until the next one. */
+			struct maglev_service desc = {0};
 
-			put_u64(v, "statistics/table-size", r.size);
+			bpf_map_lookup_elem(cube_map_fd(maglev, "maglev_services"), &id, &desc);
+			put_u64(v, "statistics/table-size", desc.ring_size);
 			put_u64(v, "statistics/memory-bytes",
-				(uint64_t)r.size * sizeof(uint32_t) +
+				(uint64_t)desc.ring_size * sizeof(uint32_t) +
 				    sizeof(struct maglev_service) +
 				    vip->n_bes * (sizeof(struct maglev_backend) +
 						  sizeof(struct l2rewrite_target) +

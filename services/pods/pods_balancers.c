@@ -712,7 +712,7 @@ int pods_balancers_plan(const struct ds_change *c, struct cn_error *err)
 	if (check_unique(err))
 		return -1;
 	/* Endpoint ids, and the slots the rings will need. */
-	uint64_t slots = maglev_store_slots_in_use(&pods.store);
+	uint64_t slots = maglev_store_slots_spanned(&pods.store);
 
 	for (size_t i = 0; i < pods.n_changes; i++) {
 		struct pods_balancer *b = pods.changes[i].now;

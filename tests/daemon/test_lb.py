@@ -374,16 +374,43 @@ class LbApiTest(LbTopology):
         super().setUp()
         self.configure(self.lb_config([self.backend_entry("be1"), self.backend_entry("be2")]))
         self.before = self.c.config()
+        self.table_size = self.vip_statistics()["table-size"]
+
+    def vip_statistics(self):
+        r = self.c.get(vip_path())
+        self.assertEqual(r.status, 200, r.body)
+        return r.json()["cubenet-lb:vip"][0]["statistics"]
 
     def assertRefused(self, r, status, msg_part):
         self.assertEqual(r.status, status, r.body)
         err = r.json()["ietf-restconf:errors"]["error"][0]
         self.assertIn(msg_part, err["error-message"] + err.get("error-path", ""), err)
         self.assertEqual(self.c.config(), self.before)
+        # The state still shows the VIP's table.
+        self.assertEqual(self.vip_statistics()["table-size"], self.table_size)
         # ... and the datapath still serves the old config.
         got = self.connect(10)
         self.assertEqual(got["failed"], 0, got)
         self.assertEqual(set(got) - {"failed"} <= {"be1", "be2"}, True, got)
+
+    def test_big_tables_changed_faster_than_their_grace(self):
+        """A VIP of 65537 slots changed again and again, each write right
+        after the last, while every replaced ring waits out its grace
+        period: each is taken (the slots grow for the rings still waiting),
+        and the state shows the table."""
+        r = self.c.patch(vip_path(), {"cubenet-lb:vip": [{
+            "address": VIP, "port": PORT, "protocol": "tcp", "table-size": 65537}]})
+        self.assertIn(r.status, (200, 204), r.body)
+        for weight in (2, 3, 4, 5, 6):
+            r = self.c.patch(f"{vip_path()}/backend=be1", {"cubenet-lb:backend": [
+                {"name": "be1", "weight": weight}]})
+            self.assertIn(r.status, (200, 204), r.body)
+        r = self.c.post(vip_path(), {"backend": [self.backend_entry("be3")]})
+        self.assertEqual(r.status, 201, r.body)
+        self.assertEqual(self.vip_statistics()["table-size"], 65537)
+        got = self.connect(60)
+        self.assertEqual(got.pop("failed"), 0, got)
+        self.assertEqual(set(got), {"be1", "be2", "be3"}, got)
 
     def test_bad_mac(self):
         r = self.c.post(vip_path(), {"backend": [{"name": "x", "mac": "02:zz:00:00:00:01"}]})
