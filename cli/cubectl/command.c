@@ -194,6 +194,28 @@ static const struct lysc_node *core_cube_list(const struct ly_ctx *ly)
 	return s && strcmp(s->module->name, "cubenet-core") == 0 ? s : NULL;
 }
 
+/* A service's name where an instance's was wanted ("cubectl service
+ * default web ..."): say how its entries are named. */
+static int service_not_instance(struct cubectl *x, const struct lysc_node *list)
+{
+	const struct lysc_node *k[MAX_KEYS];
+	size_t n = schema_keys(list, k, MAX_KEYS);
+	char keys[256] = "", how[256];
+
+	for (size_t i = 0; i < n; i++)
+		snprintf(keys + strlen(keys), sizeof(keys) - strlen(keys), " %s", k[i]->name);
+	/* One key: an entry goes by it; more: through the list's path. */
+	if (n == 1)
+		snprintf(how, sizeof(how), "cubectl <%s> ...", k[0]->name);
+	else if (list->parent)
+		snprintf(how, sizeof(how), "cubectl %s %s%s ...", list->parent->name, list->name,
+			 keys);
+	else
+		snprintf(how, sizeof(how), "cubectl %s%s ...", list->name, keys);
+	return cli_fail(&x->err, EXIT_USAGE, "%s is a service, not an instance: its entries are %s",
+			list->name, how);
+}
+
 /* An instance by name: a service's entry first, else a bare core cube. */
 static int resolve_instance(struct cubectl *x, const char *name, struct target *t)
 {
@@ -216,6 +238,9 @@ static int resolve_instance(struct cubectl *x, const char *name, struct target *
 		struct cli_error ignored = {0};
 		struct named like;
 
+		if (name_find(x->ly, NULL, name, NAME_SERVICE | NAME_TOP, &like, &ignored) == 1 &&
+		    !strcmp(like.node->name, name) && like.node->nodetype == LYS_LIST)
+			return service_not_instance(x, like.node);
 		if (name_find(x->ly, NULL, name, NAME_SERVICE | NAME_TOP, &like, &ignored) == 1)
 			return cli_fail(&x->err, EXIT_NOT_FOUND,
 					"no instance '%s' (did you mean %s? cubectl help %s)", name,

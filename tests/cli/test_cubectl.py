@@ -426,6 +426,11 @@ class CubectlTest(Runner, unittest.TestCase):
             self.cubectl("help", *args, code=EXIT_USAGE)
         # A name that is no instance but close to a setting says so.
         self.assertIn("did you mean node?", self.cubectl("nodes", code=EXIT_NOT_FOUND).stderr)
+        # A service's name where an instance's goes says how entries are named.
+        self.assertIn("service is a service, not an instance: its entries are "
+                      "cubectl services service namespace name ...",
+                      self.cubectl("service", "default", "web", "show",
+                                   code=EXIT_USAGE).stderr)
         self.assertEqual(self.complete("help", "pods", "n"), ["node"])
         self.assertEqual(self.complete("node", "masquerade", "set", ""), ["cluster-cidr="])
 
