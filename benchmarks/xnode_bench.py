@@ -27,13 +27,22 @@ not as cubenet's reference: its encapsulation is not cubenet's.
 
 Measured with xnode-perf (benchmarks/xnode_perf.c): TCP stream throughput
 for --seconds, and one-byte TCP request/response round trips for --seconds.
+Beside each stream, the CPU time its client and server took per GB carried
+(their system time holds the softirq work the stream makes them do: both
+nodes' forwarding, here; ksoftirqd's share is not in it): a cost that other
+work on the machine disturbs less than it disturbs throughput.
 The setups are interleaved round by round (the order rotates), so a load
 that comes and goes on the machine hits all of them; each figure is the
 median over the rounds with its min..max, and each ratio is taken per
 round (cubenet against its reference measured beside it) then summarised
 the same way. Not a pass/fail test. Needs root.
 
-    sudo python3 benchmarks/xnode_bench.py --rounds 5 --seconds 2 [--family 6]
+--baseline DIR also runs cubenet's two setups with the cubenetd of another
+build tree (e.g. the main branch's build/), interleaved with the rest, and
+reports this build against it: a change measured before and after in one
+run.
+
+    sudo python3 benchmarks/xnode_bench.py --rounds 5 --seconds 2 [--family 6] [--baseline DIR]
 """
 import argparse
 import json
@@ -49,10 +58,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests/cni"))
 from test_multinode import Cluster  # noqa: E402
+import restconf_client  # noqa: E402
 
 BUILD = os.environ.get("CUBENET_BUILD", os.path.join(ROOT, "build"))
 PERF = os.path.join(BUILD, "xnode-perf")
 PORT = 5201
+TICK = os.sysconf("SC_CLK_TCK")
 
 
 def sh(*cmd, check=True):
@@ -62,13 +73,19 @@ def sh(*cmd, check=True):
 class CubenetPair:
     """The multinode test's cluster; pods p10 (node 1) and p20 (node 2)."""
 
-    def __init__(self, mode, family):
-        self.name = f"cubenet-{mode}"
+    def __init__(self, mode, family, build=None):
+        self.name = f"cubenet-{mode}" + (" (baseline)" if build else "")
         self.family = family
+        self.build = build  # another tree's cubenetd, or this one's
         self.cluster = Cluster(mode, pods_per_node=1)
 
     def start(self):
-        self.cluster.start()
+        own = restconf_client.BUILD
+        restconf_client.BUILD = self.build or own
+        try:
+            self.cluster.start()
+        finally:
+            restconf_client.BUILD = own
         _, self.client_ns, _, _ = self.cluster.pods["p10"]
         _, self.server_ns, ip4, ip6 = self.cluster.pods["p20"]
         self.server_ip = ip6 if self.family == 6 else ip4
@@ -187,6 +204,32 @@ def run_perf(setup, what, seconds):
     return json.loads(out)
 
 
+def cpu_seconds(pid):
+    """User and system time of a running process."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def run_stream(setup, server, seconds):
+    """The stream's figures, and the CPU ms its client and server took per
+    GB carried. `ip netns exec` execs the client: wait4 gives its usage."""
+    before = cpu_seconds(server.pid)
+    p = subprocess.Popen(["ip", "netns", "exec", setup.client_ns, PERF, "stream",
+                          setup.server_ip, str(PORT), str(seconds)], stdout=subprocess.PIPE,
+                         text=True)
+    out = p.stdout.read()
+    p.stdout.close()
+    _, status, usage = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if p.returncode:
+        raise RuntimeError(f"xnode-perf stream exited {p.returncode}")
+    t = json.loads(out)
+    cpu = usage.ru_utime + usage.ru_stime + cpu_seconds(server.pid) - before
+    t["cpu_ms_per_gb"] = cpu * 1e3 / (t["bytes"] / 1e9)
+    return t
+
+
 def summary(values):
     return {"median": statistics.median(values), "min": min(values), "max": max(values),
             "n": len(values)}
@@ -203,17 +246,24 @@ def main():
     ap.add_argument("--family", type=int, choices=(4, 6), default=4,
                     help="the pods' addresses the client dials")
     ap.add_argument("--json", help="write the raw figures here")
+    ap.add_argument("--baseline", metavar="DIR",
+                    help="another build tree whose cubenetd runs cubenet's setups too")
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("needs root")
     if not os.path.exists(PERF):
         sys.exit(f"{PERF} missing: cmake --build build --target xnode-perf")
+    if args.baseline and not os.access(os.path.join(args.baseline, "cubenetd"), os.X_OK):
+        sys.exit(f"{args.baseline}/cubenetd missing")
     load = os.getloadavg()[0]
     family = args.family
     setups = [CubenetPair("vxlan", family), KernelPair("vxlan", family),
               CubenetPair("native", family), KernelPair("routed", family)]
     if family == 6:
         setups.append(KernelPair("vxlan6", family))
+    if args.baseline:
+        setups += [CubenetPair(mode, family, os.path.abspath(args.baseline))
+                   for mode in ("vxlan", "native")]
     servers = []
     try:
         for s in setups:
@@ -223,13 +273,15 @@ def main():
             servers.append(p)
             assert p.stdout.readline().strip() == "ready"
             run_perf(s, "rr", 0.2)  # neighbours resolved, paths warm
-        raw = {s.name: {"gbps": [], "p50_us": [], "p99_us": []} for s in setups}
+        raw = {s.name: {"gbps": [], "cpu_ms_per_gb": [], "p50_us": [], "p99_us": []}
+               for s in setups}
         for r in range(args.rounds):
             order = setups[r % len(setups):] + setups[:r % len(setups)]
             for s in order:
-                t = run_perf(s, "stream", args.seconds)
+                t = run_stream(s, servers[setups.index(s)], args.seconds)
                 rr = run_perf(s, "rr", args.seconds)
                 raw[s.name]["gbps"].append(t["gbps"])
+                raw[s.name]["cpu_ms_per_gb"].append(t["cpu_ms_per_gb"])
                 raw[s.name]["p50_us"].append(rr["p50_us"])
                 raw[s.name]["p99_us"].append(rr["p99_us"])
             print(f"round {r + 1}/{args.rounds}: " + ", ".join(
@@ -244,18 +296,22 @@ def main():
     print(f"# Cross-node pod-to-pod TCP over IPv{family}, {args.rounds} rounds of {args.seconds:g} s each "
           f"measure; kernel {platform.release()}, {os.cpu_count()} CPUs, "
           f"1-minute load average at start {load:.2f}\n")
-    print("| setup | throughput Gbit/s | RR p50 us | RR p99 us |")
-    print("|---|---|---|---|")
+    print("| setup | throughput Gbit/s | CPU ms per GB | RR p50 us | RR p99 us |")
+    print("|---|---|---|---|---|")
     for name, v in raw.items():
-        print(f"| {name} | {fmt(summary(v['gbps']))} | {fmt(summary(v['p50_us']), 1)} | "
-              f"{fmt(summary(v['p99_us']), 1)} |")
+        print(f"| {name} | {fmt(summary(v['gbps']))} | {fmt(summary(v['cpu_ms_per_gb']), 0)} | "
+              f"{fmt(summary(v['p50_us']), 1)} | {fmt(summary(v['p99_us']), 1)} |")
     print("\n| cubenet against its reference (per round) | throughput (x, higher is better) "
-          "| RR p50 latency (x, lower is better) |")
-    print("|---|---|---|")
-    for mine, ref in (("cubenet-vxlan", "kernel-vxlan"), ("cubenet-native", "kernel-routed")):
-        tp = [a / b for a, b in zip(raw[mine]["gbps"], raw[ref]["gbps"])]
-        lat = [a / b for a, b in zip(raw[mine]["p50_us"], raw[ref]["p50_us"])]
-        print(f"| {mine} / {ref} | {fmt(summary(tp))} | {fmt(summary(lat))} |")
+          "| CPU per GB (x, lower is better) | RR p50 latency (x, lower is better) |")
+    print("|---|---|---|---|")
+    pairs = [("cubenet-vxlan", "kernel-vxlan"), ("cubenet-native", "kernel-routed")]
+    if args.baseline:
+        pairs += [(f"{mine} (baseline)", ref) for mine, ref in pairs[:2]]
+        pairs += [(mine, f"{mine} (baseline)") for mine, _ in pairs[:2]]
+    for mine, ref in pairs:
+        row = [[a / b for a, b in zip(raw[mine][k], raw[ref][k])]
+               for k in ("gbps", "cpu_ms_per_gb", "p50_us")]
+        print(f"| {mine} / {ref} | " + " | ".join(fmt(summary(r)) for r in row) + " |")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"family": family, "rounds": args.rounds, "seconds": args.seconds, "raw": raw,

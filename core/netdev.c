@@ -8,6 +8,7 @@
 #include <netlink/netlink.h>
 #include <netlink/route/link.h>
 #include <netlink/route/addr.h>
+#include <netlink/route/link/veth.h>
 #include "netdev.h"
 
 struct nl_sock *netdev_rtnl_open(void)
@@ -69,6 +70,26 @@ int netdev_mac(const char *name, uint8_t mac[6])
 	}
 	nl_socket_free(sk);
 	return err;
+}
+
+int netdev_veth_elsewhere(const char *name)
+{
+	struct nl_sock *sk = netdev_rtnl_open();
+	struct rtnl_link *link;
+	int32_t nsid;
+	int ret = -ENODEV;
+
+	if (!sk)
+		return -ENOTCONN;
+	link = link_get(sk, name);
+	if (link) {
+		/* The kernel names the other end's namespace only when it is
+		 * not this one. */
+		ret = rtnl_link_is_veth(link) && rtnl_link_get_link_netnsid(link, &nsid) == 0;
+		rtnl_link_put(link);
+	}
+	nl_socket_free(sk);
+	return ret;
 }
 
 int netdev_addr(const char *name, int family, union cube_addr *addr)

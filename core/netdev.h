@@ -10,6 +10,9 @@
 uint32_t netdev_index(const char *name);
 /* Its MAC address; 0 or -errno. */
 int netdev_mac(const char *name, uint8_t mac[6]);
+/* Whether it is a veth whose other end is in another network namespace:
+ * 1 or 0, or -errno. */
+int netdev_veth_elsewhere(const char *name);
 /* Its first address of a family (CUBE_AF_INET or CUBE_AF_INET6; of IPv6, the
  * first stable global one: not link-local, temporary, deprecated or
  * tentative); 0 or -errno. */

@@ -346,7 +346,7 @@ CUBE_ENTRY(cube_router)
 	if (is_own_address(ctx, meta))
 		return cube_pass(st);
 
-	/* A directly attached host: straight out of its netdev. */
+	/* A directly attached host: straight into its veth's other end. */
 	host = NULL;
 	if (router_with_hosts) {
 		nkey.family = meta->ip_version;
@@ -363,7 +363,7 @@ CUBE_ENTRY(cube_router)
 			return cube_drop(st, CUBE_DROP_ETH_TRUNCATED);
 		mac_copy(eth->h_dest, host->dmac);
 		mac_copy(eth->h_source, host->smac);
-		return cube_redirect(st, host->ifindex);
+		return cube_redirect_into_veth(ctx, st, host->ifindex);
 	}
 
 	route = route_lookup(meta);

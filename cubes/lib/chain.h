@@ -137,6 +137,15 @@ static __always_inline int cube_redirect(struct cube_stats *st, __u32 ifindex)
 	return bpf_redirect(ifindex, 0);
 }
 
+/* Redirect to what is behind the veth ifindex (ctx_redirect_into_veth). */
+static __always_inline int cube_redirect_into_veth(CUBE_CTX *ctx, struct cube_stats *st,
+						   __u32 ifindex)
+{
+	cube_meta_close();
+	cube_count_verdict(st, CUBE_VERDICT_REDIRECT);
+	return ctx_redirect_into_veth(ctx, ifindex);
+}
+
 /* Redirect out of ifindex, the kernel's neighbour table giving the MACs for
  * next hop nh (ctx_redirect_neigh; TC only). */
 static __always_inline int cube_redirect_neigh(struct cube_stats *st, __u32 ifindex, __u32 family,

@@ -112,6 +112,24 @@ static __always_inline int ctx_tx_verdict(CUBE_CTX *ctx)
 }
 
 /*
+ * Send the frame to whatever is behind the veth ifindex: on TC ingress
+ * straight into the ingress of the veth's peer in its own namespace
+ * (bpf_redirect_peer), with no transmit on ifindex and no second pass
+ * through the backlog; elsewhere (TC egress, XDP) out of ifindex. At TC
+ * ingress the packet's input device is the one the hook runs on.
+ */
+static __always_inline int ctx_redirect_into_veth(CUBE_CTX *ctx, __u32 ifindex)
+{
+#ifdef CUBE_TC
+	if (ctx->ingress_ifindex == ctx->ifindex)
+		return (int)bpf_redirect_peer(ifindex, 0);
+#else
+	(void)ctx;
+#endif
+	return (int)bpf_redirect(ifindex, 0);
+}
+
+/*
  * Redirect out of ifindex with the kernel's neighbour table choosing the
  * MACs for next hop nh (of family, CUBE_AF_*): it resolves one it does not
  * know, holding the packet meanwhile. TC only (bpf_redirect_neigh);

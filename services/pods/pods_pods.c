@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Pods and the node: each pod's addresses straight out of its veth
+ * Pods and the node: each pod's addresses straight into its veth
  * (router_hosts) and, with the host device, the node's routes to them;
  * its port mappings (hostPort) as DNAT rules on the node's address; the
  * node's masquerading of traffic that leaves the cluster's ranges. A pod
@@ -332,7 +332,10 @@ static int fd_of(struct runtime *rt, enum pods_stage s, const char *map)
 	return cube_map_fd(rt_cube(rt, pods_stage_names[s]), map);
 }
 
-/* A pod's addresses out of its veth, or (now NULL) not any more. */
+/* A pod's addresses into its veth, or (now NULL) not any more. Only a veth
+ * whose other end is in another namespace: the router hands the pod's
+ * packets straight to that end (bpf_redirect_peer), which would drop them
+ * on anything else; those pods are the kernel's, as one without a MAC. */
 static int write_hosts(struct runtime *rt, const struct pods_pod *was, const struct pods_pod *now)
 {
 	int fd = fd_of(rt, STAGE_ROUTER, "router_hosts"), e = 0;
@@ -340,7 +343,7 @@ static int write_hosts(struct runtime *rt, const struct pods_pod *was, const str
 	uint32_t ifindex = 0;
 
 	if (now && now->has_mac && (ifindex = if_nametoindex(now->host_if)) &&
-	    !netdev_mac(now->host_if, h.smac)) {
+	    netdev_veth_elsewhere(now->host_if) == 1 && !netdev_mac(now->host_if, h.smac)) {
 		h.ifindex = ifindex;
 		memcpy(h.dmac, now->mac, 6);
 	} else {

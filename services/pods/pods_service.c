@@ -8,8 +8,8 @@
  * on TC ingress of every registered pod's veth, of the uplink and of the
  * VXLAN device (and TC egress of the host device, for the node's own
  * traffic to pods; the node's own sockets get services at connect time,
- * pods_host.c). The router sends a packet for a pod straight out of the
- * pod's veth, one for another node's pods to that node (pods_peers.c:
+ * pods_host.c). The router sends a packet for a pod straight into the
+ * pod's end of its veth, one for another node's pods to that node (pods_peers.c:
  * out of the uplink, or through node:tunnel into the VXLAN device), and
  * leaves the rest (the node, outside) to the kernel's stack. Every packet
  * a pod sends goes through nat, so replies from an endpoint are translated

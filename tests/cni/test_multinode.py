@@ -352,12 +352,36 @@ class Cluster:
             routes[f"{socket.inet_ntop(af, addr)}/{plen}"] = [port, nexthop]
         return routes
 
+    def hosts(self, i):
+        """node i's router's attached hosts: {address: ifindex}."""
+        pin = os.path.join(self.daemons[i].bpffs, "cubes/tc/router/node:router/router_hosts")
+        out = json.loads(sh("bpftool", "-j", "map", "dump", "pinned", pin).stdout)
+        hosts = {}
+        for e in out:
+            k, v = bytes(int(b, 16) for b in e["key"]), bytes(int(b, 16) for b in e["value"])
+            family = struct.unpack("<I", k[16:20])[0]
+            addr = (socket.inet_ntoa(k[:4]) if family == 4
+                    else socket.inet_ntop(socket.AF_INET6, k[:16]))
+            hosts[addr] = struct.unpack("<I", v[:4])[0]
+        return hosts
+
     def kernel_routes(self, i, family=4):
         """node i's kernel routes through the host device."""
         out = sh("ip", f"-{family}", "-n", self.nodes[i - 1], "-j", "route", "show", "dev",
                  "cubenet0").stdout
         # (IPv6: not the link-local prefix every netdev has.)
         return sorted(r["dst"] for r in json.loads(out) if not r["dst"].startswith("fe80:"))
+
+    def veth_packets(self, name):
+        """Pod name's veth: (packets its node's end sent, packets its own
+        end received)."""
+        i, ns = self.pods[name][:2]
+        pod_end = json.loads(sh("ip", "-n", ns, "-j", "-s", "link", "show", "eth0").stdout)[0]
+        node_end = [link for link in json.loads(sh("ip", "-n", self.nodes[i - 1], "-j", "-s",
+                                                   "link", "show").stdout)
+                    if link["ifindex"] == pod_end["link_index"]]
+        assert len(node_end) == 1, pod_end
+        return node_end[0]["stats64"]["tx"]["packets"], pod_end["stats64"]["rx"]["packets"]
 
     def ask(self, ns, targets, port=PORT, sizes=None, timeout=120):
         """CLIENT run in ns against targets: {ip: [tcp, udp]}."""
@@ -429,6 +453,54 @@ class Multinode:
 
     def test_pod_to_pod_on_one_node_and_across_every_pair(self):
         self.expect_all()
+
+    def test_packets_for_a_pod_go_straight_into_its_namespace(self):
+        """What the chain sends to a pod, from another node (the uplink's
+        or the VXLAN device's ingress) or from a pod of the same node, goes
+        from that ingress into the pod's namespace: the pod's end of the
+        veth receives it, the node's end never transmits it (no second
+        pass through the node's veth and backlog)."""
+        n = 200
+        for src, dst in (("p10", "p20"), ("p11", "p10")):
+            with self.subTest(f"{src} to {dst}"):
+                _, ns, saddr, _ = self.c.pods[src]
+                daddr = self.c.pods[dst][2]
+                self.assertEqual(self.c.ask(ns, [daddr], sizes=",".join(["64"] * n)),
+                                 {daddr: [f"{dst} {saddr}"] * 2})  # paths settled
+                tx0, rx0 = self.c.veth_packets(dst)
+                self.assertEqual(self.c.ask(ns, [daddr], sizes=",".join(["64"] * n)),
+                                 {daddr: [f"{dst} {saddr}"] * 2})
+                tx, rx = self.c.veth_packets(dst)
+                # n datagrams and a TCP connection's packets arrived...
+                self.assertGreaterEqual(rx - rx0, n + 4)
+                # ...and the node's end sent none of them (an ARP or ND
+                # answer of the node's router to the pod at most).
+                self.assertLessEqual(tx - tx0, 2)
+
+    def test_only_a_veth_into_another_namespace_is_a_pods_way_in(self):
+        """The router hands a pod's packets to the other end of its veth
+        (bpf_redirect_peer), which drops them unless that end is in
+        another namespace: a pod registered on a veth whose two ends are
+        the node's gets no entry (its packets are the kernel's), while the
+        plugin's pods keep theirs."""
+        node = self.c.nodes[0]
+        sh("ip", "-n", node, "link", "add", "samens0", "type", "veth", "peer", "name", "samens1")
+        sh("ip", "-n", node, "link", "set", "samens0", "up")
+        sh("ip", "-n", node, "link", "set", "samens1", "up")
+        pod = {"container-id": "samens", "interface": "eth0", "network": "podnet",
+               "netns": "/run/netns/none", "host-interface": "samens0",
+               "address": ["10.250.1.200"], "mac": "02:00:00:00:01:c8"}
+        r = self.c.client(1).put("/restconf/data/cubenet-pods:pods/pod=samens,eth0",
+                                 {"cubenet-pods:pod": [pod]})
+        self.assertEqual(r.status, 201, r.body)
+        want = {}
+        for name, (i, ns, addr, addr6) in self.c.pods.items():
+            if i == 1:
+                link = json.loads(sh("ip", "-n", ns, "-j", "link", "show", "eth0").stdout)[0]
+                want[addr] = want[addr6] = link["link_index"]
+        self.assertEqual(len(want), 4)
+        self.assertEqual(self.c.hosts(1), want)
+        self.expect_all(["p10", "p11", "p20"])
 
     def test_routes_of_the_other_nodes(self):
         """Each node's router holds the others' pod ranges (and in vxlan

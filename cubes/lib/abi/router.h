@@ -63,8 +63,10 @@ enum router_unrouted_verdict {
 				     rest, ARP replies included */
 };
 
-/* A host attached directly to one of the node's netdevs (a pod): frames
- * to it are sent straight out of that netdev, "router_hosts" (consulted
+/* A host attached directly to one of the node's netdevs (a pod behind a
+ * veth): frames to it go from a TC ingress straight into the veth's other
+ * end (bpf_redirect_peer; so ifindex must be a veth whose other end is in
+ * another namespace), elsewhere out of the veth; "router_hosts" (consulted
  * when the const router_with_hosts is set). */
 struct router_host {
 	__u32 ifindex;
