@@ -3,6 +3,7 @@
  * found on CNI_PATH, run with the same environment and config, its result
  * or its error taken as the spec says. */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -198,6 +199,22 @@ static void take_error(const json_t *result, const char *type, const char *comma
 		 details ? details : output);
 }
 
+/* Whether two valid addresses are one, whatever their prefixes or
+ * spelling: a pod holds each once. */
+static int same_address(const struct cni_ip *a, const struct cni_ip *b)
+{
+	unsigned char x[16], y[16];
+	char ta[64], tb[64];
+	int af = a->family == 6 ? AF_INET6 : AF_INET;
+
+	if (a->family != b->family)
+		return 0;
+	snprintf(ta, sizeof(ta), "%.*s", (int)strcspn(a->address, "/"), a->address);
+	snprintf(tb, sizeof(tb), "%.*s", (int)strcspn(b->address, "/"), b->address);
+	return inet_pton(af, ta, x) == 1 && inet_pton(af, tb, y) == 1 &&
+	       !memcmp(x, y, af == AF_INET6 ? 16 : 4);
+}
+
 /* The addresses, routes and DNS of IPAM's ADD result, which must make sense
  * before anything is built from them. */
 static int take_result(const json_t *result, const char *output, struct cni_ipam *out,
@@ -225,6 +242,11 @@ static int take_result(const json_t *result, const char *output, struct cni_ipam
 		if ((problem = cni_ip_problem(o, &which)))
 			return cni_fail(err, CNI_ERR_IO, "invalid IPAM result", "ips[%zu].%s %s %s",
 					i, which, !strcmp(which, "address") ? addr : gw, problem);
+		for (size_t j = 0; j + 1 < out->n_ips; j++)
+			if (same_address(&out->ips[j], o))
+				return cni_fail(err, CNI_ERR_IO, "invalid IPAM result",
+						"ips[%zu].address %s is ips[%zu]'s again", i, addr,
+						j);
 	}
 	out->routes = json_incref(json_object_get(result, "routes"));
 	out->dns = json_incref(json_object_get(result, "dns"));
