@@ -13,6 +13,7 @@
 #include "harness.h"
 #include "test.h"
 #include "lib/abi/nat.h"
+#include "lib/nat_consts.h"
 
 static enum cube_hook hook;
 static struct cube *parser, *nat;
@@ -334,7 +335,10 @@ TEST(original_entry_taken_by_the_lru)
 
 	conn_evict(to_vip);
 	REQUIRE(!bpf_map_lookup_elem(fd, &reply_key, &reply), "reply entry");
-	reply.last_seen_ns = 1;
+	/* Idle for longer than any timeout, counted back from now: the cube's
+	 * clock starts at boot, so an absolute time would be recent on a
+	 * machine up for less than the timeout. */
+	reply.last_seen_ns -= (NAT_DEFAULT_TCP_ESTABLISHED_S + 1) * NS_PER_SEC;
 	bpf_map_update_elem(fd, &reply_key, &reply, BPF_EXIST);
 	CHECK_EQ(expect_translated(to_vip, tcp4("198.51.100.7", 0, "10.0.0.5", 8080)), 5555);
 	CHECK_EQ(conn_flags(to_vip), 0);
