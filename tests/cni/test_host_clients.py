@@ -172,15 +172,15 @@ class HostClientTest(CniNode):
         self.assertEqual(set(got), {"be1", "be2", "be3"}, got)
         self.assertEqual(sum(got.values()), 60)
         for addr in ("127.0.0.1", "127.0.0.53", NODE_IP, OTHER_LOCAL):
-            got = self.client("tcp", addr, NODE_PORT, 30)["seen"]
+            got = self.client("tcp", addr, NODE_PORT, 60)["seen"]
             self.assertEqual(set(got), {"be1", "be2", "be3"}, (addr, got))
         # IPv6 sockets to IPv4 frontends (mapped addresses): connect6.
-        got = self.client("tcp6-mapped", CLUSTER_IP, PORT, 30)["seen"]
+        got = self.client("tcp6-mapped", CLUSTER_IP, PORT, 60)["seen"]
         self.assertEqual(set(got), {"be1", "be2", "be3"}, got)
         # Counted per endpoint as the chain counts its connections.
         svc = self.daemon.client().get(SERVICES + "/service=default,web").json()
         svc = svc["cubenet-pods:service"][0]
-        self.assertEqual(int(svc["statistics"]["new-connections"]), 60 + 5 * 30)
+        self.assertEqual(int(svc["statistics"]["new-connections"]), 6 * 60)
         # An address the node gains later serves the NodePort too, one it
         # loses no longer does.
         sh("ip", "-n", self.node, "addr", "add", LATER_LOCAL + "/32", "dev", "lo")
@@ -201,7 +201,7 @@ class HostClientTest(CniNode):
             got = self.client(mode, CLUSTER_IP, UDP_PORT, 60)["seen"]
             self.assertEqual(set(got), {"be1", "be2", "be3"}, (mode, got))
             for addr in ("127.0.0.1", NODE_IP):
-                got = self.client(mode, addr, UDP_NODE_PORT, 30)["seen"]
+                got = self.client(mode, addr, UDP_NODE_PORT, 60)["seen"]
                 self.assertEqual(set(got), {"be1", "be2", "be3"}, (mode, addr, got))
         # One unconnected socket keeps to one endpoint, as a flow does
         # (its first datagram, before the socket has a port, too).

@@ -116,7 +116,7 @@ class ServiceRestartTest(CniNode):
     def test_a_killed_daemon_comes_back_to_the_datapath_as_it_was(self):
         r = self.daemon.client().put(SERVICES, self.service(["be1", "be2", "be3"]))
         self.assertIn(r.status, (200, 201, 204), r.body)
-        self.assertEqual(set(self.connect(30)), {"be1", "be2", "be3"})
+        self.assertEqual(set(self.connect(60)), {"be1", "be2", "be3"})
         held = subprocess.Popen(["ip", "netns", "exec", self.addr["client"][0], sys.executable,
                                  "-c", HOLD, CLUSTER_IP, "7000"], stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, text=True)
@@ -127,7 +127,7 @@ class ServiceRestartTest(CniNode):
         self.assertEqual(held.stdout.readline().strip(), "before")
         rings, slots = self.pinned("maglev_services"), self.slots_digest()
         stats = self.endpoint_stats()
-        self.assertEqual(sum(stats.values()), 31, stats)
+        self.assertEqual(sum(stats.values()), 61, stats)
 
         self.daemon.stop(signal.SIGKILL)
         self.daemon.start()
@@ -140,9 +140,9 @@ class ServiceRestartTest(CniNode):
         self.assertEqual(self.pinned("maglev_services"), rings)
         self.assertEqual(self.slots_digest(), slots)
         self.assertEqual(self.endpoint_stats(), stats)
-        self.assertEqual(set(self.connect(30)), {"be1", "be2", "be3"})
+        self.assertEqual(set(self.connect(60)), {"be1", "be2", "be3"})
         after = self.endpoint_stats()
-        self.assertEqual(sum(after.values()), 61, after)
+        self.assertEqual(sum(after.values()), 121, after)
 
         # The adopted state is the daemon's: an endpoint removed is avoided.
         r = self.daemon.client().put(SERVICES, self.service(["be2"]))
