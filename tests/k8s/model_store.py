@@ -151,7 +151,8 @@ class Config:
                 raise Refused(404, "no such data")
             return
         (vk, vv), = value.items()
-        if vk.split(":")[-1] != member:
+        # (A top-level target's member keeps its module's prefix.)
+        if vk.split(":")[-1] != member.split(":")[-1]:
             raise Refused(400, "the body must hold exactly the target node")
         if idx is None:
             if op == "replace" or member not in parent:
