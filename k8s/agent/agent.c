@@ -385,7 +385,10 @@ static void flush(struct agent *a, int full, double now)
 			metrics_sync(now - since, changed, full);
 		if (full) {
 			a->full_due = 0;
-			if (!a->synced)
+			if (!a->synced) {
+				/* What was just written is cubenetd's: the first
+				 * read back is a period away, not at once. */
+				a->next_resync = now + a->o->resync_period;
 				log_info(
 				    "first full sync: %u service entries written or removed in "
 				    "%.3f s (translated in %.3f s, cubenetd took them in %.3f s); "
@@ -393,6 +396,7 @@ static void flush(struct agent *a, int full, double now)
 				    changed, now - since, translated - since, now - translated,
 				    json_object_size(a->writer.shadow),
 				    json_object_size(a->writer.peer_shadow));
+			}
 			a->synced = 1;
 			metrics_set_ready(1, "");
 		}
