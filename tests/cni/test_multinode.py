@@ -934,6 +934,18 @@ class Vxlan(Multinode, unittest.TestCase):
         self.assertTrue(verdicts, "node:decap-check has no counters")
         return verdicts, drops
 
+    def settled_decap_counters(self, i):
+        """decap_counters(i) once two reads 0.3 s apart agree: the last
+        packets of traffic just ended (a connection's final ACK) are in."""
+        last, deadline = self.decap_counters(i), time.monotonic() + 10
+        while time.monotonic() < deadline:
+            time.sleep(0.3)
+            now = self.decap_counters(i)
+            if now == last:
+                break
+            last = now
+        return last
+
     def forge(self, ns, node, vni, src, dst):
         # To a port nothing listens on: what gets through is answered with
         # an ICMP error to the source's node, and nothing comes back here.
@@ -964,7 +976,7 @@ class Vxlan(Multinode, unittest.TestCase):
         ]
         for what, ns, vni, src, outcome in cases:
             with self.subTest(what):
-                verdicts, drops = self.decap_counters(1)
+                verdicts, drops = self.settled_decap_counters(1)
                 self.forge(ns, node1, vni, src, v6["p10"] if ":" in src else p10)
                 want_v, want_d = dict(verdicts), dict(drops)
                 if outcome == "forward":
@@ -979,7 +991,7 @@ class Vxlan(Multinode, unittest.TestCase):
         # A pod of node 2 sends VXLAN to node 1's address itself: its own
         # datagram is node 2's to carry (it owns p20) and goes on; what node
         # 1's kernel then decapsulates from it comes from a pod, no peer.
-        verdicts, drops = self.decap_counters(1)
+        verdicts, drops = self.settled_decap_counters(1)
         self.forge(self.c.pods["p20"][1], node1, VNI, p30, p10)
         want_v, want_d = dict(verdicts), dict(drops)
         want_v["forward"] += 1
