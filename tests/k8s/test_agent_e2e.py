@@ -268,6 +268,10 @@ class E2E(CniNode):
     def test_client_ip_affinity_and_its_timeout(self):
         for i in range(2):
             self.backend(f"be{i}", "a", [8080])
+        # Four more, made now and joined to the service later in one call:
+        # making them then would take a good part of the timeout.
+        for i in range(2, 6):
+            self.backend(f"be{i}", "a-later", [8080])
         clients = [self.client] + [self.make_netns_pod(f"client{i}") for i in range(1, 4)]
         self.api.apply(service(self.ns_k8s, "a", ["{port: 80, targetPort: 8080}"], selector="a",
                                extra="  sessionAffinity: ClientIP\n"
@@ -280,8 +284,8 @@ class E2E(CniNode):
             self.assertEqual(len(got), 1, got)
             first[c] = next(iter(got))
         # More endpoints: within the timeout every client keeps its own.
-        for i in range(2, 6):
-            self.backend(f"be{i}", "a", [8080])
+        self.api.kubectl("label", "pod", "-n", self.ns_k8s, "--overwrite",
+                         *[f"be{i}" for i in range(2, 6)], "app=a")
         self.programmed("a", 6)
         for c in clients:
             self.assertEqual(self.names(self.connect(c, cip, 80, 5)), {first[c]: 5})
