@@ -238,15 +238,15 @@ static int resolve_instance(struct cubectl *x, const char *name, struct target *
 		struct cli_error ignored = {0};
 		struct named like;
 
-		if (name_find(x->ly, NULL, name, NAME_SERVICE | NAME_TOP, &like, &ignored) == 1 &&
-		    !strcmp(like.node->name, name) && like.node->nodetype == LYS_LIST)
-			return service_not_instance(x, like.node);
-		if (name_find(x->ly, NULL, name, NAME_SERVICE | NAME_TOP, &like, &ignored) == 1)
+		if (name_find(x->ly, NULL, name, NAME_SERVICE | NAME_TOP, &like, &ignored) != 1)
 			return cli_fail(&x->err, EXIT_NOT_FOUND,
-					"no instance '%s' (did you mean %s? cubectl help %s)", name,
-					like.node->name, like.node->name);
+					"no instance '%s' (cubectl show lists what there is)",
+					name);
+		if (!strcmp(like.node->name, name) && like.node->nodetype == LYS_LIST)
+			return service_not_instance(x, like.node);
 		return cli_fail(&x->err, EXIT_NOT_FOUND,
-				"no instance '%s' (cubectl show lists what there is)", name);
+				"no instance '%s' (did you mean %s? cubectl help %s)", name,
+				like.node->name, like.node->name);
 	}
 	t->service = t->node = found;
 	t->keyed = 1;

@@ -18,8 +18,9 @@
  * IPv4 options are skipped, as is the fragment header of an IPv6 first
  * fragment (IPv6 routers do not fragment: a sender's own fragments are
  * what a narrower link refuses); other IPv6 extension headers, and later
- * fragments, end the attempt (the error goes on as it is). The quote's own checksums are kept right
- * where the quote holds them, so the outer checksum stays right too.
+ * fragments, end the attempt (the error goes on as it is). The quote's own
+ * checksums are kept right where the quote holds them, so the outer
+ * checksum stays right too.
  */
 #ifndef CUBENET_NAT_ICMP_ERROR_H
 #define CUBENET_NAT_ICMP_ERROR_H

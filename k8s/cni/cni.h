@@ -156,5 +156,8 @@ int cni_result_shape(const json_t *result, const char *what, int code, struct cn
 const char *cni_ip_problem(const struct cni_ip *ip, const char **which);
 /* 4 or 6 for an address (with /prefix if cidr), 0 if it is none. */
 int cni_address_family(const char *s, int cidr);
+/* The address of text (its "/prefix" cut, *plen set from it if asked) as
+ * 4 or 16 bytes; its size, or 0. */
+size_t cni_address_bytes(const char *text, unsigned char out[16], int *plen);
 
 #endif

@@ -3,7 +3,6 @@
  * found on CNI_PATH, run with the same environment and config, its result
  * or its error taken as the spec says. */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -204,15 +203,9 @@ static void take_error(const json_t *result, const char *type, const char *comma
 static int same_address(const struct cni_ip *a, const struct cni_ip *b)
 {
 	unsigned char x[16], y[16];
-	char ta[64], tb[64];
-	int af = a->family == 6 ? AF_INET6 : AF_INET;
+	size_t size = cni_address_bytes(a->address, x, NULL);
 
-	if (a->family != b->family)
-		return 0;
-	snprintf(ta, sizeof(ta), "%.*s", (int)strcspn(a->address, "/"), a->address);
-	snprintf(tb, sizeof(tb), "%.*s", (int)strcspn(b->address, "/"), b->address);
-	return inet_pton(af, ta, x) == 1 && inet_pton(af, tb, y) == 1 &&
-	       !memcmp(x, y, af == AF_INET6 ? 16 : 4);
+	return size && cni_address_bytes(b->address, y, NULL) == size && !memcmp(x, y, size);
 }
 
 /* The addresses, routes and DNS of IPAM's ADD result, which must make sense

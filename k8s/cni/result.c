@@ -68,9 +68,7 @@ int cni_address_family(const char *s, int cidr)
 	return family;
 }
 
-/* The address of text (its "/prefix" cut, *plen set from it if asked) as
- * 4 or 16 bytes; its size, or 0. */
-static size_t address_bytes(const char *text, unsigned char out[16], int *plen)
+size_t cni_address_bytes(const char *text, unsigned char out[16], int *plen)
 {
 	char addr[INET6_ADDRSTRLEN];
 	size_t len = strcspn(text, "/");
@@ -115,7 +113,7 @@ const char *cni_ip_problem(const struct cni_ip *ip, const char **which)
 {
 	unsigned char addr[16], gw[16];
 	int plen = -1;
-	size_t size = address_bytes(ip->address, addr, &plen);
+	size_t size = cni_address_bytes(ip->address, addr, &plen);
 	const char *problem;
 
 	*which = "address";
@@ -128,7 +126,7 @@ const char *cni_ip_problem(const struct cni_ip *ip, const char **which)
 	if (!ip->gateway[0])
 		return NULL;
 	*which = "gateway";
-	if (address_bytes(ip->gateway, gw, NULL) != size)
+	if (cni_address_bytes(ip->gateway, gw, NULL) != size)
 		return "is not of the address's family";
 	if ((problem = unusable(gw, size)))
 		return problem;

@@ -254,15 +254,21 @@ TEST(dnat_two_frontends_one_client_port)
 	teardown();
 }
 
-/* The flags of the entry key (built from s) has, or -1 if it has none. */
+/* The connection table's key for the packet s. */
+static struct nat_tuple conn_key(struct pkt_spec s)
+{
+	return (struct nat_tuple){.saddr = s.saddr,
+				  .daddr = s.daddr,
+				  .sport = htons(s.sport),
+				  .dport = htons(s.dport),
+				  .proto = s.proto,
+				  .family = (uint8_t)s.family};
+}
+
+/* The flags of the entry for s, or -1 if there is none. */
 static int64_t conn_flags(struct pkt_spec s)
 {
-	struct nat_tuple key = {.saddr = s.saddr,
-				.daddr = s.daddr,
-				.sport = htons(s.sport),
-				.dport = htons(s.dport),
-				.proto = s.proto,
-				.family = (uint8_t)s.family};
+	struct nat_tuple key = conn_key(s);
 	struct nat_conn conn;
 
 	if (bpf_map_lookup_elem(cube_map_fd(nat, "nat_conns"), &key, &conn))
@@ -272,12 +278,7 @@ static int64_t conn_flags(struct pkt_spec s)
 
 static void conn_evict(struct pkt_spec s)
 {
-	struct nat_tuple key = {.saddr = s.saddr,
-				.daddr = s.daddr,
-				.sport = htons(s.sport),
-				.dport = htons(s.dport),
-				.proto = s.proto,
-				.family = (uint8_t)s.family};
+	struct nat_tuple key = conn_key(s);
 
 	CHECK_EQ(bpf_map_delete_elem(cube_map_fd(nat, "nat_conns"), &key), 0);
 }
@@ -324,12 +325,7 @@ TEST(original_entry_taken_by_the_lru)
 
 	/* A reply entry left over from a connection that is over: a new
 	 * connection on the same port, not the old one's state. */
-	struct nat_tuple reply_key = {.saddr = pkt_ip4("10.0.0.5"),
-				      .daddr = pkt_ip4("198.51.100.7"),
-				      .sport = htons(8080),
-				      .dport = htons(5555),
-				      .proto = IPPROTO_TCP,
-				      .family = 4};
+	struct nat_tuple reply_key = conn_key(tcp4("10.0.0.5", 8080, "198.51.100.7", 5555));
 	struct nat_conn reply;
 	int fd = cube_map_fd(nat, "nat_conns");
 
@@ -572,12 +568,7 @@ static struct pkt_spec long_options6(const char *src, uint16_t sport, const char
  */
 TEST(l4_behind_long_ipv6_options)
 {
-	struct nat_tuple key = {.saddr = pkt_ip6("fd00::2"),
-				.daddr = pkt_ip6("2001:db8:9::9"),
-				.sport = htons(1111),
-				.dport = htons(2222),
-				.proto = IPPROTO_TCP,
-				.family = 6};
+	struct nat_tuple key;
 	struct pkt_spec s, w;
 	struct nat_conn conn;
 	uint8_t f[PKT_MAX];
@@ -587,6 +578,7 @@ TEST(l4_behind_long_ipv6_options)
 	REQUIRE(parser && nat, "load");
 	snat6("fd00::", 64, "2001:db8::1");
 	s = long_options6("fd00::2", 1111, "2001:db8:9::9", 2222, IPPROTO_TCP);
+	key = conn_key(s);
 	CHECK_EQ(pkt_l4_off(f, pkt_build(&s, f), &proto), 582);
 	w = long_options6("2001:db8::1", 1111, "2001:db8:9::9", 2222, IPPROTO_TCP);
 	CHECK_EQ(expect_translated(s, w), 1111);
